@@ -1,0 +1,106 @@
+// Small AST helpers shared by the transforms. They return data (or null) and never report.
+import * as recast from 'recast';
+import type { namedTypes as K } from 'ast-types';
+import type { Expression, Statement } from './types.js';
+import { parse } from './parse.js';
+import type { RuleShape } from './types.js';
+
+export const b = recast.types.builders;
+export const n = recast.types.namedTypes;
+export type NodePath = recast.types.NodePath;
+
+/** True when the identifier at `path` refers to the rule's own parameter `name` (not a shadowing one). */
+export function isRuleParam(path: NodePath, rule: RuleShape, name: string | undefined): boolean {
+  if (!name || !n.Identifier.check(path.node) || path.node.name !== name) return false;
+  const parent = path.parent?.node;
+  // `x.user` and `{ user: 1 }` name a property, not the variable.
+  if (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) return false;
+  if ((n.Property.check(parent) || n.ObjectProperty.check(parent)) && parent.key === path.node && !parent.computed) {
+    return false;
+  }
+  // Transforms visit the rule body as the root, so the rule's own parameters resolve to no scope.
+  const scope = path.scope?.lookup(name);
+  return !scope || scope.node === rule.fn;
+}
+
+/**
+ * The static property names of a member chain: `context.request.geoip['city_name']` →
+ * ['context', 'request', 'geoip', 'city_name']. Null for computed keys that are not literals.
+ */
+export function memberChain(node: unknown): string[] | null {
+  if (n.Identifier.check(node)) return [node.name];
+  if (n.ThisExpression.check(node)) return ['this'];
+  if (!n.MemberExpression.check(node) && !n.OptionalMemberExpression.check(node)) return null;
+  const head = memberChain(node.object);
+  const key = propertyName(node);
+  return head && key !== null ? [...head, key] : null;
+}
+
+export function propertyName(node: K.MemberExpression | K.OptionalMemberExpression): string | null {
+  const { property, computed } = node;
+  if (!computed && n.Identifier.check(property)) return property.name;
+  if (n.StringLiteral.check(property) || (n.Literal.check(property) && typeof property.value === 'string')) {
+    return String((property as K.StringLiteral).value);
+  }
+  return null;
+}
+
+/** `a.b.c` → nested MemberExpressions; a segment that is not an identifier is emitted as `['x-y']`. */
+export function memberExpression(path: string | string[], optionalAfter: string[] = []): Expression {
+  const parts = typeof path === 'string' ? path.split('.') : path;
+  let expr: Expression = b.identifier(parts[0]);
+  for (const part of parts.slice(1)) {
+    const valid = /^[A-Za-z_$][\w$]*$/.test(part);
+    const property = valid ? b.identifier(part) : b.stringLiteral(part);
+    const optional = optionalAfter.includes(memberChain(expr)?.join('.') ?? '');
+    expr = optional
+      ? b.optionalMemberExpression(expr, property, !valid, true)
+      : b.memberExpression(expr, property, !valid);
+  }
+  return expr;
+}
+
+/** Parses a code template into statements (for generated helpers). */
+export function statements(code: string): Statement[] {
+  return parse(code).program.body;
+}
+
+export function expression(code: string): Expression {
+  const [statement] = statements(`(${code});`);
+  return (statement as K.ExpressionStatement).expression;
+}
+
+/** Visits every node of the rule body. */
+export function visitRule(rule: RuleShape, methods: recast.types.Visitor): void {
+  recast.visit(rule.body, methods);
+}
+
+/**
+ * The statement in a statement list (block or program) that contains `path`: the place where a
+ * comment or a replacement statement can go. `if (x) stmt;` yields the `if`.
+ */
+export function enclosingStatement(path: NodePath): NodePath | null {
+  let current: NodePath | null = path;
+  while (current && !(n.Statement.check(current.node) && Array.isArray(current.parentPath?.value))) {
+    current = current.parent;
+  }
+  return current;
+}
+
+/** True when `path` sits inside a function nested in the rule (not directly in the rule body). */
+export function insideNestedFunction(path: NodePath, rule: RuleShape): boolean {
+  for (let current = path.parent; current; current = current.parent) {
+    if (current.node === rule.fn) return false;
+    if (n.Function.check(current.node)) return true;
+  }
+  return false;
+}
+
+export function isCallTo(node: unknown, name: string | undefined): node is K.CallExpression {
+  return Boolean(name) && n.CallExpression.check(node) && n.Identifier.check(node.callee) && node.callee.name === name;
+}
+
+/** A single-quoted JavaScript string literal, for code templates. */
+export function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+}

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import pc from 'picocolors';
+import { formatMarkdown } from '../format/markdown.js';
+import { buildReport, formatJson } from '../format/report-json.js';
+import { formatRun, formatSummary } from '../format/text.js';
+import { runRule, summarize, type RuleRun } from '../run.js';
+import type { MigrateOptions, SdkMajor } from '../types.js';
+import { transforms } from '../../transforms/index.js';
+import { readRuleFiles, UsageError, writeFileAtomic } from './io.js';
+import { writeActions } from './write.js';
+
+export const version: string = JSON.parse(
+  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
+).version;
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Colours and other terminal niceties. */
+  isTTY: boolean;
+}
+
+const processIo: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+};
+
+type Format = 'text' | 'json' | 'markdown';
+
+interface MigrateFlags {
+  out?: string;
+  format: Format;
+  sdk: SdkMajor;
+  transforms?: string[];
+  diff: boolean;
+  guard: boolean;
+  color?: boolean;
+}
+
+/** Runs the CLI; returns the exit code (0 clean, 1 something needs review or failed, 2 usage or fatal error). */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('rules2actions')
+    .description('Migrate Auth0 Rules into post-login Actions: a reviewable diff, the Actions, and a report.')
+    .version(version, '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('migrate')
+    .description('Migrate rules. Without --out it is a dry run: a unified diff per rule and a summary.')
+    .argument('[paths...]', 'rule files (.js), folders (every *.js below them) or globs')
+    .option('-o, --out <dir>', 'write the Actions (auth0-deploy-cli directory layout) and migration-report.json/.md there')
+    .addOption(new Option('-f, --format <format>', 'what goes to stdout').choices(['text', 'json', 'markdown']).default('text'))
+    .addOption(new Option('--sdk <major>', 'auth0 SDK major for Management API calls').choices(['7', '4']).default(7 as SdkMajor).argParser(parseSdk))
+    .option('-t, --transforms <ids>', 'run only these transforms (comma-separated ids, see --list)', parseList)
+    .option('--list', 'list the transforms in execution order and exit')
+    .option('--no-diff', 'text format: print only the status and findings')
+    .option('--no-guard', 'leave out the api.rules.wasExecuted guard when rule ids are known')
+    .option('--no-color', 'no colours even on a terminal')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ rules2actions migrate rules/                     dry run: diffs and findings for every rule
+  $ rules2actions migrate "rules/**/*.js" --out out  write out/actions/<name>.json, code.js and the report
+  $ rules2actions migrate link.js --sdk 4            emit auth0@4 Management API calls
+  $ rules2actions migrate rules/ --format json       the migration report on stdout
+
+Exit codes: 0 every rule migrated with no warning or error; 1 a rule needs review or failed; 2 usage or fatal error.`,
+    )
+    .action(async (paths: string[], flags: MigrateFlags & { list?: boolean }) => {
+      if (flags.list) {
+        for (const t of transforms) io.stdout(`${t.id.padEnd(28)} ${t.safety.padEnd(7)} ${t.description}\n`);
+        return;
+      }
+      if (paths.length === 0) throw new UsageError('Give at least one rule file, folder or glob (see --help).');
+      exitCode = await migrateCommand(paths, flags, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2;
+    }
+    if (error instanceof UsageError) {
+      io.stderr(`rules2actions: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr(`rules2actions: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+}
+
+async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Promise<number> {
+  const unknown = flags.transforms?.filter((id) => !transforms.some((t) => t.id === id));
+  if (unknown?.length) throw new UsageError(`Unknown transform(s): ${unknown.join(', ')} (see --list)`);
+  const colors = pc.createColors(io.isTTY && flags.color !== false);
+  const options: MigrateOptions = { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard };
+
+  const { rules, problems } = await readRuleFiles(paths);
+  const runs: RuleRun[] = rules.map((input) => runRule(input, options));
+  const reports = [
+    ...runs.map((r) => r.report),
+    ...problems.map((p) => ({
+      source: p.source,
+      name: path.basename(p.source),
+      status: 'failed' as const,
+      action: null,
+      findings: [{ code: 'read-error', transform: 'input', severity: 'error' as const, message: p.message, line: p.line ?? 1, column: p.column ?? 1 }],
+      secrets: [],
+      dependencies: [],
+      scopes: [],
+      linking: false,
+    })),
+  ];
+
+  if (flags.out) {
+    try {
+      await writeActions(flags.out, runs);
+    } catch (error) {
+      throw new UsageError(`Cannot write to ${flags.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  }
+  const summary = summarize(reports);
+  const report = buildReport(version, summary, reports);
+  if (flags.out) {
+    await writeFileAtomic(path.join(flags.out, 'migration-report.json'), formatJson(report));
+    await writeFileAtomic(path.join(flags.out, 'migration-report.md'), formatMarkdown(report));
+  }
+
+  if (flags.format === 'json') io.stdout(formatJson(report));
+  else if (flags.format === 'markdown') io.stdout(formatMarkdown(report));
+  else {
+    for (const run of runs) io.stdout(formatRun(run, { diff: flags.diff && !flags.out, colors }));
+    for (const p of problems) io.stdout(`${colors.red('✖ failed')} ${p.source}\n  ${p.message}\n`);
+    io.stdout(formatSummary(summary, colors));
+    if (flags.out) io.stdout(`Wrote ${runs.filter((r) => r.report.action).length} Actions and the report to ${flags.out}\n`);
+  }
+  return summary.review + summary.failed > 0 ? 1 : 0;
+}
+
+function parseSdk(value: string): SdkMajor {
+  if (value !== '7' && value !== '4') throw new InvalidArgumentError('use 7 or 4');
+  return Number(value) as SdkMajor;
+}
+
+function parseList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter(Boolean);
+}

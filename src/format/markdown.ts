@@ -1,0 +1,32 @@
+import type { MigrationReport } from './report-json.js';
+
+const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** The migration report as Markdown: a summary, then per rule what to set up and what to review. */
+export function formatMarkdown(report: MigrationReport): string {
+  const { summary } = report;
+  const out = [
+    '# Rules → Actions migration report',
+    '',
+    `${summary.rules} rules: ${summary.migrated} migrated, ${summary.review} need review, ${summary.failed} failed ` +
+      `(${summary.errors} errors, ${summary.warnings} warnings).`,
+    '',
+  ];
+  for (const rule of report.rules) {
+    out.push(`## ${rule.name} — ${rule.status}`, '', `Source: \`${rule.source}\``);
+    if (rule.action) out.push(`Action: \`${rule.action.file}\``);
+    if (rule.linking) out.push('Account linking: yes');
+    if (rule.secrets.length) out.push(`Secrets to create: ${rule.secrets.map((s) => `\`${s}\``).join(', ')}`);
+    if (rule.dependencies.length) {
+      out.push(`Dependencies: ${rule.dependencies.map((d) => `\`${d.name}@${d.version || '(choose a version)'}\``).join(', ')}`);
+    }
+    if (rule.scopes.length) out.push(`Management API scopes: ${rule.scopes.map((s) => `\`${s}\``).join(', ')}`);
+    out.push('');
+    if (rule.findings.length) {
+      out.push('| line | severity | code | message |', '| --- | --- | --- | --- |');
+      for (const f of rule.findings) out.push(`| ${f.line}:${f.column} | ${f.severity} | ${f.code} | ${escape(f.message)} |`);
+      out.push('');
+    }
+  }
+  return out.join('\n');
+}

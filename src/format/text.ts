@@ -1,0 +1,48 @@
+import pc from 'picocolors';
+import type { RuleRun, Summary } from '../run.js';
+
+type Colors = ReturnType<typeof pc.createColors>;
+
+const mark = { migrated: '✔', review: '!', failed: '✖' } as const;
+
+export function colorDiff(diff: string, c: Colors): string {
+  return diff
+    .split('\n')
+    .map((line) => {
+      if (line.startsWith('+++') || line.startsWith('---')) return c.bold(line);
+      if (line.startsWith('+')) return c.green(line);
+      if (line.startsWith('-')) return c.red(line);
+      if (line.startsWith('@@')) return c.cyan(line);
+      return line;
+    })
+    .join('\n');
+}
+
+/** One rule: its diff (dry run), a status line, and its findings with file:line:column. */
+export function formatRun(run: RuleRun, options: { diff: boolean; colors: Colors }): string {
+  const c = options.colors;
+  const { report, result } = run;
+  const out: string[] = [];
+  if (options.diff && result.diff) out.push(colorDiff(result.diff, c).trimEnd());
+  const color = report.status === 'migrated' ? c.green : report.status === 'review' ? c.yellow : c.red;
+  out.push(`${color(`${mark[report.status]} ${report.status}`)} ${report.source}${report.linking ? c.dim(' (account linking)') : ''}`);
+  for (const f of report.findings) {
+    const sev = f.severity === 'error' ? c.red('error') : f.severity === 'warning' ? c.yellow('warning') : c.dim('info');
+    out.push(`  ${report.source}:${f.line}:${f.column}  ${sev}  ${f.message}  ${c.dim(f.code)}`);
+  }
+  const needs = [
+    report.secrets.length ? `secrets: ${report.secrets.join(', ')}` : '',
+    report.dependencies.length ? `dependencies: ${report.dependencies.map((d) => `${d.name}@${d.version || '?'}`).join(', ')}` : '',
+    report.scopes.length ? `scopes: ${report.scopes.join(' ')}` : '',
+  ].filter(Boolean);
+  if (needs.length) out.push(c.dim(`  needs ${needs.join('; ')}`));
+  return out.join('\n') + '\n';
+}
+
+export function formatSummary(summary: Summary, c: Colors): string {
+  return (
+    `${c.bold(String(summary.rules))} rules: ${c.green(`${summary.migrated} migrated`)}, ` +
+    `${c.yellow(`${summary.review} need review`)}, ${c.red(`${summary.failed} failed`)}; ` +
+    `${summary.errors} errors, ${summary.warnings} warnings\n`
+  );
+}

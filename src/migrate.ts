@@ -1,0 +1,159 @@
+import { analyze, makeParseable } from './analyze.js';
+import { b } from './ast.js';
+import { unifiedDiff } from './diff.js';
+import { checkSyntax, parse, print, toSyntaxProblem } from './parse.js';
+import { createDisabler, createReporter, sortFindings } from './report.js';
+import { maskTokens } from './tokens.js';
+import { pipelineTransform } from './pipeline-messages.js';
+import { transforms as registry } from '../transforms/index.js';
+import type {
+  Finding,
+  MigrateOptions,
+  MigrationResult,
+  ModuleParts,
+  Requirements,
+  Statement,
+  ResolvedOptions,
+  TransformContext,
+} from './types.js';
+
+export function resolveOptions(options: MigrateOptions = {}): ResolvedOptions {
+  return { filename: 'rule.js', sdk: 7, guard: true, ...options };
+}
+
+/** Pure: source text in, Action text and findings out. Never throws on bad input. */
+export function migrate(source: string, options: MigrateOptions = {}): MigrationResult {
+  const resolved = resolveOptions(options);
+  const findings: Finding[] = [];
+  const needs: Requirements = { secrets: [], dependencies: [], scopes: [] };
+  const unchanged = (status: MigrationResult['status']): MigrationResult => ({
+    code: source,
+    findings: sortFindings(findings),
+    diff: '',
+    status,
+    needs,
+    linking: false,
+  });
+
+  const lineTerminator = source.includes('\r\n') ? '\r\n' : '\n';
+  const tokens = maskTokens(source);
+  const { text, insertion } = makeParseable(tokens.masked);
+  const pipeline = (node: Parameters<ReturnType<typeof createReporter>['report']>[0]['node']) =>
+    createReporter(pipelineTransform, findings, insertion, node as never);
+
+  let ast;
+  try {
+    ast = parse(text);
+  } catch (error) {
+    const problem = toSyntaxProblem(error);
+    const location = insertion && problem.line === insertion.line && problem.column > insertion.column
+      ? { line: problem.line, column: problem.column - insertion.length }
+      : problem;
+    findings.push({
+      code: 'parse-error',
+      transform: pipelineTransform.id,
+      severity: 'error',
+      message: `Syntax error: ${problem.message.replace(/\.$/, "")}. Fix the rule and run again.`,
+      line: location.line,
+      column: location.column,
+    });
+    return unchanged('error');
+  }
+
+  const analysis = analyze(ast);
+  if (analysis.kind === 'action') {
+    pipeline(ast).report({ node: ast.program.body[0], code: 'already-action' });
+    return unchanged('nochange');
+  }
+  if (analysis.kind === 'not-a-rule') {
+    pipeline(ast).report({ node: ast.program.body[0] ?? ast, code: 'not-a-rule', data: { reason: analysis.reason } });
+    return unchanged('error');
+  }
+
+  const { rule } = analysis;
+  const moduleParts: ModuleParts = { requires: [], prelude: [], continueBody: null };
+  let linking = false;
+  const disabler = createDisabler(text);
+  const selected = resolved.transforms
+    ? registry.filter((t) => resolved.transforms!.includes(t.id) || t.id === 'rule-signature')
+    : registry;
+
+  for (const transform of selected) {
+    const { report, todo } = createReporter(transform, findings, insertion, rule.fn);
+    const ctx: TransformContext & { markLinking(): void } = {
+      ast,
+      rule,
+      options: resolved,
+      needs,
+      module: moduleParts,
+      report,
+      todo,
+      disable: ({ statement, ...input }) => {
+        const finding = report(input);
+        const marker = disabler.marker(statement.node, finding.message) as Statement;
+        // `if (x) stmt;` has no block to hold comment lines: give it one.
+        const inList = Array.isArray((statement as { parentPath?: { value?: unknown } }).parentPath?.value);
+        statement.replace(inList ? marker : b.blockStatement([marker]));
+      },
+      addSecret: (name) => addUnique(needs.secrets, name),
+      addScope: (scope) => addUnique(needs.scopes, scope),
+      addDependency: (dep) => {
+        const existing = needs.dependencies.find((d) => d.name === dep.name);
+        if (!existing) needs.dependencies.push({ ...dep });
+        else if (!existing.version) existing.version = dep.version;
+      },
+      markLinking: () => {
+        linking = true;
+      },
+    };
+    try {
+      transform.apply(ctx);
+    } catch (error) {
+      pipeline(rule.fn).report({
+        node: rule.fn,
+        code: 'transform-crashed',
+        data: { transform: transform.id, error: error instanceof Error ? error.message : String(error) },
+      });
+      return unchanged('error');
+    }
+  }
+
+  let printed: string;
+  try {
+    printed = print(ast, lineTerminator);
+  } catch (error) {
+    pipeline(rule.fn).report({ node: rule.fn, code: 'print-failed', data: { error: String(error) } });
+    return unchanged('error');
+  }
+  printed = disabler.expand(printed, lineTerminator);
+  const restored = tokens.restore(printed);
+  if (restored === null) {
+    pipeline(rule.fn).report({ node: rule.fn, code: 'token-lost' });
+    return unchanged('error');
+  }
+  const problem = checkSyntax(tokens.masked === source ? restored : printed);
+  if (problem) {
+    pipeline(rule.fn).report({
+      node: rule.fn,
+      code: 'invalid-output',
+      data: { error: `${problem.message} at ${problem.line}:${problem.column}` },
+    });
+    return unchanged('error');
+  }
+
+  needs.secrets.sort();
+  needs.scopes.sort();
+  needs.dependencies.sort((a, b) => a.name.localeCompare(b.name));
+  return {
+    code: restored,
+    findings: sortFindings(findings),
+    diff: unifiedDiff(resolved.filename, source, restored),
+    status: restored === source ? 'nochange' : 'ok',
+    needs,
+    linking,
+  };
+}
+
+function addUnique(list: string[], value: string) {
+  if (!list.includes(value)) list.push(value);
+}

@@ -1,0 +1,119 @@
+/**
+ * The verify child process: started by index.ts with NODE_EXTRA_CA_CERTS pointing at the emulator's
+ * certificate (Node reads it only at start-up), it hosts the emulator and runs one Rule/Action pair
+ * over every scenario, then sends the Outcomes back over IPC and exits.
+ */
+import { fileURLToPath } from 'node:url';
+import { runAction } from './action-runner.js';
+import { startEmulator, type Certificate } from './emulator.js';
+import { actionSecrets, currentUser, isRedirectCallback, postLoginEvent, requestedScopes, rulesContext } from './login.js';
+import { createModuleLoader } from './modules.js';
+import { actionOutcome, ruleOutcome, type Observed } from './outcome.js';
+import { runRule } from './rule-runner.js';
+import type { Outcome, Scenario, SdkMajor } from './types.js';
+
+export interface ChildJob {
+  rule: string;
+  action: string;
+  sdk: SdkMajor;
+  scenarios: Scenario[];
+  secrets: Record<string, string>;
+  timeoutMs: number;
+  certificate: Certificate;
+  /** Where `require` looks for packages (the rules2actions install first). */
+  resolveFrom: string[];
+}
+
+export interface ChildResult {
+  scenario: string;
+  rule: Outcome;
+  action: Outcome;
+}
+
+export type ChildReply = { ok: true; results: ChildResult[] } | { ok: false; error: string };
+
+export async function runJob(job: ChildJob): Promise<ChildResult[]> {
+  const emulator = await startEmulator(job.certificate);
+  const ruleRequire = createModuleLoader({ resolveFrom: job.resolveFrom, aliases: { auth0: 'auth0-v2' } });
+  const actionRequire = createModuleLoader({
+    resolveFrom: job.resolveFrom,
+    aliases: { auth0: job.sdk === 4 ? 'auth0-v4' : 'auth0-v7' },
+  });
+  const tenant = { domain: emulator.domain, clientId: emulator.clientId, clientSecret: emulator.clientSecret };
+  const results: ChildResult[] = [];
+  try {
+    for (const scenario of job.scenarios) {
+      const observe = (): Observed => ({
+        calls: emulator.calls(),
+        tokensIssued: emulator.tokensIssued(),
+        users: scenario.users,
+        currentUserId: scenario.currentUser,
+        requestedScopes: requestedScopes(scenario),
+        redirectCallback: isRedirectCallback(scenario),
+      });
+      const secrets = actionSecrets(scenario, tenant, job.secrets);
+
+      emulator.load(scenario);
+      const ruleUser = currentUser(scenario);
+      const ruleRun = await runRule({
+        source: job.rule,
+        user: ruleUser,
+        context: rulesContext(scenario, ruleUser),
+        configuration: actionSecrets(scenario, tenant),
+        runtime: { baseUrl: emulator.baseUrl, accessToken: emulator.runtimeToken, domain: emulator.domain },
+        require: ruleRequire,
+        timeoutMs: job.timeoutMs,
+      });
+      // Requests a rule fired before calling back still reach the tenant.
+      await emulator.idle();
+      const rule = ruleOutcome(ruleRun, observe());
+
+      emulator.load(scenario);
+      const actionRun = await runAction({
+        source: job.action,
+        handler: isRedirectCallback(scenario) ? 'onContinuePostLogin' : 'onExecutePostLogin',
+        event: postLoginEvent(scenario, currentUser(scenario), secrets),
+        require: actionRequire,
+        executedRules: scenario.login?.executedRules,
+        timeoutMs: job.timeoutMs,
+      });
+      await emulator.idle();
+      results.push({ scenario: scenario.name, rule, action: actionOutcome(actionRun, observe()) });
+    }
+  } finally {
+    await emulator.stop();
+  }
+  return results;
+}
+
+/**
+ * SDK retry back-off (v7: 1 s then 2 s on 5xx; v4: from 0.5 s on 429) only costs wall-clock time: the
+ * emulator still receives every retry. Timers set from those two files fire at once; nothing else changes.
+ */
+function skipSdkRetryBackoff(): void {
+  const original = globalThis.setTimeout;
+  const retryFrames = /[\\/]core[\\/]fetcher[\\/]requestWithRetries\.js|[\\/]dist[\\/]cjs[\\/]lib[\\/]retry\.js/;
+  const patched = (handler: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) =>
+    original(handler, (ms ?? 0) > 0 && retryFrames.test(new Error().stack ?? '') ? 0 : ms, ...args);
+  globalThis.setTimeout = Object.assign(patched, original) as typeof globalThis.setTimeout;
+}
+
+function main(): void {
+  skipSdkRetryBackoff();
+  // A rule's fire-and-forget request may fail after the run that started it ended: keep the process alive.
+  process.on('uncaughtException', (err) => process.stderr.write(`verify child: stray error: ${String(err)}\n`));
+  process.on('unhandledRejection', (err) => process.stderr.write(`verify child: stray rejection: ${String(err)}\n`));
+  process.once('message', (job: ChildJob) => {
+    runJob(job).then(
+      (results) => reply({ ok: true, results }),
+      (err: unknown) => reply({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    );
+  });
+}
+
+function reply(message: ChildReply): void {
+  // Exit once delivered: SDK keep-alive sockets and rule timers must not hold the process.
+  process.send?.(message, () => process.exit(0));
+}
+
+if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) main();

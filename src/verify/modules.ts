@@ -1,0 +1,53 @@
+/** The `require` handed to rules and Actions: real installed packages, `auth0` pinned to a major. */
+import { builtinModules, createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const BUILTINS = new Set(builtinModules);
+
+/** `request@2.88.2` → `request`, `@scope/pkg@1.0.0/sub` → `@scope/pkg/sub`: the Rules runtime pinned versions in the specifier. */
+export function stripVersion(specifier: string): string {
+  const scoped = specifier.startsWith('@');
+  const parts = specifier.split('/');
+  const nameIndex = scoped ? 1 : 0;
+  if (parts[nameIndex] === undefined) return specifier;
+  parts[nameIndex] = parts[nameIndex].replace(/@[^@]*$/, '') || parts[nameIndex];
+  return parts.join('/');
+}
+
+export interface ModuleLoaderOptions {
+  /** Files or directories whose node_modules resolution is tried in order. */
+  resolveFrom: string[];
+  /** Package name → installed name, e.g. `auth0` → `auth0-v7`; sub-paths follow (`auth0/legacy`). */
+  aliases: Record<string, string>;
+}
+
+export type RequireFunction = (specifier: string) => unknown;
+
+export function createModuleLoader(options: ModuleLoaderOptions): RequireFunction {
+  const requires = options.resolveFrom.map((base) =>
+    createRequire(base.endsWith('.js') || base.endsWith('.ts') || base.endsWith('.json') ? base : join(base, 'noop.js')),
+  );
+  return (specifier: string) => {
+    const bare = specifier.startsWith('node:') ? specifier : stripVersion(specifier);
+    if (bare.startsWith('node:') || BUILTINS.has(bare)) return requires[0](bare);
+    const [scopeOrName, maybeName] = bare.split('/');
+    const name = scopeOrName.startsWith('@') ? `${scopeOrName}/${maybeName}` : scopeOrName;
+    const alias = options.aliases[name];
+    const target = alias ? alias + bare.slice(name.length) : bare;
+    let lastError: unknown;
+    for (const req of requires) {
+      try {
+        return req(target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+        lastError = err;
+      }
+    }
+    const error = new Error(
+      `Cannot find module '${specifier}' (looked for '${target}' from ${options.resolveFrom.join(', ')}); install it to verify this code`,
+    );
+    (error as NodeJS.ErrnoException).code = 'MODULE_NOT_FOUND';
+    error.cause = lastError;
+    throw error;
+  };
+}

@@ -1,0 +1,235 @@
+/**
+ * Runs an original Rule the way the Rules runtime did: one function `(user, context, callback)` in a
+ * fresh `vm` context with the runtime's globals (`auth0`, `configuration`, `global`,
+ * `UnauthorizedError`, a versioned `require`). Meant for the verify child process, which owns
+ * `process`-level error handlers while a run is active.
+ */
+import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
+import vm from 'node:vm';
+import { RUNTIME_ORIGIN_HEADER } from './emulator.js';
+import type { RequireFunction } from './modules.js';
+import type { JsonObject, TenantUser } from './types.js';
+
+export interface RulesRuntime {
+  baseUrl: string;
+  accessToken: string;
+  domain: string;
+}
+
+export interface RuleRunInput {
+  source: string;
+  filename?: string;
+  user: TenantUser;
+  context: JsonObject;
+  configuration: Record<string, string>;
+  runtime: RulesRuntime;
+  require: RequireFunction;
+  timeoutMs: number;
+}
+
+export interface RuleError {
+  message: string;
+  name: string;
+  unauthorized: boolean;
+}
+
+/** The parts of `context` a rule can change that matter after it calls back. */
+export interface ContextSnapshot {
+  idToken: JsonObject;
+  accessToken: JsonObject;
+  primaryUser?: unknown;
+  multifactor?: unknown;
+  redirect?: unknown;
+  samlConfiguration: JsonObject;
+}
+
+export interface MetadataCall {
+  kind: 'app_metadata' | 'user_metadata';
+  userId: string;
+  metadata: JsonObject;
+}
+
+export interface RuleRun {
+  /** callback: the rule called back (with or without an error); threw: sync or async exception; timeout: never called back. */
+  ending: 'callback' | 'threw' | 'timeout';
+  error?: RuleError;
+  /** user_id of the user object passed to the callback, when one was. */
+  returnedUserId?: string;
+  context: ContextSnapshot;
+  metadataCalls: MetadataCall[];
+  callbackCount: number;
+  logs: string[];
+}
+
+const SANDBOX_PRELUDE = `
+globalThis.global = globalThis;
+class UnauthorizedError extends Error {
+  constructor(message) { super(message); this.name = 'UnauthorizedError'; this.statusCode = 401; }
+}
+globalThis.UnauthorizedError = UnauthorizedError;
+`;
+
+export async function runRule(input: RuleRunInput): Promise<RuleRun> {
+  const logs: string[] = [];
+  const metadataCalls: MetadataCall[] = [];
+  const sandbox = vm.createContext({
+    console: captureConsole(logs),
+    require: input.require,
+    module: { exports: {} },
+    exports: {},
+    configuration: { ...input.configuration },
+    auth0: rulesAuth0(input.runtime, metadataCalls),
+    setTimeout: realSetTimeout,
+    clearTimeout: realClearTimeout,
+    setInterval,
+    clearInterval,
+    setImmediate,
+    clearImmediate,
+    queueMicrotask,
+    Buffer,
+    URL,
+    URLSearchParams,
+    TextEncoder,
+    TextDecoder,
+    fetch,
+    process: { env: {}, version: process.version, versions: process.versions, nextTick: process.nextTick },
+  });
+  vm.runInContext(SANDBOX_PRELUDE, sandbox);
+  const context = input.context;
+
+  return new Promise<RuleRun>((resolve) => {
+    let settled = false;
+    let callbackCount = 0;
+    const finish = (run: Omit<RuleRun, 'metadataCalls' | 'logs' | 'callbackCount' | 'context'>) => {
+      if (settled) return;
+      settled = true;
+      realClearTimeout(timer);
+      process.off('uncaughtException', onAsyncError);
+      process.off('unhandledRejection', onAsyncError);
+      resolve({ ...run, context: snapshot(context), metadataCalls, callbackCount, logs });
+    };
+    const onAsyncError = (err: unknown) => {
+      if (settled) logs.push(`[after callback] uncaught: ${describeError(err).message}`);
+      else finish({ ending: 'threw', error: describeError(err) });
+    };
+    const timer = realSetTimeout(
+      () => finish({ ending: 'timeout', error: { message: `callback not called within ${input.timeoutMs} ms`, name: 'Timeout', unauthorized: false } }),
+      input.timeoutMs,
+    );
+    process.on('uncaughtException', onAsyncError);
+    process.on('unhandledRejection', onAsyncError);
+
+    const callback = (err?: unknown, returnedUser?: unknown) => {
+      callbackCount++;
+      if (callbackCount > 1) {
+        logs.push(`[runtime] callback called ${callbackCount} times`);
+        return;
+      }
+      const returnedUserId =
+        returnedUser && typeof returnedUser === 'object' && typeof (returnedUser as JsonObject).user_id === 'string'
+          ? ((returnedUser as JsonObject).user_id as string)
+          : undefined;
+      if (err !== null && err !== undefined) finish({ ending: 'callback', error: describeError(err), returnedUserId });
+      else finish({ ending: 'callback', returnedUserId });
+    };
+
+    try {
+      const rule = compileRule(input.source, sandbox, input.filename ?? 'rule.js');
+      Object.assign(sandbox, { __rule: rule, __user: input.user, __context: context, __callback: callback });
+      // Invoked inside the context so a synchronous endless loop is cut off too.
+      const returned: unknown = vm.runInContext('__rule(__user, __context, __callback)', sandbox, { timeout: input.timeoutMs });
+      if (returned && typeof (returned as Promise<unknown>).then === 'function') {
+        (returned as Promise<unknown>).then(undefined, (err: unknown) => finish({ ending: 'threw', error: describeError(err) }));
+      }
+    } catch (err) {
+      finish({ ending: 'threw', error: describeError(err) });
+    }
+  });
+}
+
+/** A rule file is one function expression (possibly `module.exports = …`, possibly with a trailing `;`). */
+function compileRule(source: string, sandbox: vm.Context, filename: string): (...args: unknown[]) => unknown {
+  const trimmed = source.replace(/^#!.*\n/, '').trim().replace(/;+\s*$/, '');
+  let value: unknown;
+  try {
+    value = vm.runInContext(`(${trimmed}\n)`, sandbox, { filename });
+  } catch (err) {
+    if (!(err instanceof SyntaxError) && (err as Error)?.name !== 'SyntaxError') throw err;
+    vm.runInContext(source, sandbox, { filename });
+    value = (sandbox.module as { exports: unknown }).exports;
+  }
+  if (typeof value !== 'function') throw new Error(`${filename}: the rule is not a function`);
+  return value as (...args: unknown[]) => unknown;
+}
+
+/** The Rules `auth0` global: a restricted Management API handle whose documented helpers take a bare user id. */
+function rulesAuth0(runtime: RulesRuntime, calls: MetadataCall[]): JsonObject {
+  const update = (kind: MetadataCall['kind']) =>
+    function (userId: string, metadata: JsonObject, cb?: (err: Error | null) => void): Promise<void> {
+      calls.push({ kind, userId, metadata: JSON.parse(JSON.stringify(metadata ?? {})) as JsonObject });
+      const done = fetch(`${runtime.baseUrl}/users/${encodeURIComponent(userId)}`, {
+        method: 'PATCH',
+        headers: {
+          authorization: `Bearer ${runtime.accessToken}`,
+          'content-type': 'application/json',
+          [RUNTIME_ORIGIN_HEADER]: 'rules-runtime',
+        },
+        body: JSON.stringify({ [kind]: metadata }),
+      }).then(async (res) => {
+        if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+      });
+      if (typeof cb === 'function') done.then(() => cb(null), (err: Error) => cb(err));
+      return done;
+    };
+  return {
+    baseUrl: runtime.baseUrl,
+    accessToken: runtime.accessToken,
+    domain: runtime.domain,
+    users: { updateAppMetadata: update('app_metadata'), updateUserMetadata: update('user_metadata') },
+  };
+}
+
+function snapshot(context: JsonObject): ContextSnapshot {
+  const copy = (value: unknown): unknown => {
+    try {
+      return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
+    } catch {
+      return String(value);
+    }
+  };
+  return {
+    idToken: (copy(context.idToken) as JsonObject) ?? {},
+    accessToken: (copy(context.accessToken) as JsonObject) ?? {},
+    primaryUser: copy(context.primaryUser),
+    multifactor: copy(context.multifactor),
+    redirect: copy(context.redirect),
+    samlConfiguration: (copy(context.samlConfiguration) as JsonObject) ?? {},
+  };
+}
+
+/** Objects come from the sandbox realm, so classify by shape, not `instanceof`. */
+export function describeError(err: unknown): RuleError {
+  if (typeof err === 'string') return { message: err, name: 'String', unauthorized: false };
+  if (err && typeof err === 'object') {
+    const e = err as { message?: unknown; name?: unknown };
+    const name = typeof e.name === 'string' ? e.name : 'Error';
+    const message = typeof e.message === 'string' ? e.message : safeString(err);
+    return { message, name, unauthorized: name === 'UnauthorizedError' };
+  }
+  return { message: safeString(err), name: typeof err, unauthorized: false };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+export function captureConsole(logs: string[]): Pick<Console, 'log' | 'info' | 'warn' | 'error' | 'debug'> {
+  const write = (...args: unknown[]) => {
+    logs.push(args.map((a) => (typeof a === 'string' ? a : safeString(a))).join(' '));
+  };
+  return { log: write, info: write, warn: write, error: write, debug: write };
+}

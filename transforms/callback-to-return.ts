@@ -1,0 +1,180 @@
+import * as recast from 'recast';
+import { b, enclosingStatement, insideNestedFunction, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
+import type { Expression, Statement, Transform, TransformContext } from '../src/types.js';
+
+type Call = recast.types.namedTypes.CallExpression;
+
+/**
+ * The rule's callback becomes the handler's return: success → `return;`, an error →
+ * `return api.access.deny(message);`. Runs after the transforms that flatten nested callbacks,
+ * so what is still nested here cannot be converted safely and is flagged.
+ */
+export const callbackToReturn: Transform = {
+  id: 'callback-to-return',
+  description: 'callback(null, user, context) → return; callback(error) → return api.access.deny(message)',
+  safety: 'safe',
+  messages: {
+    'code-after-callback': {
+      severity: 'warning',
+      text: 'The rule went on running after calling back here; the Action returns at this point, so the code after it no longer runs.',
+    },
+    'returned-other-user': {
+      severity: 'warning',
+      text: 'The rule passed `{{value}}` back instead of its user; returning a user has no effect in an Action (the login subject only changes through api.authentication.setPrimaryUser).',
+    },
+    'pass-through-error': {
+      severity: 'info',
+      text: 'Errors passed to the callback deny the login with their message, as Rules did (access_denied).',
+    },
+    'maybe-error': {
+      severity: 'info',
+      text: '`{{value}}` may be empty here: the login is denied only when it is set, as in Rules.',
+    },
+    'callback-in-nested-function': {
+      severity: 'error',
+      text: 'The callback is called from inside a nested function that could not be flattened; the Action returns before it runs. Rewrite this flow with await.',
+    },
+    'callback-as-value': {
+      severity: 'error',
+      text: 'The callback is passed around as a value; it does not exist in an Action. Rewrite this flow with await and return.',
+    },
+  },
+  apply(ctx) {
+    const { rule } = ctx;
+    if (!rule.callback) return;
+    recast.visit(rule.body, {
+      visitIdentifier(path) {
+        if (!isRuleParam(path, rule, rule.callback)) return this.traverse(path);
+        const parent = path.parent.node;
+        const statement = enclosingStatement(path)!;
+        if (!n.CallExpression.check(parent) || parent.callee !== path.node) {
+          ctx.todo({ node: path.node, code: 'callback-as-value', statement: statement.node });
+        } else if (insideNestedFunction(path, rule)) {
+          ctx.todo({ node: parent, code: 'callback-in-nested-function', statement: statement.node });
+        } else {
+          convertCall(ctx, path.parent);
+        }
+        return false;
+      },
+    });
+  },
+};
+
+function convertCall(ctx: TransformContext, callPath: NodePath) {
+  const call = callPath.node as Call;
+  const [error, returnedUser] = call.arguments as Expression[];
+  const result = outcome(ctx, callPath, error);
+
+  if (returnedUser && !isUserArgument(ctx, callPath, returnedUser)) {
+    ctx.report({ node: returnedUser, code: 'returned-other-user', data: { value: recast.print(returnedUser).code } });
+  }
+
+  const parentPath: NodePath = callPath.parent;
+  const parent = parentPath.node;
+  const siblings: unknown = parentPath.parentPath?.value;
+  const inList = Array.isArray(siblings);
+  const replacement = () => {
+    const statements = result.statements();
+    return inList || statements.length === 1 ? statements : [b.blockStatement(statements)];
+  };
+
+  if (n.ReturnStatement.check(parent)) {
+    if (result.guard) parentPath.replace(...replacement());
+    else parent.argument = result.value;
+    return;
+  }
+  if (n.ExpressionStatement.check(parent)) {
+    const body = ctx.rule.body.body;
+    // Falling off the end of the handler is the success case: the last `callback(null, …)` just goes.
+    if (result.value === null && !result.guard && body[body.length - 1] === parent) {
+      parentPath.prune();
+      return;
+    }
+    if (inList && !isLastReachable(siblings, parent)) ctx.report({ node: call, code: 'code-after-callback' });
+    parentPath.replace(...replacement());
+    return;
+  }
+  // Inside an expression (`x && callback(...)`): keep the shape and return the value.
+  callPath.replace(result.value ?? b.identifier('undefined'));
+}
+
+/** Statements after a call that only declare functions do not count as code that runs later. */
+function isLastReachable(siblings: unknown[], node: unknown): boolean {
+  return siblings.slice(siblings.indexOf(node) + 1).every((s) => n.FunctionDeclaration.check(s) || n.EmptyStatement.check(s));
+}
+
+interface Outcome {
+  /** The returned expression; null for a bare `return;`. */
+  value: Expression | null;
+  /** For `callback(err, user, context)`: deny only when err is set. */
+  guard?: Expression;
+  statements(): Statement[];
+}
+
+function outcome(ctx: TransformContext, callPath: NodePath, error: Expression | undefined): Outcome {
+  const plain = (value: Expression | null): Outcome => ({ value, statements: () => [b.returnStatement(value)] });
+  if (!error || isNullish(error)) return plain(null);
+
+  const message = denyMessage(error);
+  if (message) return plain(deny(message));
+
+  ctx.report({ node: error, code: 'pass-through-error' });
+  const messageOf =
+    n.Identifier.check(error) || n.MemberExpression.check(error)
+      ? b.memberExpression(error, b.identifier('message'))
+      : b.callExpression(b.identifier('String'), [error]);
+  const call = callPath.node as Call;
+  if (call.arguments.length > 1 && !(n.Identifier.check(error) && guardedBy(callPath, error.name))) {
+    // Node-style pass-through: `callback(err, user, context)` succeeds when err is empty.
+    ctx.report({ node: error, code: 'maybe-error', data: { value: recast.print(error).code } });
+    return {
+      value: null,
+      guard: error,
+      statements: () => [b.ifStatement(error, b.returnStatement(deny(messageOf))), b.returnStatement(null)],
+    };
+  }
+  return plain(deny(messageOf));
+}
+
+/** `new Error(m)`, `new UnauthorizedError(m)`, a string: the message to deny with. */
+function denyMessage(error: Expression): Expression | null {
+  if (n.NewExpression.check(error) && n.Identifier.check(error.callee) && /Error$/.test(error.callee.name)) {
+    return (error.arguments[0] as Expression | undefined) ?? b.stringLiteral('');
+  }
+  if (n.StringLiteral.check(error) || n.TemplateLiteral.check(error)) return error;
+  if (n.BinaryExpression.check(error) && error.operator === '+' && (n.StringLiteral.check(error.left) || n.StringLiteral.check(error.right))) {
+    return error;
+  }
+  return null;
+}
+
+function deny(message: Expression): Expression {
+  return b.callExpression(memberExpression('api.access.deny'), [message]);
+}
+
+function isNullish(node: Expression): boolean {
+  return n.NullLiteral.check(node) || (n.Identifier.check(node) && node.name === 'undefined') || (n.Literal.check(node) && node.value === null);
+}
+
+function isUserArgument(ctx: TransformContext, callPath: NodePath, node: Expression): boolean {
+  const argPath = callPath.get('arguments', 1);
+  return n.Identifier.check(node) && isRuleParam(argPath, ctx.rule, ctx.rule.user);
+}
+
+/** True when the call sits in the consequent of `if (name)`. */
+function guardedBy(path: NodePath, name: string): boolean {
+  for (let current = path.parent; current; current = current.parent) {
+    const node = current.node;
+    if (n.Function.check(node)) return false;
+    if (n.IfStatement.check(node) && n.Identifier.check(node.test) && node.test.name === name) {
+      return isWithin(path, node.consequent);
+    }
+    if (n.CatchClause.check(node) && n.Identifier.check(node.param) && node.param.name === name) return true;
+  }
+  return false;
+}
+
+function isWithin(path: NodePath, ancestor: unknown): boolean {
+  for (let current: NodePath | null = path; current; current = current.parent) if (current.node === ancestor) return true;
+  return false;
+}

@@ -1,0 +1,248 @@
+import * as recast from 'recast';
+import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
+import { contextFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
+import type { Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
+
+type Kind = 'user' | 'context';
+
+const UPSTREAM_TOKENS = new Set(['access_token', 'refresh_token', 'access_token_secret']);
+
+/**
+ * Reads of `user.*` and `context.*` (and their aliases) become `event.*` reads. Fields with no
+ * Action equivalent become `undefined` under a TODO; writes, which have no effect in Actions,
+ * are commented out under a TODO. Runs after the transforms that convert writes with meaning
+ * (claims, metadata, redirect, MFA, primary user).
+ */
+export const contextToEvent: Transform = {
+  id: 'context-to-event',
+  description: 'user.* → event.user.*, context.* → event.* (renamed fields included); aliases followed',
+  safety: 'safe',
+  messages: {
+    'renamed-field': { severity: 'info', text: '{{from}} is {{to}} in Actions.' },
+    'review-field': { severity: 'warning', text: '{{from}} → {{to}}: {{note}}.' },
+    'no-equivalent': {
+      severity: 'error',
+      text: '{{from}} has no Action equivalent ({{why}}); it reads as undefined here.',
+    },
+    'unknown-field': {
+      severity: 'error',
+      text: '{{from}} is not a documented Rules context field; it reads as undefined here.',
+    },
+    'write-has-no-effect': {
+      severity: 'error',
+      text: 'Changing {{from}} has no effect in an Action; to pass data to later Actions use api.transaction.setMetadata.',
+    },
+    'upstream-token': {
+      severity: 'error',
+      text: 'Upstream identity-provider tokens ({{from}}) are not available in Actions; it reads as undefined here.',
+    },
+    'alias-followed': { severity: 'info', text: '`{{alias}}` was an alias of `{{of}}`; its uses now read from event.' },
+    'whole-object': {
+      severity: 'error',
+      text: 'The whole `{{name}}` object is used here; Actions have no single equivalent. Pass the event fields it needs.',
+    },
+  },
+  apply(ctx) {
+    const aliases = collectAliases(ctx);
+    recast.visit(ctx.rule.body, {
+      visitIdentifier(path) {
+        const kind = referenceKind(path, ctx.rule, aliases);
+        if (kind) rewriteReference(ctx, path, kind);
+        this.traverse(path);
+      },
+    });
+  },
+};
+
+interface Alias {
+  name: string;
+  kind: Kind;
+  scope: unknown;
+}
+
+/** `var ctx = context;` → uses of ctx are followed; `const { clientID } = context;` → one declarator per field. */
+function collectAliases(ctx: TransformContext): Alias[] {
+  const aliases: Alias[] = [];
+  const { rule } = ctx;
+  recast.visit(rule.body, {
+    visitVariableDeclarator(path) {
+      const init = path.get('init');
+      const kind = isRuleParam(init, rule, rule.user) ? 'user' : isRuleParam(init, rule, rule.context) ? 'context' : null;
+      const { id } = path.node;
+      if (kind && n.Identifier.check(id)) {
+        aliases.push({ name: id.name, kind, scope: path.scope?.lookup(id.name)?.node });
+        ctx.report({ node: path.node, code: 'alias-followed', data: { alias: id.name, of: kind } });
+        removeDeclarator(path);
+        return false;
+      }
+      if (kind && n.ObjectPattern.check(id)) {
+        const declarators = destructure(ctx, id, kind, path.node);
+        if (declarators) path.replace(...declarators);
+        return false;
+      }
+      this.traverse(path);
+    },
+  });
+  return aliases;
+}
+
+function removeDeclarator(path: NodePath) {
+  const declaration = path.parent;
+  if (declaration.node.declarations.length > 1) path.prune();
+  else declaration.prune();
+}
+
+function destructure(ctx: TransformContext, pattern: recast.types.namedTypes.ObjectPattern, kind: Kind, at: unknown) {
+  const declarators = [];
+  for (const property of pattern.properties) {
+    if (!(n.ObjectProperty.check(property) || n.Property.check(property)) || property.computed) return null;
+    const key = n.Identifier.check(property.key) ? property.key.name : null;
+    if (!key || !n.Identifier.check(property.value)) return null;
+    const target = kind === 'user' ? userTarget([key]) : contextTarget([key]);
+    if (!target) return null;
+    reportMapping(ctx, at, `${kind}.${key}`, target);
+    declarators.push(b.variableDeclarator(b.identifier(property.value.name), (target.replacement ?? b.identifier("undefined")) as Expression));
+  }
+  return declarators;
+}
+
+function referenceKind(path: NodePath, rule: RuleShape, aliases: Alias[]): Kind | null {
+  if (isRuleParam(path, rule, rule.user)) return 'user';
+  if (isRuleParam(path, rule, rule.context)) return 'context';
+  const name = path.node.name as string;
+  const alias = aliases.find((a) => a.name === name);
+  if (!alias) return null;
+  const parent = path.parent?.node;
+  if (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) return null;
+  return path.scope?.lookup(name)?.node === alias.scope ? alias.kind : null;
+}
+
+interface Target {
+  /** Replaces the member expression `length` levels above the identifier; null: no equivalent. */
+  replacement: recast.types.namedTypes.Node | null;
+  length: number;
+  mapping: FieldMapping;
+  to: string;
+}
+
+function contextTarget(props: string[]): Target | null {
+  const found = lookupField(contextFields, props);
+  if (!found) return null;
+  const { mapping, length } = found;
+  if (mapping.expression) return { replacement: expression(mapping.expression), length, mapping, to: mapping.expression };
+  return targetFrom(mapping, length);
+}
+
+function userTarget(props: string[]): Target {
+  const found = lookupField(userFields, props.slice(0, 1));
+  if (found) return targetFrom(found.mapping, 1);
+  // Same name under event.user: only the identifier changes, the rest keeps its formatting.
+  return { replacement: memberExpression('event.user'), length: 0, mapping: { to: 'event.user' }, to: 'event.user' };
+}
+
+function targetFrom(mapping: FieldMapping, length: number): Target {
+  return {
+    replacement: mapping.to ? memberExpression(mapping.to, mapping.optional) : null,
+    length,
+    mapping,
+    to: mapping.to ?? '',
+  };
+}
+
+function reportMapping(ctx: TransformContext, node: unknown, from: string, target: Target) {
+  const { mapping, to } = target;
+  if (mapping.review) {
+    ctx.report({ node: node as never, code: 'review-field', data: { from, to, note: mapping.review } });
+  } else if (from.startsWith('context.') || !to.startsWith(`event.${from}`)) {
+    ctx.report({ node: node as never, code: 'renamed-field', data: { from, to } });
+  }
+}
+
+/** Static property names above the identifier, '*' for a dynamic key; and the paths of each level. */
+function chainAbove(path: NodePath): { props: string[]; levels: NodePath[] } {
+  const props: string[] = [];
+  const levels: NodePath[] = [path];
+  let current = path;
+  while (n.MemberExpression.check(current.parent?.node) && current.parent.node.object === current.node) {
+    const member = current.parent.node;
+    const key =
+      !member.computed && n.Identifier.check(member.property)
+        ? member.property.name
+        : n.StringLiteral.check(member.property) || n.NumericLiteral.check(member.property)
+          ? String(member.property.value)
+          : '*';
+    props.push(key);
+    current = current.parent;
+    levels.push(current);
+  }
+  return { props, levels };
+}
+
+function isWriteTarget(path: NodePath): boolean {
+  const parent = path.parent?.node;
+  if (n.AssignmentExpression.check(parent) && parent.left === path.node) return true;
+  if (n.UpdateExpression.check(parent)) return true;
+  if (n.UnaryExpression.check(parent) && parent.operator === 'delete') return true;
+  return false;
+}
+
+function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
+  const name = path.node.name as string;
+  // Arguments of a callback call that could not be converted were flagged with it.
+  const parent = path.parent?.node;
+  if (n.CallExpression.check(parent) && n.Identifier.check(parent.callee) && parent.callee.name === ctx.rule.callback) return;
+  const { props, levels } = chainAbove(path);
+  const top = levels[levels.length - 1];
+  const statement = enclosingStatement(path) as unknown as StatementPath;
+  const from = [kind, ...props].join('.');
+
+  if (props.length > 0 && levels.some(isWriteTarget)) {
+    ctx.disable({ node: top.node, code: 'write-has-no-effect', data: { from }, statement });
+    return;
+  }
+
+  if (kind === 'user') {
+    const identities = props.indexOf('identities');
+    if (identities >= 0 && props.slice(identities).some((p) => UPSTREAM_TOKENS.has(p))) {
+      ctx.todo({ node: top.node, code: 'upstream-token', data: { from }, statement: statement.node });
+      top.replace(b.identifier('undefined'));
+      return;
+    }
+    const target = userTarget(props);
+    if (!target.replacement) {
+      ctx.todo({ node: top.node, code: 'no-equivalent', data: { from, why: target.mapping.why ?? '' }, statement: statement.node });
+      top.replace(b.identifier('undefined'));
+      return;
+    }
+    if (target.length === 1) reportMapping(ctx, top.node, `user.${props[0]}`, target);
+    replaceKeepingShorthand(levels[target.length], target.replacement);
+    return;
+  }
+
+  if (props.length === 0 || props[0] === '*') {
+    ctx.disable({ node: path.node, code: 'whole-object', data: { name }, statement });
+    return;
+  }
+  const target = contextTarget(props);
+  if (!target) {
+    ctx.todo({ node: top.node, code: 'unknown-field', data: { from }, statement: statement.node });
+    top.replace(b.identifier('undefined'));
+    return;
+  }
+  if (!target.replacement) {
+    // The whole chain goes: reading further into undefined would throw.
+    ctx.todo({ node: top.node, code: 'no-equivalent', data: { from, why: target.mapping.why ?? '' }, statement: statement.node });
+    top.replace(b.identifier('undefined'));
+    return;
+  }
+  reportMapping(ctx, top.node, [kind, ...props.slice(0, target.length)].join('.'), target);
+  replaceKeepingShorthand(levels[target.length], target.replacement);
+}
+
+function replaceKeepingShorthand(path: NodePath, replacement: recast.types.namedTypes.Node) {
+  const parent = path.parent?.node;
+  if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.shorthand && parent.value === path.node) {
+    parent.shorthand = false;
+  }
+  path.replace(replacement);
+}

@@ -1,0 +1,64 @@
+import * as recast from 'recast';
+import { b, n, quote, statements } from '../src/ast.js';
+import type { Statement, Transform } from '../src/types.js';
+
+/**
+ * Turns the rule function into `exports.onExecutePostLogin = async (event, api) => {…}` and places
+ * what the other transforms contributed around it: hoisted requires, helpers, onContinuePostLogin.
+ * Runs last: earlier transforms still see the rule's own parameter names.
+ */
+export const ruleSignature: Transform = {
+  id: 'rule-signature',
+  description: 'Rule function → exports.onExecutePostLogin; hoisted requires, helpers and onContinuePostLogin around it',
+  safety: 'safe',
+  messages: {
+    'rule-guard': {
+      severity: 'info',
+      text: "Starts with `if (api.rules.wasExecuted('{{ruleId}}')) return;` so the Action does nothing while Rule {{ruleId}} is still enabled.",
+    },
+    'function-name-referenced': {
+      severity: 'error',
+      text: 'The rule refers to its own name `{{name}}`, which no longer exists in the Action.',
+    },
+  },
+  apply(ctx) {
+    const { rule, module, options, ast } = ctx;
+    const body = rule.body;
+
+    const name = n.FunctionDeclaration.check(rule.fn) || n.FunctionExpression.check(rule.fn) ? rule.fn.id?.name : undefined;
+    if (typeof name === 'string' && !name.startsWith('__rules2actions')) {
+      recast.visit(body, {
+        visitIdentifier(path) {
+          if (path.node.name === name && path.scope?.lookup(name)?.node !== rule.fn) {
+            ctx.todo({ node: path.node, code: 'function-name-referenced', data: { name } });
+            return false;
+          }
+          this.traverse(path);
+        },
+      });
+    }
+
+    if (options.ruleId && options.guard) {
+      const [guard] = statements(`if (api.rules.wasExecuted(${quote(options.ruleId)})) return;`);
+      body.body.unshift(guard);
+      ctx.report({ node: rule.fn, code: 'rule-guard', data: { ruleId: options.ruleId } });
+    }
+
+    const handlers: Statement[] = [handler('onExecutePostLogin', body)];
+    if (module.continueBody) handlers.push(handler('onContinuePostLogin', module.continueBody));
+
+    const replacement = [...module.requires, ...module.prelude, ...handlers];
+    const original = rule.statement as Statement & { comments?: unknown[] };
+    (replacement[0] as Statement & { comments?: unknown[] }).comments = original.comments;
+    const program = ast.program.body;
+    program.splice(program.indexOf(rule.statement), 1, ...replacement);
+  },
+};
+
+function handler(name: string, body: recast.types.namedTypes.BlockStatement): Statement {
+  const fn = b.arrowFunctionExpression([b.identifier('event'), b.identifier('api')], body);
+  fn.async = true;
+  return b.expressionStatement(
+    b.assignmentExpression('=', b.memberExpression(b.identifier('exports'), b.identifier(name)), fn),
+  );
+}
