@@ -97,3 +97,10 @@ export function lookupField(
   }
   return null;
 }
+
+/** Fields of event.user in post-login Actions (reference §9); other user.* reads are undefined there. */
+export const eventUserFields = new Set([
+  'user_id', 'email', 'email_verified', 'name', 'nickname', 'given_name', 'family_name', 'picture', 'username',
+  'phone_number', 'phone_verified', 'created_at', 'updated_at', 'last_password_reset', 'app_metadata',
+  'user_metadata', 'identities', 'multifactor', 'enrolledFactors',
+]);

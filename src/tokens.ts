@@ -6,6 +6,8 @@ const TOKEN = /@@[A-Za-z0-9_]+@@|##[A-Za-z0-9_]+##/g;
 
 export interface TokenMask {
   masked: string;
+  /** The identifiers standing in for tokens. */
+  placeholders: string[];
   /** Puts every original token back; returns null when a token was lost or duplicated. */
   restore(text: string): string | null;
 }
@@ -22,11 +24,12 @@ export function maskTokens(source: string): TokenMask {
     }
     return placeholder;
   });
-  if (byToken.size === 0) return { masked, restore: (text) => text };
+  if (byToken.size === 0) return { masked, placeholders: [], restore: (text) => text };
 
   const expected = countAll(masked, byToken);
   return {
     masked,
+    placeholders: [...byToken.values()],
     restore(text) {
       const found = countAll(text, byToken);
       for (const [token, count] of expected) if (found.get(token) !== count) return null;

@@ -98,6 +98,8 @@ export interface TransformContext {
   addSecret(name: string): void;
   addDependency(dep: Dependency): void;
   addScope(scope: string): void;
+  /** Marks the rule as account linking (MigrationResult.linking); optional for contexts built elsewhere. */
+  markLinking?(): void;
 }
 
 export interface Transform {

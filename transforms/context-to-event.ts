@@ -1,6 +1,6 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
-import { contextFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
+import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import type { Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
 
 type Kind = 'user' | 'context';
@@ -31,6 +31,10 @@ export const contextToEvent: Transform = {
     'write-has-no-effect': {
       severity: 'error',
       text: 'Changing {{from}} has no effect in an Action; to pass data to later Actions use api.transaction.setMetadata.',
+    },
+    'unknown-user-field': {
+      severity: 'warning',
+      text: '{{from}} is not a field of event.user in Actions (it reads as undefined there); check where this value comes from now.',
     },
     'upstream-token': {
       severity: 'error',
@@ -215,6 +219,9 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
       return;
     }
     if (target.length === 1) reportMapping(ctx, top.node, `user.${props[0]}`, target);
+    else if (props[0] && props[0] !== '*' && !eventUserFields.has(props[0])) {
+      ctx.report({ node: levels[1].node, code: 'unknown-user-field', data: { from: `user.${props[0]}` } });
+    }
     replaceKeepingShorthand(levels[target.length], target.replacement);
     return;
   }

@@ -5,15 +5,14 @@ import pc from 'picocolors';
 import { formatMarkdown } from '../format/markdown.js';
 import { buildReport, formatJson } from '../format/report-json.js';
 import { formatRun, formatSummary } from '../format/text.js';
+import { PACKAGE_ROOT } from '../paths.js';
 import { runRule, summarize, type RuleRun } from '../run.js';
 import type { MigrateOptions, SdkMajor } from '../types.js';
 import { transforms } from '../../transforms/index.js';
 import { readRuleFiles, UsageError, writeFileAtomic } from './io.js';
 import { writeActions } from './write.js';
 
-export const version: string = JSON.parse(
-  readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'),
-).version;
+export const version: string = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
 
 export interface Io {
   stdout: (text: string) => void;

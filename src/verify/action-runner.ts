@@ -20,6 +20,8 @@ export interface ActionRunInput {
   require: RequireFunction;
   executedRules?: string[];
   timeoutMs: number;
+  /** Awaited after the handler settles, before the result is final (see RuleRunInput.settle). */
+  settle?: () => Promise<void>;
 }
 
 export interface ActionRun {
@@ -58,9 +60,13 @@ export async function runAction(input: ActionRunInput): Promise<ActionRun> {
       if (settled) return;
       settled = true;
       realClearTimeout(timer);
-      process.off('uncaughtException', onAsyncError);
-      process.off('unhandledRejection', onAsyncError);
-      resolve(finishWith(run));
+      void (input.settle ?? (() => Promise.resolve()))()
+        .catch(() => undefined)
+        .then(() => {
+          process.off('uncaughtException', onAsyncError);
+          process.off('unhandledRejection', onAsyncError);
+          resolve(finishWith(run));
+        });
     };
     const onAsyncError = (err: unknown) => finish({ ending: 'threw', error: describeError(err) });
     const timer = realSetTimeout(

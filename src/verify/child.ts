@@ -63,9 +63,9 @@ export async function runJob(job: ChildJob): Promise<ChildResult[]> {
         runtime: { baseUrl: emulator.baseUrl, accessToken: emulator.runtimeToken, domain: emulator.domain },
         require: ruleRequire,
         timeoutMs: job.timeoutMs,
+        // Requests left running after the answer (fire-and-forget links) still reach the tenant.
+        settle: () => emulator.idle(),
       });
-      // Requests a rule fired before calling back still reach the tenant.
-      await emulator.idle();
       const rule = ruleOutcome(ruleRun, observe());
 
       emulator.load(scenario);
@@ -76,8 +76,8 @@ export async function runJob(job: ChildJob): Promise<ChildResult[]> {
         require: actionRequire,
         executedRules: scenario.login?.executedRules,
         timeoutMs: job.timeoutMs,
+        settle: () => emulator.idle(),
       });
-      await emulator.idle();
       results.push({ scenario: scenario.name, rule, action: actionOutcome(actionRun, observe()) });
     }
   } finally {
@@ -88,13 +88,15 @@ export async function runJob(job: ChildJob): Promise<ChildResult[]> {
 
 /**
  * SDK retry back-off (v7: 1 s then 2 s on 5xx; v4: from 0.5 s on 429) only costs wall-clock time: the
- * emulator still receives every retry. Timers set from those two files fire at once; nothing else changes.
+ * emulator still receives every retry. Timers set directly by those two files fire at once; nothing else changes.
  */
 function skipSdkRetryBackoff(): void {
   const original = globalThis.setTimeout;
   const retryFrames = /[\\/]core[\\/]fetcher[\\/]requestWithRetries\.js|[\\/]dist[\\/]cjs[\\/]lib[\\/]retry\.js/;
+  // Only the immediate caller counts: request timeouts are also set while a retry loop is on the stack.
+  const caller = () => (new Error().stack ?? '').split('\n')[3] ?? '';
   const patched = (handler: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) =>
-    original(handler, (ms ?? 0) > 0 && retryFrames.test(new Error().stack ?? '') ? 0 : ms, ...args);
+    original(handler, (ms ?? 0) > 0 && retryFrames.test(caller()) ? 0 : ms, ...args);
   globalThis.setTimeout = Object.assign(patched, original) as typeof globalThis.setTimeout;
 }
 

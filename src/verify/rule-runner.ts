@@ -25,6 +25,8 @@ export interface RuleRunInput {
   runtime: RulesRuntime;
   require: RequireFunction;
   timeoutMs: number;
+  /** Awaited after the rule answers, before the result is final: work it left running (a second callback, a late request) still counts. */
+  settle?: () => Promise<void>;
 }
 
 export interface RuleError {
@@ -95,7 +97,6 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
     process: { env: {}, version: process.version, versions: process.versions, nextTick: process.nextTick },
   });
   vm.runInContext(SANDBOX_PRELUDE, sandbox);
-  const context = input.context;
 
   return new Promise<RuleRun>((resolve) => {
     let settled = false;
@@ -104,9 +105,15 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
       if (settled) return;
       settled = true;
       realClearTimeout(timer);
-      process.off('uncaughtException', onAsyncError);
-      process.off('unhandledRejection', onAsyncError);
-      resolve({ ...run, context: snapshot(context), metadataCalls, callbackCount, logs });
+      // What the rule did to context counts at its first answer, as in the Rules runtime.
+      const context = snapshot(input.context);
+      void (input.settle ?? (() => Promise.resolve()))()
+        .catch(() => undefined)
+        .then(() => {
+          process.off('uncaughtException', onAsyncError);
+          process.off('unhandledRejection', onAsyncError);
+          resolve({ ...run, context, metadataCalls, callbackCount, logs });
+        });
     };
     const onAsyncError = (err: unknown) => {
       if (settled) logs.push(`[after callback] uncaught: ${describeError(err).message}`);
@@ -135,7 +142,7 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
 
     try {
       const rule = compileRule(input.source, sandbox, input.filename ?? 'rule.js');
-      Object.assign(sandbox, { __rule: rule, __user: input.user, __context: context, __callback: callback });
+      Object.assign(sandbox, { __rule: rule, __user: input.user, __context: input.context, __callback: callback });
       // Invoked inside the context so a synchronous endless loop is cut off too.
       const returned: unknown = vm.runInContext('__rule(__user, __context, __callback)', sandbox, { timeout: input.timeoutMs });
       if (returned && typeof (returned as Promise<unknown>).then === 'function') {

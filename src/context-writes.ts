@@ -1,0 +1,108 @@
+// Shared matching for the transforms that turn writes to `context.*` into `api.*` calls
+// (token-claims, multifactor, saml-configuration). Pure helpers: they return data and never report.
+import * as recast from 'recast';
+import { b, n, type NodePath } from './ast.js';
+import { bindingOwner, isReference, isRuleParameter } from './bindings.js';
+import type { Node, RuleShape, Statement } from './types.js';
+
+interface Alias {
+  name: string;
+  owner: Node | null;
+}
+
+/** Tells whether an identifier stands for the rule's `context`: the parameter or a `var ctx = context` alias. */
+export function contextMatcher(rule: RuleShape): (path: NodePath) => boolean {
+  const aliases: Alias[] = [];
+  recast.visit(rule.fn, {
+    visitVariableDeclarator(path) {
+      const { id } = path.node;
+      if (n.Identifier.check(id) && isRuleParameter(path.get('init'), rule.context, rule)) {
+        aliases.push({ name: id.name, owner: bindingOwner(path.get('id'), id.name, rule.fn) });
+      }
+      this.traverse(path);
+    },
+  });
+  return (path) => {
+    if (isRuleParameter(path, rule.context, rule)) return true;
+    if (!n.Identifier.check(path.node) || !isReference(path) || isDeclaratorId(path)) return false;
+    const name = path.node.name;
+    return aliases.some((a) => a.name === name && bindingOwner(path, name, rule.fn) === a.owner);
+  };
+}
+
+export function isDeclaratorId(path: NodePath): boolean {
+  return n.VariableDeclarator.check(path.parent?.node) && path.name === 'id';
+}
+
+export interface MemberChain {
+  /** Property names above the base; null for a computed key that is not a literal. */
+  keys: Array<string | null>;
+  /** levels[0] is the base; levels[i] is the member expression that reads keys[i - 1]. */
+  levels: NodePath[];
+}
+
+/** The member expressions built on top of `path`: `context.idToken[k]` from `context` → keys ['idToken', null]. */
+export function chainAbove(path: NodePath): MemberChain {
+  const keys: Array<string | null> = [];
+  const levels: NodePath[] = [path];
+  let current = path;
+  while (n.MemberExpression.check(current.parent?.node) && current.name === 'object') {
+    const member = current.parent.node as recast.types.namedTypes.MemberExpression;
+    keys.push(staticKey(member));
+    current = current.parent;
+    levels.push(current);
+  }
+  return { keys, levels };
+}
+
+export function staticKey(member: recast.types.namedTypes.MemberExpression): string | null {
+  const { property } = member;
+  if (!member.computed) return n.Identifier.check(property) ? property.name : null;
+  if (n.StringLiteral.check(property) || n.NumericLiteral.check(property)) return String(property.value);
+  if (n.Literal.check(property) && (typeof property.value === 'string' || typeof property.value === 'number')) {
+    return String(property.value);
+  }
+  return null;
+}
+
+/** The key of a member expression as an expression: `a.b` → 'b', `a[k]` → k. */
+export function keyExpression(member: recast.types.namedTypes.MemberExpression) {
+  if (!member.computed && n.Identifier.check(member.property)) return b.stringLiteral(member.property.name);
+  return member.property;
+}
+
+/** How an assignment `left = right` at `path` (the assignment) is used. */
+export function assignmentAt(path: NodePath): recast.types.namedTypes.AssignmentExpression | null {
+  const parent = path.parent?.node;
+  return n.AssignmentExpression.check(parent) && path.name === 'left' ? parent : null;
+}
+
+/**
+ * True when the value of the expression at `path` is thrown away: an expression statement, a
+ * non-final member of a sequence used as a statement, or an arrow body (`forEach(x => …)`).
+ */
+export function valueUnused(path: NodePath): boolean {
+  const parent = path.parent?.node;
+  if (n.ExpressionStatement.check(parent)) return true;
+  if (n.ArrowFunctionExpression.check(parent) && path.name === 'body') return true;
+  if (n.SequenceExpression.check(parent)) {
+    const last = parent.expressions[parent.expressions.length - 1] === path.node;
+    return !last || valueUnused(path.parent);
+  }
+  return false;
+}
+
+/** The expression statement whose expression is the node at `path`, or null. */
+export function expressionStatementOf(path: NodePath): NodePath | null {
+  return n.ExpressionStatement.check(path.parent?.node) ? path.parent : null;
+}
+
+/** Replaces one statement with several; `if (x) stmt;` gets a block to hold them. Comments stay on top. */
+export function replaceStatement(statement: NodePath, replacement: Statement[]): void {
+  const original = statement.node as Node & { comments?: unknown[] };
+  const first = replacement[0] as (Statement & { comments?: unknown[] }) | undefined;
+  if (first && original.comments?.length) first.comments = [...(original.comments ?? []), ...(first.comments ?? [])];
+  const inList = Array.isArray(statement.parentPath?.value);
+  if (inList || replacement.length === 1) statement.replace(...replacement);
+  else statement.replace(b.blockStatement(replacement));
+}

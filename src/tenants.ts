@@ -1,0 +1,102 @@
+// Runs grouped back into their tenants, with what only the tenant knows: the rule's stage and the
+// rules-configs keys it reads. Shared by `migrate` and `audit`.
+import type { InputProblem } from './cli/io.js';
+import { LOGIN_STAGE, type Tenant } from './inputs/types.js';
+import type { RuleInput, RuleReport, RuleRun } from './run.js';
+
+export interface TenantRuns {
+  tenant: Tenant;
+  runs: RuleRun[];
+  /** Unreadable inputs, as failed report entries. */
+  failures: RuleReport[];
+}
+
+/** The rules of every tenant in one list, in tenant order (runs come back in the same order). */
+export function tenantRules(tenants: Tenant[]): RuleInput[] {
+  return tenants.flatMap((t) => t.rules);
+}
+
+/** Splits runs (in tenantRules order) back per tenant and applies stage and rules-configs. */
+export function groupRuns(tenants: Tenant[], runs: RuleRun[]): TenantRuns[] {
+  let next = 0;
+  return tenants.map((tenant) => {
+    const own = runs.slice(next, (next += tenant.rules.length)).map((run) => {
+      const staged = checkStage(run);
+      addConfigSecrets(staged, tenant.configKeys);
+      return staged;
+    });
+    return { tenant, runs: own, failures: tenant.problems.map(problemReport) };
+  });
+}
+
+/** Only login_success rules become post-login Actions; other stages fail with `unsupported-stage`. */
+function checkStage(run: RuleRun): RuleRun {
+  const stage = run.input.stage ?? LOGIN_STAGE;
+  if (stage === LOGIN_STAGE) return run;
+  const finding = {
+    code: 'unsupported-stage',
+    transform: 'input',
+    severity: 'error' as const,
+    message:
+      `Rule stage '${stage}' has no post-login Action: only login_success rules are migrated. ` +
+      (stage === 'login_failure' ? 'Use a log stream or a post-login deny path instead.' : 'Rebuild it by hand with the matching trigger.'),
+    line: 1,
+    column: 1,
+  };
+  const needs = { secrets: [], dependencies: [], scopes: [] };
+  return {
+    input: run.input,
+    result: { code: run.input.script, findings: [finding], diff: '', status: 'error', needs, linking: false },
+    report: { ...run.report, status: 'failed', findings: [finding], secrets: [], dependencies: [], scopes: [], linking: false },
+  };
+}
+
+/**
+ * rules-configs keys the rule reads become the Action's secrets (by name). A rule that uses
+ * `configuration` as a whole or with a computed key may read any of them: all keys then.
+ */
+export function configKeysUsed(script: string, keys: string[]): string[] {
+  if (keys.length === 0) return [];
+  const used = new Set<string>();
+  const uses = /(?<![.\w$])configuration\b\s*(\??\.\s*([A-Za-z_$][\w$]*)|\[\s*(['"`])((?:(?!\3)[^\\\n])*)\3\s*\]|\[)?/g;
+  for (const match of script.matchAll(uses)) {
+    if (match[2]) used.add(match[2]);
+    else if (match[4] !== undefined) used.add(match[4]);
+    else {
+      const before = script.slice(0, match.index);
+      const destructured = /\{([^{}]*)\}\s*=\s*$/.exec(before);
+      if (!destructured) return [...keys];
+      for (const part of destructured[1].split(',')) {
+        const key = part.split(':')[0].trim().replace(/^['"]|['"]$/g, '');
+        if (key.startsWith('...')) return [...keys];
+        if (key) used.add(key);
+      }
+    }
+  }
+  return keys.filter((k) => used.has(k));
+}
+
+function addConfigSecrets(run: RuleRun, keys: string[]): void {
+  if (run.report.status === 'failed') return;
+  const extra = configKeysUsed(run.input.script, keys);
+  if (extra.length === 0) return;
+  const secrets = [...new Set([...run.result.needs.secrets, ...extra])].sort();
+  run.result.needs = { ...run.result.needs, secrets };
+  run.report.secrets = secrets;
+}
+
+export function problemReport(problem: InputProblem): RuleReport {
+  return {
+    source: problem.source,
+    name: problem.source.split(/[\\/]/).pop() ?? problem.source,
+    status: 'failed',
+    action: null,
+    findings: [
+      { code: 'read-error', transform: 'input', severity: 'error', message: problem.message, line: problem.line ?? 1, column: problem.column ?? 1 },
+    ],
+    secrets: [],
+    dependencies: [],
+    scopes: [],
+    linking: false,
+  };
+}

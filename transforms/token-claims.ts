@@ -1,0 +1,330 @@
+import type { namedTypes as K } from 'ast-types';
+import * as recast from 'recast';
+import { b, enclosingStatement, memberExpression, n, quote, statements, type NodePath } from '../src/ast.js';
+import { bindingOwner, isReference } from '../src/bindings.js';
+import {
+  assignmentAt,
+  chainAbove,
+  contextMatcher,
+  expressionStatementOf,
+  isDeclaratorId,
+  keyExpression,
+  replaceStatement,
+  staticKey,
+  valueUnused,
+} from '../src/context-writes.js';
+import type { Expression, Node, StatementPath, Transform, TransformContext } from '../src/types.js';
+
+type Token = 'idToken' | 'accessToken';
+
+/**
+ * `context.idToken[k] = v` / `context.accessToken[k] = v` → `api.<token>.setCustomClaim(k, v)`;
+ * `context.accessToken.scope` changes → addScope/removeScope. Claims can be neither read back nor
+ * deleted in an Action: those spots are flagged. Runs before context-to-event, which would
+ * otherwise comment the writes out as having no effect.
+ */
+export const tokenClaims: Transform = {
+  id: 'token-claims',
+  description: 'context.idToken/accessToken claims → api.idToken/accessToken.setCustomClaim; accessToken.scope → addScope/removeScope',
+  safety: 'review',
+  messages: {
+    'claims-alias-followed': {
+      severity: 'info',
+      text: '`{{alias}}` was an alias of context.{{token}}; its claims are set with api.{{token}}.setCustomClaim.',
+    },
+    'claims-alias-reassigned': {
+      severity: 'error',
+      text: '`{{alias}}` holds context.{{token}} but is reassigned later; its claims could not be followed. Set each claim with api.{{token}}.setCustomClaim(key, value).',
+    },
+    'claim-read-back': {
+      severity: 'error',
+      text: 'Claims cannot be read back in an Action ({{from}}); it reads as undefined here. Keep the value in a local variable.',
+    },
+    'claim-deleted': {
+      severity: 'error',
+      text: 'Claims cannot be deleted in an Action ({{from}}); set it only when it is wanted instead.',
+    },
+    'claim-not-converted': {
+      severity: 'error',
+      text: 'This change to {{from}} needs the claim\'s current value, which an Action cannot read; set the final value with api.{{token}}.setCustomClaim(key, value).',
+    },
+    'claims-object-used': {
+      severity: 'error',
+      text: 'The claims object {{from}} is used as a whole here; Actions have no such object (claims are set one by one with api.{{token}}.setCustomClaim). It reads as undefined here.',
+    },
+    'scope-set': {
+      severity: 'warning',
+      text: 'The access token\'s scope becomes {{scopes}}: requested scopes (event.transaction.requested_scopes) not in that list are removed and each listed one is added. addScope throws on a scope the API does not define; in resource-owner flows the requested scope is in event.request.body.scope.',
+    },
+    'scope-added': {
+      severity: 'info',
+      text: 'Scope {{scopes}} is added with api.accessToken.addScope (it throws on a scope the API does not define).',
+    },
+    'scope-dynamic': {
+      severity: 'error',
+      text: 'The access token\'s scope is changed in a way that is not statically clear ({{from}}); use api.accessToken.addScope(scope) / removeScope(scope) per scope.',
+    },
+  },
+  apply(ctx) {
+    const isContext = contextMatcher(ctx.rule);
+    const aliasInits = new Set<unknown>();
+    const claimsAliases = collectClaimsAliases(ctx, isContext, aliasInits);
+    recast.visit(ctx.rule.fn, {
+      visitIdentifier(path) {
+        if (isContext(path)) {
+          const { keys, levels } = chainAbove(path);
+          const token = keys[0];
+          if ((token === 'idToken' || token === 'accessToken') && !aliasInits.has(levels[1].node)) {
+            convertClaimsUse(ctx, levels[1], token, `context.${token}`);
+            return false;
+          }
+        }
+        const alias = claimsAliases.find((a) => a.references.includes(path.node));
+        if (alias) {
+          convertClaimsUse(ctx, path, alias.token, alias.name);
+          return false;
+        }
+        this.traverse(path);
+      },
+    });
+    const declarators = new Set(claimsAliases.map((a) => a.declarator));
+    recast.visit(ctx.rule.fn, {
+      visitVariableDeclarator(path) {
+        if (declarators.has(path.node)) removeDeclarator(path);
+        return false;
+      },
+    });
+  },
+};
+
+interface ClaimsAlias {
+  name: string;
+  token: Token;
+  /** Nodes, not paths: the conversion visits the rule again and paths are per visit. */
+  declarator: K.VariableDeclarator;
+  references: Node[];
+}
+
+/** `const claims = context.idToken;`: followed unless the variable is reassigned. */
+function collectClaimsAliases(ctx: TransformContext, isContext: (path: NodePath) => boolean, skipped: Set<unknown>): ClaimsAlias[] {
+  const { rule } = ctx;
+  const candidates: Array<ClaimsAlias & { owner: Node | null; statement: Node; reassigned?: boolean }> = [];
+  recast.visit(rule.fn, {
+    visitVariableDeclarator(path) {
+      const { id, init } = path.node;
+      if (n.Identifier.check(id) && n.MemberExpression.check(init) && isContext(path.get('init', 'object'))) {
+        const token = staticKey(init);
+        if (token === 'idToken' || token === 'accessToken') {
+          const owner = bindingOwner(path.get('id'), id.name, rule.fn);
+          candidates.push({ name: id.name, token, declarator: path.node, references: [], owner, statement: enclosingStatement(path)!.node });
+        }
+      }
+      this.traverse(path);
+    },
+  });
+  if (candidates.length === 0) return candidates;
+  recast.visit(rule.fn, {
+    visitIdentifier(path) {
+      const name = path.node.name;
+      const alias = candidates.find((a) => a.name === name);
+      if (alias && isReference(path) && !isDeclaratorId(path) && bindingOwner(path, name, rule.fn) === alias.owner) {
+        alias.references.push(path.node);
+        if (isWriteToVariable(path)) alias.reassigned = true;
+      }
+      this.traverse(path);
+    },
+  });
+  const followed: ClaimsAlias[] = [];
+  for (const alias of candidates) {
+    // Either way its initializer is not a use of its own: context-to-event flags what is left.
+    skipped.add(alias.declarator.init);
+    const data = { alias: alias.name, token: alias.token };
+    if (alias.reassigned) {
+      ctx.todo({ node: alias.declarator, code: 'claims-alias-reassigned', data, statement: alias.statement });
+    } else {
+      ctx.report({ node: alias.declarator, code: 'claims-alias-followed', data });
+      followed.push(alias);
+    }
+  }
+  return followed;
+}
+
+function isWriteToVariable(path: NodePath): boolean {
+  const parent = path.parent?.node;
+  return (n.AssignmentExpression.check(parent) && path.name === 'left') || n.UpdateExpression.check(parent);
+}
+
+function removeDeclarator(path: NodePath) {
+  const declaration = path.parent;
+  if (declaration.node.declarations.length > 1) path.prune();
+  else declaration.prune();
+}
+
+/** `claims` is the path of an expression standing for the claims object (`context.idToken` or an alias). */
+function convertClaimsUse(ctx: TransformContext, claims: NodePath, token: Token, from: string) {
+  const data = { token, from };
+  const { keys, levels } = chainAbove(claims);
+  const statement = () => enclosingStatement(claims) as unknown as StatementPath & NodePath;
+
+  if (keys.length === 0) {
+    if (convertObjectAssign(claims, token)) return;
+    const whole = assignmentAt(claims);
+    if (whole) {
+      ctx.disable({ node: whole, code: 'claims-object-used', data, statement: statement() });
+      return;
+    }
+    ctx.todo({ node: claims.node, code: 'claims-object-used', data, statement: statement().node });
+    claims.replace(b.identifier('undefined'));
+    return;
+  }
+
+  const claim = levels[1];
+  const member = claim.node as K.MemberExpression;
+  const key = keys[0];
+  const claimName = `${from}${key === null ? '[…]' : `.${key}`}`;
+  const claimData = { token, from: claimName };
+
+  if (token === 'accessToken' && key === 'scope') {
+    convertScope(ctx, claim, claimData);
+    return;
+  }
+
+  const assignment = assignmentAt(claim);
+  if (assignment) {
+    if (assignment.operator === '=' && valueUnused(claim.parent)) {
+      const call = b.callExpression(memberExpression(`api.${token}.setCustomClaim`), [keyExpression(member), assignment.right]);
+      claim.parent.replace(call);
+    } else {
+      ctx.disable({ node: assignment, code: 'claim-not-converted', data: claimData, statement: statement() });
+    }
+    return;
+  }
+  if (isDeleteOrUpdate(claim)) {
+    const code = n.UnaryExpression.check(claim.parent.node) ? 'claim-deleted' : 'claim-not-converted';
+    ctx.disable({ node: claim.parent.node, code, data: claimData, statement: statement() });
+    return;
+  }
+  if (levels.slice(2).some(isMutated)) {
+    ctx.disable({ node: claim.node, code: 'claim-not-converted', data: claimData, statement: statement() });
+    return;
+  }
+  // A read of a claim set earlier: the whole chain goes, reading further into undefined would throw.
+  const top = levels[levels.length - 1];
+  ctx.todo({ node: claim.node, code: 'claim-read-back', data: { from: claimName }, statement: statement().node });
+  top.replace(b.identifier('undefined'));
+}
+
+const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
+
+/** The value at `path` is changed in place: assigned, deleted, incremented, or a mutating array method is called on it. */
+function isMutated(path: NodePath): boolean {
+  if (assignmentAt(path) || isDeleteOrUpdate(path)) return true;
+  const member = path.parent?.node;
+  return (
+    n.MemberExpression.check(member) &&
+    path.name === 'object' &&
+    MUTATORS.has(staticKey(member) ?? '') &&
+    n.CallExpression.check(path.parent.parent?.node) &&
+    path.parent.name === 'callee'
+  );
+}
+
+function isDeleteOrUpdate(path: NodePath): boolean {
+  const parent = path.parent?.node;
+  return n.UpdateExpression.check(parent) || (n.UnaryExpression.check(parent) && parent.operator === 'delete');
+}
+
+/** `Object.assign(context.idToken, { a: 1, [k]: v })` as a statement → one setCustomClaim per property. */
+function convertObjectAssign(claims: NodePath, token: Token): boolean {
+  const call = claims.parent?.node;
+  if (!n.CallExpression.check(call) || claims.name !== 0 || call.arguments.length < 2) return false;
+  const callee = call.callee;
+  if (!n.MemberExpression.check(callee) || staticKey(callee) !== 'assign' || !n.Identifier.check(callee.object) || callee.object.name !== 'Object') {
+    return false;
+  }
+  const statement = expressionStatementOf(claims.parent);
+  if (!statement) return false;
+  const calls = [];
+  for (const source of call.arguments.slice(1)) {
+    if (!n.ObjectExpression.check(source)) return false;
+    for (const property of source.properties) {
+      if (!n.ObjectProperty.check(property) && !n.Property.check(property)) return false;
+      const key = property.computed
+        ? property.key
+        : n.Identifier.check(property.key)
+          ? b.stringLiteral(property.key.name)
+          : property.key;
+      calls.push(b.expressionStatement(b.callExpression(memberExpression(`api.${token}.setCustomClaim`), [key as Expression, property.value as Expression])));
+    }
+  }
+  replaceStatement(statement, calls);
+  return true;
+}
+
+/** The scopes of a static value: 'a b' or ['a', 'b']; null when not statically clear. */
+function staticScopes(node: Node): string[] | null {
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  if (n.StringLiteral.check(node) || n.Literal.check(node)) {
+    const value = text((node as K.StringLiteral).value);
+    return value === null ? null : value.split(/\s+/).filter(Boolean);
+  }
+  if (n.TemplateLiteral.check(node) && node.expressions.length === 0) return node.quasis[0].value.cooked?.split(/\s+/).filter(Boolean) ?? null;
+  if (n.ArrayExpression.check(node)) {
+    const scopes: string[] = [];
+    for (const element of node.elements) {
+      const value = element && (n.StringLiteral.check(element) || n.Literal.check(element)) ? text((element as K.StringLiteral).value) : null;
+      if (value === null) return null;
+      scopes.push(value);
+    }
+    return scopes;
+  }
+  return null;
+}
+
+function convertScope(ctx: TransformContext, scopePath: NodePath, data: { token: Token; from: string }) {
+  const statement = () => enclosingStatement(scopePath) as unknown as StatementPath & NodePath;
+  const assignment = assignmentAt(scopePath);
+  const holder = assignment ? expressionStatementOf(scopePath.parent) : null;
+  if (assignment && holder && assignment.operator === '=') {
+    const scopes = staticScopes(assignment.right);
+    if (scopes) {
+      ctx.report({ node: assignment, code: 'scope-set', data: { scopes: scopes.length ? scopes.map(quote).join(', ') : 'empty' } });
+      const keep = `[${scopes.map(quote).join(', ')}]`;
+      replaceStatement(holder, [
+        ...statements(
+          `for (const scope of event.transaction?.requested_scopes ?? []) {\n  if (!${keep}.includes(scope)) api.accessToken.removeScope(scope);\n}`,
+        ),
+        ...scopes.map((s) => statements(`api.accessToken.addScope(${quote(s)});`)[0]),
+      ]);
+      return;
+    }
+  }
+  // context.accessToken.scope.push('a', …)
+  const member = scopePath.parent?.node;
+  const call = scopePath.parent?.parent?.node;
+  if (
+    !assignment &&
+    n.MemberExpression.check(member) &&
+    scopePath.name === 'object' &&
+    staticKey(member) === 'push' &&
+    n.CallExpression.check(call) &&
+    call.callee === member &&
+    call.arguments.every((a) => !n.SpreadElement.check(a)) &&
+    expressionStatementOf(scopePath.parent.parent)
+  ) {
+    const printed = call.arguments.map((a) => recast.print(a).code).join(', ');
+    ctx.report({ node: call, code: 'scope-added', data: { scopes: printed } });
+    const calls = call.arguments.map((a) =>
+      b.expressionStatement(b.callExpression(memberExpression('api.accessToken.addScope'), [a as Expression])),
+    );
+    replaceStatement(expressionStatementOf(scopePath.parent.parent)!, calls);
+    return;
+  }
+  if (!isMutated(scopePath)) {
+    const top = chainAbove(scopePath).levels.at(-1)!;
+    ctx.todo({ node: scopePath.node, code: 'claim-read-back', data: { from: data.from }, statement: statement().node });
+    top.replace(b.identifier('undefined'));
+    return;
+  }
+  ctx.disable({ node: assignment ?? scopePath.node, code: 'scope-dynamic', data, statement: statement() });
+}

@@ -1,0 +1,758 @@
+import * as recast from 'recast';
+import { b, enclosingStatement, n, statements, type NodePath } from '../src/ast.js';
+import { cloneNode, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
+import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
+
+type K = recast.types.namedTypes;
+type Call = K.CallExpression;
+type Kind = 'app_metadata' | 'user_metadata';
+
+// Reference: rules-to-actions.md §5 (metadata writes), rule-patterns.md §12 (merge quirks).
+const KINDS: Record<Kind, { update: string; set: string }> = {
+  app_metadata: { update: 'updateAppMetadata', set: 'setAppMetadata' },
+  user_metadata: { update: 'updateUserMetadata', set: 'setUserMetadata' },
+};
+const UPDATE_METHODS = new Map(Object.entries(KINDS).map(([kind, v]) => [v.update, kind as Kind]));
+const MUTATING_METHODS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'set', 'add', 'delete']);
+const MERGE_FUNCTIONS = new Set(['Object.assign', '_.merge', '_.assign', '_.extend', '_.defaults', '_.set', '_.mergeWith']);
+
+/**
+ * Changes to the current user's metadata, saved with `auth0.users.update*Metadata(user.user_id, …)`,
+ * become `api.user.set*Metadata(key, value)` per top-level key. The promise chain or callback around
+ * the update is flattened first: its success path is inlined, its error path removed (the set calls
+ * are batched and cannot fail there), so callback-to-return later converts the callbacks it held.
+ */
+export const userMetadata: Transform = {
+  id: 'user-metadata',
+  description: 'user.app_metadata.k = v + auth0.users.updateAppMetadata(user.user_id, …) → api.user.setAppMetadata(k, v) (same for user_metadata)',
+  safety: 'review',
+  messages: {
+    'update-converted': {
+      severity: 'info',
+      text: 'auth0.users.{{update}} → api.user.{{set}} per key: the changes are batched and saved once, at the end of the login flow.',
+    },
+    'fallback-removed': {
+      severity: 'info',
+      text: '`user.{{kind}} = user.{{kind}} || {}` is not needed: event.user.{{kind}} is always an object in Actions.',
+    },
+    'error-path-removed': {
+      severity: 'info',
+      text: 'This error handler is removed: api.user.{{set}} is batched and does not fail at this point, so it could never run.',
+    },
+    'promise-passed-to-then': {
+      severity: 'info',
+      text: 'A promise, not a function, was passed to .then(): in Rules both updates started at once. The Action sets both.',
+    },
+    'opaque-metadata': {
+      severity: 'warning',
+      text: 'The metadata passed to auth0.users.{{update}} is not an object literal: every top-level key of it is set in a loop. Check that it holds only the keys meant to change.',
+    },
+    'other-user': {
+      severity: 'error',
+      text: 'This updates the metadata of another user ({{id}}), not of the user logging in: api.user cannot do that. Use the Management API (ManagementClient users.update) with a machine-to-machine application whose credentials are Action secrets.',
+    },
+    'not-persisted': {
+      severity: 'info',
+      text: 'user.{{kind}} is changed here but never saved with auth0.users.{{update}}: in Rules this change was not persisted either (later rules only saw it on the user object). The Action drops it; pass the value with api.transaction.setMetadata if a later Action needs it.',
+    },
+    'saved-earlier': {
+      severity: 'warning',
+      text: 'Saved where it is assigned: the rule saved it later (line {{line}}) and could stop before that (deny or error), which does not cancel this change in an Action.',
+    },
+    'untracked-change': {
+      severity: 'error',
+      text: 'This change to user.{{kind}} is not converted ({{why}}): set the new value of its top-level key with api.user.{{set}}(key, value).',
+    },
+    'stale-read': {
+      severity: 'warning',
+      text: '{{target}} was changed earlier in the rule, but event.user does not see changes made with api.user.{{set}}: this reads the value from before the login. Keep the new value in a local variable.',
+    },
+    'read-after-set': {
+      severity: 'info',
+      text: '{{target}} was set above; event.user does not see that change in an Action, so the assigned value is used here.',
+    },
+    'chain-not-converted': {
+      severity: 'error',
+      text: 'This auth0.users.{{update}} call could not be converted ({{why}}): rewrite it with api.user.{{set}}(key, value).',
+    },
+    'set-in-callback': {
+      severity: 'warning',
+      text: 'api.user.{{set}} is called inside a nested function: it must run before the Action returns (the API says not to use it in callbacks). Rewrite this flow with await.',
+    },
+    'then-after-code': {
+      severity: 'warning',
+      text: 'The code after this update ran before its .then() callback in Rules: the callback body now runs after that code.',
+    },
+  },
+  apply(ctx) {
+    const linking = looksLikeLinking(ctx);
+    const failed = new Set<Node>();
+    flattenChains(ctx, failed);
+    convertUpdates(ctx, linking, failed);
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Matching
+
+interface UpdateCall {
+  kind: Kind;
+  call: Call;
+  current: boolean;
+}
+
+function matchUpdateCall(ctx: TransformContext, node: unknown, path: NodePath | null): UpdateCall | null {
+  if (!n.CallExpression.check(node) || !n.MemberExpression.check(node.callee) || node.callee.computed) return null;
+  const method = node.callee.property;
+  const kind = n.Identifier.check(method) ? UPDATE_METHODS.get(method.name) : undefined;
+  const users = node.callee.object;
+  if (!kind || !n.MemberExpression.check(users) || !n.Identifier.check(users.object) || users.object.name !== 'auth0') return null;
+  if (!n.Identifier.check(users.property) || users.property.name !== 'users' || users.computed) return null;
+  if (path?.scope?.lookup('auth0')) return null;
+  return { kind, call: node, current: isCurrentUserId(ctx, node.arguments[0], path) };
+}
+
+function isCurrentUserId(ctx: TransformContext, node: unknown, path: NodePath | null): boolean {
+  if (!n.MemberExpression.check(node) || node.computed || !n.Identifier.check(node.property)) return false;
+  return node.property.name === 'user_id' && isUserParam(ctx, node.object, path);
+}
+
+function isUserParam(ctx: TransformContext, node: unknown, path: NodePath | null): boolean {
+  if (!n.Identifier.check(node) || node.name !== ctx.rule.user) return false;
+  const scope = path?.scope?.lookup(node.name);
+  return !scope || scope.node === ctx.rule.fn;
+}
+
+/** `user.app_metadata[.key]` → its kind and key (an expression; `keyName` when static). */
+function metadataTarget(ctx: TransformContext, node: unknown, path: NodePath | null) {
+  const parts: K.MemberExpression[] = [];
+  let current = node;
+  while (n.MemberExpression.check(current)) {
+    parts.unshift(current);
+    current = current.object;
+  }
+  if (!isUserParam(ctx, current, path) || parts.length < 1) return null;
+  const kind = staticName(parts[0]);
+  if (kind !== 'app_metadata' && kind !== 'user_metadata') return null;
+  const keyMember = parts[1];
+  return {
+    kind: kind as Kind,
+    depth: parts.length,
+    key: keyMember ? (keyMember.computed ? (keyMember.property as Expression) : b.stringLiteral(staticName(keyMember)!)) : null,
+    keyName: keyMember ? staticName(keyMember) : null,
+  };
+}
+
+function staticName(member: K.MemberExpression): string | null {
+  if (!member.computed && n.Identifier.check(member.property)) return member.property.name;
+  if (n.StringLiteral.check(member.property)) return member.property.value;
+  return null;
+}
+
+/** rule-patterns.md §15 strong signals: the account-linking transform owns those rules' Management API calls. */
+function looksLikeLinking(ctx: TransformContext): boolean {
+  let found = false;
+  recast.visit(ctx.rule.body, {
+    visitCallExpression(path) {
+      const callee = path.node.callee;
+      if (n.MemberExpression.check(callee) && n.Identifier.check(callee.property) && /^(linkUsers|link)$/.test(callee.property.name)) found = true;
+      this.traverse(path);
+    },
+    visitStringLiteral(path) {
+      if (path.node.value.includes('/identities')) found = true;
+      return false;
+    },
+    visitTemplateElement(path) {
+      if (path.node.value.raw.includes('/identities')) found = true;
+      return false;
+    },
+    visitIdentifier(path) {
+      if (path.node.name === 'link_with' || path.node.name === 'primaryUser') found = true;
+      return false;
+    },
+  });
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1: flatten `.then/.catch` chains and error-first callbacks around current-user updates.
+
+interface Chain {
+  update: UpdateCall;
+  /** Updates passed to `.then(...)` by mistake, in order. */
+  steps: Array<{ method: 'then' | 'catch' | 'finally'; call: Call }>;
+}
+
+function parseChain(ctx: TransformContext, expr: unknown, path: NodePath): Chain | null {
+  let current = n.AwaitExpression.check(expr) ? expr.argument : expr;
+  const steps: Chain['steps'] = [];
+  while (
+    n.CallExpression.check(current) &&
+    n.MemberExpression.check(current.callee) &&
+    !current.callee.computed &&
+    n.Identifier.check(current.callee.property) &&
+    ['then', 'catch', 'finally'].includes(current.callee.property.name)
+  ) {
+    steps.unshift({ method: current.callee.property.name as 'then', call: current });
+    current = current.callee.object;
+  }
+  const update = matchUpdateCall(ctx, current, path);
+  return update && update.current ? { update, steps } : null;
+}
+
+type Inlined = { statements: Statement[] } | { why: string };
+
+function flattenChains(ctx: TransformContext, failed: Set<Node>) {
+  // Inlined bodies may hold further updates (`return auth0.users.updateUserMetadata(…)`): repeat.
+  for (let changed = true; changed; ) {
+    changed = false;
+    recast.visit(ctx.rule.body, {
+      visitStatement(path) {
+        const statement = path.node;
+        if (failed.has(statement)) return false;
+        const expr = n.ExpressionStatement.check(statement) ? statement.expression : n.ReturnStatement.check(statement) ? statement.argument : null;
+        const chain = expr ? parseChain(ctx, expr, path) : null;
+        if (!chain) return this.traverse(path);
+        const { update } = chain;
+        const plain = n.ExpressionStatement.check(statement) && expr === update.call && update.call.arguments.length <= 2;
+        if (plain) return false;
+        const inlined = inlineChain(ctx, chain);
+        const names = KINDS[update.kind];
+        if ('why' in inlined) {
+          failed.add(statement);
+          ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...names, why: inlined.why }, statement });
+          return false;
+        }
+        update.call.arguments = update.call.arguments.slice(0, 2);
+        const replacement: Statement[] = [b.expressionStatement(update.call), ...inlined.statements];
+        const list: unknown = path.parentPath?.value;
+        if (n.ReturnStatement.check(statement) && !endsInReturn(replacement) && !(list === ctx.rule.body.body && list.at(-1) === statement)) {
+          replacement.push(b.returnStatement(null));
+        }
+        if (Array.isArray(list)) {
+          const trailing = list.slice(list.indexOf(statement) + 1).filter((s) => !n.FunctionDeclaration.check(s));
+          if (inlined.statements.length > 0 && trailing.length > 0 && n.ExpressionStatement.check(statement)) {
+            // The rest of the list ran synchronously, before the .then callback.
+            ctx.report({ node: chain.steps[0]?.call.callee ?? update.call, code: 'then-after-code' });
+            const last = list.indexOf(trailing[trailing.length - 1]);
+            list.splice(last + 1, 0, ...inlined.statements);
+            path.replace(b.expressionStatement(update.call));
+          } else {
+            path.replace(...replacement);
+          }
+        } else {
+          path.replace(b.blockStatement(replacement));
+        }
+        changed = true;
+        return false;
+      },
+    });
+  }
+}
+
+function inlineChain(ctx: TransformContext, chain: Chain): Inlined {
+  const out: Statement[] = [];
+  const names = KINDS[chain.update.kind];
+  const callbackArg = chain.update.call.arguments[2];
+  if (callbackArg) {
+    const body = inlineErrorFirst(ctx, callbackArg as Expression, names.set);
+    if ('why' in body) return body;
+    out.push(...body.statements);
+  }
+  for (const [index, step] of chain.steps.entries()) {
+    const last = index === chain.steps.length - 1;
+    const [onSuccess, onError] = step.call.arguments as Expression[];
+    if (step.method === 'catch') {
+      ctx.report({ node: step.call.callee, code: 'error-path-removed', data: { set: names.set } });
+      continue;
+    }
+    if (onError) ctx.report({ node: onError, code: 'error-path-removed', data: { set: names.set } });
+    const inlined = inlineSuccess(ctx, onSuccess, last);
+    if ('why' in inlined) return inlined;
+    out.push(...inlined.statements);
+  }
+  return { statements: out };
+}
+
+function inlineSuccess(ctx: TransformContext, handler: Expression | undefined, last: boolean): Inlined {
+  if (!handler || n.NullLiteral.check(handler) || (n.Identifier.check(handler) && handler.name === 'undefined')) return { statements: [] };
+  if (n.Identifier.check(handler) && handler.name === ctx.rule.callback) {
+    // `.then(callback)`: the helper resolves with nothing, so this is the success callback.
+    return { statements: [b.expressionStatement(successCallback(ctx))] };
+  }
+  const mistaken = matchUpdateCall(ctx, handler, null);
+  if (mistaken) {
+    if (!mistaken.current) return { why: 'a promise for another user is passed to .then()' };
+    ctx.report({ node: handler, code: 'promise-passed-to-then' });
+    return { statements: [b.expressionStatement(handler)] };
+  }
+  if (!n.FunctionExpression.check(handler) && !n.ArrowFunctionExpression.check(handler)) {
+    return { why: 'its .then() callback is not a function written in place' };
+  }
+  if (handler.params.some((p) => !n.Identifier.check(p) || usesName(handler.body, p.name))) {
+    return { why: 'its .then() callback uses the value the update resolved with' };
+  }
+  if (!n.BlockStatement.check(handler.body)) return { statements: [b.expressionStatement(handler.body as Expression)] };
+  const body = handler.body.body.map((statement) => {
+    // `return auth0.users.updateUserMetadata(…)` continues the chain: the next pass flattens it.
+    if (n.ReturnStatement.check(statement) && statement.argument && (matchUpdateCall(ctx, statement.argument, null) || isChainOfUpdate(ctx, statement.argument))) {
+      return b.expressionStatement(statement.argument);
+    }
+    return statement;
+  });
+  if (!last && hasReturn(body)) return { why: 'a .then() callback before the last one returns early' };
+  return { statements: body };
+}
+
+function isChainOfUpdate(ctx: TransformContext, expr: unknown): boolean {
+  let current = expr;
+  while (n.CallExpression.check(current) && n.MemberExpression.check(current.callee)) {
+    if (matchUpdateCall(ctx, current, null)) return true;
+    current = current.callee.object;
+  }
+  return false;
+}
+
+/** `function (err) { if (err) return callback(err); callback(null, user, context); }` → its success path. */
+function inlineErrorFirst(ctx: TransformContext, handler: Expression, set: string): Inlined {
+  if (n.Identifier.check(handler) && handler.name === ctx.rule.callback) return { statements: [b.expressionStatement(successCallback(ctx))] };
+  if (!n.FunctionExpression.check(handler) && !n.ArrowFunctionExpression.check(handler)) {
+    return { why: 'its callback is not a function written in place' };
+  }
+  const [error, ...rest] = handler.params;
+  if (rest.some((p) => !n.Identifier.check(p) || usesName(handler.body, p.name))) return { why: 'its callback uses the value the update returned' };
+  const errorName = n.Identifier.check(error) ? error.name : null;
+  const body = n.BlockStatement.check(handler.body) ? handler.body.body : [b.expressionStatement(handler.body as Expression)];
+  const out: Statement[] = [];
+  for (const statement of body) {
+    const test = n.IfStatement.check(statement) ? statement.test : null;
+    if (errorName && n.IfStatement.check(statement) && isName(test, errorName)) {
+      ctx.report({ node: statement, code: 'error-path-removed', data: { set } });
+      if (statement.alternate) out.push(...asStatements(statement.alternate));
+      continue;
+    }
+    if (errorName && n.IfStatement.check(statement) && n.UnaryExpression.check(test) && test.operator === '!' && isName(test.argument, errorName)) {
+      out.push(...asStatements(statement.consequent));
+      if (statement.alternate) ctx.report({ node: statement.alternate, code: 'error-path-removed', data: { set } });
+      continue;
+    }
+    out.push(statement);
+  }
+  if (errorName) {
+    // The error is always empty now: `callback(err, user, context)` is the success call.
+    const block = b.blockStatement(out);
+    recast.visit(block, {
+      visitIdentifier(path) {
+        const parent = path.parent?.node;
+        const isProperty = n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed;
+        if (path.node.name === errorName && !isProperty) path.replace(b.nullLiteral());
+        return false;
+      },
+    });
+    return { statements: block.body };
+  }
+  return { statements: out };
+}
+
+function successCallback(ctx: TransformContext): Expression {
+  return b.callExpression(b.identifier(ctx.rule.callback!), [b.nullLiteral(), b.identifier(ctx.rule.user!), b.identifier(ctx.rule.context!)]);
+}
+
+function asStatements(node: Statement): Statement[] {
+  return n.BlockStatement.check(node) ? node.body : [node];
+}
+
+function isName(node: unknown, name: string): boolean {
+  return n.Identifier.check(node) && node.name === name;
+}
+
+function usesName(root: unknown, name: string): boolean {
+  let used = false;
+  recast.visit(root as Node, {
+    visitIdentifier(path) {
+      const parent = path.parent?.node;
+      const isProperty = n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed;
+      if (path.node.name === name && !isProperty) used = true;
+      return false;
+    },
+  });
+  return used;
+}
+
+function hasReturn(body: Statement[]): boolean {
+  let found = false;
+  recast.visit(b.blockStatement(body), {
+    visitFunction() {
+      return false;
+    },
+    visitReturnStatement() {
+      found = true;
+      return false;
+    },
+  });
+  return found;
+}
+
+function endsInReturn(list: Statement[]): boolean {
+  return n.ReturnStatement.check(list[list.length - 1]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2: the changes and the update statements → set calls.
+
+interface Update {
+  kind: Kind;
+  call: Call;
+  statement: NodePath;
+  fn: Node | null;
+  metadata: Expression;
+}
+
+interface Assignment {
+  kind: Kind;
+  node: Node;
+  statement: NodePath;
+  key: Expression;
+  keyName: string | null;
+  value: Expression;
+  fn: Node | null;
+  target?: Update;
+}
+
+interface Collected {
+  updates: Update[];
+  assignments: Assignment[];
+  fallbacks: NodePath[];
+  mutations: Array<{ kind: Kind; node: Node; statement: NodePath | null; why: string }>;
+}
+
+function collect(ctx: TransformContext, linking: boolean, failed: Set<Node>): Collected {
+  const found: Collected = { updates: [], assignments: [], fallbacks: [], mutations: [] };
+  const statementOf = (path: NodePath) => (n.ExpressionStatement.check(path.parent?.node) ? path.parent : null);
+  recast.visit(ctx.rule.body, {
+    visitCallExpression(path) {
+      const update = matchUpdateCall(ctx, path.node, path);
+      if (update) {
+        const statement = enclosingStatement(path);
+        const names = KINDS[update.kind];
+        if (insideFailed(path, failed)) return false;
+        if (!update.current) {
+          if (!linking) {
+            const id = recast.print(update.call.arguments[0] ?? b.identifier('undefined')).code;
+            ctx.todo({ node: update.call, code: 'other-user', data: { id }, statement: statement?.node });
+          }
+          return false;
+        }
+        const own = statementOf(path);
+        if (!own || update.call.arguments.length !== 2) {
+          if (statement) failed.add(statement.node);
+          ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...names, why: 'its result is used as a value' }, statement: statement?.node });
+          return false;
+        }
+        found.updates.push({ kind: update.kind, call: update.call, statement: own, fn: enclosingFunction(path), metadata: update.call.arguments[1] as Expression });
+        return false;
+      }
+      const callee = path.node.callee;
+      const calleeName = n.MemberExpression.check(callee) && !callee.computed && n.Identifier.check(callee.property) ? callee.property.name : null;
+      const target = n.MemberExpression.check(callee) ? metadataTarget(ctx, callee.object, path) : null;
+      if (target && calleeName && MUTATING_METHODS.has(calleeName)) {
+        found.mutations.push({ kind: target.kind, node: path.node, statement: statementOf(path), why: `.${calleeName}() changes it in place` });
+      }
+      const printedCallee = recast.print(callee).code;
+      const merged = MERGE_FUNCTIONS.has(printedCallee) ? metadataTarget(ctx, path.node.arguments[0], path) : null;
+      if (merged) found.mutations.push({ kind: merged.kind, node: path.node, statement: statementOf(path), why: `${printedCallee}() changes it in place` });
+      this.traverse(path);
+    },
+    visitAssignmentExpression(path) {
+      const { left, right, operator } = path.node;
+      const target = metadataTarget(ctx, left, path);
+      if (!target) return this.traverse(path);
+      const statement = statementOf(path);
+      if (target.depth === 1) {
+        const fallback =
+          operator === '=' &&
+          n.LogicalExpression.check(right) &&
+          right.operator === '||' &&
+          metadataTarget(ctx, right.left, path)?.depth === 1 &&
+          metadataTarget(ctx, right.left, path)?.kind === target.kind &&
+          n.ObjectExpression.check(right.right) &&
+          right.right.properties.length === 0;
+        if (fallback && statement) found.fallbacks.push(statement);
+        else found.mutations.push({ kind: target.kind, node: path.node, statement, why: 'the whole object is replaced' });
+        return false;
+      }
+      if (target.depth > 2 || !statement) {
+        const why = target.depth > 2 ? 'a nested property is changed' : 'it is assigned inside an expression';
+        found.mutations.push({ kind: target.kind, node: path.node, statement, why });
+        return false;
+      }
+      const op = operator.slice(0, -1);
+      const value: Expression =
+        operator === '='
+          ? right
+          : op === '||' || op === '&&' || op === '??'
+            ? b.logicalExpression(op, cloneNode(left) as Expression, right)
+            : b.binaryExpression(op as '+', cloneNode(left) as Expression, right);
+      found.assignments.push({ kind: target.kind, node: path.node, statement, key: target.key!, keyName: target.keyName, value, fn: enclosingFunction(path) });
+      return false;
+    },
+    visitUpdateExpression(path) {
+      const target = metadataTarget(ctx, path.node.argument, path);
+      if (!target) return this.traverse(path);
+      const statement = statementOf(path);
+      if (target.depth !== 2 || !statement) {
+        found.mutations.push({ kind: target.kind, node: path.node, statement, why: 'it is changed inside an expression' });
+        return false;
+      }
+      const value = b.binaryExpression(path.node.operator === '++' ? '+' : '-', cloneNode(path.node.argument) as Expression, b.numericLiteral(1));
+      found.assignments.push({ kind: target.kind, node: path.node, statement, key: target.key!, keyName: target.keyName, value, fn: enclosingFunction(path) });
+      return false;
+    },
+    visitUnaryExpression(path) {
+      const target = path.node.operator === 'delete' ? metadataTarget(ctx, path.node.argument, path) : null;
+      if (!target) return this.traverse(path);
+      const statement = statementOf(path);
+      if (target.depth !== 2 || !statement) {
+        found.mutations.push({ kind: target.kind, node: path.node, statement, why: 'a property is deleted inside an expression or below the top level' });
+        return false;
+      }
+      // A null value deletes the key, like `delete` followed by the update did.
+      found.assignments.push({ kind: target.kind, node: path.node, statement, key: target.key!, keyName: target.keyName, value: b.nullLiteral(), fn: enclosingFunction(path) });
+      return false;
+    },
+  });
+  return found;
+}
+
+function insideFailed(path: NodePath, failed: Set<Node>): boolean {
+  for (let current: NodePath | null = path; current; current = current.parent) if (failed.has(current.node)) return true;
+  return false;
+}
+
+function isOwnMetadata(ctx: TransformContext, node: unknown, kind: Kind): boolean {
+  const target = metadataTarget(ctx, node, null);
+  return target?.depth === 1 && target.kind === kind;
+}
+
+function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<Node>) {
+  const found = collect(ctx, linking, failed);
+  const { updates, assignments, fallbacks, mutations } = found;
+  const byPosition = (a: { node?: Node; call?: Call }, c: { node?: Node; call?: Call }) => startOf(a.node ?? a.call) - startOf(c.node ?? c.call);
+  updates.sort(byPosition);
+  assignments.sort(byPosition);
+
+  for (const assignment of assignments) {
+    assignment.target = updates.find(
+      (u) => u.kind === assignment.kind && u.fn === assignment.fn && startOf(u.call) > endOf(assignment.node) && isOwnMetadata(ctx, u.metadata, u.kind),
+    );
+  }
+
+  // Statements that may sit between a change and its update without making the move unsafe.
+  const movable = new Set<unknown>([
+    ...assignments.filter((a) => a.target).map((a) => a.statement.node),
+    ...fallbacks.map((f) => f.node),
+    ...updates.map((u) => u.statement.node),
+  ]);
+  const exits = collectExits(ctx);
+  const removals: NodePath[] = [...fallbacks];
+  const consumed = new Set<Kind>();
+
+  for (const fallback of fallbacks) {
+    const kind = metadataTarget(ctx, (fallback.node as K.ExpressionStatement & { expression: K.AssignmentExpression }).expression.left, fallback)!.kind;
+    ctx.report({ node: fallback.node, code: 'fallback-removed', data: { kind } });
+  }
+
+  for (const mutation of mutations) {
+    const names = KINDS[mutation.kind];
+    ctx.todo({ node: mutation.node, code: 'untracked-change', data: { kind: mutation.kind, set: names.set, why: mutation.why }, statement: mutation.statement?.node });
+  }
+
+  const replacements = new Map<Update, Statement[]>();
+  for (const update of updates) {
+    const names = KINDS[update.kind];
+    ctx.report({ node: update.call, code: 'update-converted', data: names });
+    if (update.fn) ctx.report({ node: update.call, code: 'set-in-callback', data: names });
+    const sets: Statement[] = [];
+    if (isOwnMetadata(ctx, update.metadata, update.kind)) {
+      const own = assignments.filter((a) => a.target === update);
+      for (const assignment of own) {
+        const set = setCall(names.set, assignment.key, assignment.value);
+        if (isContiguous(assignment.statement, update.statement, movable)) {
+          sets.push(set);
+          removals.push(assignment.statement);
+        } else {
+          if (exits.some((at) => at > endOf(assignment.node) && at < startOf(update.call))) {
+            ctx.report({ node: assignment.node, code: 'saved-earlier', data: { line: update.call.loc?.start.line ?? 0 } });
+          }
+          assignment.statement.replace(set);
+        }
+      }
+      const mutated = mutations.some((m) => m.kind === update.kind);
+      if (own.length === 0 && !consumed.has(update.kind) && !mutated) {
+        ctx.report({ node: update.metadata, code: 'opaque-metadata', data: names });
+        sets.push(...setLoop(ctx, names.set, update.metadata));
+      }
+      consumed.add(update.kind);
+    } else if (n.ObjectExpression.check(update.metadata) && update.metadata.properties.every(isPlainProperty)) {
+      for (const property of update.metadata.properties as Array<K.ObjectProperty>) {
+        const key = property.computed ? (property.key as Expression) : n.Identifier.check(property.key) ? b.stringLiteral(property.key.name) : (property.key as Expression);
+        sets.push(setCall(names.set, key, property.value as Expression));
+      }
+    } else {
+      ctx.report({ node: update.metadata, code: 'opaque-metadata', data: names });
+      sets.push(...setLoop(ctx, names.set, update.metadata));
+    }
+    replacements.set(update, sets);
+  }
+
+  for (const assignment of assignments) {
+    if (assignment.target) continue;
+    const names = KINDS[assignment.kind];
+    ctx.report({ node: assignment.node, code: 'not-persisted', data: { kind: assignment.kind, update: names.update } });
+    removals.push(assignment.statement);
+  }
+
+  // Stale reads are resolved before the statements move: paths are still valid here.
+  resolveReads(ctx, assignments);
+
+  for (const [update, sets] of replacements) replaceStatement(update.statement, sets);
+  for (const removal of removals) replaceStatement(removal, []);
+}
+
+function isPlainProperty(property: unknown): boolean {
+  if (!n.ObjectProperty.check(property) && !(n.Property.check(property) && property.kind === 'init' && !property.method)) return false;
+  return property.computed || n.Identifier.check(property.key) || n.StringLiteral.check(property.key) || n.NumericLiteral.check(property.key);
+}
+
+function setCall(method: string, key: Expression, value: Expression): Statement {
+  const callee = b.memberExpression(b.memberExpression(b.identifier('api'), b.identifier('user')), b.identifier(method));
+  return b.expressionStatement(b.callExpression(callee, [key, value]));
+}
+
+function setLoop(ctx: TransformContext, method: string, metadata: Expression): Statement[] {
+  const taken = usesName(ctx.rule.body, 'key') || usesName(ctx.rule.body, 'value');
+  const [key, value] = taken ? ['metadataKey', 'metadataValue'] : ['key', 'value'];
+  const [loop] = statements(`for (const [${key}, ${value}] of Object.entries(__metadata)) {\n  api.user.${method}(${key}, ${value});\n}`);
+  recast.visit(loop, {
+    visitIdentifier(path) {
+      if (path.node.name === '__metadata') path.replace(metadata);
+      return false;
+    },
+  });
+  return [loop];
+}
+
+/** True when only other converted changes and updates stand between the change and its update. */
+function isContiguous(statement: NodePath, update: NodePath, movable: Set<unknown>): boolean {
+  const list: unknown = statement.parentPath?.value;
+  if (!Array.isArray(list) || list !== update.parentPath?.value) return false;
+  const from = list.indexOf(statement.node);
+  const to = list.indexOf(update.node);
+  return from >= 0 && from < to && list.slice(from + 1, to).every((s) => movable.has(s));
+}
+
+/** Offsets of returns, throws and callback calls: where a rule could stop. */
+function collectExits(ctx: TransformContext): number[] {
+  const exits: number[] = [];
+  recast.visit(ctx.rule.body, {
+    visitReturnStatement(path) {
+      exits.push(startOf(path.node));
+      this.traverse(path);
+    },
+    visitThrowStatement(path) {
+      exits.push(startOf(path.node));
+      this.traverse(path);
+    },
+    visitCallExpression(path) {
+      if (n.Identifier.check(path.node.callee) && path.node.callee.name === ctx.rule.callback) exits.push(startOf(path.node));
+      this.traverse(path);
+    },
+  });
+  return exits;
+}
+
+function replaceStatement(path: NodePath, replacement: Statement[]) {
+  const list: unknown = path.parentPath?.value;
+  if (Array.isArray(list)) {
+    const index = list.indexOf(path.node);
+    if (index >= 0) list.splice(index, 1, ...replacement);
+    return;
+  }
+  path.replace(replacement.length === 1 ? replacement[0] : b.blockStatement(replacement));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3: reads of a key after it was set. event.user keeps the values from before the login.
+
+function resolveReads(ctx: TransformContext, assignments: Assignment[]) {
+  if (assignments.length === 0) return;
+  const reassigned = assignedNames(ctx);
+  const ownNodes = new Set(assignments.map((a) => a.node));
+  recast.visit(ctx.rule.body, {
+    visitNode(path) {
+      if (ownNodes.has(path.node as Node)) {
+        // The right-hand side of a change reads the value before it.
+        return false;
+      }
+      this.traverse(path);
+    },
+    visitMemberExpression(path) {
+      const target = metadataTarget(ctx, path.node, path);
+      if (!target || target.depth > 2) return this.traverse(path);
+      const at = startOf(path.node);
+      const earlier = assignments.filter((a) => a.kind === target.kind && endOf(a.node) < at);
+      if (target.depth === 1) {
+        if (earlier.length > 0) flagStale(ctx, path, target.kind, `user.${target.kind}`);
+        return false;
+      }
+      const relevant = earlier.filter((a) => a.keyName === null || a.keyName === target.keyName);
+      const last = relevant[relevant.length - 1];
+      if (!last) return false;
+      const name = `user.${target.kind}.${target.keyName ?? '[…]'}`;
+      const value = last.keyName !== null && last.fn === enclosingFunction(path) && isWithin(path, last.statement.parentPath?.parentPath?.node ?? null)
+        ? stableValue(last.value, reassigned)
+        : null;
+      if (!value) {
+        flagStale(ctx, path, target.kind, name);
+        return false;
+      }
+      ctx.report({ node: path.node, code: 'read-after-set', data: { target: name } });
+      path.replace(value);
+      return false;
+    },
+  });
+}
+
+function flagStale(ctx: TransformContext, path: NodePath, kind: Kind, target: string) {
+  const statement = enclosingStatement(path);
+  ctx.todo({ node: path.node, code: 'stale-read', data: { target, set: KINDS[kind].set }, statement: statement?.node });
+}
+
+/** A copy of the assigned value when reading it again gives the same result: literals, names never reassigned. */
+function stableValue(value: Expression, reassigned: Set<string>): Expression | null {
+  const stable = (node: unknown): boolean => {
+    if (n.Identifier.check(node)) return !reassigned.has(node.name) && node.name !== 'undefined';
+    if (n.StringLiteral.check(node) || n.NumericLiteral.check(node) || n.BooleanLiteral.check(node) || n.NullLiteral.check(node)) return true;
+    if (n.TemplateLiteral.check(node)) return node.expressions.length === 0;
+    if (n.ArrayExpression.check(node)) return node.elements.every(stable);
+    if (n.ObjectExpression.check(node)) return node.properties.every((p) => n.ObjectProperty.check(p) && !p.computed && stable(p.value));
+    if (n.UnaryExpression.check(node)) return node.operator === '-' && stable(node.argument);
+    return false;
+  };
+  return stable(value) ? cloneNode(value) : null;
+}
+
+function assignedNames(ctx: TransformContext): Set<string> {
+  const names = new Set<string>();
+  recast.visit(ctx.rule.body, {
+    visitAssignmentExpression(path) {
+      if (n.Identifier.check(path.node.left)) names.add(path.node.left.name);
+      this.traverse(path);
+    },
+    visitUpdateExpression(path) {
+      if (n.Identifier.check(path.node.argument)) names.add(path.node.argument.name);
+      this.traverse(path);
+    },
+  });
+  return names;
+}
