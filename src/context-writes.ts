@@ -1,7 +1,7 @@
 // Shared matching for the transforms that turn writes to `context.*` into `api.*` calls
 // (token-claims, multifactor, saml-configuration). Pure helpers: they return data and never report.
 import * as recast from 'recast';
-import { b, n, type NodePath } from './ast.js';
+import { b, n, statements, type NodePath } from './ast.js';
 import { bindingOwner, isReference, isRuleParameter } from './bindings.js';
 import type { Node, RuleShape, Statement } from './types.js';
 
@@ -105,4 +105,23 @@ export function replaceStatement(statement: NodePath, replacement: Statement[]):
   const inList = Array.isArray(statement.parentPath?.value);
   if (inList || replacement.length === 1) statement.replace(...replacement);
   else statement.replace(b.blockStatement(replacement));
+}
+
+/**
+ * Statements from a code template, without source positions: recast would otherwise try to reuse
+ * the template's own whitespace and glue the statements onto one line.
+ */
+export function freshStatements(code: string): Statement[] {
+  return statements(code).map((statement) => stripPositions(statement));
+}
+
+function stripPositions<T>(node: T): T {
+  if (Array.isArray(node)) return node.map((item) => stripPositions(item)) as T;
+  if (!node || typeof node !== 'object') return node;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'loc' || key === 'start' || key === 'end' || key === 'original' || key === 'tokens' || key === 'extra') continue;
+    copy[key] = stripPositions(value);
+  }
+  return copy as T;
 }

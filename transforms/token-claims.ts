@@ -1,12 +1,13 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
-import { b, enclosingStatement, memberExpression, n, quote, statements, type NodePath } from '../src/ast.js';
+import { b, enclosingStatement, memberExpression, n, quote, type NodePath } from '../src/ast.js';
 import { bindingOwner, isReference } from '../src/bindings.js';
 import {
   assignmentAt,
   chainAbove,
   contextMatcher,
   expressionStatementOf,
+  freshStatements,
   isDeclaratorId,
   keyExpression,
   replaceStatement,
@@ -204,7 +205,7 @@ function convertClaimsUse(ctx: TransformContext, claims: NodePath, token: Token,
     ctx.disable({ node: claim.parent.node, code, data: claimData, statement: statement() });
     return;
   }
-  if (levels.slice(2).some(isMutated)) {
+  if (levels.slice(1).some(isMutated)) {
     ctx.disable({ node: claim.node, code: 'claim-not-converted', data: claimData, statement: statement() });
     return;
   }
@@ -291,10 +292,10 @@ function convertScope(ctx: TransformContext, scopePath: NodePath, data: { token:
       ctx.report({ node: assignment, code: 'scope-set', data: { scopes: scopes.length ? scopes.map(quote).join(', ') : 'empty' } });
       const keep = `[${scopes.map(quote).join(', ')}]`;
       replaceStatement(holder, [
-        ...statements(
-          `for (const scope of event.transaction?.requested_scopes ?? []) {\n  if (!${keep}.includes(scope)) api.accessToken.removeScope(scope);\n}`,
+        ...freshStatements(
+          `for (const scope of event.transaction?.requested_scopes ?? []) {\n  if (!${keep}.includes(scope)) {\n    api.accessToken.removeScope(scope);\n  }\n}`,
         ),
-        ...scopes.map((s) => statements(`api.accessToken.addScope(${quote(s)});`)[0]),
+        ...scopes.map((s) => freshStatements(`api.accessToken.addScope(${quote(s)});`)[0]),
       ]);
       return;
     }

@@ -1,9 +1,9 @@
+import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, n, statements, type NodePath } from '../src/ast.js';
 import { cloneNode, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 
-type K = recast.types.namedTypes;
 type Call = K.CallExpression;
 type Kind = 'app_metadata' | 'user_metadata';
 
@@ -86,7 +86,7 @@ export const userMetadata: Transform = {
   },
   apply(ctx) {
     const linking = looksLikeLinking(ctx);
-    const failed = new Set<Node>();
+    const failed = new Set<unknown>();
     flattenChains(ctx, failed);
     convertUpdates(ctx, linking, failed);
   },
@@ -202,7 +202,7 @@ function parseChain(ctx: TransformContext, expr: unknown, path: NodePath): Chain
 
 type Inlined = { statements: Statement[] } | { why: string };
 
-function flattenChains(ctx: TransformContext, failed: Set<Node>) {
+function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
   // Inlined bodies may hold further updates (`return auth0.users.updateUserMetadata(…)`): repeat.
   for (let changed = true; changed; ) {
     changed = false;
@@ -226,7 +226,7 @@ function flattenChains(ctx: TransformContext, failed: Set<Node>) {
         update.call.arguments = update.call.arguments.slice(0, 2);
         const replacement: Statement[] = [b.expressionStatement(update.call), ...inlined.statements];
         const list: unknown = path.parentPath?.value;
-        if (n.ReturnStatement.check(statement) && !endsInReturn(replacement) && !(list === ctx.rule.body.body && list.at(-1) === statement)) {
+        if (n.ReturnStatement.check(statement) && !endsInReturn(replacement) && !(list === ctx.rule.body.body && ctx.rule.body.body.at(-1) === statement)) {
           replacement.push(b.returnStatement(null));
         }
         if (Array.isArray(list)) {
@@ -426,7 +426,7 @@ interface Collected {
   mutations: Array<{ kind: Kind; node: Node; statement: NodePath | null; why: string }>;
 }
 
-function collect(ctx: TransformContext, linking: boolean, failed: Set<Node>): Collected {
+function collect(ctx: TransformContext, linking: boolean, failed: Set<unknown>): Collected {
   const found: Collected = { updates: [], assignments: [], fallbacks: [], mutations: [] };
   const statementOf = (path: NodePath) => (n.ExpressionStatement.check(path.parent?.node) ? path.parent : null);
   recast.visit(ctx.rule.body, {
@@ -524,7 +524,7 @@ function collect(ctx: TransformContext, linking: boolean, failed: Set<Node>): Co
   return found;
 }
 
-function insideFailed(path: NodePath, failed: Set<Node>): boolean {
+function insideFailed(path: NodePath, failed: Set<unknown>): boolean {
   for (let current: NodePath | null = path; current; current = current.parent) if (failed.has(current.node)) return true;
   return false;
 }
@@ -534,7 +534,7 @@ function isOwnMetadata(ctx: TransformContext, node: unknown, kind: Kind): boolea
   return target?.depth === 1 && target.kind === kind;
 }
 
-function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<Node>) {
+function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<unknown>) {
   const found = collect(ctx, linking, failed);
   const { updates, assignments, fallbacks, mutations } = found;
   const byPosition = (a: { node?: Node; call?: Call }, c: { node?: Node; call?: Call }) => startOf(a.node ?? a.call) - startOf(c.node ?? c.call);

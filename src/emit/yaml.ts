@@ -1,0 +1,47 @@
+// auth0-deploy-cli YAML layout: tenant.yaml with `actions:` and `triggers:`, code beside it in
+// actions/<name>/code.js. An existing tenant.yaml in the output folder is edited, not replaced.
+import { Document, isMap, type Document as YamlDocument } from 'yaml';
+import { parseYaml, unmaskText } from '../inputs/data.js';
+import { isRecord, triggerMap } from '../inputs/records.js';
+import { ACTION_RUNTIME, dependenciesOf, mergeTriggers, POST_LOGIN, secretsOf, type TenantPlan } from './plan.js';
+
+export const YAML_FILE = 'tenant.yaml';
+
+/** Files by path relative to the tenant's output folder; `existing` is the tenant.yaml already there. */
+export function emitYaml(plan: TenantPlan, existing: { text: string; file: string } | null): Map<string, string> {
+  const files = new Map<string, string>();
+  const actions = plan.actions.map((action) => {
+    files.set(`actions/${action.file}/code.js`, action.run.result.code);
+    return {
+      name: action.name,
+      code: `./actions/${action.file}/code.js`,
+      runtime: ACTION_RUNTIME,
+      dependencies: dependenciesOf(action),
+      secrets: secretsOf(action).map((name) => ({ name, value: '' })),
+      supported_triggers: [{ id: POST_LOGIN, version: 'v3' }],
+      deployed: action.bound,
+    };
+  });
+
+  let document: YamlDocument;
+  let tokens: string[] = [];
+  if (existing) {
+    // Masked, so keyword tokens elsewhere in the file come back byte for byte.
+    const parsed = parseYaml(existing.text, existing.file);
+    document = parsed.document;
+    tokens = parsed.tokens;
+    if (!isMap(document.contents)) document = new Document({});
+  } else {
+    document = new Document({});
+  }
+  const current = document.toJS() as Record<string, unknown> | null;
+  const ours = new Set(plan.actions.map((a) => a.name));
+  const others = (Array.isArray(current?.actions) ? current.actions : []).filter((a) => !(isRecord(a) && ours.has(String(a.name))));
+  document.set('actions', [...others, ...actions]);
+  if (plan.bindable) {
+    const existingTriggers = existing ? triggerMap(current?.triggers) : plan.tenant.triggers;
+    document.set('triggers', mergeTriggers(existingTriggers, plan));
+  }
+  files.set(YAML_FILE, unmaskText(document.toString({ lineWidth: 0 }), tokens));
+  return files;
+}
