@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Builds dist/ when it is older than src/: the CLI and fuzz tests run the build.
+    globalSetup: ['test/support/dist.ts'],
     testTimeout: 30_000,
   },
 });

@@ -54,7 +54,8 @@ export function isRuleParameter(path: NodePath, name: string | undefined, rule: 
   return false;
 }
 
-function declares(node: Node, name: string): boolean {
+/** True when the scope that `node` opens (function, block, catch, loop) declares `name` itself. */
+export function declares(node: Node, name: string): boolean {
   if (n.Function.check(node)) {
     if (node.params.some((p) => patternNames(p).includes(name))) return true;
     if (n.FunctionExpression.check(node) && node.id?.name === name) return true;

@@ -3,7 +3,7 @@
 import * as recast from 'recast';
 import { b, n, statements, type NodePath } from './ast.js';
 import { bindingOwner, isReference, isRuleParameter } from './bindings.js';
-import type { Node, RuleShape, Statement } from './types.js';
+import type { Expression, Node, RuleShape, Statement } from './types.js';
 
 interface Alias {
   name: string;
@@ -124,4 +124,48 @@ function stripPositions<T>(node: T): T {
     copy[key] = stripPositions(value);
   }
   return copy as T;
+}
+
+/**
+ * An expression from a code template, positions kept: recast reprints it with the template's own
+ * line breaks, re-indented to where it lands.
+ */
+export function templateExpression(code: string): Expression {
+  const [statement] = statements(`${code};`);
+  return (statement as recast.types.namedTypes.ExpressionStatement).expression as Expression;
+}
+
+/** Source text of an object literal: one line when it fits in `width`, else one property per line. */
+export function objectCode(properties: string[], width = 80): string {
+  if (properties.length === 0) return '{}';
+  const oneLine = `{ ${properties.join(', ')} }`;
+  if (!properties.some((p) => p.includes('\n')) && oneLine.length <= width) return oneLine;
+  return `{\n${properties.map((p) => indentText(p, '  ')).join(',\n')}\n}`;
+}
+
+function indentText(text: string, pad: string): string {
+  return text
+    .split('\n')
+    .map((line) => pad + line)
+    .join('\n');
+}
+
+const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
+
+export function isDeleteOrUpdate(path: NodePath): boolean {
+  const parent = path.parent?.node;
+  return n.UpdateExpression.check(parent) || (n.UnaryExpression.check(parent) && parent.operator === 'delete');
+}
+
+/** The value at `path` is changed in place: assigned, deleted, incremented, or a mutating array method is called on it. */
+export function isMutated(path: NodePath): boolean {
+  if (assignmentAt(path) || isDeleteOrUpdate(path)) return true;
+  const member = path.parent?.node;
+  return (
+    n.MemberExpression.check(member) &&
+    path.name === 'object' &&
+    MUTATORS.has(staticKey(member) ?? '') &&
+    n.CallExpression.check(path.parent.parent?.node) &&
+    path.parent.name === 'callee'
+  );
 }

@@ -37,7 +37,10 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
 
   const lineTerminator = source.includes('\r\n') ? '\r\n' : '\n';
   const tokens = maskTokens(source);
-  const { text, insertion } = makeParseable(tokens.masked);
+  // A hashbang parses only at offset 0 and swallows the line printed after it: keep it as a
+  // comment of the same length while migrating (positions stay exact), put it back after printing.
+  const hashbang = /^#![^\r\n\u2028\u2029]*/.exec(tokens.masked)?.[0];
+  const { text, insertion } = makeParseable(hashbang ? `//${tokens.masked.slice(2)}` : tokens.masked);
   const pipeline = (node: Parameters<ReturnType<typeof createReporter>['report']>[0]['node']) =>
     createReporter(pipelineTransform, findings, insertion, node as never);
 
@@ -93,6 +96,13 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
         const marker = disabler.marker(statement.node, finding.message) as Statement;
         // `if (x) stmt;` has no block to hold comment lines: give it one.
         const inList = Array.isArray((statement as { parentPath?: { value?: unknown } }).parentPath?.value);
+        // The statement's own comments stay, above the marker line (a trailing one would hide it).
+        const comments = (statement.node as { comments?: Array<{ type: string; value: string }> }).comments;
+        if (comments?.length) {
+          (marker as { comments?: unknown[] }).comments = comments.map((c) =>
+            c.type === 'CommentBlock' || c.type === 'Block' ? b.commentBlock(c.value, true, false) : b.commentLine(c.value, true, false),
+          );
+        }
         statement.replace(inList ? marker : b.blockStatement([marker]));
       },
       addSecret: (name) => addUnique(needs.secrets, name),
@@ -126,6 +136,11 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     return unchanged('error');
   }
   printed = disabler.expand(printed, lineTerminator);
+  if (hashbang && printed.startsWith(`//${hashbang.slice(2)}`)) printed = hashbang + printed.slice(hashbang.length);
+  if (/__rules2actions_disabled_\d/.test(printed) && !source.includes('__rules2actions_disabled_')) {
+    pipeline(rule.fn).report({ node: rule.fn, code: 'invalid-output', data: { error: 'a statement could not be commented out' } });
+    return unchanged('error');
+  }
   const restored = tokens.restore(printed);
   if (restored === null) {
     pipeline(rule.fn).report({ node: rule.fn, code: 'token-lost' });

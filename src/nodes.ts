@@ -1,4 +1,5 @@
 // AST helpers for transforms that move or copy statements (user-metadata, redirect). Pure; no reporting.
+import * as recast from 'recast';
 import type { NodePath } from './ast.js';
 import { n } from './ast.js';
 import type { Node } from './types.js';
@@ -12,8 +13,11 @@ export function cloneNode<T>(node: T): T {
   if (!node || typeof node !== 'object') return node;
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
-    copy[key] = key === 'loc' || key === 'original' || key === 'tokens' ? value : cloneNode(value);
+    copy[key] = key === 'loc' || key === 'tokens' ? value : cloneNode(value);
   }
+  // recast keeps the parsed node in a non-enumerable `original`: the copy prints like the rule's text.
+  const original = (node as { original?: unknown }).original;
+  if (original) Object.defineProperty(copy, 'original', { value: original, enumerable: false, writable: true, configurable: true });
   return copy as T;
 }
 
@@ -46,4 +50,42 @@ export function isWithin(path: NodePath, ancestor: unknown): boolean {
 export function hasTodo(node: unknown): boolean {
   const comments = (node as { comments?: Array<{ value?: string }> } | null)?.comments ?? [];
   return comments.some((c) => typeof c.value === 'string' && c.value.includes('TODO(rules2actions)'));
+}
+
+/**
+ * Every name declared anywhere under `root` (variables, functions, classes, parameters, catch
+ * parameters). Transforms visit the rule body as a detached root, so recast scopes cannot tell
+ * whether a name such as `auth0` or `global` is the sandbox global or a local: treat any
+ * declaration of it in the rule as local.
+ */
+export function declaredNames(root: unknown): Set<string> {
+  const names = new Set<string>();
+  const addPattern = (pattern: unknown): void => {
+    if (n.Identifier.check(pattern)) names.add(pattern.name);
+    else if (n.ObjectPattern.check(pattern)) {
+      for (const property of pattern.properties) addPattern(n.RestElement.check(property) ? property.argument : (property as { value?: unknown }).value);
+    } else if (n.ArrayPattern.check(pattern)) pattern.elements.forEach(addPattern);
+    else if (n.AssignmentPattern.check(pattern)) addPattern(pattern.left);
+    else if (n.RestElement.check(pattern)) addPattern(pattern.argument);
+  };
+  recast.visit(root as Node, {
+    visitVariableDeclarator(path) {
+      addPattern(path.node.id);
+      this.traverse(path);
+    },
+    visitFunction(path) {
+      if (n.Identifier.check(path.node.id)) names.add(path.node.id.name);
+      path.node.params.forEach(addPattern);
+      this.traverse(path);
+    },
+    visitClassDeclaration(path) {
+      if (n.Identifier.check(path.node.id)) names.add(path.node.id.name);
+      this.traverse(path);
+    },
+    visitCatchClause(path) {
+      addPattern(path.node.param);
+      this.traverse(path);
+    },
+  });
+  return names;
 }

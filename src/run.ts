@@ -2,6 +2,7 @@
 import { migrate } from './migrate.js';
 import { ruleStatus, type RuleStatus } from './report.js';
 import type { Dependency, Finding, MigrateOptions, MigrationResult } from './types.js';
+import type { VerificationEntry } from './format/verify-model.js';
 
 /** A rule as read from any input: a .js file, a deploy-cli export, an API dump. */
 export interface RuleInput {
@@ -28,6 +29,8 @@ export interface RuleReport {
   order?: number;
   enabled?: boolean;
   stage?: string;
+  /** Set by `migrate --verify`. */
+  verification?: VerificationEntry;
 }
 
 export interface RuleRun {

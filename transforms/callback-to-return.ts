@@ -1,6 +1,6 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, insideNestedFunction, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
-import type { Expression, Statement, Transform, TransformContext } from '../src/types.js';
+import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 
 type Call = recast.types.namedTypes.CallExpression;
 
@@ -42,25 +42,33 @@ export const callbackToReturn: Transform = {
   apply(ctx) {
     const { rule } = ctx;
     if (!rule.callback) return;
-    recast.visit(rule.body, {
-      visitIdentifier(path) {
-        if (!isRuleParam(path, rule, rule.callback)) return this.traverse(path);
-        const parent = path.parent.node;
-        const statement = enclosingStatement(path)!;
-        if (!n.CallExpression.check(parent) || parent.callee !== path.node) {
-          ctx.todo({ node: path.node, code: 'callback-as-value', statement: statement.node });
-        } else if (insideNestedFunction(path, rule)) {
-          ctx.todo({ node: parent, code: 'callback-in-nested-function', statement: statement.node });
-        } else {
-          convertCall(ctx, path.parent);
-        }
-        return false;
-      },
-    });
+    // Both handlers: the redirect transform may have split the rule into onContinuePostLogin.
+    for (const handlerBody of [rule.body, ctx.module.continueBody]) {
+      if (handlerBody) visitHandler(ctx, handlerBody);
+    }
   },
 };
 
-function convertCall(ctx: TransformContext, callPath: NodePath) {
+function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
+  const { rule } = ctx;
+  recast.visit(handlerBody, {
+    visitIdentifier(path) {
+      if (!isRuleParam(path, rule, rule.callback)) return this.traverse(path);
+      const parent = path.parent.node;
+      const statement = enclosingStatement(path)!;
+      if (!n.CallExpression.check(parent) || parent.callee !== path.node) {
+        ctx.todo({ node: path.node, code: 'callback-as-value', statement: statement.node });
+      } else if (insideNestedFunction(path, rule)) {
+        ctx.todo({ node: parent, code: 'callback-in-nested-function', statement: statement.node });
+      } else {
+        convertCall(ctx, path.parent, handlerBody);
+      }
+      return false;
+    },
+  });
+}
+
+function convertCall(ctx: TransformContext, callPath: NodePath, handlerBody: BlockStatement) {
   const call = callPath.node as Call;
   const [error, returnedUser] = call.arguments as Expression[];
   const result = outcome(ctx, callPath, error);
@@ -84,7 +92,7 @@ function convertCall(ctx: TransformContext, callPath: NodePath) {
     return;
   }
   if (n.ExpressionStatement.check(parent)) {
-    const body = ctx.rule.body.body;
+    const body = handlerBody.body;
     // Falling off the end of the handler is the success case: the last `callback(null, …)` just goes.
     if (result.value === null && !result.guard && body[body.length - 1] === parent) {
       parentPath.prune();

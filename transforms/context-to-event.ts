@@ -1,7 +1,7 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
-import type { Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
+import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
 
 type Kind = 'user' | 'context';
 
@@ -47,14 +47,18 @@ export const contextToEvent: Transform = {
     },
   },
   apply(ctx) {
-    const aliases = collectAliases(ctx);
-    recast.visit(ctx.rule.body, {
-      visitIdentifier(path) {
-        const kind = referenceKind(path, ctx.rule, aliases);
-        if (kind) rewriteReference(ctx, path, kind);
-        this.traverse(path);
-      },
-    });
+    // Both handlers: the redirect transform may have split the rule into onContinuePostLogin.
+    for (const body of [ctx.rule.body, ctx.module.continueBody]) {
+      if (!body) continue;
+      const aliases = collectAliases(ctx, body);
+      recast.visit(body, {
+        visitIdentifier(path) {
+          const kind = referenceKind(path, ctx.rule, aliases);
+          if (kind) rewriteReference(ctx, path, kind);
+          this.traverse(path);
+        },
+      });
+    }
   },
 };
 
@@ -65,10 +69,10 @@ interface Alias {
 }
 
 /** `var ctx = context;` → uses of ctx are followed; `const { clientID } = context;` → one declarator per field. */
-function collectAliases(ctx: TransformContext): Alias[] {
+function collectAliases(ctx: TransformContext, body: BlockStatement): Alias[] {
   const aliases: Alias[] = [];
   const { rule } = ctx;
-  recast.visit(rule.body, {
+  recast.visit(body, {
     visitVariableDeclarator(path) {
       const init = path.get('init');
       const kind = isRuleParam(init, rule, rule.user) ? 'user' : isRuleParam(init, rule, rule.context) ? 'context' : null;

@@ -8,6 +8,8 @@ import {
   contextMatcher,
   expressionStatementOf,
   freshStatements,
+  isDeleteOrUpdate,
+  isMutated,
   isDeclaratorId,
   keyExpression,
   replaceStatement,
@@ -213,26 +215,6 @@ function convertClaimsUse(ctx: TransformContext, claims: NodePath, token: Token,
   const top = levels[levels.length - 1];
   ctx.todo({ node: claim.node, code: 'claim-read-back', data: { from: claimName }, statement: statement().node });
   top.replace(b.identifier('undefined'));
-}
-
-const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
-
-/** The value at `path` is changed in place: assigned, deleted, incremented, or a mutating array method is called on it. */
-function isMutated(path: NodePath): boolean {
-  if (assignmentAt(path) || isDeleteOrUpdate(path)) return true;
-  const member = path.parent?.node;
-  return (
-    n.MemberExpression.check(member) &&
-    path.name === 'object' &&
-    MUTATORS.has(staticKey(member) ?? '') &&
-    n.CallExpression.check(path.parent.parent?.node) &&
-    path.parent.name === 'callee'
-  );
-}
-
-function isDeleteOrUpdate(path: NodePath): boolean {
-  const parent = path.parent?.node;
-  return n.UpdateExpression.check(parent) || (n.UnaryExpression.check(parent) && parent.operator === 'delete');
 }
 
 /** `Object.assign(context.idToken, { a: 1, [k]: v })` as a statement → one setCustomClaim per property. */

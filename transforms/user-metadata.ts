@@ -1,7 +1,7 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, n, statements, type NodePath } from '../src/ast.js';
-import { cloneNode, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
+import { cloneNode, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 
 type Call = K.CallExpression;
@@ -108,8 +108,21 @@ function matchUpdateCall(ctx: TransformContext, node: unknown, path: NodePath | 
   const users = node.callee.object;
   if (!kind || !n.MemberExpression.check(users) || !n.Identifier.check(users.object) || users.object.name !== 'auth0') return null;
   if (!n.Identifier.check(users.property) || users.property.name !== 'users' || users.computed) return null;
-  if (path?.scope?.lookup('auth0')) return null;
+  if (declaresAuth0(ctx)) return null;
   return { kind, call: node, current: isCurrentUserId(ctx, node.arguments[0], path) };
+}
+
+// Per-rule cache (keyed by the rule being migrated, so nothing is shared between runs).
+const auth0Declared = new WeakMap<object, boolean>();
+
+/** A rule that declares its own `auth0` is not calling the Rules Management API object. */
+function declaresAuth0(ctx: TransformContext): boolean {
+  let declared = auth0Declared.get(ctx.rule);
+  if (declared === undefined) {
+    declared = declaredNames(ctx.ast).has('auth0');
+    auth0Declared.set(ctx.rule, declared);
+  }
+  return declared;
 }
 
 function isCurrentUserId(ctx: TransformContext, node: unknown, path: NodePath | null): boolean {
@@ -220,14 +233,20 @@ function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
         const names = KINDS[update.kind];
         if ('why' in inlined) {
           failed.add(statement);
-          ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...names, why: inlined.why }, statement });
+          ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...names, why: inlined.why }, statement: statement as Node });
           return false;
         }
         update.call.arguments = update.call.arguments.slice(0, 2);
         const replacement: Statement[] = [b.expressionStatement(update.call), ...inlined.statements];
         const list: unknown = path.parentPath?.value;
-        if (n.ReturnStatement.check(statement) && !endsInReturn(replacement) && !(list === ctx.rule.body.body && ctx.rule.body.body.at(-1) === statement)) {
-          replacement.push(b.returnStatement(null));
+        if (n.ReturnStatement.check(statement)) {
+          // The rule returned here: the flattened chain still does.
+          const last = replacement[replacement.length - 1];
+          if (endsInExit(ctx, replacement) && n.ExpressionStatement.check(last)) {
+            replacement[replacement.length - 1] = b.returnStatement(last.expression);
+          } else if (!endsInExit(ctx, replacement) && !(list === ctx.rule.body.body && ctx.rule.body.body.at(-1) === statement)) {
+            replacement.push(b.returnStatement(null));
+          }
         }
         if (Array.isArray(list)) {
           const trailing = list.slice(list.indexOf(statement) + 1).filter((s) => !n.FunctionDeclaration.check(s));
@@ -263,7 +282,7 @@ function inlineChain(ctx: TransformContext, chain: Chain): Inlined {
     const last = index === chain.steps.length - 1;
     const [onSuccess, onError] = step.call.arguments as Expression[];
     if (step.method === 'catch') {
-      ctx.report({ node: step.call.callee, code: 'error-path-removed', data: { set: names.set } });
+      ctx.report({ node: (step.call.callee as K.MemberExpression).property, code: 'error-path-removed', data: { set: names.set } });
       continue;
     }
     if (onError) ctx.report({ node: onError, code: 'error-path-removed', data: { set: names.set } });
@@ -393,8 +412,11 @@ function hasReturn(body: Statement[]): boolean {
   return found;
 }
 
-function endsInReturn(list: Statement[]): boolean {
-  return n.ReturnStatement.check(list[list.length - 1]);
+/** Ends in a return or a callback call (callback-to-return makes that a return). */
+function endsInExit(ctx: TransformContext, list: Statement[]): boolean {
+  const last = list[list.length - 1];
+  if (n.ReturnStatement.check(last)) return true;
+  return n.ExpressionStatement.check(last) && n.CallExpression.check(last.expression) && isName(last.expression.callee, ctx.rule.callback ?? '');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -564,7 +586,10 @@ function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<unk
 
   for (const mutation of mutations) {
     const names = KINDS[mutation.kind];
-    ctx.todo({ node: mutation.node, code: 'untracked-change', data: { kind: mutation.kind, set: names.set, why: mutation.why }, statement: mutation.statement?.node });
+    const input = { node: mutation.node, code: 'untracked-change', data: { kind: mutation.kind, set: names.set, why: mutation.why } };
+    // A write to user.* cannot run in an Action: it is commented out. A method call still runs on event.user.
+    if (mutation.statement && !n.CallExpression.check(mutation.node)) ctx.disable({ ...input, statement: mutation.statement as never });
+    else ctx.todo({ ...input, statement: mutation.statement?.node });
   }
 
   const replacements = new Map<Update, Statement[]>();
@@ -613,7 +638,7 @@ function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<unk
   }
 
   // Stale reads are resolved before the statements move: paths are still valid here.
-  resolveReads(ctx, assignments);
+  resolveReads(ctx, assignments, updates.map((u) => u.metadata));
 
   for (const [update, sets] of replacements) replaceStatement(update.statement, sets);
   for (const removal of removals) replaceStatement(removal, []);
@@ -684,23 +709,25 @@ function replaceStatement(path: NodePath, replacement: Statement[]) {
 // ---------------------------------------------------------------------------------------------
 // Step 3: reads of a key after it was set. event.user keeps the values from before the login.
 
-function resolveReads(ctx: TransformContext, assignments: Assignment[]) {
+function resolveReads(ctx: TransformContext, assignments: Assignment[], saved: Expression[]) {
   if (assignments.length === 0) return;
   const reassigned = assignedNames(ctx);
-  const ownNodes = new Set(assignments.map((a) => a.node));
+  // The right-hand side of a change reads the value before it; what an update saves is not a read.
+  const ownNodes = new Set<unknown>([...assignments.map((a) => a.node), ...saved]);
   recast.visit(ctx.rule.body, {
     visitNode(path) {
-      if (ownNodes.has(path.node as Node)) {
-        // The right-hand side of a change reads the value before it.
-        return false;
-      }
+      if (ownNodes.has(path.node)) return false;
       this.traverse(path);
     },
     visitMemberExpression(path) {
+      if (ownNodes.has(path.node)) return false;
       const target = metadataTarget(ctx, path.node, path);
       if (!target || target.depth > 2) return this.traverse(path);
       const at = startOf(path.node);
-      const earlier = assignments.filter((a) => a.kind === target.kind && endOf(a.node) < at);
+      // A change inside a block that always ends the rule (return, callback) cannot reach reads after the block.
+      const earlier = assignments.filter(
+        (a) => a.kind === target.kind && endOf(a.node) < at && (isWithin(path, a.statement.parentPath?.parentPath?.node ?? null) || !listExits(ctx, a.statement.parentPath?.value)),
+      );
       if (target.depth === 1) {
         if (earlier.length > 0) flagStale(ctx, path, target.kind, `user.${target.kind}`);
         return false;
@@ -721,6 +748,10 @@ function resolveReads(ctx: TransformContext, assignments: Assignment[]) {
       return false;
     },
   });
+}
+
+function listExits(ctx: TransformContext, list: unknown): boolean {
+  return Array.isArray(list) && endsInExit(ctx, list as Statement[]);
 }
 
 function flagStale(ctx: TransformContext, path: NodePath, kind: Kind, target: string) {

@@ -6,11 +6,17 @@ import { formatMarkdown } from '../format/markdown.js';
 import { buildReport, formatJson } from '../format/report-json.js';
 import { formatRun, formatSummary } from '../format/text.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { runRule, summarize, type RuleRun } from '../run.js';
+import { summarize, type RuleRun } from '../run.js';
 import type { MigrateOptions, SdkMajor } from '../types.js';
 import { transforms } from '../../transforms/index.js';
-import { readRuleFiles, UsageError, writeFileAtomic } from './io.js';
-import { writeActions } from './write.js';
+import { EMITS, writeTenants, type Emit } from '../emit/index.js';
+import { readTenants } from '../inputs/index.js';
+import { groupRuns, tenantRules } from '../tenants.js';
+import { auditCommand } from './audit.js';
+import { UsageError, writeFileAtomic } from './io.js';
+import { createProgress } from './progress.js';
+import { verifyCommand, verifyRuns } from './verify.js';
+import { runAll } from './pool.js';
 
 export const version: string = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
 
@@ -19,12 +25,15 @@ export interface Io {
   stderr: (text: string) => void;
   /** Colours and other terminal niceties. */
   isTTY: boolean;
+  /** stderr is a terminal: progress bar on long runs. */
+  stderrIsTTY?: boolean;
 }
 
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+  stderrIsTTY: Boolean(process.stderr.isTTY),
 };
 
 type Format = 'text' | 'json' | 'markdown';
@@ -37,6 +46,9 @@ interface MigrateFlags {
   diff: boolean;
   guard: boolean;
   color?: boolean;
+  emit?: Emit;
+  fromTenant: string[];
+  verify?: boolean;
 }
 
 /** Runs the CLI; returns the exit code (0 clean, 1 something needs review or failed, 2 usage or fatal error). */
@@ -52,8 +64,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   program
     .command('migrate')
     .description('Migrate rules. Without --out it is a dry run: a unified diff per rule and a summary.')
-    .argument('[paths...]', 'rule files (.js), folders (every *.js below them) or globs')
+    .argument('[paths...]', 'rule files (.js), folders, globs, deploy-cli exports (folder or tenant.yaml), rules JSON dumps')
     .option('-o, --out <dir>', 'write the Actions (auth0-deploy-cli directory layout) and migration-report.json/.md there')
+    .addOption(new Option('--emit <layout>', 'output layout (default: the input\'s: yaml for tenant.yaml, else directory)').choices(EMITS))
+    .option('--from-tenant <domain>', 'read the rules of a live tenant (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET; repeatable)', collect, [])
     .addOption(new Option('-f, --format <format>', 'what goes to stdout').choices(['text', 'json', 'markdown']).default('text'))
     .addOption(new Option('--sdk <major>', 'auth0 SDK major for Management API calls').choices(['7', '4']).default(7 as SdkMajor).argParser(parseSdk))
     .option('-t, --transforms <ids>', 'run only these transforms (comma-separated ids, see --list)', parseList)
@@ -61,6 +75,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .option('--no-diff', 'text format: print only the status and findings')
     .option('--no-guard', 'leave out the api.rules.wasExecuted guard when rule ids are known')
     .option('--no-color', 'no colours even on a terminal')
+    .option('--verify', 'also run each rule and its Action over the verify scenarios (see verify --help); a difference makes the rule review')
     .addHelpText(
       'after',
       `
@@ -69,6 +84,7 @@ Examples:
   $ rules2actions migrate "rules/**/*.js" --out out  write out/actions/<name>.json, code.js and the report
   $ rules2actions migrate link.js --sdk 4            emit auth0@4 Management API calls
   $ rules2actions migrate rules/ --format json       the migration report on stdout
+  $ rules2actions migrate rules/ --verify --out out  the report also says whether each Action behaves like its rule
 
 Exit codes: 0 every rule migrated with no warning or error; 1 a rule needs review or failed; 2 usage or fatal error.`,
     )
@@ -77,9 +93,12 @@ Exit codes: 0 every rule migrated with no warning or error; 1 a rule needs revie
         for (const t of transforms) io.stdout(`${t.id.padEnd(28)} ${t.safety.padEnd(7)} ${t.description}\n`);
         return;
       }
-      if (paths.length === 0) throw new UsageError('Give at least one rule file, folder or glob (see --help).');
+      if (paths.length === 0 && flags.fromTenant.length === 0) throw new UsageError('Give at least one rule file, folder or glob (see --help).');
       exitCode = await migrateCommand(paths, flags, io);
     });
+
+  program.addCommand(auditCommand(io, (code) => (exitCode = code), version));
+  program.addCommand(verifyCommand(io, version, (code) => (exitCode = code)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -103,8 +122,16 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   const colors = pc.createColors(io.isTTY && flags.color !== false);
   const options: MigrateOptions = { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard };
 
-  const { rules, problems } = await readRuleFiles(paths);
-  const runs: RuleRun[] = rules.map((input) => runRule(input, options));
+  const tenants = await readTenants(paths, { mergePlain: true, fromTenant: flags.fromTenant });
+  for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
+  const problems = tenants.flatMap((t) => t.problems);
+  const rules = tenantRules(tenants);
+  const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
+  // Large runs spread over worker threads (src/cli/pool.ts); results come back in input order.
+  const groups = groupRuns(tenants, await runAll(rules, options, progress.tick));
+  progress.done();
+  const runs: RuleRun[] = groups.flatMap((g) => g.runs);
+  if (flags.verify) await verifyRuns(runs, flags.sdk);
   const reports = [
     ...runs.map((r) => r.report),
     ...problems.map((p) => ({
@@ -122,8 +149,9 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
 
   if (flags.out) {
     try {
-      await writeActions(flags.out, runs);
+      await writeTenants(flags.out, groups, flags.emit);
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       throw new UsageError(`Cannot write to ${flags.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
   }
@@ -143,6 +171,10 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
     if (flags.out) io.stdout(`Wrote ${runs.filter((r) => r.report.action).length} Actions and the report to ${flags.out}\n`);
   }
   return summary.review + summary.failed > 0 ? 1 : 0;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function parseSdk(value: string): SdkMajor {

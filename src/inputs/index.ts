@@ -59,9 +59,10 @@ function fileUnit(file: string): Unit {
 
 /** A single export folder, or null when the folder is neither. */
 async function exportUnit(dir: string): Promise<Unit | null> {
-  if (await isDirectoryExport(dir)) return { kind: 'directory', name: baseName(dir), root: dir };
+  // YAML first: a YAML export keeps its scripts in rules/ too.
   const yaml = await yamlIn(dir);
   if (yaml) return { kind: 'yaml', name: baseName(dir), file: yaml };
+  if (await isDirectoryExport(dir)) return { kind: 'directory', name: baseName(dir), root: dir };
   // The rules/ folder of a directory export given by itself: sidecars beside the scripts.
   if (path.basename(path.resolve(dir)) === 'rules') {
     const entries = await fs.readdir(dir).catch(() => [] as string[]);

@@ -10,6 +10,7 @@ import { actionSecrets, currentUser, isRedirectCallback, postLoginEvent, request
 import { createModuleLoader } from './modules.js';
 import { actionOutcome, ruleOutcome, type Observed } from './outcome.js';
 import { runRule } from './rule-runner.js';
+import { installTenantRedirect, setRedirectTarget } from './tenant-redirect.js';
 import type { Outcome, Scenario, SdkMajor } from './types.js';
 
 export interface ChildJob {
@@ -34,6 +35,7 @@ export type ChildReply = { ok: true; results: ChildResult[] } | { ok: false; err
 
 export async function runJob(job: ChildJob): Promise<ChildResult[]> {
   const emulator = await startEmulator(job.certificate);
+  setRedirectTarget('localhost', emulator.port);
   const ruleRequire = createModuleLoader({ resolveFrom: job.resolveFrom, aliases: { auth0: 'auth0-v2' } });
   const actionRequire = createModuleLoader({
     resolveFrom: job.resolveFrom,
@@ -102,6 +104,7 @@ function skipSdkRetryBackoff(): void {
 
 function main(): void {
   skipSdkRetryBackoff();
+  installTenantRedirect();
   // A rule's fire-and-forget request may fail after the run that started it ended: keep the process alive.
   process.on('uncaughtException', (err) => process.stderr.write(`verify child: stray error: ${String(err)}\n`));
   process.on('unhandledRejection', (err) => process.stderr.write(`verify child: stray rejection: ${String(err)}\n`));

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { matchesQuery, parseQuery, QuerySyntaxError } from './search-query.js';
+import { MAPPED_FROM_HEADER } from './tenant-redirect.js';
 import type { FaultTarget, JsonObject, RecordedCall, Scenario, TenantUser } from './types.js';
 
 export interface Certificate {
@@ -100,7 +101,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
     const method = req.method ?? 'GET';
     const body = parseBody(raw, req.headers['content-type']);
 
-    if (method === 'POST' && path === '/oauth/token') return issueToken(body);
+    if (method === 'POST' && path === '/oauth/token') return issueToken(body, mappedFrom(req));
     if (!path.startsWith('/api/v2/')) return apiError(404, `No route for ${method} ${path}`);
 
     const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
@@ -124,7 +125,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
     }
   };
 
-  const issueToken = (body: unknown): Reply => {
+  const issueToken = (body: unknown, tenantHost: string | undefined): Reply => {
     if (state.fail.token) return { status: state.fail.token, body: { error: 'server_error', error_description: 'Injected failure on token' } };
     const grant = isObject(body) ? body : {};
     if (grant.grant_type !== 'client_credentials') {
@@ -135,7 +136,9 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
     }
     // The Management API identifier always ends with a slash; anything else is "Service not found".
     const audience = `https://localhost:${port}/api/v2/`;
-    if (grant.audience !== undefined && grant.audience !== audience) {
+    // A request redirected from a named tenant asks for that tenant's API.
+    const tenantAudience = tenantHost ? `https://${tenantHost}/api/v2/` : audience;
+    if (grant.audience !== undefined && grant.audience !== audience && grant.audience !== tenantAudience) {
       return { status: 403, body: { error: 'access_denied', error_description: `Service not found: ${String(grant.audience)}` } };
     }
     issued++;
@@ -245,6 +248,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
         body: raw === '' ? undefined : parseBody(raw, req.headers['content-type']),
         status: reply.status,
         ...(req.headers[RUNTIME_ORIGIN_HEADER] === 'rules-runtime' ? { origin: 'rules-runtime' as const } : {}),
+        ...(mappedFrom(req) ? { mappedFrom: mappedFrom(req) } : {}),
       });
       send(res, reply);
       inFlight--;
@@ -288,6 +292,11 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
         server.close(() => resolve());
       }),
   };
+}
+
+function mappedFrom(req: IncomingMessage): string | undefined {
+  const value = req.headers[MAPPED_FROM_HEADER];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 type Route = { target: FaultTarget; method: string; id: string };

@@ -9,7 +9,7 @@ import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildJob, ChildReply } from './child.js';
@@ -21,7 +21,8 @@ import type { ScenarioVerdict, VerifyPairInput } from './types.js';
 export type * from './types.js';
 export { compareOutcomes, type Comparison } from './compare.js';
 export { createCertificate, startEmulator, type Certificate, type Emulator, type StartEmulatorOptions } from './emulator.js';
-export { genericScenarios, linkingScenarios, loadScenarioFile, validateScenario } from './scenarios.js';
+export { builtinScenarios, callsManagementApi, genericScenarios, linkingScenarios, loadScenarioFile, validateScenario } from './scenarios.js';
+export { substituteKeywords, type KeywordValues, type Substitution } from './keywords.js';
 
 export interface Verifier {
   verifyPair(input: VerifyPairInput): Promise<ScenarioVerdict[]>;
@@ -29,11 +30,32 @@ export interface Verifier {
   close(): Promise<void>;
 }
 
-/** One certificate for many pairs; pairs may run concurrently (one child each). */
-export async function createVerifier(): Promise<Verifier> {
+export interface VerifierOptions {
+  /** Children running at once (default: the number of CPUs); further pairs wait their turn. */
+  concurrency?: number;
+}
+
+/** One certificate for many pairs; pairs may run concurrently (one child each, at most `concurrency`). */
+export async function createVerifier(options: VerifierOptions = {}): Promise<Verifier> {
   const [certificate, script] = await Promise.all([createCertificate(), childScript()]);
+  const limit = Math.max(1, options.concurrency ?? availableParallelism());
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  // Timeouts in the child are wall-clock: more children than cores would make slow runs look like hangs.
+  const slot = async <T>(work: () => Promise<T>): Promise<T> => {
+    // A finishing pair hands its slot straight to the next waiter.
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await work();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
   return {
-    verifyPair: (input) => runPair(input, certificate, script),
+    verifyPair: (input) => slot(() => runPair(input, certificate, script)),
     close: () => rm(dirname(certificate.certPath), { recursive: true, force: true }),
   };
 }

@@ -28,6 +28,14 @@ export function ruleOutcome(run: RuleRun, seen: Observed): Outcome {
   }
   const ctx = run.context;
   const result: Outcome['result'] = run.ending === 'callback' ? (run.error ? 'denied' : 'ok') : 'error';
+  const helper = /auth0\.users\.(\w+) is not a function/.exec(run.error?.message ?? '');
+  if (helper) {
+    notes.push(
+      `the rule calls auth0.users.${helper[1]}: the Rules runtime's auth0 object was a restricted ManagementClient ` +
+        'documented only for updateAppMetadata/updateUserMetadata, so it is not emulated and the rule fails here',
+    );
+  }
+  notes.push(...redirectNotes(seen.calls));
 
   const current = emptyWrites();
   for (const call of run.metadataCalls) {
@@ -54,7 +62,7 @@ export function ruleOutcome(run: RuleRun, seen: Observed): Outcome {
 }
 
 export function actionOutcome(run: ActionRun, seen: Observed): Outcome {
-  const notes: string[] = [];
+  const notes: string[] = redirectNotes(seen.calls);
   const byMethod = (method: string) => run.apiCalls.filter((c) => c.method === method);
   const denies = byMethod('access.deny');
   const result: Outcome['result'] = run.ending !== 'returned' ? 'error' : denies.length > 0 ? 'denied' : 'ok';
@@ -95,6 +103,11 @@ export function actionOutcome(run: ActionRun, seen: Observed): Outcome {
     saml: actionSaml(run.apiCalls),
     details: { calls: seen.calls, tokensIssued: seen.tokensIssued, logs: run.logs, notes, apiCalls: run.apiCalls },
   };
+}
+
+function redirectNotes(calls: RecordedCall[]): string[] {
+  const hosts = [...new Set(calls.map((c) => c.mappedFrom).filter((h): h is string => h !== undefined))];
+  return hosts.map((h) => `requests for https://${h} were served by the emulator (it stands in for every tenant)`);
 }
 
 /** Link requests the emulator saw; a repeat of a request that failed with 429/5xx is a retry, not a second link. */

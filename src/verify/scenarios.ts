@@ -187,3 +187,24 @@ export function validateScenario(value: unknown, where: string): Scenario {
   if (!s.users.some((u) => u.user_id === s.currentUser)) fail(`"currentUser" must be the user_id of one of "users"`);
   return s as Scenario;
 }
+
+/**
+ * Whether a rule talks to the Management API: the Rules runtime's token or base URL, any `/api/v2`
+ * URL, the auth0 SDK, or an `auth0.users` call other than the two metadata helpers.
+ */
+export function callsManagementApi(script: string): boolean {
+  return (
+    /\bauth0\s*\.\s*(baseUrl|accessToken)\b/.test(script) ||
+    /\/api\/v2\b/.test(script) ||
+    /\bManagementClient\b/.test(script) ||
+    /\brequire\s*\(\s*['"`]auth0(@[^'"`]*)?['"`]\s*\)/.test(script) ||
+    /\bauth0\s*\.\s*users\s*\.\s*(?!updateAppMetadata\b|updateUserMetadata\b)\w+/.test(script)
+  );
+}
+
+/** The matrix a rule is verified over: account linking when it links or calls the Management API, generic otherwise. */
+export function builtinScenarios(rule: { script: string; linking: boolean }): { kind: 'linking' | 'generic'; scenarios: Scenario[] } {
+  return rule.linking || callsManagementApi(rule.script)
+    ? { kind: 'linking', scenarios: linkingScenarios() }
+    : { kind: 'generic', scenarios: genericScenarios() };
+}

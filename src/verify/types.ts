@@ -76,6 +76,8 @@ export interface RecordedCall {
   status: number;
   /** Set on calls the Rules runtime's own `auth0.users.*` helpers made. */
   origin?: 'rules-runtime';
+  /** Host the caller named (`example.auth0.com`) when the request was redirected to the emulator. */
+  mappedFrom?: string;
 }
 
 export interface LinkCall {

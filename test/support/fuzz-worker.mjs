@@ -9,8 +9,13 @@ const TOKEN = /@@[A-Za-z0-9_]+@@|##[A-Za-z0-9_]+##/g;
 function parseProblem(code) {
   try {
     // Tokens are replaced by a0deploy before deploy; as written they are not JavaScript.
-    babel.parse(code.replace(TOKEN, (t) => '_'.repeat(t.length)), { sourceType: 'script' });
-    return null;
+    const ast = babel.parse(code.replace(TOKEN, (t) => '_'.repeat(t.length)), { sourceType: 'script' });
+    const handler = ast.program.body.some(
+      (s) => s.type === 'ExpressionStatement' && s.expression.type === 'AssignmentExpression' &&
+        s.expression.left.type === 'MemberExpression' && s.expression.left.object.name === 'exports' &&
+        s.expression.left.property.name === 'onExecutePostLogin',
+    );
+    return handler ? null : 'no top-level exports.onExecutePostLogin = … statement';
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }

@@ -4,7 +4,7 @@ import * as recast from 'recast';
 import { n } from '../../src/ast.js';
 import type { Expression, Node } from '../../src/types.js';
 
-type K = recast.types.namedTypes;
+import type { namedTypes as K } from 'ast-types';
 
 export interface Bindings {
   /** The initialiser of a variable declared once with a plain name and never reassigned. */
@@ -40,6 +40,11 @@ export function collectBindings(root: Node): Bindings {
 export function countReferences(root: Node | Node[], name: string): number {
   let count = 0;
   recast.visit(root as Node, {
+    visitFunction(path) {
+      // A function with its own parameter of that name refers to something else.
+      if ((path.node.params as Node[]).some((p) => n.Identifier.check(p) && p.name === name)) return false;
+      this.traverse(path);
+    },
     visitIdentifier(path) {
       if (path.node.name === name && isReference(path)) count++;
       this.traverse(path);

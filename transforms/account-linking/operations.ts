@@ -6,7 +6,7 @@ import type { Expression, Node } from '../../src/types.js';
 import { collectBindings, type Bindings } from './bindings.js';
 import { classifyPath, managementUrl, unwrapEncode, urlParts, type ManagementUrl } from './urls.js';
 
-type K = recast.types.namedTypes;
+import type { namedTypes as K } from 'ast-types';
 export type Continuation = K.FunctionExpression | K.ArrowFunctionExpression;
 
 export type Endpoint =
@@ -66,19 +66,21 @@ export function matchRequire(init: unknown): { module: string; property: string 
   return match ? { module: match[1], property } : null;
 }
 
-export function scanRule(body: Node): RuleScan {
+/** `moduleRequires`: requires already hoisted to the top of the module by require-dependencies. */
+export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: Iterable<string> = []): RuleScan {
   const bindings = collectBindings(body);
   const scan: RuleScan = {
     bindings,
     requestNames: new Set(),
     axiosNames: new Set(),
     clientClasses: new Set(),
-    clients: new Set(),
+    clients: new Set(knownClients),
     requires: [],
     operations: [],
   };
   let requestDeclared = false;
-  recast.visit(body, {
+  const declarations = [...moduleRequires, body];
+  for (const root of declarations) recast.visit(root, {
     visitVariableDeclarator(path) {
       const { id, init } = path.node;
       if (n.Identifier.check(id) && id.name === 'request') requestDeclared = true;
@@ -276,6 +278,10 @@ const SDK_METHODS: Record<string, 'by-email' | 'search' | 'link'> = {
   'users.getAll': 'search',
   linkUsers: 'link',
   'users.link': 'link',
+  // The Rules `auth0.users` object spelled them like the v2 client.
+  'users.getUsersByEmail': 'by-email',
+  'users.getUsers': 'search',
+  'users.linkUsers': 'link',
 };
 
 export function matchSdkCall(path: NodePath, scan: RuleScan): Operation | null {

@@ -5,7 +5,7 @@ import { b, memberChain, n } from '../../src/ast.js';
 import type { Expression } from '../../src/types.js';
 import type { Bindings } from './bindings.js';
 
-type K = recast.types.namedTypes;
+import type { namedTypes as K } from 'ast-types';
 
 export type Part = { text: string } | { expr: Expression };
 
@@ -106,16 +106,16 @@ export function classifyPath(path: Part[]): UrlEndpoint | null {
     const email = query.params.get('email') ?? null;
     return { kind: 'by-email', email, encoded: query.encoded };
   }
-  if (/^\/users\/?(\?|$)/.test(text)) {
-    const query = parseQuery([{ text: text.replace(/^\/users\/?/, '') }, ...path.slice(1)]);
-    if (!query) return null;
-    return { kind: 'search', params: query.params, encoded: query.encoded };
-  }
   if (text === '/users/' && path.length >= 2 && 'expr' in path[1]) {
     const rest = path.slice(2).map((p) => ('text' in p ? p.text : null));
     const id = unwrapEncode(path[1].expr).expr;
     if (rest.length === 1 && rest[0] !== null && /^\/identities\/?$/.test(rest[0])) return { kind: 'link', primary: id };
     if (rest.length === 0) return { kind: 'user', id };
+  }
+  if (/^\/users\/?(\?|$)/.test(text)) {
+    const query = parseQuery([{ text: text.replace(/^\/users\/?/, '') }, ...path.slice(1)]);
+    if (!query) return null;
+    return { kind: 'search', params: query.params, encoded: query.encoded };
   }
   return null;
 }

@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+// npm run bench: migrate a generated portfolio and compare with the parser floor and jscodeshift.
+//
+//   node bench/run.mjs              1k and 10k rules (10k = 100 tenants × 100 rules), plus 50k
+//   node bench/run.mjs --quick      1k and 10k only
+//   node bench/run.mjs --keep       keep the temporary corpus and outputs
+//
+// Everything runs the built dist/ (npm run bench builds first). Timings are wall clock; CPU time
+// (user + system, all threads) is printed beside them because a busy machine inflates wall time.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as babelParser from '@babel/parser';
+import * as recast from 'recast';
+import { generateCorpus } from './corpus.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { maskTokens } = await import(path.join(root, 'dist/src/tokens.js'));
+const { makeParseable } = await import(path.join(root, 'dist/src/analyze.js'));
+
+const args = new Set(process.argv.slice(2));
+const RULES_PER_TENANT = 100;
+const MAIN = 10_000;
+const sizes = [1_000, MAIN, ...(args.has('--quick') ? [] : [50_000])];
+const GNU_TIME = '/usr/bin/time';
+const hasGnuTime = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', 'true']).status === 0;
+const bin = path.join(root, 'bin/rules2actions.js');
+const work = mkdtempSync(path.join(tmpdir(), 'r2a-bench-'));
+
+const fmt = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+const log = (line = '') => process.stdout.write(line + '\n');
+
+/** Runs a command; wall time measured here, peak RSS and CPU time from GNU time (else from the child itself). */
+function measure(command, commandArgs, { stdout } = {}) {
+  const usage = path.join(work, 'usage.txt');
+  rmSync(usage, { force: true });
+  const env = { ...process.env, NO_COLOR: '1' };
+  let file = command;
+  let argv = commandArgs;
+  if (hasGnuTime) {
+    file = GNU_TIME;
+    argv = ['-o', usage, '-f', '%M %U %S', command, ...commandArgs];
+  } else if (command === process.execPath) {
+    // No GNU time: the node child reports its own resource usage when it exits.
+    argv = ['--import', new URL('./report-usage.mjs', import.meta.url).href, ...commandArgs];
+    env.R2A_BENCH_USAGE = usage;
+  }
+  const started = performance.now();
+  const child = spawnSync(file, argv, { env, stdio: ['ignore', stdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  const wall = performance.now() - started;
+  if (child.error) throw child.error;
+  let rssMb = null;
+  let cpu = null;
+  if (existsSync(usage)) {
+    const [kb, user, system] = readFileSync(usage, 'utf8').trim().split('\n').pop().split(' ').map(Number);
+    rssMb = kb / 1024;
+    cpu = (user + system) * 1000;
+  }
+  return { wall, cpu, rssMb, status: child.status, stdout: child.stdout?.toString() ?? '', stderr: child.stderr.toString() };
+}
+
+function cpuTimed(fn) {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const result = fn();
+  const used = process.cpuUsage(cpu);
+  return { wall: performance.now() - started, cpu: (used.user + used.system) / 1000, result };
+}
+
+const babelOptions = { sourceType: 'script', allowReturnOutsideFunction: true, allowAwaitOutsideFunction: true, tokens: true };
+const recastParser = { parse: (source) => babelParser.parse(source, babelOptions) };
+
+/** The floor: what any recast codemod must do to every file, single-threaded (files already in memory). */
+function measureFloor(files) {
+  // The same text our parser sees (tokens masked, anonymous function named): string work, not timed.
+  const texts = files.map((file) => makeParseable(maskTokens(readFileSync(file, 'utf8')).masked).text);
+  const recastRun = cpuTimed(() => {
+    let parsed = 0;
+    for (const text of texts) {
+      try {
+        recast.print(recast.parse(text, { parser: recastParser }));
+        parsed++;
+      } catch {
+        // the few invalid files fail here as they do in migrate
+      }
+    }
+    return parsed;
+  });
+  const bare = cpuTimed(() => {
+    for (const text of texts) {
+      try {
+        babelParser.parse(text, { ...babelOptions, tokens: false });
+      } catch {
+        // idem
+      }
+    }
+  });
+  return { recast: recastRun, bare, parsed: recastRun.result };
+}
+
+function runMigrate(corpus, size) {
+  const out = path.join(work, `out-${size}`);
+  const run = measure(process.execPath, [bin, 'migrate', corpus, '--out', out], { stdout: true });
+  const summary = /(\d+) rules: .*$/m.exec(run.stdout)?.[0] ?? '(no summary line)';
+  if (run.status !== 0 && run.status !== 1) throw new Error(`migrate exited ${run.status}: ${run.stderr.slice(0, 2000)}`);
+  rmSync(out, { recursive: true, force: true });
+  return { ...run, summary };
+}
+
+function auditAvailable() {
+  return spawnSync(process.execPath, [bin, 'audit', '--help'], { stdio: 'ignore' }).status === 0;
+}
+
+function runJscodeshift(corpus) {
+  const jscodeshift = path.join(root, 'node_modules/.bin/jscodeshift');
+  // --dry: it writes nothing (we write every Action and the report), so the comparison favours it.
+  return measure(jscodeshift, ['-t', path.join(root, 'bench/noop-transform.cjs'), '--parser=babel', '--dry', '--silent', corpus]);
+}
+
+function coldStart() {
+  const { files } = generateCorpus(path.join(work, 'cold'), { tenants: 1, rulesPerTenant: 20 });
+  const one = path.join(work, 'one.js');
+  writeFileSync(one, readFileSync(files.find((f) => / link-/.test(f)), 'utf8'));
+  const hyperfine = spawnSync('hyperfine', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (hyperfine) {
+    const json = path.join(work, 'hyperfine.json');
+    const result = spawnSync('hyperfine', ['-N', '--warmup', '3', '--runs', '20', '--export-json', json, '-i', `${process.execPath} ${bin} migrate ${one}`], { stdio: 'ignore' });
+    if (result.status === 0) {
+      const { results } = JSON.parse(readFileSync(json, 'utf8'));
+      return { median: results[0].median * 1000, how: 'hyperfine, 20 runs' };
+    }
+  }
+  const times = [];
+  for (let i = 0; i < 13; i++) {
+    const started = performance.now();
+    spawnSync(process.execPath, [bin, 'migrate', one], { stdio: 'ignore' });
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return { median: times[6], how: '13 runs, median' };
+}
+
+log(`rules2actions benchmark — ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}`);
+log(`work folder: ${work}${args.has('--keep') ? ' (kept)' : ''}`);
+log();
+
+const rows = [];
+try {
+  for (const size of sizes) {
+    const corpus = path.join(work, `corpus-${size}`);
+    const { files, mix } = generateCorpus(corpus, { tenants: size / RULES_PER_TENANT, rulesPerTenant: RULES_PER_TENANT });
+    log(`== ${size} rules (${size / RULES_PER_TENANT} tenants × ${RULES_PER_TENANT}; ${mix.linking} account linking, ${mix.other} other, ${mix.invalid} invalid)`);
+
+    const floor = measureFloor(files);
+    log(`floor   recast parse+print, 1 thread: ${fmt(floor.recast.wall)} (cpu ${fmt(floor.recast.cpu)}; ${floor.parsed} files parsed)`);
+    log(`limit   bare @babel/parser parse, 1 thread: ${fmt(floor.bare.wall)} (recast parse+print = ${(floor.recast.wall / floor.bare.wall).toFixed(1)}× it)`);
+
+    const ours = runMigrate(corpus, size);
+    log(
+      `ours    migrate --out: ${fmt(ours.wall)} wall, cpu ${ours.cpu === null ? '?' : fmt(ours.cpu)}, ` +
+        `${Math.round((size / ours.wall) * 1000)} rules/s, peak RSS ${ours.rssMb === null ? '?' : `${Math.round(ours.rssMb)} MB`}`,
+    );
+    log(`        ${ours.summary}`);
+    log(`        ours / floor = ${(ours.wall / floor.recast.wall).toFixed(2)}× (target ≤ 0.75×)`);
+    const row = { size, floor: floor.recast.wall, bare: floor.bare.wall, ours: ours.wall, oursCpu: ours.cpu, rss: ours.rssMb };
+
+    if (size === MAIN) {
+      if (auditAvailable()) {
+        const audit = measure(process.execPath, [bin, 'audit', corpus]);
+        log(`audit   ${fmt(audit.wall)} wall, cpu ${audit.cpu === null ? '?' : fmt(audit.cpu)}, peak RSS ${audit.rssMb === null ? '?' : `${Math.round(audit.rssMb)} MB`} (exit ${audit.status})`);
+      } else {
+        log('audit   not available in this build (no `audit` command yet)');
+      }
+      const jscodeshift = runJscodeshift(corpus);
+      const processes = Math.max(cpus().length - 1, 1);
+      log(`jscodeshift no-op (--parser=babel, default ${processes} worker process${processes > 1 ? 'es' : ''}): ${fmt(jscodeshift.wall)} (exit ${jscodeshift.status})`);
+      log(`        jscodeshift / ours = ${(jscodeshift.wall / ours.wall).toFixed(2)}× (target ≥ 2×); jscodeshift / floor = ${(jscodeshift.wall / floor.recast.wall).toFixed(2)}×`);
+      row.jscodeshift = jscodeshift.wall;
+    }
+    rows.push(row);
+    if (!args.has('--keep')) rmSync(corpus, { recursive: true, force: true });
+    log();
+  }
+
+  log('== growth (per rule, relative to the smallest run; linear = 1.00)');
+  const base = rows[0];
+  for (const r of rows) {
+    log(
+      `${String(r.size).padStart(6)} rules: ours ${(r.ours / r.size).toFixed(3)} ms/rule (${(r.ours / r.size / (base.ours / base.size)).toFixed(2)}), ` +
+        `floor ${(r.floor / r.size).toFixed(3)} ms/rule (${(r.floor / r.size / (base.floor / base.size)).toFixed(2)}), ` +
+        `peak RSS ${r.rss === null ? '?' : `${Math.round(r.rss)} MB`}`,
+    );
+  }
+  log();
+
+  const cold = coldStart();
+  log(`cold start: migrate one.js ${fmt(cold.median)} (${cold.how}; target ≤ 300 ms)`);
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ rows, cold }, null, 2) + '\n');
+} finally {
+  if (!args.has('--keep')) rmSync(work, { recursive: true, force: true });
+}

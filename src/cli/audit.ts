@@ -1,0 +1,97 @@
+// `rules2actions audit <tenant...>`: migrate every rule of every tenant in memory (nothing is written
+// but the report) and summarise per tenant and overall.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pc from 'picocolors';
+import { formatAuditCsv } from '../format/audit-csv.js';
+import { formatAuditHtml } from '../format/audit-html.js';
+import { formatAuditJson } from '../format/audit-json.js';
+import { formatAuditMarkdown } from '../format/audit-markdown.js';
+import { buildAudit, type AuditReport } from '../format/audit-model.js';
+import { formatAuditTable } from '../format/audit-table.js';
+import { readTenants } from '../inputs/index.js';
+import { groupRuns, tenantRules } from '../tenants.js';
+import type { SdkMajor } from '../types.js';
+import { UsageError, writeFileAtomic } from './io.js';
+import type { Io } from './main.js';
+import { runAll } from './pool.js';
+import { createProgress } from './progress.js';
+
+export const AUDIT_FORMATS = ['table', 'json', 'markdown', 'csv', 'html'] as const;
+export type AuditFormat = (typeof AUDIT_FORMATS)[number];
+
+interface AuditFlags {
+  format: AuditFormat;
+  output?: string;
+  sdk: SdkMajor;
+  fromTenant: string[];
+  color?: boolean;
+}
+
+export function renderAudit(report: AuditReport, format: AuditFormat, colors = false): string {
+  switch (format) {
+    case 'json':
+      return formatAuditJson(report);
+    case 'markdown':
+      return formatAuditMarkdown(report);
+    case 'csv':
+      return formatAuditCsv(report);
+    case 'html':
+      return formatAuditHtml(report);
+    case 'table':
+      return formatAuditTable(report, pc.createColors(colors));
+  }
+}
+
+export async function runAudit(paths: string[], flags: AuditFlags, io: Io, version: string): Promise<number> {
+  const tenants = await readTenants(paths, { fromTenant: flags.fromTenant });
+  for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
+  const rules = tenantRules(tenants);
+  const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
+  const runs = await runAll(rules, { sdk: flags.sdk }, progress.tick);
+  progress.done();
+  const report = buildAudit(version, groupRuns(tenants, runs));
+  const text = renderAudit(report, flags.format, !flags.output && io.isTTY && flags.color !== false);
+  if (flags.output) {
+    try {
+      await writeFileAtomic(flags.output, text);
+    } catch (error) {
+      throw new UsageError(`Cannot write ${flags.output}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    io.stdout(`Wrote the ${flags.format} audit of ${report.overall.tenants} tenants (${report.overall.rules} rules) to ${flags.output}\n`);
+  } else io.stdout(text);
+  return 0;
+}
+
+/** The `audit` subcommand; `setExit` receives its exit code. */
+export function auditCommand(io: Io, setExit: (code: number) => void, version = '0.0.0'): Command {
+  return new Command('audit')
+    .description('Audit tenants: per tenant and overall, rules, account linking, statuses, findings, secrets, scopes and effort.')
+    .argument('[tenants...]', 'tenant exports (deploy-cli folder, tenant.yaml, rules JSON dump, .js folder), or a folder of them')
+    .addOption(new Option('-f, --format <format>', 'report format').choices(AUDIT_FORMATS).default('table'))
+    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+    .option('--from-tenant <domain>', 'also audit a live tenant (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET; repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .addOption(new Option('--sdk <major>', 'auth0 SDK major for Management API calls').choices(['7', '4']).default(7 as SdkMajor).argParser(parseSdk))
+    .option('--no-color', 'no colours even on a terminal')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ rules2actions audit exports/acme exports/globex      one row per tenant and a total
+  $ rules2actions audit exports/ --format html -o audit.html   every tenant folder below exports/
+  $ rules2actions audit tenant.yaml rules.json --format csv
+
+Exit codes: 0 the report was produced; 2 usage or fatal error.`,
+    )
+    .action(async (paths: string[], flags: AuditFlags) => {
+      if (paths.length === 0 && flags.fromTenant.length === 0) throw new UsageError('Give at least one tenant export (see --help).');
+      setExit(await runAudit(paths, flags, io, version));
+    });
+}
+
+function parseSdk(value: string): SdkMajor {
+  if (value !== '7' && value !== '4') throw new InvalidArgumentError('use 7 or 4');
+  return Number(value) as SdkMajor;
+}

@@ -1,0 +1,92 @@
+// Spreads rules over worker threads when a run is large enough to pay for starting them.
+// Workers call the same pure runRule; this thread only hands out batches and delivers results in input order.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { runRule, type RuleInput, type RuleRun } from '../run.js';
+import type { MigrateOptions } from '../types.js';
+import type { Batch } from './worker.js';
+
+/** Below this many rules, starting workers (~100 ms each) costs more than it saves. */
+export const POOL_THRESHOLD = 48;
+/** Rules per task: amortises the message round trip, small enough to keep both threads busy to the end. */
+const BATCH_SIZE = 16;
+
+export type RuleOutcome = Omit<RuleRun, 'input'>;
+
+export interface PoolOptions {
+  /** Worker threads (default: one per core). 0 forces the in-process path. */
+  threads?: number;
+  /** Use the pool from this many rules on (default POOL_THRESHOLD). */
+  threshold?: number;
+}
+
+/**
+ * Migrates every input and calls `onRun` once per rule, in input order, as soon as the result and
+ * every earlier one are in. Results are not kept: the caller keeps what it needs (the report entry).
+ */
+export async function runRules(
+  inputs: RuleInput[],
+  options: MigrateOptions,
+  onRun: (run: RuleRun) => void | Promise<void>,
+  poolOptions: PoolOptions = {},
+): Promise<void> {
+  const threads = poolOptions.threads ?? availableParallelism();
+  if (threads < 1 || inputs.length < (poolOptions.threshold ?? POOL_THRESHOLD)) {
+    for (const input of inputs) await onRun(runRule(input, options));
+    return;
+  }
+
+  const { default: Tinypool } = await import('tinypool');
+  const pool = new Tinypool({
+    filename: workerFile(),
+    minThreads: threads,
+    maxThreads: threads,
+    // Parsing and printing allocate many short-lived objects: a larger young generation halves GC time.
+    resourceLimits: { maxYoungGenerationSizeMb: 64 },
+  });
+  const batches: Batch[] = [];
+  for (let i = 0; i < inputs.length; i += BATCH_SIZE) batches.push({ inputs: inputs.slice(i, i + BATCH_SIZE), options });
+
+  // At most a few batches in flight per thread, so results never pile up while the caller writes them out.
+  const window = threads * 3;
+  const pending: Array<Promise<RuleOutcome[]>> = [];
+  const submit = (index: number) => {
+    if (index < batches.length) pending[index] = pool.run(batches[index]) as Promise<RuleOutcome[]>;
+  };
+  try {
+    for (let i = 0; i < Math.min(window, batches.length); i++) submit(i);
+    for (let i = 0; i < batches.length; i++) {
+      const outcomes = await pending[i];
+      delete pending[i];
+      submit(i + window);
+      const batch = batches[i].inputs;
+      for (let j = 0; j < outcomes.length; j++) await onRun({ input: batch[j], ...outcomes[j] });
+    }
+  } finally {
+    // A failed write stops the run: do not leave workers behind or rejections unhandled.
+    for (const p of pending) p?.catch(() => {});
+    await pool.destroy();
+  }
+}
+
+/** Every run, in input order; `tick` sees each one as it arrives (progress). */
+export async function runAll(
+  inputs: RuleInput[],
+  options: MigrateOptions,
+  tick: (run: RuleRun) => unknown = () => {},
+  poolOptions: PoolOptions = {},
+): Promise<RuleRun[]> {
+  const runs: RuleRun[] = [];
+  await runRules(inputs, options, (run) => {
+    runs.push(run);
+    tick(run);
+  }, poolOptions);
+  return runs;
+}
+
+/** The compiled worker; under vitest the sources run as .ts, so use the build (npm test builds first). */
+function workerFile(): string {
+  const beside = new URL('./worker.js', import.meta.url);
+  if (existsSync(beside)) return beside.href;
+  return new URL('../../dist/src/cli/worker.js', import.meta.url).href;
+}

@@ -1,0 +1,315 @@
+// `rules2actions verify` and `migrate --verify`: each rule and its Action run over the same scenarios
+// against the local Management API emulator (src/verify/), plus a type check of the Action.
+// The verify engine, ts-morph and the SDKs are loaded only when a verification runs.
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pc from 'picocolors';
+import { formatVerifyJson } from '../format/verify-json.js';
+import { summarizeVerification, type RuleVerification, type ScenarioResult } from '../format/verify-model.js';
+import { formatVerification, formatVerifySummary } from '../format/verify-text.js';
+import { readTenants } from '../inputs/index.js';
+import { runRule, type RuleInput, type RuleRun } from '../run.js';
+import { groupRuns, tenantRules } from '../tenants.js';
+import type { Finding, SdkMajor } from '../types.js';
+import type { KeywordValues, Scenario } from '../verify/index.js';
+import { UsageError } from './io.js';
+import type { Io } from './main.js';
+
+export interface VerifyTarget {
+  input: RuleInput;
+  sdk: SdkMajor;
+  /** The Action text; null when there is none to run (`reason` says why). */
+  action: string | null;
+  /** 'migrated' or the --action file. */
+  actionSource: string;
+  reason?: string;
+  linking: boolean;
+  /** Secret names the Action reads: each gets a placeholder value unless a scenario sets it. */
+  secrets: string[];
+}
+
+export interface VerifyOptions {
+  /** Scenarios added to the built-in matrix (or run alone with builtin: false). */
+  scenarios?: Scenario[];
+  builtin?: boolean;
+  /** Values for keyword tokens (a0deploy AUTH0_KEYWORD_REPLACE_MAPPINGS). */
+  keywords?: KeywordValues;
+  timeoutMs?: number;
+}
+
+const TYPECHECK_KEY = (i: number) => `#${i}`;
+
+/** Type-checks and runs every target; results in target order. */
+export async function verifyTargets(targets: VerifyTarget[], options: VerifyOptions = {}): Promise<RuleVerification[]> {
+  const { createVerifier, builtinScenarios, substituteKeywords } = await import('../verify/index.js');
+  const runnable = targets.map((t, i) => ({ t, i })).filter(({ t }) => t.action !== null);
+  // The type check runs in this process while the pairs run in their children.
+  const typeCheck: Promise<Map<string, Finding[]>> =
+    runnable.length === 0
+      ? Promise.resolve(new Map())
+      : import('../typecheck.js').then(({ typeCheckActions }) =>
+          typeCheckActions(runnable.map(({ t, i }) => ({ file: TYPECHECK_KEY(i), code: t.action!, sdk: t.sdk }))),
+        );
+
+  const verifier = runnable.length > 0 ? await createVerifier() : null;
+  try {
+    const runs = Promise.all(
+      targets.map(async (target): Promise<RuleVerification> => {
+        const builtin = builtinScenarios({ script: target.input.script, linking: target.linking });
+        const base: RuleVerification = {
+          source: target.input.source,
+          name: target.input.name,
+          sdk: target.sdk,
+          verdict: 'not-verified',
+          matrix: options.builtin === false ? 'none' : builtin.kind,
+          action: target.actionSource,
+          typeErrors: [],
+          scenarios: [],
+          notes: [],
+        };
+        if (target.action === null || !verifier) return { ...base, matrix: 'none', reason: target.reason ?? 'no Action to run' };
+
+        const keywords = options.keywords ?? {};
+        const rule = substituteKeywords(target.input.script, keywords);
+        const action = substituteKeywords(target.action, keywords);
+        const missing = [...new Set([...rule.missing, ...action.missing])];
+        if (missing.length > 0) {
+          return {
+            ...base,
+            reason:
+              `cannot run: keyword tokens ${missing.join(', ')} have no value, and the rule is not runnable JavaScript ` +
+              'until a0deploy replaces them (give values with --keywords <file>)',
+          };
+        }
+        const scenarios = [...(options.builtin === false ? [] : builtin.scenarios), ...(options.scenarios ?? [])];
+        if (scenarios.length === 0) return { ...base, reason: 'no scenarios to run (--no-builtin without --scenarios)' };
+        const placeholders = Object.fromEntries(
+          [...new Set([...target.secrets, ...configurationKeys(target.input.script)])].map((name) => [name, `verify-${name}`]),
+        );
+        try {
+          const verdicts = await verifier.verifyPair({
+            rule: rule.code,
+            action: action.code,
+            sdk: target.sdk,
+            scenarios: scenarios.map((s) => ({ ...s, configuration: { ...placeholders, ...s.configuration } })),
+            timeoutMs: options.timeoutMs,
+          });
+          const results: ScenarioResult[] = verdicts.map((v) => ({ scenario: v.scenario, equal: v.equal, differences: v.differences, notes: v.notes }));
+          const { scenarios: withNotes, common } = liftCommonNotes(results);
+          return { ...base, verdict: withNotes.every((s) => s.equal) ? 'equal' : 'different', scenarios: withNotes, notes: common };
+        } catch (error) {
+          return { ...base, reason: `verify failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
+        }
+      }),
+    );
+    const [results, typeErrors] = await Promise.all([runs, typeCheck]);
+    // A type error fails a pair that behaved the same.
+    return results.map((r, i) => {
+      const errors = typeErrors.get(TYPECHECK_KEY(i)) ?? [];
+      return errors.length > 0 && r.verdict === 'equal' ? { ...r, typeErrors: errors, verdict: 'different' } : { ...r, typeErrors: errors };
+    });
+  } finally {
+    await verifier?.close();
+  }
+}
+
+/** `configuration.KEY` and `configuration['KEY']` reads: the rule sees the same placeholder values as the Action's secrets. */
+function configurationKeys(script: string): string[] {
+  return [...script.matchAll(/\bconfiguration\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*['"`]([^'"`]+)['"`]\s*\])/g)].map((m) => m[1] ?? m[2]);
+}
+
+/** A note every scenario carries (a redirected tenant, a helper the runtime lacks) is said once per rule. */
+function liftCommonNotes(scenarios: ScenarioResult[]): { scenarios: ScenarioResult[]; common: string[] } {
+  if (scenarios.length < 2) return { scenarios, common: [] };
+  const common = scenarios[0].notes.filter((n) => scenarios.every((s) => s.notes.includes(n)));
+  return { scenarios: scenarios.map((s) => ({ ...s, notes: s.notes.filter((n) => !common.includes(n)) })), common };
+}
+
+/** What the migration produced for one rule, as a target. */
+export function targetFromRun(run: RuleRun, sdk: SdkMajor, action?: { file: string; code: string }): VerifyTarget {
+  const base = {
+    input: run.input,
+    sdk,
+    linking: run.result.linking,
+    secrets: [...new Set([...run.result.needs.secrets, ...run.report.secrets])],
+  };
+  if (action) return { ...base, action: action.code, actionSource: action.file };
+  if (run.report.status === 'failed' || run.result.status === 'error') {
+    const first = run.report.findings.find((f) => f.severity === 'error');
+    return { ...base, action: null, actionSource: 'migrated', reason: `migration failed${first ? `: ${first.message}` : ''}` };
+  }
+  if (run.result.status === 'nochange') {
+    return { ...base, action: null, actionSource: 'migrated', reason: 'nothing to compare: the input is already an Action' };
+  }
+  return { ...base, action: run.result.code, actionSource: 'migrated' };
+}
+
+/**
+ * `migrate --verify`: adds `verification` to each migrated rule's report entry; a rule whose Action
+ * differs, fails the type check or could not run becomes `review`, with a finding saying why.
+ */
+export async function verifyRuns(runs: RuleRun[], sdk: SdkMajor): Promise<void> {
+  const candidates = runs.filter((r) => r.report.status !== 'failed' && r.result.status === 'ok');
+  const results = await verifyTargets(candidates.map((r) => targetFromRun(r, sdk)));
+  candidates.forEach((run, i) => {
+    const v = results[i];
+    const different = v.scenarios.filter((s) => !s.equal);
+    const report = run.report;
+    report.verification = {
+      sdk,
+      verdict: v.verdict,
+      scenarios: v.scenarios.length,
+      equal: v.scenarios.length - different.length,
+      different: different.length,
+      differences: different.flatMap((s) => s.differences.map((d) => `${s.scenario}: ${d}`)),
+      typeErrors: v.typeErrors.length,
+      ...(v.reason ? { reason: v.reason } : {}),
+    };
+    if (v.verdict === 'equal') return;
+    const added: Finding[] = [...v.typeErrors];
+    for (const s of different) {
+      added.push(verifyFinding('behaviour-differs', `Verify (auth0 v${sdk}): scenario ${s.scenario} differs: ${s.differences.join('; ')}`));
+    }
+    if (v.reason) added.push(verifyFinding('not-verified', `Verify (auth0 v${sdk}): ${v.reason}`));
+    report.findings.push(...added);
+    if (report.status === 'migrated') report.status = 'review';
+  });
+}
+
+function verifyFinding(code: string, message: string): Finding {
+  return { code, transform: 'verify', severity: 'warning', message, line: 1, column: 1 };
+}
+
+type Format = 'text' | 'json';
+
+interface VerifyFlags {
+  scenarios?: string;
+  builtin: boolean;
+  sdk: SdkMajor | 'both';
+  format: Format;
+  action?: string;
+  keywords?: string;
+  timeout?: number;
+  color?: boolean;
+}
+
+export function verifyCommand(io: Io, version: string, setExitCode: (code: number) => void): Command {
+  return new Command('verify')
+    .description(
+      'Run each rule and its migrated Action over the same scenarios against a local Management API (real request, ' +
+        'auth0 v2/v4/v7 packages) and compare what they did; the Action is type-checked too.',
+    )
+    .argument('[paths...]', 'rule files (.js), folders, globs, deploy-cli exports, rules JSON dumps (as for migrate)')
+    .option('-s, --scenarios <file>', 'JSON file with one scenario, a list, or {"scenarios": [...]}, run besides the built-in matrix')
+    .option('--no-builtin', 'run only the --scenarios file, not the built-in matrix')
+    .addOption(new Option('--sdk <major>', 'auth0 SDK major of the Action').choices(['7', '4', 'both']).default(7 as SdkMajor | 'both').argParser(parseSdkChoice))
+    .option('-a, --action <file>', 'verify this Action against the single rule given, instead of migrating it')
+    .option('-k, --keywords <file>', 'JSON object of keyword-token values (@@KEY@@, ##KEY##), as a0deploy would replace them')
+    .option('--timeout <ms>', 'time limit for one side of one scenario', parseTimeout)
+    .addOption(new Option('-f, --format <format>', 'what goes to stdout').choices(['text', 'json']).default('text'))
+    .option('--no-color', 'no colours even on a terminal')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ rules2actions verify rules/                          every rule vs its Action, built-in scenarios, auth0 v7
+  $ rules2actions verify link.js --sdk both              the Action emitted for auth0 v7 and for v4
+  $ rules2actions verify link.js --scenarios tenant.json add your own tenant states
+  $ rules2actions verify link.js --action reviewed.js    check a hand-edited Action against the rule
+  $ rules2actions verify rules/ --keywords keywords.json rules with @@KEY@@ / ##KEY## tokens
+  $ rules2actions verify rules/ --format json            verdicts as JSON
+
+Account-linking rules (and rules calling the Management API) run over the account-linking matrix,
+other rules over a generic one; see the README's Verify section for the scenario file format.
+
+Exit codes: 0 every scenario of every rule is equal and every Action type-checks; 1 a difference,
+a type error or a rule that could not be verified; 2 usage or fatal error.`,
+    )
+    .action(async (paths: string[], flags: VerifyFlags) => {
+      setExitCode(await runVerifyCommand(paths, flags, io, version));
+    });
+}
+
+async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, version: string): Promise<number> {
+  if (paths.length === 0) throw new UsageError('Give at least one rule file, folder or glob (see verify --help).');
+  if (flags.action && flags.sdk === 'both') throw new UsageError('--action verifies one Action: give --sdk 7 or --sdk 4, the major it was written for.');
+  const { loadScenarioFile } = await import('../verify/index.js');
+  let scenarios: Scenario[] = [];
+  if (flags.scenarios) {
+    try {
+      scenarios = await loadScenarioFile(flags.scenarios);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  if (!flags.builtin && scenarios.length === 0) throw new UsageError('--no-builtin needs --scenarios <file>.');
+  const keywords = flags.keywords ? await readKeywords(flags.keywords) : undefined;
+  const action = flags.action ? await readActionFile(flags.action) : undefined;
+
+  // The same reading and migration as `migrate` (stages, rules-configs secrets).
+  const tenants = await readTenants(paths, { mergePlain: true });
+  for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
+  const inputs = tenantRules(tenants);
+  const problems = tenants.flatMap((t) => t.problems);
+  if (action && inputs.length + problems.length !== 1) {
+    throw new UsageError(`--action needs exactly one rule, got ${inputs.length + problems.length}.`);
+  }
+  const majors: SdkMajor[] = flags.sdk === 'both' ? [7, 4] : [flags.sdk];
+  const targets = majors.flatMap((sdk) => {
+    const runs = groupRuns(tenants, inputs.map((input) => runRule(input, { sdk }))).flatMap((g) => g.runs);
+    return runs.map((run) => targetFromRun(run, sdk, action));
+  });
+
+  const results = await verifyTargets(targets, { scenarios, builtin: flags.builtin, keywords, timeoutMs: flags.timeout });
+  for (const p of problems) {
+    for (const sdk of majors) {
+      results.push({
+        source: p.source, name: path.basename(p.source), sdk, verdict: 'not-verified', reason: p.message,
+        matrix: 'none', action: action?.file ?? 'migrated', typeErrors: [], scenarios: [], notes: [],
+      });
+    }
+  }
+  const summary = summarizeVerification(results);
+  if (flags.format === 'json') {
+    io.stdout(formatVerifyJson({ tool: { name: 'rules2actions', version }, summary, rules: results }));
+  } else {
+    const colors = pc.createColors(io.isTTY && flags.color !== false);
+    for (const r of results) io.stdout(formatVerification(r, colors));
+    io.stdout(formatVerifySummary(summary, colors));
+  }
+  return summary.equal === summary.rules ? 0 : 1;
+}
+
+async function readActionFile(file: string): Promise<{ file: string; code: string }> {
+  try {
+    return { file, code: await fs.readFile(file, 'utf8') };
+  } catch (error) {
+    throw new UsageError(`Cannot read the Action ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+async function readKeywords(file: string): Promise<KeywordValues> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`${file}: cannot read keyword values (${(error as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new UsageError(`${file}: keyword values must be a JSON object, e.g. {"ENV": "prod", "API_URL": "https://api.example.com"}`);
+  }
+  return parsed as KeywordValues;
+}
+
+function parseSdkChoice(value: string): SdkMajor | 'both' {
+  if (value === 'both') return 'both';
+  if (value !== '7' && value !== '4') throw new InvalidArgumentError('use 7, 4 or both');
+  return Number(value) as SdkMajor;
+}
+
+function parseTimeout(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms <= 0) throw new InvalidArgumentError('give a number of milliseconds');
+  return ms;
+}

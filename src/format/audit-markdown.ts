@@ -1,0 +1,40 @@
+// The audit as Markdown: the portfolio table, then a section per tenant with its rules.
+import { AUDIT_COLUMNS, auditRow, codeList } from './audit-table.js';
+import type { AuditReport } from './audit-model.js';
+
+const esc = (text: string) => text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;')).replace(/\r?\n/g, ' ');
+const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
+
+export function formatAuditMarkdown(report: AuditReport): string {
+  const o = report.overall;
+  const out = [
+    '# Rules → Actions audit',
+    '',
+    `${o.tenants} tenants, ${o.rules} rules (${o.linking} account linking): ${o.migrated} migrated, ${o.review} need review, ` +
+      `${o.failed} failed. Findings: ${o.findings.error} errors, ${o.findings.warning} warnings, ${o.findings.info} info. ` +
+      `Estimated effort: ${o.effortHours.toFixed(2)} h.`,
+    '',
+    `| Tenant | Format | ${AUDIT_COLUMNS.map(([, title]) => title).join(' | ')} |`,
+    `| --- | --- | ${AUDIT_COLUMNS.map(() => '---:').join(' | ')} |`,
+    ...report.tenants.map((t) => `| ${esc(t.name)} | ${t.format} | ${AUDIT_COLUMNS.map(([key]) => auditRow(t.counts)[key]).join(' | ')} |`),
+    `| **All** | | ${AUDIT_COLUMNS.map(([key]) => `**${auditRow(o)[key]}**`).join(' | ')} |`,
+    '',
+  ];
+  for (const t of report.tenants) {
+    const c = t.counts;
+    out.push(`## ${esc(t.name)}`, '', `Source: ${code(t.source)} (${t.format})`, '');
+    if (Object.keys(c.codes).length) out.push(`Findings: ${esc(codeList(c.codes))}`, '');
+    if (c.secrets.length) out.push(`Secrets to create: ${c.secrets.map(code).join(', ')}`, '');
+    if (c.scopes.length) out.push(`Management API scopes: ${c.scopes.map(code).join(', ')}`, '');
+    out.push('| Order | Rule | Status | Linking | Enabled | Findings | Effort (h) |', '| ---: | --- | --- | --- | --- | --- | ---: |');
+    for (const r of t.rules) {
+      const findings = r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity} ${f.code} (${f.line}:${f.column})`);
+      out.push(
+        `| ${r.order ?? ''} | ${esc(r.name)} | ${r.status} | ${r.linking ? 'yes' : ''} | ${r.enabled === false ? 'no' : 'yes'} | ${esc(findings.join('; '))} | ${r.effortHours.toFixed(2)} |`,
+      );
+    }
+    out.push('');
+  }
+  out.push('Effort in hours; the formula is in the README ("Effort estimate").', '');
+  return out.join('\n');
+}

@@ -1,0 +1,43 @@
+// The statements placed at the top of the Action module (ModuleParts.requires). Every transform
+// that adds one goes through addModuleRequire, so a name is never declared twice.
+import * as recast from 'recast';
+import { n } from './ast.js';
+import { declarationNames } from './bindings.js';
+import type { ModuleParts, Statement } from './types.js';
+
+/** The names a top-level statement declares (`const { a, b } = require('x')` → ['a', 'b']). */
+export function declaredNames(statement: Statement): string[] {
+  if (n.VariableDeclaration.check(statement)) return declarationNames(statement);
+  if ((n.FunctionDeclaration.check(statement) || n.ClassDeclaration.check(statement)) && statement.id) {
+    return [statement.id.name as string];
+  }
+  return [];
+}
+
+export type AddResult = 'added' | 'duplicate' | 'conflict';
+
+/**
+ * Adds `statement` to the module's requires. 'duplicate': the same statement is already there
+ * (nothing added); 'conflict': one of its names is already declared differently (nothing added).
+ */
+export function addModuleRequire(module: ModuleParts, statement: Statement): AddResult {
+  const code = printed(statement);
+  if (module.requires.some((existing) => printed(existing) === code)) return 'duplicate';
+  const names = new Set(declaredNames(statement));
+  const taken = [...module.requires, ...module.prelude].some((existing) => declaredNames(existing).some((name) => names.has(name)));
+  if (taken) return 'conflict';
+  module.requires.push(statement);
+  return 'added';
+}
+
+export function moduleDeclares(module: ModuleParts, name: string): boolean {
+  return [...module.requires, ...module.prelude].some((statement) => declaredNames(statement).includes(name));
+}
+
+function printed(statement: Statement): string {
+  // `var x = require('x')` and `const x = require('x')` declare the same thing at module level.
+  const withoutComments = n.VariableDeclaration.check(statement)
+    ? { ...statement, comments: null, kind: 'const' }
+    : { ...statement, comments: null };
+  return recast.prettyPrint(withoutComments as Statement, { quote: 'single' }).code.replace(/\s+/g, ' ').trim();
+}

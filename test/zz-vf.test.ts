@@ -1,0 +1,114 @@
+/**
+ * Every fixture of the project through verify: the rule and the Action the codemod emits for it run over
+ * the built-in scenario matrix (account linking for linking / Management API rules, generic otherwise)
+ * against the emulator, for auth0 v7 and, where the fixture has an sdk4 expectation, v4.
+ * Fixtures are discovered from disk; a case may differ only when it is listed in EXPECTED_DIFFERENT.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../src/index.js';
+import {
+  builtinScenarios,
+  createVerifier,
+  substituteKeywords,
+  type KeywordValues,
+  type ScenarioVerdict,
+  type SdkMajor,
+  type Verifier,
+} from '../src/verify/index.js';
+import { discoverFixtures, fixtureGroups } from './support/fixtures.js';
+
+/**
+ * The one place where a fixture's Action may behave differently from its rule, with the reason.
+ * Key: `<group>/<case>`; every listed case must really differ (a fixed case is taken off the list).
+ */
+const EXPECTED_DIFFERENT: Record<string, string> = {};
+
+/** Values for keyword tokens, as a0deploy would replace them; unlisted tokens get "verify-<KEY>". */
+const KEYWORDS: Record<string, KeywordValues> = {};
+
+interface Pair {
+  id: string;
+  caseId: string;
+  sdk: SdkMajor;
+  rule: string;
+  action: string;
+  matrix: 'linking' | 'generic';
+}
+
+function keywordValues(caseId: string, source: string): KeywordValues {
+  const values: KeywordValues = {};
+  for (const token of source.match(/@@[A-Za-z0-9_]+@@|##[A-Za-z0-9_]+##/g) ?? []) values[token.slice(2, -2)] = `verify-${token.slice(2, -2)}`;
+  return { ...values, ...KEYWORDS[caseId] };
+}
+
+const cases = fixtureGroups().flatMap((g) => { try { return discoverFixtures([g]); } catch { return []; } });
+const pairs: Pair[] = [];
+/** Cases with no Action to compare (the rule must fail, or the input is already an Action). */
+const notRunnable: string[] = [];
+for (const c of cases) {
+  for (const sdk of [7, 4] as const) {
+    if (sdk === 4 && c.expectedAction[4] === undefined) continue;
+    const result = migrate(c.rule, { filename: 'rule.js', ...c.options, sdk });
+    if (result.status !== 'ok') {
+      notRunnable.push(`${c.id} (${result.status})`);
+      continue;
+    }
+    const keywords = keywordValues(c.id, c.rule);
+    const { scenarios: _s, kind } = builtinScenarios({ script: c.rule, linking: result.linking });
+    pairs.push({
+      id: `${c.id} sdk${sdk}`,
+      caseId: c.id,
+      sdk,
+      rule: substituteKeywords(c.rule, keywords).code,
+      action: substituteKeywords(result.code, keywords).code,
+      matrix: kind,
+    });
+  }
+}
+
+const verdicts = new Map<string, ScenarioVerdict[]>();
+let verifier: Verifier;
+let elapsedMs = 0;
+
+beforeAll(async () => {
+  const started = Date.now();
+  verifier = await createVerifier();
+  // The verifier runs as many children at once as there are cores.
+  await Promise.all(
+    pairs.map(async (pair) => {
+      const { scenarios } = builtinScenarios({ script: pair.rule, linking: pair.matrix === 'linking' });
+      verdicts.set(pair.id, await verifier.verifyPair({ rule: pair.rule, action: pair.action, sdk: pair.sdk, scenarios }));
+    }),
+  );
+  elapsedMs = Date.now() - started;
+  (await import('node:fs')).writeFileSync('/tmp/vf.json', JSON.stringify([...verdicts].map(([id, l]) => [id, l.filter((v) => !v.equal).map((v) => ({ s: v.scenario, d: v.differences, n: v.notes, rl: v.rule.details.logs, al: v.action.details.logs }))]).filter(([, l]) => (l as unknown[]).length), null, 1));
+  console.log(`verify-fixtures: ${pairs.length} pairs (${verdicts.size} verified) in ${elapsedMs} ms; not runnable: ${notRunnable.join(', ') || 'none'}`);
+}, 240_000);
+
+afterAll(() => verifier?.close());
+
+const describeDifferences = (list: ScenarioVerdict[]) =>
+  list.filter((v) => !v.equal).map((v) => `${v.scenario}: ${v.differences.join('; ')}`);
+
+describe('every fixture Action behaves like its rule', () => {
+  it('finds fixtures of several transforms, for both SDK majors', () => {
+    expect(new Set(pairs.map((p) => p.caseId.split('/')[0])).size).toBeGreaterThan(2);
+    expect(pairs.some((p) => p.sdk === 7)).toBe(true);
+  });
+
+  it.each(pairs.filter((p) => !(p.caseId in EXPECTED_DIFFERENT)).map((p) => [p.id, p]))('%s: every scenario is equal', (_id, pair) => {
+    const list = verdicts.get((pair as Pair).id) ?? [];
+    expect(list.length).toBeGreaterThan(1);
+    expect(describeDifferences(list)).toEqual([]);
+  });
+
+  it.each(pairs.filter((p) => p.caseId in EXPECTED_DIFFERENT).map((p) => [p.id, p]))('%s: differs as documented', (_id, pair) => {
+    const list = verdicts.get((pair as Pair).id) ?? [];
+    expect(describeDifferences(list).length, EXPECTED_DIFFERENT[(pair as Pair).caseId]).toBeGreaterThan(0);
+  });
+
+  it('every case listed as expected to differ exists', () => {
+    const ids = new Set(cases.map((c) => c.id));
+    expect(Object.keys(EXPECTED_DIFFERENT).filter((id) => !ids.has(id))).toEqual([]);
+  });
+});

@@ -1,0 +1,105 @@
+// What the Action calls instead, per `auth0` SDK major (auth0-sdk.md §1), and the helper that
+// builds the client from the Action's secrets with a client-credentials token cached in api.cache.
+import * as recast from 'recast';
+import { b, n, statements } from '../../src/ast.js';
+import type { Expression, SdkMajor, Statement } from '../../src/types.js';
+import type { Endpoint } from './operations.js';
+
+import type { namedTypes as K } from 'ast-types';
+
+export const SDK_VERSION: Record<SdkMajor, string> = { 7: '7.1.0', 4: '4.37.1' };
+export const SECRETS = ['AUTH0_DOMAIN', 'AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET'];
+export const SCOPES = ['read:users', 'update:users'];
+export const CLIENT_FACTORY = 'managementClient';
+
+function member(object: Expression, path: string): Expression {
+  return path.split('.').reduce<Expression>((acc, key) => b.memberExpression(acc, b.identifier(key)), object);
+}
+
+function prop(key: string, value: Expression): K.ObjectProperty {
+  const property = b.objectProperty(b.identifier(key), value);
+  if (n.Identifier.check(value) && value.name === key) property.shorthand = true;
+  return property;
+}
+
+/** The SDK call (not awaited) and whether its result is wrapped in `{ data }` (v4, or a v7 Page). */
+export function sdkCall(endpoint: Endpoint, sdk: SdkMajor, client: string): { call: Expression; data: boolean; describe: string } {
+  const c = b.identifier(client);
+  if (endpoint.kind === 'by-email') {
+    const args = [b.objectExpression([prop('email', endpoint.email)])];
+    return sdk === 7
+      ? { call: b.callExpression(member(c, 'users.listUsersByEmail'), args), data: false, describe: `${client}.users.listUsersByEmail({ email })` }
+      : { call: b.callExpression(member(c, 'usersByEmail.getByEmail'), args), data: true, describe: `${client}.usersByEmail.getByEmail({ email })` };
+  }
+  if (endpoint.kind === 'search') {
+    const props = [
+      ...(endpoint.q ? [prop('q', endpoint.q)] : []),
+      b.objectProperty(b.identifier('search_engine'), b.stringLiteral('v3')),
+      ...endpoint.extra.map(([key, value]) => prop(key, value)),
+    ];
+    const method = sdk === 7 ? 'users.list' : 'users.getAll';
+    return { call: b.callExpression(member(c, method), [b.objectExpression(props)]), data: true, describe: `${client}.${method}({ q, search_engine: 'v3' })` };
+  }
+  return sdk === 7
+    ? { call: b.callExpression(member(c, 'users.identities.link'), [endpoint.primary, endpoint.body]), data: false, describe: `${client}.users.identities.link(primaryId, { provider, user_id })` }
+    : {
+        call: b.callExpression(member(c, 'users.link'), [b.objectExpression([prop('id', endpoint.primary)]), endpoint.body]),
+        data: true,
+        describe: `${client}.users.link({ id: primaryId }, { provider, user_id })`,
+      };
+}
+
+/** `await call`, or `(await call).data` when the result is used and wrapped. */
+export function awaited(call: Expression, data: boolean, used: boolean): Expression {
+  const wait = b.awaitExpression(call);
+  return data && used ? b.memberExpression(wait, b.identifier('data')) : wait;
+}
+
+export function clientDeclaration(name: string): Statement {
+  return statements(`const ${name} = ${CLIENT_FACTORY}(event, api);`)[0];
+}
+
+export function requireStatement(): Statement {
+  return statements(`const { ManagementClient } = require('auth0');`)[0];
+}
+
+/**
+ * Built once per Action. The token is fetched on the client's first request (early returns cost
+ * nothing) with global fetch (auth0@7 has no AuthenticationClient) and kept in api.cache.
+ */
+export function preludeStatements(): Statement[] {
+  return statements(`
+/** Management API client for the M2M application in the Action's secrets; the token is fetched on first use. */
+function ${CLIENT_FACTORY}(event, api) {
+  const { AUTH0_DOMAIN: domain, AUTH0_CLIENT_ID: clientId, AUTH0_CLIENT_SECRET: clientSecret } = event.secrets;
+  let token;
+  return new ManagementClient({
+    domain,
+    token: () => (token ??= managementApiToken(api, domain, clientId, clientSecret)),
+  });
+}
+
+/** Client-credentials token, cached in api.cache so a login does not mint a new M2M token each time. */
+async function managementApiToken(api, domain, clientId, clientSecret) {
+  const cacheKey = \`mgmt-api-token-\${clientId}\`;
+  const cached = api.cache.get(cacheKey);
+  if (cached?.value) return cached.value;
+  const response = await fetch(\`https://\${domain}/oauth/token\`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+      audience: \`https://\${domain}/api/v2/\`,
+    }),
+  });
+  if (!response.ok) throw new Error(\`Management API token request failed: \${response.status} \${response.statusText}\`);
+  const { access_token: accessToken, expires_in: expiresIn } = await response.json();
+  // expires_in is in seconds, the cache ttl in milliseconds; drop the token a minute before it expires.
+  const ttl = (expiresIn - 60) * 1000;
+  if (ttl > 0) api.cache.set(cacheKey, accessToken, { ttl });
+  return accessToken;
+}
+`);
+}

@@ -1,0 +1,117 @@
+import * as recast from 'recast';
+import { b, enclosingStatement, memberExpression, memberChain, n, type NodePath } from '../src/ast.js';
+import type { BlockStatement, Expression, Node, Transform, TransformContext } from '../src/types.js';
+
+const SET_PRIMARY_USER = 'api.authentication.setPrimaryUser';
+
+/**
+ * `context.primaryUser = id` → `api.authentication.setPrimaryUser(id)` wherever it sits. Assigning
+ * `user.user_id` changed the subject in Rules too; it gets the same call and a review finding.
+ * Account-linking detection is not done here: the account-linking transform runs first and owns it.
+ * Reference: rules-to-actions.md §10, rule-patterns.md §11.
+ */
+export const primaryUser: Transform = {
+  id: 'primary-user',
+  description: 'context.primaryUser = id (and user.user_id = id) → api.authentication.setPrimaryUser(id)',
+  safety: 'review',
+  messages: {
+    'primary-user-set': {
+      severity: 'info',
+      text: 'context.primaryUser → api.authentication.setPrimaryUser: the identity logging in must already be linked to that user; it can be called once per login.',
+    },
+    'subject-assignment': {
+      severity: 'warning',
+      text: 'Assigning user.user_id switched the login subject in Rules; event.user cannot be changed in an Action. Converted to api.authentication.setPrimaryUser({{value}}), which only works when the identity logging in is linked to that user: review.',
+    },
+    'subject-assignment-redundant': {
+      severity: 'info',
+      text: 'Assigning user.user_id has no effect in an Action; the rule also sets context.primaryUser, which becomes api.authentication.setPrimaryUser, so this line is removed.',
+    },
+    'metadata-discarded': {
+      severity: 'warning',
+      text: 'This Action sets metadata with api.user.set*Metadata and calls api.authentication.setPrimaryUser: user metadata set in the same Action is discarded (app metadata is at risk too), because it targets the identity logging in. Write the primary user’s metadata with the Management API.',
+    },
+    'primary-user-not-converted': {
+      severity: 'error',
+      text: 'context.primaryUser is assigned inside an expression; call api.authentication.setPrimaryUser(id) as a statement where the primary user is known.',
+    },
+  },
+  apply(ctx) {
+    const bodies = [ctx.rule.body, ctx.module.continueBody].filter((body): body is BlockStatement => Boolean(body));
+    const setsPrimary = bodies.some((body) => assignsPrimaryUser(ctx, body));
+    const converted: Node[] = [];
+    for (const body of bodies) {
+      recast.visit(body, {
+        visitAssignmentExpression(path) {
+          const { left, right, operator } = path.node;
+          const kind = isMember(ctx, left, ctx.rule.context, 'primaryUser', path)
+            ? 'primary'
+            : isMember(ctx, left, ctx.rule.user, 'user_id', path)
+              ? 'subject'
+              : null;
+          if (!kind) return this.traverse(path);
+          const statement = path.parent;
+          if (operator !== '=' || !n.ExpressionStatement.check(statement.node)) {
+            if (kind === 'primary') {
+              ctx.todo({ node: path.node, code: 'primary-user-not-converted', statement: enclosingStatement(path)?.node });
+            }
+            // A subject assignment inside an expression is left to context-to-event (no effect in Actions).
+            return false;
+          }
+          if (kind === 'subject' && setsPrimary) {
+            ctx.report({ node: path.node, code: 'subject-assignment-redundant' });
+            removeStatement(statement);
+            return false;
+          }
+          ctx.report(
+            kind === 'primary'
+              ? { node: path.node, code: 'primary-user-set' }
+              : { node: path.node, code: 'subject-assignment', data: { value: recast.print(right).code } },
+          );
+          converted.push(path.node);
+          path.replace(b.callExpression(memberExpression(SET_PRIMARY_USER), [right as Expression]));
+          return false;
+        },
+      });
+    }
+    const primaryCalls = [...converted, ...bodies.flatMap((body) => findCalls(body, SET_PRIMARY_USER))];
+    const metadataCalls = bodies.flatMap((body) => [...findCalls(body, 'api.user.setUserMetadata'), ...findCalls(body, 'api.user.setAppMetadata')]);
+    if (primaryCalls.length > 0 && metadataCalls.length > 0) {
+      ctx.report({ node: primaryCalls[0], code: 'metadata-discarded' });
+    }
+  },
+};
+
+function isMember(ctx: TransformContext, node: unknown, object: string | undefined, property: string, path: NodePath): boolean {
+  const chain = memberChain(node);
+  if (!object || !chain || chain.length !== 2 || chain[0] !== object || chain[1] !== property) return false;
+  const scope = path.scope?.lookup(object);
+  return !scope || scope.node === ctx.rule.fn;
+}
+
+function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement): boolean {
+  let found = findCalls(body, SET_PRIMARY_USER).length > 0;
+  recast.visit(body, {
+    visitAssignmentExpression(path) {
+      if (isMember(ctx, path.node.left, ctx.rule.context, 'primaryUser', path)) found = true;
+      this.traverse(path);
+    },
+  });
+  return found;
+}
+
+function findCalls(body: BlockStatement, callee: string): Node[] {
+  const calls: Node[] = [];
+  recast.visit(body, {
+    visitCallExpression(path) {
+      if (memberChain(path.node.callee)?.join('.') === callee) calls.push(path.node);
+      this.traverse(path);
+    },
+  });
+  return calls;
+}
+
+function removeStatement(path: NodePath) {
+  if (Array.isArray(path.parentPath?.value)) path.prune();
+  else path.replace(b.blockStatement([]));
+}

@@ -1,0 +1,389 @@
+import type { namedTypes as K } from 'ast-types';
+import * as recast from 'recast';
+import { b, enclosingStatement, memberExpression, n, type NodePath } from '../src/ast.js';
+import { cloneNode } from '../src/nodes.js';
+import type { Expression, Statement, Transform, TransformContext } from '../src/types.js';
+
+type Pass = 'execute' | 'continue';
+const CONTINUE_PROTOCOL = 'redirect-callback';
+
+/**
+ * `context.redirect = { url }` → `api.redirect.sendUserTo(url)`. Rules ran every rule a second time
+ * after the redirect, with `context.protocol === 'redirect-callback'`; Actions resume in the same
+ * Action's `onContinuePostLogin`. The rule body is split by that test: under "not redirect-callback"
+ * it stays the login handler; a copy under "redirect-callback" becomes `ctx.module.continueBody`
+ * (reference: rules-to-actions.md §6.4).
+ */
+export const redirect: Transform = {
+  id: 'redirect',
+  description: "context.redirect = { url } → api.redirect.sendUserTo(url); the 'redirect-callback' branch → onContinuePostLogin",
+  safety: 'review',
+  messages: {
+    'redirect-converted': {
+      severity: 'info',
+      text: 'context.redirect → api.redirect.sendUserTo: the login resumes in this Action’s onContinuePostLogin (no other Action runs in between).',
+    },
+    'continue-branch': {
+      severity: 'info',
+      text: "The 'redirect-callback' branch becomes exports.onContinuePostLogin; the other branch stays in onExecutePostLogin.",
+    },
+    'whole-rule-reruns': {
+      severity: 'warning',
+      text: "In Rules the whole rule ran again after the redirect (context.protocol was 'redirect-callback'); the rule does not test for it, so its code is copied into onContinuePostLogin without the redirect. Review what has to run again.",
+    },
+    'runs-on-both-passes': {
+      severity: 'warning',
+      text: 'This code ran on both passes of the rule (the login and the return from the redirect): it is copied into onExecutePostLogin and onContinuePostLogin. Review it, or move it into a helper both call.',
+    },
+    'redirect-ignored-on-continue': {
+      severity: 'info',
+      text: 'Rules ignored context.redirect on the return from a redirect: it is left out of onContinuePostLogin.',
+    },
+    'can-redirect': {
+      severity: 'info',
+      text: 'The rule tests context.protocol here to avoid redirecting flows that cannot be redirected; the test is kept.',
+      suggestion: 'api.redirect.canRedirect() is false exactly when a redirect is impossible (resource-owner, refresh-token, prompt=none).',
+    },
+    'continue-without-redirect': {
+      severity: 'error',
+      text: "This rule handles 'redirect-callback' but never redirects: in Actions, onContinuePostLogin runs only in the Action that called api.redirect.sendUserTo. Merge this branch into that Action.",
+    },
+    'redirect-not-converted': {
+      severity: 'error',
+      text: 'This use of context.redirect could not be converted ({{why}}): call api.redirect.sendUserTo(url) instead.',
+    },
+  },
+  apply(ctx) {
+    const redirects = findRedirects(ctx);
+    const tests = findProtocolTests(ctx);
+    if (redirects.length === 0 && tests.continueTests.length === 0) return;
+
+    for (const path of redirects) {
+      ctx.report({ node: path.node, code: 'redirect-converted' });
+    }
+    if (redirects.length > 0) {
+      for (const test of tests.otherTests) ctx.report({ node: test, code: 'can-redirect' });
+    }
+    if (tests.continueTests.length > 0) {
+      ctx.report({ node: tests.continueTests[0], code: 'continue-branch' });
+    } else {
+      ctx.report({ node: redirects[0].node, code: 'whole-rule-reruns' });
+    }
+
+    const body = ctx.rule.body.body;
+    const copies = body.map((statement) => cloneNode(statement));
+    const origin = new Map<unknown, Statement>(copies.map((copy, i) => [copy, body[i]]));
+
+    // The redirect inside the continue copy: Rules ignored it on that pass.
+    const continueBlock = b.blockStatement(copies);
+    replaceProtocolTests(ctx, continueBlock, 'continue');
+    foldList(continueBlock.body);
+    recast.visit(continueBlock, {
+      visitExpressionStatement(path) {
+        if (matchRedirect(ctx, path.node, path)) {
+          ctx.report({ node: path.node, code: 'redirect-ignored-on-continue' });
+          removeStatement(path);
+          return false;
+        }
+        this.traverse(path);
+      },
+    });
+
+    dropEmptyIfs(ctx, continueBlock.body);
+
+    replaceProtocolTests(ctx, ctx.rule.body, 'execute');
+    foldList(body);
+    convertRedirects(ctx);
+
+    const common = continueBlock.body
+      .map((copy) => origin.get(copy))
+      .filter((s): s is Statement => Boolean(s) && body.includes(s!) && !isHarmless(ctx, s!));
+    if (common.length > 0 && tests.continueTests.length > 0) ctx.report({ node: common[0], code: 'runs-on-both-passes' });
+
+    if (redirects.length === 0) {
+      // The marker goes where the branch now lives: the top of onContinuePostLogin.
+      const statement = continueBlock.body[0] ?? ctx.rule.body.body[0];
+      ctx.todo({ node: tests.continueTests[0], code: 'continue-without-redirect', statement });
+    }
+    ctx.module.continueBody = continueBlock;
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+
+function isContextParam(ctx: TransformContext, node: unknown, path: NodePath | null): boolean {
+  if (!n.Identifier.check(node) || node.name !== ctx.rule.context) return false;
+  const scope = path?.scope?.lookup(node.name);
+  return !scope || scope.node === ctx.rule.fn;
+}
+
+function isContextMember(ctx: TransformContext, node: unknown, name: string, path: NodePath | null): boolean {
+  if (!n.MemberExpression.check(node)) return false;
+  const key = !node.computed && n.Identifier.check(node.property) ? node.property.name : n.StringLiteral.check(node.property) ? node.property.value : null;
+  return key === name && isContextParam(ctx, node.object, path);
+}
+
+/** `context.redirect = …` as a statement: the url expression, or why it cannot be converted. */
+function matchRedirect(ctx: TransformContext, statement: unknown, path: NodePath | null): { url: Expression } | { why: string } | null {
+  if (!n.ExpressionStatement.check(statement) || !n.AssignmentExpression.check(statement.expression)) return null;
+  const { left, right, operator } = statement.expression;
+  if (!isContextMember(ctx, left, 'redirect', path)) return null;
+  if (operator !== '=') return { why: `operator ${operator}` };
+  if (n.ObjectExpression.check(right)) {
+    const properties = right.properties;
+    const url = properties.find((p) => n.ObjectProperty.check(p) && !p.computed && n.Identifier.check(p.key) && p.key.name === 'url') as K.ObjectProperty | undefined;
+    if (!url || properties.length !== 1) return { why: 'the object holds more than a url' };
+    return { url: url.value as Expression };
+  }
+  if (n.Identifier.check(right)) return { url: b.memberExpression(right, b.identifier('url')) };
+  return { why: 'the value is not an object literal' };
+}
+
+function findRedirects(ctx: TransformContext): NodePath[] {
+  const found: NodePath[] = [];
+  recast.visit(ctx.rule.body, {
+    visitExpressionStatement(path) {
+      if (matchRedirect(ctx, path.node, path)) found.push(path);
+      this.traverse(path);
+    },
+  });
+  return found;
+}
+
+function convertRedirects(ctx: TransformContext) {
+  recast.visit(ctx.rule.body, {
+    visitExpressionStatement(path) {
+      const match = matchRedirect(ctx, path.node, path);
+      if (!match) return this.traverse(path);
+      if ('why' in match) {
+        ctx.todo({ node: path.node, code: 'redirect-not-converted', data: { why: match.why } });
+        return false;
+      }
+      path.get('expression').replace(b.callExpression(memberExpression('api.redirect.sendUserTo'), [match.url]));
+      return false;
+    },
+    visitMemberExpression(path) {
+      // Any other use (`context.redirect.url = …`, reading it) has no Action equivalent.
+      if (isContextMember(ctx, path.node, 'redirect', path)) {
+        const statement = enclosingStatement(path);
+        ctx.todo({ node: path.node, code: 'redirect-not-converted', data: { why: 'it is not assigned as a whole' }, statement: statement?.node });
+        return false;
+      }
+      this.traverse(path);
+    },
+  });
+}
+
+interface ProtocolTests {
+  /** Comparisons of context.protocol with 'redirect-callback'. */
+  continueTests: K.BinaryExpression[];
+  /** Comparisons with any other protocol. */
+  otherTests: K.BinaryExpression[];
+}
+
+function protocolComparison(ctx: TransformContext, node: unknown, path: NodePath | null): { value: string; equal: boolean } | null {
+  if (!n.BinaryExpression.check(node) || !['===', '==', '!==', '!='].includes(node.operator)) return null;
+  const [protocol, literal] = isContextMember(ctx, node.left, 'protocol', path) ? [node.left, node.right] : [node.right, node.left];
+  if (!isContextMember(ctx, protocol, 'protocol', path) || !n.StringLiteral.check(literal)) return null;
+  return { value: literal.value, equal: node.operator.startsWith('=') };
+}
+
+function findProtocolTests(ctx: TransformContext): ProtocolTests {
+  const tests: ProtocolTests = { continueTests: [], otherTests: [] };
+  recast.visit(ctx.rule.body, {
+    visitBinaryExpression(path) {
+      const comparison = protocolComparison(ctx, path.node, path);
+      if (comparison?.value === CONTINUE_PROTOCOL) {
+        tests.continueTests.push(path.node);
+      } else if (comparison) {
+        tests.otherTests.push(path.node);
+      }
+      this.traverse(path);
+    },
+  });
+  return tests;
+}
+
+/** Each comparison of context.protocol whose result is known in this pass becomes `true` or `false`. */
+function replaceProtocolTests(ctx: TransformContext, root: K.BlockStatement, pass: Pass) {
+  recast.visit(root, {
+    visitBinaryExpression(path) {
+      const comparison = protocolComparison(ctx, path.node, path);
+      if (!comparison) return this.traverse(path);
+      // On the continue pass the protocol is 'redirect-callback'; on the login pass it is anything else.
+      const known = comparison.value === CONTINUE_PROTOCOL || pass === 'continue';
+      if (!known) return false;
+      const isContinue = comparison.value === CONTINUE_PROTOCOL ? pass === 'continue' : false;
+      path.replace(b.booleanLiteral(comparison.equal ? isContinue : !isContinue));
+      return false;
+    },
+  });
+}
+
+/** true / false when the test is constant after the replacement above; null when it depends on the login. */
+function constantValue(node: unknown): boolean | null {
+  if (n.BooleanLiteral.check(node)) return node.value;
+  if (n.UnaryExpression.check(node) && node.operator === '!') {
+    const inner = constantValue(node.argument);
+    return inner === null ? null : !inner;
+  }
+  if (n.LogicalExpression.check(node) && (node.operator === '&&' || node.operator === '||')) {
+    const left = constantValue(node.left);
+    const right = constantValue(node.right);
+    if (node.operator === '&&') return left === false || right === false ? false : left === true && right === true ? true : null;
+    return left === true || right === true ? true : left === false && right === false ? false : null;
+  }
+  return null;
+}
+
+/** `true && x` → x, `false || x` → x: keeps the part of a test that still depends on the login. */
+function simplifyTest(node: Expression): Expression {
+  if (n.LogicalExpression.check(node)) {
+    const left = simplifyTest(node.left as Expression);
+    const right = simplifyTest(node.right as Expression);
+    const l = constantValue(left);
+    if (node.operator === '&&' && l === true) return right;
+    if (node.operator === '||' && l === false) return right;
+    const r = constantValue(right);
+    if (node.operator === '&&' && r === true) return left;
+    if (node.operator === '||' && r === false) return left;
+    node.left = left;
+    node.right = right;
+  }
+  return node;
+}
+
+/** Folds `if` statements with constant tests, recursively; drops what follows a branch that always exits. */
+function foldList(list: Statement[]) {
+  for (let i = 0; i < list.length; i++) {
+    const statement = list[i];
+    if (n.IfStatement.check(statement)) {
+      const value = constantValue(statement.test);
+      if (value === null) {
+        statement.test = simplifyTest(statement.test as Expression);
+        foldBranch(statement, 'consequent');
+        foldBranch(statement, 'alternate');
+        continue;
+      }
+      const branch = value ? statement.consequent : statement.alternate;
+      const inlined = branch ? unwrap(branch, list, statement) : [];
+      list.splice(i, 1, ...inlined);
+      i--;
+      continue;
+    }
+    foldNested(statement);
+    if (alwaysExits(statement)) {
+      // The rest of the list cannot run in this pass; hoisted helpers stay.
+      const rest = list.splice(i + 1);
+      list.push(...rest.filter((s) => n.FunctionDeclaration.check(s)));
+      return;
+    }
+  }
+}
+
+function foldBranch(statement: K.IfStatement, key: 'consequent' | 'alternate') {
+  const branch = statement[key];
+  if (!branch) return;
+  if (n.BlockStatement.check(branch)) foldList(branch.body);
+  else {
+    const list = [branch as Statement];
+    foldList(list);
+    statement[key] = (list.length === 1 ? list[0] : b.blockStatement(list)) as never;
+  }
+}
+
+function foldNested(statement: Statement) {
+  if (n.BlockStatement.check(statement)) foldList(statement.body);
+  else if (n.TryStatement.check(statement)) {
+    foldList(statement.block.body);
+    if (statement.handler) foldList(statement.handler.body.body);
+    if (statement.finalizer) foldList(statement.finalizer.body);
+  }
+}
+
+/** A branch's statements, unwrapped from their block unless that would clash with names declared beside it. */
+function unwrap(branch: K.Node, list: Statement[], at: Statement): Statement[] {
+  if (!n.BlockStatement.check(branch)) {
+    const single = [branch as Statement];
+    foldList(single);
+    return single;
+  }
+  foldList(branch.body);
+  const inner = declaredNames(branch.body);
+  const outer = declaredNames(list.filter((s) => s !== at));
+  const clash = inner.has('*') || [...inner].some((name) => outer.has(name));
+  return clash ? [branch] : branch.body;
+}
+
+function declaredNames(list: Statement[]): Set<string> {
+  const names = new Set<string>();
+  for (const statement of list) {
+    if (n.VariableDeclaration.check(statement) && statement.kind !== 'var') {
+      for (const declarator of statement.declarations) {
+        if (n.VariableDeclarator.check(declarator) && n.Identifier.check(declarator.id)) names.add(declarator.id.name);
+        else names.add('*'); // a pattern: be safe
+      }
+    }
+    if ((n.FunctionDeclaration.check(statement) || n.ClassDeclaration.check(statement)) && n.Identifier.check(statement.id)) {
+      names.add(statement.id.name);
+    }
+  }
+  return names;
+}
+
+function alwaysExits(statement: Statement): boolean {
+  if (n.ReturnStatement.check(statement) || n.ThrowStatement.check(statement)) return true;
+  if (n.BlockStatement.check(statement)) return statement.body.some(alwaysExits);
+  if (n.IfStatement.check(statement)) return Boolean(statement.alternate) && alwaysExits(statement.consequent) && alwaysExits(statement.alternate!);
+  return false;
+}
+
+/** Code that can run twice without a visible effect: declarations and guards with no calls or writes. */
+function isHarmless(ctx: TransformContext, statement: Statement): boolean {
+  if (n.FunctionDeclaration.check(statement) || n.ReturnStatement.check(statement) && !statement.argument) return true;
+  let harmless = true;
+  recast.visit(statement, {
+    visitCallExpression(path) {
+      const callee = path.node.callee;
+      const isSuccess = n.Identifier.check(callee) && callee.name === ctx.rule.callback && (path.node.arguments.length === 0 || n.NullLiteral.check(path.node.arguments[0]));
+      if (!isSuccess) harmless = false;
+      return false;
+    },
+    visitNewExpression() {
+      harmless = false;
+      return false;
+    },
+    visitAssignmentExpression() {
+      harmless = false;
+      return false;
+    },
+    visitUpdateExpression() {
+      harmless = false;
+      return false;
+    },
+    visitAwaitExpression() {
+      harmless = false;
+      return false;
+    },
+    visitFunction() {
+      return false;
+    },
+  });
+  return harmless;
+}
+
+/** `if (test) {}` left after the redirect was taken out of the continue copy. */
+function dropEmptyIfs(ctx: TransformContext, list: Statement[]) {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const statement = list[i];
+    if (!n.IfStatement.check(statement)) continue;
+    if (n.BlockStatement.check(statement.consequent)) dropEmptyIfs(ctx, statement.consequent.body);
+    const empty = n.BlockStatement.check(statement.consequent) && statement.consequent.body.length === 0;
+    if (empty && !statement.alternate && isHarmless(ctx, b.expressionStatement(statement.test as Expression))) list.splice(i, 1);
+  }
+}
+
+function removeStatement(path: NodePath) {
+  if (Array.isArray(path.parentPath?.value)) path.prune();
+  else path.replace(b.blockStatement([]));
+}

@@ -1,0 +1,261 @@
+import { isBuiltin } from 'node:module';
+import * as recast from 'recast';
+import { b, enclosingStatement, n, quote, type NodePath } from '../src/ast.js';
+import { declares, isGlobalReference, isReference } from '../src/bindings.js';
+import { addModuleRequire, declaredNames, moduleDeclares } from '../src/module-requires.js';
+import { freshStatements } from '../src/context-writes.js';
+import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
+
+type Call = recast.types.namedTypes.CallExpression;
+
+/** Modules the Rules sandbox provided as globals, by the name rules used for them. */
+const SANDBOX_MODULES: Record<string, string> = { request: 'request', async: 'async', _: 'lodash', jwt: 'jsonwebtoken' };
+
+/** Globals of the Rules sandbox that do not exist at the top of an Action module. */
+const RULE_GLOBALS = new Set(['configuration', 'auth0', 'global', 'UnauthorizedError', ...Object.keys(SANDBOX_MODULES)]);
+
+/**
+ * `require('x@1.2.3')` → `require('x')` plus the dependency `x@1.2.3` (MIG "Convert
+ * dependencies"). A require that is a top-level statement of the rule moves to the top of the
+ * module; one nested elsewhere stays where it is. Modules the sandbox gave rules without a require
+ * (`request`, `async`, `_`, `jwt`) are required explicitly.
+ */
+export const requireDependencies: Transform = {
+  id: 'require-dependencies',
+  description: "require('x@1.2.3') → require('x') at the top of the module + dependency x@1.2.3; sandbox globals required",
+  safety: 'safe',
+  messages: {
+    'dependency-pinned': { severity: 'info', text: '{{name}}@{{version}} becomes a dependency of the Action.' },
+    'version-unknown': {
+      severity: 'warning',
+      text: '{{name}} is required without a version; it becomes a dependency whose version must be chosen (the rule ran whatever version the sandbox had).',
+    },
+    'version-conflict': {
+      severity: 'warning',
+      text: '{{name}} is required as version {{version}} here and {{other}} elsewhere; the Action has one dependency, {{name}}@{{other}}.',
+    },
+    'implicit-global': {
+      severity: 'warning',
+      text: '`{{global}}` was provided by the Rules sandbox without a require; the Action requires {{name}} at the top and lists it as a dependency whose version must be chosen.',
+    },
+    'dynamic-require': {
+      severity: 'error',
+      text: 'This require does not name its module literally; add the module as a dependency of the Action by hand.',
+    },
+    'local-require': {
+      severity: 'error',
+      text: "Actions cannot require local files ('{{specifier}}'); inline the code or publish it as a package.",
+    },
+  },
+  apply(ctx) {
+    const requires = findRequires(ctx);
+    const pinned = pinnedVersions(requires);
+    const hoisted = new Set<Node>();
+    for (const found of requires) {
+      const target = resolveRequire(ctx, found, pinned);
+      if (target && found.topLevel && !hoisted.has(found.topLevel) && isHoistable(ctx, found.topLevel)) hoisted.add(found.topLevel);
+    }
+    hoistStatements(ctx, hoisted);
+    requireSandboxGlobals(ctx);
+  },
+};
+
+/** The first version each package is pinned to anywhere in the rule. */
+function pinnedVersions(requires: FoundRequire[]): Map<string, string> {
+  const pinned = new Map<string, string>();
+  for (const { argument } of requires) {
+    const specifier = literalValue(argument.node);
+    const parsed = specifier === null ? null : parseSpecifier(specifier);
+    if (parsed?.version && !pinned.has(parsed.name)) pinned.set(parsed.name, parsed.version);
+  }
+  return pinned;
+}
+
+interface FoundRequire {
+  call: Call;
+  argument: NodePath;
+  /** The statement of the rule body holding the require, when it is a direct child of the body. */
+  topLevel: Statement | null;
+}
+
+function findRequires(ctx: TransformContext): FoundRequire[] {
+  const { rule } = ctx;
+  const found: FoundRequire[] = [];
+  recast.visit(rule.fn, {
+    visitCallExpression(path) {
+      const call = path.node;
+      if (n.Identifier.check(call.callee) && isGlobalReference(path.get('callee'), 'require', rule) && call.arguments.length === 1) {
+        const statement = enclosingStatement(path)?.node;
+        found.push({ call, argument: path.get('arguments', 0), topLevel: rule.body.body.includes(statement) ? statement : null });
+      }
+      this.traverse(path);
+    },
+  });
+  return found;
+}
+
+interface Specifier {
+  /** The package (`@scope/pkg`), or the core module. */
+  name: string;
+  version: string;
+  /** What the Action requires: the package and any sub-path, without the version. */
+  bare: string;
+}
+
+/** `@scope/pkg@1.0.0/sub` → { name: '@scope/pkg', version: '1.0.0', bare: '@scope/pkg/sub' }. */
+export function parseSpecifier(specifier: string): Specifier | null {
+  const match = /^((?:@[^/@\s]+\/)?[^/@\s]+)(?:@([^/\s]*))?(\/[^@\s]*)?$/.exec(specifier);
+  if (!match) return null;
+  const [, name, version = '', subPath = ''] = match;
+  return { name, version, bare: name + subPath };
+}
+
+function literalValue(node: unknown): string | null {
+  if (n.StringLiteral.check(node)) return node.value;
+  if (n.Literal.check(node) && typeof node.value === 'string') return node.value;
+  if (n.TemplateLiteral.check(node) && node.expressions.length === 0) return node.quasis[0].value.cooked ?? null;
+  return null;
+}
+
+/** Rewrites the specifier and records the dependency; null when the require could not be resolved. */
+function resolveRequire(ctx: TransformContext, { call, argument }: FoundRequire, pinned: Map<string, string>): Specifier | null {
+  const specifier = literalValue(argument.node);
+  if (specifier === null) {
+    ctx.todo({ node: call, code: 'dynamic-require', statement: enclosingStatement(argument)!.node });
+    return null;
+  }
+  if (/^[./]/.test(specifier)) {
+    ctx.todo({ node: call, code: 'local-require', data: { specifier }, statement: enclosingStatement(argument)!.node });
+    return null;
+  }
+  const parsed = parseSpecifier(specifier);
+  if (!parsed) {
+    ctx.todo({ node: call, code: 'dynamic-require', statement: enclosingStatement(argument)!.node });
+    return null;
+  }
+  if (parsed.bare !== specifier) argument.replace(b.stringLiteral(parsed.bare));
+  // Node core modules come with the runtime.
+  if (isBuiltin(parsed.bare) || isBuiltin(parsed.name)) return parsed;
+
+  const chosen = pinned.get(parsed.name) ?? '';
+  if (parsed.version && parsed.version !== chosen) {
+    ctx.report({ node: call, code: 'version-conflict', data: { name: parsed.name, version: parsed.version, other: chosen } });
+  } else if (parsed.version) {
+    ctx.report({ node: call, code: 'dependency-pinned', data: { name: parsed.name, version: parsed.version } });
+  } else if (!chosen) {
+    // Pinned elsewhere in the rule: that version is the dependency's.
+    ctx.report({ node: call, code: 'version-unknown', data: { name: parsed.name } });
+  }
+  ctx.addDependency({ name: parsed.name, version: chosen });
+  return parsed;
+}
+
+/**
+ * A top-level statement can move to the module top when it only requires: `require('x');` or a
+ * declaration whose initializers use nothing of the rule (no local variable, no rule global) and
+ * whose names are never reassigned.
+ */
+function isHoistable(ctx: TransformContext, statement: Statement): boolean {
+  const { rule } = ctx;
+  if (n.ExpressionStatement.check(statement)) return isRequireCall(statement.expression);
+  if (!n.VariableDeclaration.check(statement)) return false;
+  if (!statement.declarations.every((d) => n.VariableDeclarator.check(d) && d.init && containsRequire(d.init))) return false;
+  let independent = true;
+  recast.visit(statement, {
+    visitFunction() {
+      // Functions inside an initializer (callbacks passed at require time) are rare: keep them in place.
+      independent = false;
+      return false;
+    },
+    visitAwaitExpression() {
+      independent = false;
+      return false;
+    },
+    visitThisExpression() {
+      independent = false;
+      return false;
+    },
+    visitIdentifier(path) {
+      const { name } = path.node;
+      const isDeclared = n.VariableDeclarator.check(path.parent?.node) && path.name === 'id';
+      const inPattern = !isDeclared && isInsideDeclaratorId(path);
+      if (!isDeclared && !inPattern && isReference(path) && name !== 'require') {
+        // The statement is a direct child of the rule body: the rule's own scopes are all that can bind it.
+        if (RULE_GLOBALS.has(name) || declares(rule.fn, name) || declares(rule.body, name)) independent = false;
+      }
+      this.traverse(path);
+    },
+  });
+  if (!independent) return false;
+  const names = declaredNames(statement);
+  return !isReassigned(ctx, names);
+}
+
+function isInsideDeclaratorId(path: NodePath): boolean {
+  for (let current: NodePath | null = path; current?.parent; current = current.parent) {
+    if (n.VariableDeclarator.check(current.parent.node)) return current.name === 'id';
+  }
+  return false;
+}
+
+function isRequireCall(node: unknown): boolean {
+  return n.CallExpression.check(node) && n.Identifier.check(node.callee) && node.callee.name === 'require';
+}
+
+function containsRequire(node: Node): boolean {
+  let found = false;
+  recast.visit(node, {
+    visitCallExpression(path) {
+      if (isRequireCall(path.node)) found = true;
+      this.traverse(path);
+    },
+  });
+  return found;
+}
+
+/** A module-level binding is shared by every execution: one that the rule reassigns stays local. */
+function isReassigned(ctx: TransformContext, names: string[]): boolean {
+  let reassigned = false;
+  recast.visit(ctx.rule.body, {
+    visitAssignmentExpression(path) {
+      if (n.Identifier.check(path.node.left) && names.includes(path.node.left.name)) reassigned = true;
+      this.traverse(path);
+    },
+    visitUpdateExpression(path) {
+      if (n.Identifier.check(path.node.argument) && names.includes(path.node.argument.name)) reassigned = true;
+      this.traverse(path);
+    },
+  });
+  return reassigned;
+}
+
+function hoistStatements(ctx: TransformContext, hoisted: Set<Node>) {
+  const body = ctx.rule.body.body;
+  for (const statement of [...body]) {
+    if (!hoisted.has(statement)) continue;
+    if (n.VariableDeclaration.check(statement)) statement.kind = 'const';
+    const result = addModuleRequire(ctx.module, statement);
+    // A name already taken at module level: the statement stays in the rule, where it was.
+    if (result !== 'conflict') body.splice(body.indexOf(statement), 1);
+  }
+}
+
+function requireSandboxGlobals(ctx: TransformContext) {
+  const { rule } = ctx;
+  const firstUse = new Map<string, Node>();
+  recast.visit(rule.fn, {
+    visitIdentifier(path) {
+      const { name } = path.node;
+      if (name in SANDBOX_MODULES && !firstUse.has(name) && isGlobalReference(path, name, rule)) firstUse.set(name, path.node);
+      this.traverse(path);
+    },
+  });
+  for (const [global, node] of firstUse) {
+    if (moduleDeclares(ctx.module, global)) continue;
+    const name = SANDBOX_MODULES[global];
+    const [statement] = freshStatements(`const ${global} = require(${quote(name)});`);
+    addModuleRequire(ctx.module, statement);
+    ctx.report({ node, code: 'implicit-global', data: { global, name } });
+    ctx.addDependency({ name, version: '' });
+  }
+}
