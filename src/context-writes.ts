@@ -169,3 +169,21 @@ export function isMutated(path: NodePath): boolean {
     path.parent.name === 'callee'
   );
 }
+
+interface Commented {
+  comments?: Array<{ leading?: boolean; trailing?: boolean }> | null;
+}
+
+/**
+ * Moves the comments of nodes a conversion drops (an object property whose value became an
+ * argument) above `target`, so none is lost.
+ */
+export function carryComments(sources: unknown[], target: unknown): void {
+  const moved = sources.flatMap((source) => {
+    const node = source as Commented & { key?: Commented };
+    return [...(node?.comments ?? []), ...(node?.key?.comments ?? [])];
+  });
+  if (moved.length === 0) return;
+  const holder = target as Commented;
+  holder.comments = [...(holder.comments ?? []), ...moved.map((comment) => ({ ...comment, leading: true, trailing: false }))];
+}

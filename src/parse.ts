@@ -60,7 +60,37 @@ export function parse(source: string): File {
 }
 
 export function print(ast: File, lineTerminator: string): string {
+  forgetForeignCommentLocations(ast);
   return recast.print(ast, { lineTerminator, quote: 'single', reuseWhitespace: true }).code;
+}
+
+interface Located {
+  loc?: { lines?: unknown } | null;
+  comments?: Located[] | null;
+}
+
+/**
+ * A comment moved onto a node parsed from another text (a code template) has a location in the
+ * rule's text: recast would measure it against the template's lines and crash. Such a comment is
+ * printed as a new one.
+ */
+function forgetForeignCommentLocations(ast: File): void {
+  const stack: unknown[] = [ast.program];
+  while (stack.length) {
+    const node = stack.pop() as Located | null;
+    if (!node || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      stack.push(...node);
+      continue;
+    }
+    const lines = node.loc?.lines;
+    for (const comment of node.comments ?? []) {
+      if (comment.loc && lines && comment.loc.lines !== lines) comment.loc = null;
+    }
+    for (const [key, value] of Object.entries(node)) {
+      if (key !== 'loc' && key !== 'comments' && key !== 'tokens' && key !== 'original' && value && typeof value === 'object') stack.push(value);
+    }
+  }
 }
 
 export interface SyntaxProblem {

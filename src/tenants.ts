@@ -92,7 +92,7 @@ export function problemReport(problem: InputProblem): RuleReport {
     status: 'failed',
     action: null,
     findings: [
-      { code: 'read-error', transform: 'input', severity: 'error', message: problem.message, line: problem.line ?? 1, column: problem.column ?? 1 },
+      { code: problem.code ?? 'read-error', transform: 'input', severity: 'error', message: problem.message, line: problem.line ?? 1, column: problem.column ?? 1 },
     ],
     secrets: [],
     dependencies: [],

@@ -123,6 +123,11 @@ describe('audit', () => {
     writeFileSync(path.join(dir, 'not-a-folder'), '');
     expect((await audit([ACME, '--output', path.join(dir, 'not-a-folder', 'x.html')])).code).toBe(2);
     expect((await audit(['--format', 'pdf', ACME])).code).toBe(2);
+    // An unreadable export is listed as failed, and the run says so with exit 2.
+    const broken = await audit([path.join(TENANTS, 'invalid/broken.json'), ACME, '--format', 'json']);
+    expect(broken.code).toBe(2);
+    const failed = (JSON.parse(broken.stdout) as AuditReport).tenants[0].rules[0];
+    expect(failed).toMatchObject({ status: 'failed', findings: [{ code: 'read-error', line: 6, column: 5 }] });
   });
 
   it('escapes everything in the HTML and loads nothing from the network', async () => {

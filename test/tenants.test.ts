@@ -340,7 +340,8 @@ describe('migrate --out, per format', () => {
   it('goes on past an invalid export: the other tenant is written, the bad file is a failed entry with its line', async () => {
     const out = tmp();
     const { io, out: text } = capture();
-    expect(await main(['migrate', path.join(TENANTS, 'invalid/broken.json'), HOOLI, '--out', out, '--no-diff'], io)).toBe(1);
+    // An unreadable input makes the run exit 2, after everything else was migrated and written.
+    expect(await main(['migrate', path.join(TENANTS, 'invalid/broken.json'), HOOLI, '--out', out, '--no-diff'], io)).toBe(2);
     expect(existsSync(path.join(out, 'hooli-cli/actions/Greet/code.js'))).toBe(true);
     expect(text.stdout).toContain('broken.json:6:5: invalid JSON');
     const report = readJson(out, 'migration-report.json');
@@ -398,6 +399,9 @@ describe('--from-tenant', () => {
           return send(200, { start: page * perPage, limit: perPage, total: rules.length, rules: rules.slice(page * perPage, (page + 1) * perPage) });
         }
         if (url.pathname === '/api/v2/rules-configs') return send(200, [{ key: 'LIVE_KEY' }, { key: 'OTHER' }]);
+        if (url.pathname === '/api/v2/actions/triggers/post-login/bindings') {
+          return send(200, { total: 1, page: 0, per_page: 50, bindings: [{ id: 'b1', trigger_id: 'post-login', display_name: 'Bound Already', action: { id: 'a1', name: 'Bound Already' } }] });
+        }
         send(404, { message: 'not found' });
       });
     });
@@ -426,9 +430,10 @@ describe('--from-tenant', () => {
     expect(files['actions/Live 000/code.js']).toContain("if (api.rules.wasExecuted('rul_live000')) return;");
     expect(readJson(out, 'actions/Live 000.json').secrets).toEqual([{ name: 'LIVE_KEY', value: '' }]);
     const bound = readJson(out, 'triggers/triggers.json')['post-login'].map((b: { action_name: string }) => b.action_name);
-    expect(bound).toHaveLength(61);
+    expect(bound).toHaveLength(62);
     expect(bound[0]).toBe('Live 061');
-    expect(bound.at(-1)).toBe('Live 000');
+    expect(bound.at(-2)).toBe('Live 000');
+    expect(bound.at(-1)).toBe('Bound Already'); // the tenant's current binding, kept after ours
     expect(bound).not.toContain('Live 001');
     // More than 50 rules on a terminal: a progress bar on stderr, cleared at the end.
     expect(text.stderr).toContain('62/62 rules');
@@ -441,7 +446,7 @@ describe('--from-tenant', () => {
     expect(missing.out.stderr).toContain('AUTH0_CLIENT_SECRET');
     process.env.AUTH0_CLIENT_SECRET = 'wrong';
     const refused = capture();
-    expect(await main(['migrate', '--from-tenant', 'acme.eu.auth0.com', '--no-diff'], refused.io)).toBe(1);
+    expect(await main(['migrate', '--from-tenant', 'acme.eu.auth0.com', '--no-diff'], refused.io)).toBe(2);
     expect(refused.out.stdout).toContain('HTTP 401 Unauthorized');
     expect(refused.out.stdout).not.toContain('wrong');
   });

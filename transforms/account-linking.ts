@@ -41,6 +41,10 @@ export const accountLinking: Transform = {
       severity: 'info',
       text: '`context.primaryUser = …` → api.authentication.setPrimaryUser(…), after the link has succeeded.',
     },
+    'primary-user-from-returned-user': {
+      severity: 'warning',
+      text: 'After linking, the rule passed `{{value}}` back to the callback to switch the login to it; that has no effect (neither did it in Rules). The Action calls api.authentication.setPrimaryUser({{value}}.user_id) so the login continues as the primary: check that this is what the rule meant.',
+    },
     'removed-require': { severity: 'info', text: '`{{name}}` ({{module}}) is no longer needed: the Action calls the Management API through ManagementClient.' },
     'removed-client': {
       severity: 'info',
@@ -271,6 +275,7 @@ function convertV2Query(op: Operation): boolean {
 /** `context.primaryUser = id` after a link → setPrimaryUser; earlier ones are left to primary-user. */
 function convertPrimaryUser(ctx: TransformContext, linkAnchors: Set<Node>) {
   const { rule } = ctx;
+  if (!signalsPrimary(rule)) primaryFromReturnedUser(ctx, linkAnchors);
   recast.visit(rule.body, {
     visitExpressionStatement(path) {
       const expr = path.node.expression;
@@ -285,6 +290,52 @@ function convertPrimaryUser(ctx: TransformContext, linkAnchors: Set<Node>) {
       );
       (call as { comments?: unknown }).comments = (path.node as { comments?: unknown }).comments;
       path.replace(call);
+      return false;
+    },
+  });
+}
+
+/** Whether the rule says who the primary is through `context.primaryUser` or `user.user_id`. */
+function signalsPrimary(rule: TransformContext['rule']): boolean {
+  let found = false;
+  recast.visit(rule.body, {
+    visitAssignmentExpression(path) {
+      const chain = memberChain(path.node.left);
+      if (chain?.length === 2 && ((chain[0] === rule.context && chain[1] === 'primaryUser') || (chain[0] === rule.user && chain[1] === 'user_id'))) found = true;
+      this.traverse(path);
+    },
+  });
+  return found;
+}
+
+/** `callback(null, primaryUser, context)` after the link: the rule's way of naming the primary. */
+function primaryFromReturnedUser(ctx: TransformContext, linkAnchors: Set<Node>) {
+  const { rule } = ctx;
+  recast.visit(rule.body, {
+    visitFunction() {
+      return false;
+    },
+    visitCallExpression(path) {
+      const call = path.node;
+      const [error, returned] = call.arguments;
+      const isCallback = n.Identifier.check(call.callee) && call.callee.name === rule.callback;
+      const nullError = n.NullLiteral.check(error) || (n.Literal.check(error) && error.value === null);
+      const other = n.Identifier.check(returned) && returned.name !== rule.user;
+      if (!isCallback || !nullError || !other) return this.traverse(path);
+      const statement = enclosingStatement(path);
+      if (!statement || !afterLink(statement, linkAnchors)) return false;
+      const name = (returned as K.Identifier).name;
+      ctx.report({ node: returned, code: 'primary-user-from-returned-user', data: { value: name } });
+      const setPrimary = b.expressionStatement(
+        b.callExpression(b.memberExpression(b.memberExpression(b.identifier('api'), b.identifier('authentication')), b.identifier('setPrimaryUser')), [
+          b.memberExpression(b.identifier(name), b.identifier('user_id')),
+        ]),
+      );
+      // The rule's comment explains the switch: it stays with the call that now makes it.
+      const holder = statement.node as { comments?: unknown[] };
+      (setPrimary as { comments?: unknown[] }).comments = holder.comments;
+      holder.comments = undefined;
+      statement.insertBefore(setPrimary);
       return false;
     },
   });

@@ -3,6 +3,7 @@ import * as recast from 'recast';
 import { enclosingStatement, n, type NodePath } from '../src/ast.js';
 import {
   assignmentAt,
+  carryComments,
   chainAbove,
   contextMatcher,
   expressionStatementOf,
@@ -73,8 +74,10 @@ export const multifactor: Transform = {
           // Errors leave a TODO above the converted statement; the rest are plain findings.
           const flag: Flag = (code, node, data) =>
             ctx.todo({ node, code, data, statement: holder });
-          const call = enableCall(ctx, assignment.right as Expression, flag);
+          const dropped: Node[] = [];
+          const call = enableCall(ctx, assignment.right as Expression, flag, dropped);
           if (call) {
+            carryComments(dropped, holder);
             target.parent.replace(call);
             return false;
           }
@@ -94,7 +97,7 @@ export const multifactor: Transform = {
 /** The api.multifactor.enable call for the assigned settings; null when they cannot be read statically. */
 type Flag = (code: string, node: Node, data?: Record<string, string>) => void;
 
-function enableCall(ctx: TransformContext, settings: Expression, flag: Flag): Expression | null {
+function enableCall(ctx: TransformContext, settings: Expression, flag: Flag, dropped: Node[]): Expression | null {
   if (n.Identifier.check(settings) || n.MemberExpression.check(settings)) {
     flag('mfa-object-dynamic', settings);
     const value = code(settings);
@@ -119,10 +122,12 @@ function enableCall(ctx: TransformContext, settings: Expression, flag: Flag): Ex
     const value = property.value as Expression;
     if (key === 'provider') {
       provider = value;
+      dropped.push(property);
     } else if (key === 'allowRememberBrowser') {
       options.push(code(property));
     } else if (key === 'ignoreCookie') {
       ctx.report({ node: property, code: 'ignore-cookie' });
+      dropped.push(property);
       const negated = n.BooleanLiteral.check(value) ? String(!value.value) : `!(${code(value)})`;
       options.push(`allowRememberBrowser: ${negated}`);
     } else if (key !== null && PROVIDER_OPTIONS.has(key)) {

@@ -35,7 +35,11 @@ export const noEquivalent: Transform = {
     },
     'unauthorized-error': {
       severity: 'error',
-      text: 'UnauthorizedError does not exist in Actions (there is only access_denied): deny the login with api.access.deny(message).',
+      text: 'UnauthorizedError does not exist in Actions (there is only access_denied): deny the login with api.access.deny(message) where this error was meant to end the login.',
+    },
+    'unauthorized-error-replaced': {
+      severity: 'warning',
+      text: 'UnauthorizedError does not exist in Actions: this is now a plain Error with the same message. Where it reaches the callback the login is still denied with that message (access_denied); check any test of its type or name.',
     },
     'unauthorized-thrown': {
       severity: 'info',
@@ -84,6 +88,7 @@ function createFlagger(ctx: TransformContext, flagged: WeakMap<object, Set<strin
 interface GlobalUse {
   path: NodePath;
   name: string | null;
+  body: BlockStatement;
 }
 
 function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: Flag, local: Set<string>) {
@@ -94,7 +99,7 @@ function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: F
         if (!isFree(path, 'global', local)) return false;
         const parent = path.parent.node;
         const name = n.MemberExpression.check(parent) && parent.object === path.node ? propertyName(parent) : null;
-        uses.push({ path, name });
+        uses.push({ path, name, body });
         return false;
       },
     });
@@ -117,15 +122,16 @@ function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: F
     ctx.report({ node: enclosingStatement(first.path)?.node ?? first.path.node, code: 'global-module-variable', data: { name } });
     ctx.module.prelude.push(b.variableDeclaration('let', [b.variableDeclarator(b.identifier(name))]));
   }
-  const flaggedNames = new Set<string | null>();
+  const flaggedNames = new Set<string>();
   for (const use of uses) {
     if (use.name !== null && safe.has(use.name)) {
       use.path.parent.replace(b.identifier(use.name));
       continue;
     }
-    // One TODO per name, at its first use: the others are the same state.
-    if (flaggedNames.has(use.name)) continue;
-    flaggedNames.add(use.name);
+    // One TODO per name and handler, at its first use: the others are the same state.
+    const key = `${bodies.indexOf(use.body)}:${use.name ?? '*'}`;
+    if (flaggedNames.has(key)) continue;
+    flaggedNames.add(key);
     const node = use.name !== null ? use.path.parent.node : use.path.node;
     flag(use.path, node, 'global-state', { name: use.name ?? '*' });
   }
@@ -229,6 +235,10 @@ function convertUnauthorized(ctx: TransformContext, body: BlockStatement, flag: 
           created.parent.replace(b.returnStatement(b.callExpression(memberExpression('api.access.deny'), [message])) as Statement);
           return false;
         }
+        // The error object keeps its message: passed to the callback later, it still denies with it.
+        ctx.report({ node: created.node, code: 'unauthorized-error-replaced' });
+        path.replace(b.identifier('Error'));
+        return false;
       }
       flag(path, path.node, 'unauthorized-error', {});
       return false;

@@ -218,6 +218,14 @@ function replaceProtocolTests(ctx: TransformContext, root: K.BlockStatement, pas
       return false;
     },
   });
+  // `test ? a : b` whose test became constant keeps only the branch that runs in this pass.
+  recast.visit(root, {
+    visitConditionalExpression(path) {
+      this.traverse(path);
+      const value = constantValue(path.node.test);
+      if (value !== null) path.replace(value ? path.node.consequent : path.node.alternate);
+    },
+  });
 }
 
 /** true / false when the test is constant after the replacement above; null when it depends on the login. */

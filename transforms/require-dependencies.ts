@@ -188,6 +188,8 @@ function isHoistable(ctx: TransformContext, statement: Statement): boolean {
   });
   if (!independent) return false;
   const names = declaredNames(statement);
+  // At module level these would be hidden by the handler's own parameters.
+  if (names.some((name) => name === 'event' || name === 'api')) return false;
   return !isReassigned(ctx, names);
 }
 

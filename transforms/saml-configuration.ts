@@ -3,6 +3,7 @@ import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, n, type NodePath } from '../src/ast.js';
 import {
   assignmentAt,
+  carryComments,
   chainAbove,
   contextMatcher,
   expressionStatementOf,
@@ -124,6 +125,7 @@ function convertSettings(ctx: TransformContext, value: unknown): Conversion {
     if (key === null) return { ok: false, code: 'saml-not-converted', node: property, data: { from: 'context.samlConfiguration' } };
     const result = convertSetting(ctx, key, (property as Property).value, property);
     if (!result.ok) return result;
+    if (result.statements[0]) carryComments([property], result.statements[0]);
     statements.push(...result.statements);
   }
   return { ok: true, statements };
@@ -141,6 +143,7 @@ function convertMappings(ctx: TransformContext, mappings: K.ObjectExpression): C
         : (property.key as Expression);
     const result = setAttribute(ctx, attribute, property.value, property);
     if (!result.ok) return result;
+    carryComments([property], result.statements[0]);
     statements.push(...result.statements);
   }
   return { ok: true, statements };

@@ -4,6 +4,7 @@ import { b, enclosingStatement, memberExpression, n, quote, type NodePath } from
 import { bindingOwner, isReference } from '../src/bindings.js';
 import {
   assignmentAt,
+  carryComments,
   chainAbove,
   contextMatcher,
   expressionStatementOf,
@@ -71,8 +72,14 @@ export const tokenClaims: Transform = {
   apply(ctx) {
     const isContext = contextMatcher(ctx.rule);
     const aliasInits = new Set<unknown>();
-    const claimsAliases = collectClaimsAliases(ctx, isContext, aliasInits);
+    const writeBacks = new Set<unknown>();
+    const claimsAliases = collectClaimsAliases(ctx, isContext, aliasInits, writeBacks);
     recast.visit(ctx.rule.fn, {
+      visitExpressionStatement(path) {
+        // Dropped below; its parts are not uses of their own.
+        if (writeBacks.has(path.node)) return false;
+        this.traverse(path);
+      },
       visitIdentifier(path) {
         if (isContext(path)) {
           const { keys, levels } = chainAbove(path);
@@ -93,7 +100,13 @@ export const tokenClaims: Transform = {
     const declarators = new Set(claimsAliases.map((a) => a.declarator));
     recast.visit(ctx.rule.fn, {
       visitVariableDeclarator(path) {
-        if (declarators.has(path.node)) removeDeclarator(path);
+        if (!declarators.has(path.node)) return this.traverse(path);
+        removeDeclarator(path);
+        return false;
+      },
+      visitExpressionStatement(path) {
+        if (!writeBacks.has(path.node)) return this.traverse(path);
+        path.prune();
         return false;
       },
     });
@@ -108,19 +121,28 @@ interface ClaimsAlias {
   references: Node[];
 }
 
-/** `const claims = context.idToken;`: followed unless the variable is reassigned. */
-function collectClaimsAliases(ctx: TransformContext, isContext: (path: NodePath) => boolean, skipped: Set<unknown>): ClaimsAlias[] {
+/**
+ * `const claims = context.idToken;` (or `context.idToken || {}`): followed unless the variable is
+ * reassigned. A write-back `context.idToken = claims;` is dropped: the claims were set one by one.
+ */
+function collectClaimsAliases(
+  ctx: TransformContext,
+  isContext: (path: NodePath) => boolean,
+  skipped: Set<unknown>,
+  writeBacks: Set<unknown>,
+): ClaimsAlias[] {
   const { rule } = ctx;
-  const candidates: Array<ClaimsAlias & { owner: Node | null; statement: Node; reassigned?: boolean }> = [];
+  type Candidate = ClaimsAlias & { owner: Node | null; statement: Node; member: Node; reassigned?: boolean; writeBacks: Node[] };
+  const candidates: Candidate[] = [];
   recast.visit(rule.fn, {
     visitVariableDeclarator(path) {
-      const { id, init } = path.node;
-      if (n.Identifier.check(id) && n.MemberExpression.check(init) && isContext(path.get('init', 'object'))) {
-        const token = staticKey(init);
-        if (token === 'idToken' || token === 'accessToken') {
-          const owner = bindingOwner(path.get('id'), id.name, rule.fn);
-          candidates.push({ name: id.name, token, declarator: path.node, references: [], owner, statement: enclosingStatement(path)!.node });
-        }
+      const { id } = path.node;
+      const member = n.Identifier.check(id) ? claimsMemberOf(path.get('init'), isContext) : null;
+      if (member && n.Identifier.check(id)) {
+        const token = staticKey(member.node as K.MemberExpression) as Token;
+        const owner = bindingOwner(path.get('id'), id.name, rule.fn);
+        const statement = enclosingStatement(path)!.node;
+        candidates.push({ name: id.name, token, declarator: path.node, references: [], owner, statement, member: member.node, writeBacks: [] });
       }
       this.traverse(path);
     },
@@ -131,7 +153,9 @@ function collectClaimsAliases(ctx: TransformContext, isContext: (path: NodePath)
       const name = path.node.name;
       const alias = candidates.find((a) => a.name === name);
       if (alias && isReference(path) && !isDeclaratorId(path) && bindingOwner(path, name, rule.fn) === alias.owner) {
-        alias.references.push(path.node);
+        const writeBack = writeBackStatement(path, alias.token, isContext);
+        if (writeBack) alias.writeBacks.push(writeBack);
+        else alias.references.push(path.node);
         if (isWriteToVariable(path)) alias.reassigned = true;
       }
       this.traverse(path);
@@ -140,16 +164,39 @@ function collectClaimsAliases(ctx: TransformContext, isContext: (path: NodePath)
   const followed: ClaimsAlias[] = [];
   for (const alias of candidates) {
     // Either way its initializer is not a use of its own: context-to-event flags what is left.
-    skipped.add(alias.declarator.init);
+    skipped.add(alias.member);
     const data = { alias: alias.name, token: alias.token };
     if (alias.reassigned) {
       ctx.todo({ node: alias.declarator, code: 'claims-alias-reassigned', data, statement: alias.statement });
     } else {
       ctx.report({ node: alias.declarator, code: 'claims-alias-followed', data });
+      for (const statement of alias.writeBacks) writeBacks.add(statement);
       followed.push(alias);
     }
   }
   return followed;
+}
+
+/** `context.idToken` or `context.idToken || {}` (`?? {}`) at `path`: the `context.idToken` member. */
+function claimsMemberOf(path: NodePath, isContext: (path: NodePath) => boolean): NodePath | null {
+  let member = path;
+  const node = path.node;
+  if (n.LogicalExpression.check(node) && (node.operator === '||' || node.operator === '??')) {
+    if (!n.ObjectExpression.check(node.right) || node.right.properties.length > 0) return null;
+    member = path.get('left');
+  }
+  if (!n.MemberExpression.check(member.node) || !isContext(member.get('object'))) return null;
+  const token = staticKey(member.node);
+  return token === 'idToken' || token === 'accessToken' ? member : null;
+}
+
+/** `context.idToken = claims;` as a statement, with `path` the `claims` identifier. */
+function writeBackStatement(path: NodePath, token: Token, isContext: (path: NodePath) => boolean): Node | null {
+  const assignment = path.parent?.node;
+  if (!n.AssignmentExpression.check(assignment) || assignment.operator !== '=' || path.name !== 'right') return null;
+  const left = path.parent.get('left');
+  if (!n.MemberExpression.check(left.node) || !isContext(left.get('object')) || staticKey(left.node) !== token) return null;
+  return expressionStatementOf(path.parent)?.node ?? null;
 }
 
 function isWriteToVariable(path: NodePath): boolean {
@@ -237,7 +284,9 @@ function convertObjectAssign(claims: NodePath, token: Token): boolean {
         : n.Identifier.check(property.key)
           ? b.stringLiteral(property.key.name)
           : property.key;
-      calls.push(b.expressionStatement(b.callExpression(memberExpression(`api.${token}.setCustomClaim`), [key as Expression, property.value as Expression])));
+      const call = b.expressionStatement(b.callExpression(memberExpression(`api.${token}.setCustomClaim`), [key as Expression, property.value as Expression]));
+      carryComments([property], call);
+      calls.push(call);
     }
   }
   replaceStatement(statement, calls);

@@ -233,7 +233,8 @@ function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
         const names = KINDS[update.kind];
         if ('why' in inlined) {
           failed.add(statement);
-          ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...names, why: inlined.why }, statement: statement as Node });
+          const marked = (enclosingStatement(path)?.node ?? statement) as Node;
+          ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...names, why: inlined.why }, statement: marked });
           return false;
         }
         update.call.arguments = update.call.arguments.slice(0, 2);

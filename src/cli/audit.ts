@@ -59,7 +59,8 @@ export async function runAudit(paths: string[], flags: AuditFlags, io: Io, versi
     }
     io.stdout(`Wrote the ${flags.format} audit of ${report.overall.tenants} tenants (${report.overall.rules} rules) to ${flags.output}\n`);
   } else io.stdout(text);
-  return 0;
+  // As in migrate: an input that could not be read (not one skipped on purpose) fails the run.
+  return tenants.some((t) => t.problems.some((p) => !p.code)) ? 2 : 0;
 }
 
 /** The `audit` subcommand; `setExit` receives its exit code. */
@@ -83,7 +84,8 @@ Examples:
   $ rules2actions audit exports/ --format html -o audit.html   every tenant folder below exports/
   $ rules2actions audit tenant.yaml rules.json --format csv
 
-Exit codes: 0 the report was produced; 2 usage or fatal error.`,
+Exit codes: 0 the report was produced; 2 usage or fatal error, or an input could not be read (the report
+still lists it as a failed entry).`,
     )
     .action(async (paths: string[], flags: AuditFlags) => {
       if (paths.length === 0 && flags.fromTenant.length === 0) throw new UsageError('Give at least one tenant export (see --help).');

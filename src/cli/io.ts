@@ -1,4 +1,6 @@
-import { promises as fs } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { execFile } from 'node:child_process';
+import { promises as fs, rmSync } from 'node:fs';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import type { RuleInput } from '../run.js';
@@ -9,6 +11,8 @@ export interface InputProblem {
   message: string;
   line?: number;
   column?: number;
+  /** Finding code when the file was skipped on purpose (InputLimitError); default 'read-error'. */
+  code?: string;
 }
 
 /** A problem that stops the run before anything is migrated (exit 2). */
@@ -54,17 +58,167 @@ export async function readRuleFiles(paths: string[]): Promise<Inputs> {
   return { rules, problems };
 }
 
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
+/** Temporary files being written: removed if the run is interrupted (SIGINT/SIGTERM) before their rename. */
+const pending = new Set<string>();
+const signals = ['SIGINT', 'SIGTERM'] as const;
+
+function onSignal(signal: NodeJS.Signals): void {
+  for (const file of pending) rmSync(file, { force: true });
+  pending.clear();
+  for (const s of signals) process.off(s, onSignal);
+  // Die of the same signal, as the default handler would have.
+  process.kill(process.pid, signal);
+}
+
+function track(file: string): void {
+  if (pending.size === 0) for (const s of signals) process.on(s, onSignal);
+  pending.add(file);
+}
+
+function untrack(file: string): void {
+  pending.delete(file);
+  if (pending.size === 0) for (const s of signals) process.off(s, onSignal);
+}
+
+/**
+ * Writes through a hidden temporary file beside the target and a rename, so a reader (or a run
+ * killed half-way) never sees half a file. An existing file keeps its mode.
+ */
 export async function writeFileAtomic(file: string, content: string): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true });
+  const mode = (await fs.stat(file).catch(() => null))?.mode;
+  const temporary = path.join(dir, `.${path.basename(file).slice(0, 100)}.${process.pid}.${Date.now()}.tmp`);
+  track(temporary);
   try {
-    await fs.writeFile(temporary, content);
+    await fs.writeFile(temporary, content, mode === undefined ? {} : { mode: mode & 0o7777 });
     await fs.rename(temporary, file);
   } catch (error) {
     await fs.rm(temporary, { force: true });
     throw error;
+  } finally {
+    untrack(temporary);
   }
+}
+
+/** What a file-system error code means, for messages. */
+export function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const meaning: Record<string, string> = {
+    ENOENT: 'no such file or folder',
+    ENOTDIR: 'a part of the path is a file, not a folder',
+    EEXIST: 'a file is in the way',
+    EISDIR: 'it is a folder',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    ENAMETOOLONG: 'the name is too long',
+    ELOOP: 'too many symbolic links (a loop?)',
+  };
+  if (code) return meaning[code] ? `${meaning[code]} (${code})` : code;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Fails early, before any rule is migrated, when `dir` cannot hold the output. */
+export async function ensureWritableFolder(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true });
+    await fs.access(dir, fs.constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`Cannot write to ${dir}: ${describeFsError(error)}. Choose another --out folder.`);
+  }
+}
+
+// ---- Input limits ---------------------------------------------------------------------------
+
+export const DEFAULT_MAX_SIZE = 1024 * 1024;
+
+export interface ReadLimits {
+  /** Bytes; larger files are skipped. */
+  maxSize: number;
+}
+
+/** A file skipped on purpose (too large, binary, not a regular file): reported, the run goes on. */
+export class InputLimitError extends Error {
+  constructor(
+    readonly file: string,
+    readonly code: 'too-large' | 'binary-file' | 'not-a-file',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const limitsStore = new AsyncLocalStorage<ReadLimits>();
+
+/** Runs `fn` with these read limits (the CLI's --max-size); readers below it need no extra parameter. */
+export function withReadLimits<T>(limits: ReadLimits, fn: () => Promise<T>): Promise<T> {
+  return limitsStore.run(limits, fn);
+}
+
+/**
+ * Reads a rule or export file as UTF-8 text. Never blocks on a FIFO or a device, never loads a
+ * huge file: those are skipped with an InputLimitError; I/O errors are thrown as they are.
+ */
+export async function readInputText(file: string): Promise<string> {
+  const { maxSize } = limitsStore.getStore() ?? { maxSize: DEFAULT_MAX_SIZE };
+  const stat = await fs.stat(file);
+  if (stat.isDirectory()) throw Object.assign(new Error(`${file} is a folder`), { code: 'EISDIR' });
+  if (!stat.isFile()) throw new InputLimitError(file, 'not-a-file', `Skipped ${file}: not a regular file (a pipe, socket or device).`);
+  if (stat.size > maxSize) {
+    throw new InputLimitError(file, 'too-large', `Skipped ${file}: ${formatBytes(stat.size)} is over the size limit of ${formatBytes(maxSize)} (--max-size).`);
+  }
+  const bytes = await fs.readFile(file);
+  if (bytes.length > maxSize) {
+    throw new InputLimitError(file, 'too-large', `Skipped ${file}: ${formatBytes(bytes.length)} is over the size limit of ${formatBytes(maxSize)} (--max-size).`);
+  }
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) throw new InputLimitError(file, 'binary-file', `Skipped ${file}: a binary file (NUL byte at offset ${nul}), not JavaScript, JSON or YAML.`);
+  return bytes.toString('utf8');
+}
+
+/** `--max-size` values: bytes, or with a k/kb/m/mb suffix (1024-based). */
+export function parseSize(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(k|kb|m|mb)?\s*$/i.exec(value);
+  if (!match) throw new UsageError(`--max-size: '${value}' is not a size; use bytes or a number with k or m (e.g. 512k, 2m).`);
+  const unit = match[2]?.toLowerCase().startsWith('m') ? 1024 * 1024 : match[2] ? 1024 : 1;
+  return Math.floor(Number(match[1]) * unit);
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${n} bytes`;
+}
+
+// ---- In-place writes --------------------------------------------------------------------------
+
+function git(args: string[], cwd: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => resolve(error ? null : stdout));
+  });
+}
+
+/**
+ * The git repositories holding `paths` that have uncommitted changes (`git status --porcelain`).
+ * A path outside any repository (or no git at all) is not checked.
+ */
+export async function dirtyRepositories(paths: string[]): Promise<string[]> {
+  const roots = new Set<string>();
+  for (const given of paths) {
+    let dir = path.resolve(given);
+    // A glob or a missing path: check from the nearest folder that exists.
+    while (!(await fs.stat(dir).catch(() => null))?.isDirectory() && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    const root = await git(['rev-parse', '--show-toplevel'], dir);
+    if (root?.trim()) roots.add(root.trim());
+  }
+  const dirty: string[] = [];
+  for (const root of [...roots].sort()) {
+    const status = await git(['status', '--porcelain'], root);
+    if (status?.trim()) dirty.push(root);
+  }
+  return dirty;
 }
 
 /** auth0-deploy-cli keeps spaces in file names and replaces characters a file system rejects with '-'. */

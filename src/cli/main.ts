@@ -13,7 +13,16 @@ import { EMITS, writeTenants, type Emit } from '../emit/index.js';
 import { readTenants } from '../inputs/index.js';
 import { groupRuns, tenantRules } from '../tenants.js';
 import { auditCommand } from './audit.js';
-import { UsageError, writeFileAtomic } from './io.js';
+import {
+  DEFAULT_MAX_SIZE,
+  describeFsError,
+  dirtyRepositories,
+  ensureWritableFolder,
+  parseSize,
+  UsageError,
+  withReadLimits,
+  writeFileAtomic,
+} from './io.js';
 import { createProgress } from './progress.js';
 import { verifyCommand, verifyRuns } from './verify.js';
 import { runAll } from './pool.js';
@@ -49,6 +58,9 @@ interface MigrateFlags {
   emit?: Emit;
   fromTenant: string[];
   verify?: boolean;
+  write?: boolean;
+  force?: boolean;
+  maxSize: number;
 }
 
 /** Runs the CLI; returns the exit code (0 clean, 1 something needs review or failed, 2 usage or fatal error). */
@@ -75,6 +87,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .option('--no-diff', 'text format: print only the status and findings')
     .option('--no-guard', 'leave out the api.rules.wasExecuted guard when rule ids are known')
     .option('--no-color', 'no colours even on a terminal')
+    .option('-w, --write', 'migrate in place: replace each rule .js file with its Action (refuses a dirty git tree unless --force)')
+    .option('--force', 'with --write: write even when the git tree has uncommitted changes')
+    .option('--max-size <size>', 'skip input files larger than this (bytes, or with k/m: 512k, 2m)', parseSize, DEFAULT_MAX_SIZE)
     .option('--verify', 'also run each rule and its Action over the verify scenarios (see verify --help); a difference makes the rule review')
     .addHelpText(
       'after',
@@ -84,6 +99,7 @@ Examples:
   $ rules2actions migrate "rules/**/*.js" --out out  write out/actions/<name>.json, code.js and the report
   $ rules2actions migrate link.js --sdk 4            emit auth0@4 Management API calls
   $ rules2actions migrate rules/ --format json       the migration report on stdout
+  $ rules2actions migrate rules/ --write             replace each rule file with its Action (git tree must be clean)
   $ rules2actions migrate rules/ --verify --out out  the report also says whether each Action behaves like its rule
 
 Exit codes: 0 every rule migrated with no warning or error; 1 a rule needs review or failed; 2 usage or fatal error.`,
@@ -121,8 +137,27 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   if (unknown?.length) throw new UsageError(`Unknown transform(s): ${unknown.join(', ')} (see --list)`);
   const colors = pc.createColors(io.isTTY && flags.color !== false);
   const options: MigrateOptions = { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard };
+  if (flags.write && flags.out) throw new UsageError('Use either --write (in place) or --out <dir>, not both.');
+  if (flags.out) await ensureWritableFolder(flags.out);
+  if (flags.write && !flags.force) {
+    // Convention of next-codemod and react-codemod: in-place edits only over committed work.
+    const dirty = await dirtyRepositories(paths);
+    if (dirty.length) {
+      io.stderr(
+        `rules2actions: the git tree at ${dirty.join(', ')} has uncommitted changes; --write would mix them with the migration.\n` +
+          'Commit or stash them first, or run again with --force.\n',
+      );
+      return 1;
+    }
+  }
 
-  const tenants = await readTenants(paths, { mergePlain: true, fromTenant: flags.fromTenant });
+  const tenants = await withReadLimits({ maxSize: flags.maxSize }, () =>
+    readTenants(paths, { mergePlain: true, fromTenant: flags.fromTenant }),
+  );
+  const notPlain = flags.write ? tenants.filter((t) => t.format !== 'plain') : [];
+  if (notPlain.length) {
+    throw new UsageError(`--write replaces plain .js rule files; ${notPlain.map((t) => t.source).join(', ')} is an export or a dump: use --out <dir>.`);
+  }
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const problems = tenants.flatMap((t) => t.problems);
   const rules = tenantRules(tenants);
@@ -139,7 +174,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
       name: path.basename(p.source),
       status: 'failed' as const,
       action: null,
-      findings: [{ code: 'read-error', transform: 'input', severity: 'error' as const, message: p.message, line: p.line ?? 1, column: p.column ?? 1 }],
+      findings: [{ code: p.code ?? 'read-error', transform: 'input', severity: 'error' as const, message: p.message, line: p.line ?? 1, column: p.column ?? 1 }],
       secrets: [],
       dependencies: [],
       scopes: [],
@@ -152,7 +187,20 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
       await writeTenants(flags.out, groups, flags.emit);
     } catch (error) {
       if (error instanceof UsageError) throw error;
-      throw new UsageError(`Cannot write to ${flags.out}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new UsageError(`Cannot write to ${flags.out}: ${describeFsError(error)}`);
+    }
+  }
+  let written = 0;
+  if (flags.write) {
+    for (const run of runs) {
+      // Failed rules stay as they are; an Action already (nochange) is not rewritten.
+      if (run.result.status !== 'ok' || run.report.status === 'failed') continue;
+      try {
+        await writeFileAtomic(run.input.source, run.result.code);
+      } catch (error) {
+        throw new UsageError(`Cannot write ${run.input.source}: ${describeFsError(error)}`);
+      }
+      written++;
     }
   }
   const summary = summarize(reports);
@@ -165,11 +213,18 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   if (flags.format === 'json') io.stdout(formatJson(report));
   else if (flags.format === 'markdown') io.stdout(formatMarkdown(report));
   else {
-    for (const run of runs) io.stdout(formatRun(run, { diff: flags.diff && !flags.out, colors }));
+    for (const run of runs) {
+      if (run.result.findings.some((f) => f.code === 'already-action')) {
+        io.stdout(`${colors.dim('= already an Action, nothing to migrate:')} ${run.report.source}\n`);
+      } else io.stdout(formatRun(run, { diff: flags.diff && !flags.out && !flags.write, colors }));
+    }
     for (const p of problems) io.stdout(`${colors.red('✖ failed')} ${p.source}\n  ${p.message}\n`);
     io.stdout(formatSummary(summary, colors));
     if (flags.out) io.stdout(`Wrote ${runs.filter((r) => r.report.action).length} Actions and the report to ${flags.out}\n`);
+    if (flags.write) io.stdout(`Replaced ${written} rule file(s) with their Action in place\n`);
   }
+  // Files that could not be read (not those skipped on purpose) make the run fail like a usage error.
+  if (problems.some((p) => !p.code)) return 2;
   return summary.review + summary.failed > 0 ? 1 : 0;
 }
 

@@ -42,7 +42,7 @@ const TYPECHECK_KEY = (i: number) => `#${i}`;
 
 /** Type-checks and runs every target; results in target order. */
 export async function verifyTargets(targets: VerifyTarget[], options: VerifyOptions = {}): Promise<RuleVerification[]> {
-  const { createVerifier, builtinScenarios, substituteKeywords } = await import('../verify/index.js');
+  const { createVerifier, builtinScenarios, configurationKeys, substituteKeywords, withPlaceholderSecrets } = await import('../verify/index.js');
   const runnable = targets.map((t, i) => ({ t, i })).filter(({ t }) => t.action !== null);
   // The type check runs in this process while the pairs run in their children.
   const typeCheck: Promise<Map<string, Finding[]>> =
@@ -84,15 +84,12 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
         }
         const scenarios = [...(options.builtin === false ? [] : builtin.scenarios), ...(options.scenarios ?? [])];
         if (scenarios.length === 0) return { ...base, reason: 'no scenarios to run (--no-builtin without --scenarios)' };
-        const placeholders = Object.fromEntries(
-          [...new Set([...target.secrets, ...configurationKeys(target.input.script)])].map((name) => [name, `verify-${name}`]),
-        );
         try {
           const verdicts = await verifier.verifyPair({
             rule: rule.code,
             action: action.code,
             sdk: target.sdk,
-            scenarios: scenarios.map((s) => ({ ...s, configuration: { ...placeholders, ...s.configuration } })),
+            scenarios: withPlaceholderSecrets(scenarios, [...target.secrets, ...configurationKeys(target.input.script)]),
             timeoutMs: options.timeoutMs,
           });
           const results: ScenarioResult[] = verdicts.map((v) => ({ scenario: v.scenario, equal: v.equal, differences: v.differences, notes: v.notes }));
@@ -112,11 +109,6 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
   } finally {
     await verifier?.close();
   }
-}
-
-/** `configuration.KEY` and `configuration['KEY']` reads: the rule sees the same placeholder values as the Action's secrets. */
-function configurationKeys(script: string): string[] {
-  return [...script.matchAll(/\bconfiguration\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*['"`]([^'"`]+)['"`]\s*\])/g)].map((m) => m[1] ?? m[2]);
 }
 
 /** A note every scenario carries (a redirected tenant, a helper the runtime lacks) is said once per rule. */

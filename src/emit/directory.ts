@@ -24,7 +24,8 @@ export function emitDirectory(plan: TenantPlan, existingTriggers: Triggers | nul
         // Names only: values are never read or written; set them before deploying.
         secrets: secretsOf(action).map((name) => ({ name, value: '' })),
         supported_triggers: [{ id: POST_LOGIN, version: 'v3' }],
-        deployed: action.bound,
+        // Plain rules have no bindings: whether to deploy is the user's call.
+        ...(plan.bindable ? { deployed: action.bound } : {}),
       }),
     );
   }

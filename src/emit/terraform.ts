@@ -60,7 +60,7 @@ export function emitTerraform(plan: TenantPlan): Map<string, string> {
       `resource "auth0_action" "${resource}" {`,
       `  name    = ${hclString(action.name)}`,
       `  runtime = "${ACTION_RUNTIME}"`,
-      `  deploy  = ${action.bound}`,
+      ...(plan.bindable ? [`  deploy  = ${action.bound}`] : []),
       `  code    = file(${hclString(`./actions/${action.file}/code.js`).replace(/^"\.\//, '"${path.module}/')})`,
       '',
       '  supported_triggers {',

@@ -19,7 +19,7 @@ export function emitYaml(plan: TenantPlan, existing: { text: string; file: strin
       dependencies: dependenciesOf(action),
       secrets: secretsOf(action).map((name) => ({ name, value: '' })),
       supported_triggers: [{ id: POST_LOGIN, version: 'v3' }],
-      deployed: action.bound,
+      ...(plan.bindable ? { deployed: action.bound } : {}),
     };
   });
 

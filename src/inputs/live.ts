@@ -3,7 +3,7 @@
 import { UsageError } from '../cli/io.js';
 import { addApiRules } from './api-dump.js';
 import { configKeys, isRecord, uniqueKeys } from './records.js';
-import type { Tenant } from './types.js';
+import type { Tenant, TriggerBinding } from './types.js';
 
 /** Lets tests point at a local server (http://127.0.0.1:port); the audience stays https://<domain>/api/v2/. */
 export const BASE_URL_ENV = 'RULES2ACTIONS_AUTH0_BASE_URL';
@@ -68,6 +68,25 @@ export async function readLiveTenant(domain: string, options: LiveOptions = {}):
       tenant.configKeys = uniqueKeys(configKeys(await call(`${base}/api/v2/rules-configs`, { headers })));
     } catch (error) {
       tenant.notes.push(`${(error as Error).message}: rules-configs keys not read (the M2M application needs read:rules_configs); secrets come from the rules alone.`);
+    }
+    // Importing triggers replaces every post-login binding: keep the ones the tenant has.
+    try {
+      const bindings: TriggerBinding[] = [];
+      for (let page = 0; ; page++) {
+        const body = await call(`${base}/api/v2/actions/triggers/post-login/bindings?page=${page}&per_page=${PER_PAGE}`, { headers });
+        const list = isRecord(body) && Array.isArray(body.bindings) ? body.bindings : [];
+        for (const b of list) {
+          const name = isRecord(b) && isRecord(b.action) && typeof b.action.name === 'string' ? b.action.name : null;
+          if (name) bindings.push({ action_name: name, display_name: isRecord(b) && typeof b.display_name === 'string' ? b.display_name : name });
+        }
+        const total = isRecord(body) && typeof body.total === 'number' ? body.total : undefined;
+        if (list.length < PER_PAGE || (total !== undefined && bindings.length >= total)) break;
+      }
+      tenant.triggers = { 'post-login': bindings };
+    } catch (error) {
+      tenant.notes.push(
+        `${(error as Error).message}: current post-login bindings not read (needs read:actions); the written triggers list only the migrated Actions, add the others before importing.`,
+      );
     }
   } catch (error) {
     tenant.problems.push({ source, message: `Cannot read rules from ${source}: ${(error as Error).message}` });

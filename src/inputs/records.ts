@@ -1,6 +1,5 @@
 // Shared pieces of the export readers: rule records, rules-configs keys, triggers, file reading.
-import { promises as fs } from 'node:fs';
-import type { InputProblem } from '../cli/io.js';
+import { InputLimitError, readInputText, type InputProblem } from '../cli/io.js';
 import type { RuleInput } from '../run.js';
 import { DataError } from './data.js';
 import { LOGIN_STAGE, type TriggerBinding, type Triggers } from './types.js';
@@ -48,11 +47,13 @@ export function triggerMap(value: unknown): Triggers | undefined {
   return triggers;
 }
 
+/** Too large, binary and special files are skipped (InputLimitError): see readInputText. */
 export async function readText(file: string): Promise<string> {
-  return fs.readFile(file, 'utf8');
+  return readInputText(file);
 }
 
 export function problemFrom(source: string, error: unknown): InputProblem {
+  if (error instanceof InputLimitError) return { source: error.file, message: error.message, code: error.code };
   if (error instanceof DataError) return { source: error.file, message: error.message, line: error.line, column: error.column };
   const code = (error as NodeJS.ErrnoException)?.code;
   return { source, message: `Cannot read ${source}: ${code ?? (error instanceof Error ? error.message : String(error))}` };

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { runAction } from './action-runner.js';
+import { installFrozenClock, setNow } from './clock.js';
 import { startEmulator, type Certificate } from './emulator.js';
 import { actionSecrets, currentUser, isRedirectCallback, postLoginEvent, requestedScopes, rulesContext } from './login.js';
 import { createModuleLoader } from './modules.js';
@@ -55,6 +56,7 @@ export async function runJob(job: ChildJob): Promise<ChildResult[]> {
       });
       const secrets = actionSecrets(scenario, tenant, job.secrets);
 
+      setNow(scenario.login?.now);
       emulator.load(scenario);
       const ruleUser = currentUser(scenario);
       const ruleRun = await runRule({
@@ -105,6 +107,7 @@ function skipSdkRetryBackoff(): void {
 function main(): void {
   skipSdkRetryBackoff();
   installTenantRedirect();
+  installFrozenClock();
   // A rule's fire-and-forget request may fail after the run that started it ended: keep the process alive.
   process.on('uncaughtException', (err) => process.stderr.write(`verify child: stray error: ${String(err)}\n`));
   process.on('unhandledRejection', (err) => process.stderr.write(`verify child: stray rejection: ${String(err)}\n`));

@@ -66,6 +66,8 @@ interface TenantState {
   rules: JsonObject[];
   fail: Partial<Record<FaultTarget, number>>;
   tokens: Set<string>;
+  /** Values of the scenario's configuration: a rule may keep a Management API token there. */
+  storedTokens: Set<string>;
   calls: RecordedCall[];
 }
 
@@ -88,7 +90,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
   const clientId = options.clientId ?? 'verify-m2m-client';
   const clientSecret = options.clientSecret ?? 'verify-m2m-secret';
   const runtimeToken = 'rules-runtime-token';
-  const state: TenantState = { users: [], rules: [], fail: {}, tokens: new Set(), calls: [] };
+  const state: TenantState = { users: [], rules: [], fail: {}, tokens: new Set(), storedTokens: new Set(), calls: [] };
   let issuedEver = 0;
   let issued = 0;
   let inFlight = 0;
@@ -105,7 +107,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
     if (!path.startsWith('/api/v2/')) return apiError(404, `No route for ${method} ${path}`);
 
     const bearer = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!bearer || (bearer !== runtimeToken && !state.tokens.has(bearer))) {
+    if (!bearer || (bearer !== runtimeToken && !state.tokens.has(bearer) && !state.storedTokens.has(bearer))) {
       return apiError(401, 'Missing or invalid bearer token');
     }
 
@@ -229,7 +231,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
 
   const server: Server = createServer({ cert, key }, (req, res) => {
     inFlight++;
-    lastStart = Date.now();
+    lastStart = performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -274,6 +276,7 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
       state.rules = structuredClone(scenario.rules ?? []);
       state.fail = { ...scenario.fail };
       state.tokens = new Set();
+      state.storedTokens = new Set(Object.values(scenario.configuration ?? {}).filter((v) => typeof v === 'string' && v !== ''));
       state.calls = [];
       issued = 0;
     },
@@ -281,8 +284,9 @@ export async function startEmulator(options: StartEmulatorOptions): Promise<Emul
     tokensIssued: () => issued,
     users: () => structuredClone(state.users),
     async idle(quietMs = 25, maxMs = 1000) {
-      const deadline = Date.now() + maxMs;
-      while (Date.now() < deadline && (inFlight > 0 || Date.now() - lastStart < quietMs)) {
+      // performance.now(): the verify child freezes Date (clock.ts).
+      const deadline = performance.now() + maxMs;
+      while (performance.now() < deadline && (inFlight > 0 || performance.now() - lastStart < quietMs)) {
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },

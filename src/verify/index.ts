@@ -21,7 +21,16 @@ import type { ScenarioVerdict, VerifyPairInput } from './types.js';
 export type * from './types.js';
 export { compareOutcomes, type Comparison } from './compare.js';
 export { createCertificate, startEmulator, type Certificate, type Emulator, type StartEmulatorOptions } from './emulator.js';
-export { builtinScenarios, callsManagementApi, genericScenarios, linkingScenarios, loadScenarioFile, validateScenario } from './scenarios.js';
+export {
+  builtinScenarios,
+  callsManagementApi,
+  configurationKeys,
+  genericScenarios,
+  linkingScenarios,
+  loadScenarioFile,
+  validateScenario,
+  withPlaceholderSecrets,
+} from './scenarios.js';
 export { substituteKeywords, type KeywordValues, type Substitution } from './keywords.js';
 
 export interface Verifier {

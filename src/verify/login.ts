@@ -73,6 +73,8 @@ export function rulesContext(scenario: Scenario, user: TenantUser): JsonObject {
     sso: { with_auth0: false, with_dbconn: false, current_clients: [] },
     authentication: { methods: [{ name: 'pwd', timestamp: Date.now() }] },
     authorization: { roles: [] },
+    // Documented Rules fields Actions have no equivalent for (rules-to-actions.md §3): present, so reading them works.
+    jwtConfiguration: { lifetimeInSeconds: 36000, scopes: {} },
     sessionID: 'verify-session',
     locale: 'en',
     // Rules started with empty claim bags; `scope` is only present when a rule sets it.

@@ -42,7 +42,8 @@ export function ruleOutcome(run: RuleRun, seen: Observed): Outcome {
     if (call.userId === seen.currentUserId) applyWrites(current[call.kind], call.metadata);
   }
   const { scope, ...accessTokenClaims } = ctx.accessToken;
-  const redirect = !seen.redirectCallback && isObject(ctx.redirect) && typeof ctx.redirect.url === 'string' ? ctx.redirect.url : null;
+  const redirect =
+    !seen.redirectCallback && isObject(ctx.redirect) && typeof ctx.redirect.url === 'string' ? redirectUrl(ctx.redirect.url, {}) : null;
 
   return {
     result,
@@ -202,10 +203,20 @@ function scopeDiff(requested: string[], final: string[]): { added: string[]; rem
 function actionRedirect(calls: ApiCall[]): string | null {
   const last = calls[calls.length - 1];
   if (!last) return null;
-  const url = new URL(String(last.args[0]));
   const opts = isObject(last.args[1]) ? last.args[1] : {};
-  if (isObject(opts.query)) for (const [k, v] of Object.entries(opts.query)) url.searchParams.append(k, String(v));
-  return url.toString();
+  return redirectUrl(String(last.args[0]), isObject(opts.query) ? opts.query : {});
+}
+
+/** Both sides' redirect in one spelling; a relative or invalid URL stays as written (the platform rejects it on either side). */
+function redirectUrl(target: string, query: JsonObject): string {
+  try {
+    const url = new URL(target);
+    for (const [k, v] of Object.entries(query)) url.searchParams.append(k, String(v));
+    return url.toString();
+  } catch {
+    const extra = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)])).toString();
+    return extra ? `${target}${target.includes('?') ? '&' : '?'}${extra}` : target;
+  }
 }
 
 function rulesMultifactor(value: unknown): MultifactorRequest | null {

@@ -63,41 +63,33 @@ export interface RuleRun {
   logs: string[];
 }
 
-const SANDBOX_PRELUDE = `
-globalThis.global = globalThis;
+/** Like the Rules runtime's: an Error whose name the runtime turned into `unauthorized`. */
 class UnauthorizedError extends Error {
-  constructor(message) { super(message); this.name = 'UnauthorizedError'; this.statusCode = 401; }
+  readonly statusCode = 401;
+  constructor(message?: string) {
+    super(message);
+    this.name = 'UnauthorizedError';
+  }
 }
-globalThis.UnauthorizedError = UnauthorizedError;
-`;
 
 export async function runRule(input: RuleRunInput): Promise<RuleRun> {
   const logs: string[] = [];
   const metadataCalls: MetadataCall[] = [];
-  const sandbox = vm.createContext({
+  const module = { exports: {} as unknown };
+  // The rule runs in this realm, as in the Rules runtime: the packages it requires check
+  // `instanceof Function` / `instanceof Error` on what it passes them (auth0 v2 callbacks).
+  // The runtime's globals are the compiled function's parameters, so nothing leaks between runs.
+  const globals: Record<string, unknown> = {
     console: captureConsole(logs),
     require: input.require,
-    module: { exports: {} },
-    exports: {},
+    module,
+    exports: module.exports,
     configuration: { ...input.configuration },
     auth0: rulesAuth0(input.runtime, metadataCalls),
-    setTimeout: realSetTimeout,
-    clearTimeout: realClearTimeout,
-    setInterval,
-    clearInterval,
-    setImmediate,
-    clearImmediate,
-    queueMicrotask,
-    Buffer,
-    URL,
-    URLSearchParams,
-    TextEncoder,
-    TextDecoder,
-    fetch,
+    global: {},
+    UnauthorizedError,
     process: { env: {}, version: process.version, versions: process.versions, nextTick: process.nextTick },
-  });
-  vm.runInContext(SANDBOX_PRELUDE, sandbox);
-
+  };
   return new Promise<RuleRun>((resolve) => {
     let settled = false;
     let callbackCount = 0;
@@ -141,10 +133,8 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
     };
 
     try {
-      const rule = compileRule(input.source, sandbox, input.filename ?? 'rule.js');
-      Object.assign(sandbox, { __rule: rule, __user: input.user, __context: input.context, __callback: callback });
-      // Invoked inside the context so a synchronous endless loop is cut off too.
-      const returned: unknown = vm.runInContext('__rule(__user, __context, __callback)', sandbox, { timeout: input.timeoutMs });
+      const rule = compileRule(input.source, globals, input.filename ?? 'rule.js');
+      const returned: unknown = rule(input.user, input.context, callback);
       if (returned && typeof (returned as Promise<unknown>).then === 'function') {
         (returned as Promise<unknown>).then(undefined, (err: unknown) => finish({ ending: 'threw', error: describeError(err) }));
       }
@@ -155,15 +145,22 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
 }
 
 /** A rule file is one function expression (possibly `module.exports = …`, possibly with a trailing `;`). */
-function compileRule(source: string, sandbox: vm.Context, filename: string): (...args: unknown[]) => unknown {
+function compileRule(source: string, globals: Record<string, unknown>, filename: string): (...args: unknown[]) => unknown {
+  const names = Object.keys(globals);
+  const values = names.map((n) => globals[n]);
   const trimmed = source.replace(/^#!.*\n/, '').trim().replace(/;+\s*$/, '');
   let value: unknown;
   try {
-    value = vm.runInContext(`(${trimmed}\n)`, sandbox, { filename });
+    value = vm.compileFunction(`return (${trimmed}\n);`, names, { filename })(...values);
   } catch (err) {
-    if (!(err instanceof SyntaxError) && (err as Error)?.name !== 'SyntaxError') throw err;
-    vm.runInContext(source, sandbox, { filename });
-    value = (sandbox.module as { exports: unknown }).exports;
+    if ((err as Error)?.name !== 'SyntaxError') throw err;
+    // A script: `module.exports = …`, or a top-level function declaration after a header
+    // ('use strict', comments, helpers): the first declared function is the rule.
+    const declared = /^(?:async[ \t]+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(/m.exec(source)?.[1];
+    const body = declared ? `${source}\n;return typeof ${declared} === 'function' ? ${declared} : undefined;` : source;
+    const result: unknown = vm.compileFunction(body, names, { filename })(...values);
+    const exported = (globals.module as { exports: unknown }).exports;
+    value = typeof exported === 'function' ? exported : result;
   }
   if (typeof value !== 'function') throw new Error(`${filename}: the rule is not a function`);
   return value as (...args: unknown[]) => unknown;
@@ -214,7 +211,7 @@ function snapshot(context: JsonObject): ContextSnapshot {
   };
 }
 
-/** Objects come from the sandbox realm, so classify by shape, not `instanceof`. */
+/** Classify by shape, not `instanceof`: errors may come from any package's realm. */
 export function describeError(err: unknown): RuleError {
   if (typeof err === 'string') return { message: err, name: 'String', unauthorized: false };
   if (err && typeof err === 'object') {

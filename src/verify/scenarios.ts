@@ -208,3 +208,19 @@ export function builtinScenarios(rule: { script: string; linking: boolean }): { 
     ? { kind: 'linking', scenarios: linkingScenarios() }
     : { kind: 'generic', scenarios: genericScenarios() };
 }
+
+/** `configuration.KEY` and `configuration['KEY']` reads in a rule. */
+export function configurationKeys(script: string): string[] {
+  const keys = [...script.matchAll(/\bconfiguration\s*(?:\.\s*([A-Za-z_$][\w$]*)|\[\s*['"`]([^'"`]+)['"`]\s*\])/g)].map((m) => m[1] ?? m[2]);
+  return [...new Set(keys)];
+}
+
+/**
+ * Gives every named secret / configuration key a value (`verify-<NAME>`) unless the scenario sets it, so
+ * the rule's `configuration.X` and the Action's `event.secrets.X` read the same thing. The emulator also
+ * accepts these values as bearer tokens (a rule may keep a Management API token in configuration).
+ */
+export function withPlaceholderSecrets(scenarios: Scenario[], names: string[]): Scenario[] {
+  const placeholders = Object.fromEntries([...new Set(names)].map((name) => [name, `verify-${name}`]));
+  return scenarios.map((s) => ({ ...s, configuration: { ...placeholders, ...s.configuration } }));
+}

@@ -42,6 +42,8 @@ export interface LoginDetails {
   userAgent?: string;
   query?: JsonObject;
   body?: JsonObject;
+  /** ISO time both sides see as "now" (`new Date()`, `Date.now()`); default 2025-06-03T10:00:00.000Z. */
+  now?: string;
   /** Rule ids reported by `api.rules.wasExecuted`. */
   executedRules?: string[];
 }

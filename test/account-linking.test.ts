@@ -1,0 +1,158 @@
+// Behaviour, not text: every converted linking fixture's Rule and its emitted Action run against the
+// same emulated tenant (real SDKs, src/verify) over the linking scenario matrix of issue 3 §6, and
+// must make the same link calls, set the same primary user and deny (or not) alike.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../src/index.js';
+import { createVerifier, linkingScenarios, type ScenarioVerdict, type Verifier } from '../src/verify/index.js';
+import { discoverFixtures, type FixtureCase } from './support/fixtures.js';
+
+const linking = discoverFixtures(['account-linking']).filter((c) => c.expectedReport.linking === true);
+const converted = linking.filter((c) => !c.expectedReport.findings.some((f) => f.code === 'unsafe-linking-flow'));
+const unconverted = linking.filter((c) => !converted.includes(c));
+
+/**
+ * What the Rules runtime provided that the emulator cannot: the rule keeps its logic, only the
+ * values its deploy pipeline or the platform supplied are pointed at the emulated tenant.
+ */
+const ADAPTERS: Record<string, (rule: string) => string> = {
+  // The hard-coded tenant and its API token → the emulated tenant and the runtime's token.
+  'hard-coded-tenant-url': (rule) =>
+    rule.replace('https://example.eu.auth0.com', "https://' + auth0.domain + '").replace('configuration.AUTH0_API_TOKEN', 'auth0.accessToken'),
+  // auth0-deploy-cli replaced the keyword token with the tenant domain before deploying.
+  'keyword-token-url': (rule) => rule.replace('##AUTH0_DOMAIN##', "' + auth0.domain + '"),
+  // The Rules `auth0` object was a restricted auth0@2 ManagementClient; the emulated runtime only has
+  // its metadata helpers, so the two calls this rule makes are lent from a real v2 client.
+  'rules-auth0-users': (rule) =>
+    wrapRule(rule, `
+  const { ManagementClient } = require('auth0@2.44.1');
+  const client = new ManagementClient({ token: auth0.accessToken, domain: auth0.domain });
+  auth0.users.getUsersByEmail = (email, cb) => client.getUsersByEmail(email, mainRealm.fn(cb));
+  auth0.users.linkUsers = (id, body, cb) => client.linkUsers(id, mainRealm.data(body), mainRealm.fn(cb));`),
+  // See REALM below: the objects and callbacks these rules hand to axios / auth0@2 are re-made in
+  // the modules' realm, as they were in the Rules runtime.
+  'async-axios': (rule) =>
+    wrapRule(rule.replace("require('axios@", "realmRequire('axios@"), `
+  const realmRequire = (name) => {
+    const axios = require(name);
+    return {
+      get: (url, config) => axios.get(url, mainRealm.data(config)),
+      post: (url, data, config) => axios.post(url, mainRealm.data(data), mainRealm.data(config)),
+    };
+  };`),
+  'legacy-client-callbacks': (rule) =>
+    wrapRule(rule.replace("require('auth0@", "realmRequire('auth0@"), `
+  const realmRequire = (name) => {
+    const { ManagementClient } = require(name);
+    return {
+      ManagementClient: function (options) {
+        const client = new ManagementClient(mainRealm.data(options));
+        return {
+          getUsersByEmail: (email, cb) => client.getUsersByEmail(email, mainRealm.fn(cb)),
+          linkUsers: (id, body, cb) => client.linkUsers(id, mainRealm.data(body), mainRealm.fn(cb)),
+        };
+      },
+    };
+  };`),
+};
+
+/**
+ * REALM: src/verify runs a rule in its own vm context but loads its `require`d modules in the main
+ * realm. Modules that test `cb instanceof Function` (auth0@2 callbacks) or a plain object's prototype
+ * (axios 0.27 merging `headers`) then misbehave, which the Rules runtime (one realm) never did.
+ */
+function wrapRule(rule: string, prelude: string): string {
+  return `function (user, context, callback) {
+  const v8 = require('v8');
+  const MainFunction = require('events').constructor;
+  const mainRealm = {
+    data: (value) => (value === undefined ? value : v8.deserialize(v8.serialize(value))),
+    fn: new MainFunction('f', 'return function () { return f.apply(this, arguments); };'),
+  };${prelude}
+  return (${rule.trim()})(user, context, callback);
+}`;
+}
+
+/**
+ * Deliberate differences: a rule that returned the primary to the callback never switched the login
+ * in Rules either; the Action does it with setPrimaryUser (issue 3 §4), under a warning.
+ */
+const SWITCHES_PRIMARY: Record<string, string[]> = {
+  'returned-user-as-primary': ['new-account-joins-existing', 'passwordless-joins-database'],
+};
+
+const name = (c: FixtureCase) => c.id.slice('account-linking/'.length);
+
+let verifier: Verifier;
+const verdicts = new Map<string, ScenarioVerdict[]>();
+
+beforeAll(async () => {
+  verifier = await createVerifier();
+  const jobs = converted.flatMap((c) => ([7, 4] as const).map((sdk) => ({ c, sdk })));
+  // A few children at a time: each one hosts an emulator and runs every scenario twice.
+  const queue = [...jobs];
+  const worker = async () => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      const { c, sdk } = job;
+      const action = migrate(c.rule, { filename: 'rule.js', sdk }).code;
+      expect(action.trimEnd(), `${c.id}: the emitted Action is the fixture's`).toBe(c.expectedAction[sdk]!.trimEnd());
+      const rule = (ADAPTERS[name(c)] ?? ((r: string) => r))(c.rule);
+      verdicts.set(`${c.id}@${sdk}`, await verifier.verifyPair({ rule, action, sdk, scenarios: linkingScenarios() }));
+    }
+  };
+  await Promise.all(Array.from({ length: 6 }, worker));
+}, 600_000);
+
+afterAll(async () => {
+  await verifier?.close();
+});
+
+describe('account-linking fixtures behave like their rules', () => {
+  it('covers the catalogue: at least 12 converted linking rules', () => {
+    expect(converted.length).toBeGreaterThanOrEqual(12);
+  });
+
+  describe.each(converted.flatMap((c) => ([7, 4] as const).map((sdk) => [name(c), sdk, c] as const)))('%s --sdk %s', (_, sdk, c) => {
+    const get = () => verdicts.get(`${c.id}@${sdk}`)!;
+
+    it('makes the same link calls, primary user and denials in every scenario', () => {
+      for (const verdict of get()) {
+        const expected = SWITCHES_PRIMARY[name(c)]?.includes(verdict.scenario)
+          ? [`primary user: rule (not set), action ${JSON.stringify(verdict.action.links[0]?.primary)}`]
+          : [];
+        expect(verdict.differences, `${verdict.scenario}: ${verdict.differences.join('; ')}`).toEqual(expected);
+      }
+    });
+
+    it('links a new account into the existing one, and both sides succeed', () => {
+      const joined = get().find((v) => v.scenario === 'new-account-joins-existing')!;
+      expect(joined.rule.result).toBe('ok');
+      expect(joined.action.result).toBe('ok');
+      expect(joined.action.links).toHaveLength(1);
+      expect(joined.action.links[0].status).toBe(201);
+    });
+
+    it('mints at most one M2M token per login and caches it in api.cache for its lifetime in milliseconds', () => {
+      for (const verdict of get()) {
+        expect(verdict.action.details.tokensIssued, verdict.scenario).toBeLessThanOrEqual(1);
+        const sets = (verdict.action.details.apiCalls ?? []).filter((call) => call.method === 'cache.set');
+        expect(sets.length).toBe(verdict.action.details.tokensIssued);
+        for (const set of sets) {
+          const ttl = (set.args[2] as { ttl: number }).ttl;
+          // The emulator's tokens live 86400 s: a TTL in seconds (86340) would be far below an hour.
+          expect(ttl).toBeGreaterThan(3600 * 1000);
+          expect(ttl).toBeLessThan(86400 * 1000);
+        }
+      }
+    });
+  });
+});
+
+describe('account-linking flows that could not be flattened', () => {
+  it.each(unconverted.map((c) => [name(c), c] as const))('%s is left for a human, with an error finding', (_, c) => {
+    const result = migrate(c.rule, { filename: 'rule.js' });
+    expect(result.linking).toBe(true);
+    expect(result.findings.some((f) => f.code === 'unsafe-linking-flow' && f.severity === 'error')).toBe(true);
+    expect(result.code).toContain('TODO(rules2actions)');
+    expect(result.code).not.toContain('ManagementClient');
+  });
+});
