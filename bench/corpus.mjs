@@ -637,6 +637,8 @@ export function generateCorpus(dir, { tenants, rulesPerTenant, seed = 20260101 }
       mix[group]++;
       const v = variation(rng, tenant, i, kind);
       let source = templates[group][kind](v);
+      // Some copies start the body with a directive.
+      if (group !== 'invalid' && rng() < 0.1) source = source.replace(/\) \{\n/, ") {\n  'use strict';\n");
       source = restyle(rng, source);
       const name = `${String(i + 1).padStart(3, '0')} ${kind}`;
       const file = path.join(rulesDir, `${name}.js`);

@@ -4,6 +4,7 @@ import { unifiedDiff } from './diff.js';
 import { checkSyntax, parse, print, toSyntaxProblem } from './parse.js';
 import { createDisabler, createReporter, sortFindings } from './report.js';
 import { maskTokens } from './tokens.js';
+import './visit-cache.js';
 import { pipelineTransform } from './pipeline-messages.js';
 import { transforms as registry } from '../transforms/index.js';
 import type {
@@ -39,8 +40,9 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
   const tokens = maskTokens(source);
   // A hashbang parses only at offset 0 and swallows the line printed after it: keep it as a
   // comment of the same length while migrating (positions stay exact), put it back after printing.
-  const hashbang = /^#![^\r\n\u2028\u2029]*/.exec(tokens.masked)?.[0];
-  const { text, insertion } = makeParseable(hashbang ? `//${tokens.masked.slice(2)}` : tokens.masked);
+  const separators = maskLineSeparators(tokens.masked);
+  const hashbang = /^#![^\r\n]*/.exec(separators.masked)?.[0];
+  const { text, insertion } = makeParseable(hashbang ? `//${separators.masked.slice(2)}` : separators.masked);
   const pipeline = (node: Parameters<ReturnType<typeof createReporter>['report']>[0]['node']) =>
     createReporter(pipelineTransform, findings, insertion, node as never);
 
@@ -141,6 +143,7 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     pipeline(rule.fn).report({ node: rule.fn, code: 'invalid-output', data: { error: 'a statement could not be commented out' } });
     return unchanged('error');
   }
+  printed = separators.restore(printed);
   const restored = tokens.restore(printed);
   if (restored === null) {
     pipeline(rule.fn).report({ node: rule.fn, code: 'token-lost' });
@@ -167,6 +170,23 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     needs,
     linking,
   };
+}
+
+/**
+ * recast splits lines on U+2028/U+2029 and joins them with '\n' before parsing, so a string or a
+ * comment holding one would no longer parse. Swap each for a private-use character absent from the
+ * source (same length: locations stay exact) and swap back after printing.
+ */
+function maskLineSeparators(source: string): { masked: string; restore(text: string): string } {
+  if (!/[\u2028\u2029]/.test(source)) return { masked: source, restore: (text) => text };
+  const swaps: Array<[string, string]> = [];
+  let candidate = 0xe000;
+  for (const separator of ['\u2028', '\u2029']) {
+    while (source.includes(String.fromCharCode(candidate))) candidate++;
+    swaps.push([separator, String.fromCharCode(candidate++)]);
+  }
+  const swap = (text: string, from: 0 | 1) => swaps.reduce((t, pair) => t.split(pair[from]).join(pair[1 - from]), text);
+  return { masked: swap(source, 0), restore: (text) => swap(text, 1) };
 }
 
 function addUnique(list: string[], value: string) {

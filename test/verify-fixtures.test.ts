@@ -23,7 +23,32 @@ import { discoverFixtures } from './support/fixtures.js';
  * The one place where a fixture's Action may behave differently from its rule, with the reason.
  * Key: `<group>/<case>`; every listed case must really differ (a fixed case is taken off the list).
  */
-const EXPECTED_DIFFERENT: Record<string, string> = {};
+const EXPECTED_DIFFERENT: Record<string, string> = {
+  'context-to-event/no-equivalent':
+    'the rule writes user.persistent.flag; user.persistent is not a documented Rules user field, so the emulated rule throws, ' +
+    'while the Action has that write commented out under a TODO',
+  'multifactor/could-not-convert':
+    'context.multifactor = null and then .provider = …: the rule throws; the Action has the unconvertible MFA writes under TODOs',
+  'primary-user/assigned-in-expression':
+    'TODO-marked: the assignment inside an expression is commented out, so `chosen` is not defined in the Action',
+  'saml-configuration/could-not-convert':
+    'TODO-marked: SAML settings with no Actions setter are commented out (and the rule writes into mappings the context does not have)',
+  'token-claims/could-not-convert': 'TODO-marked: claims built in a way the transform cannot follow are left for a human',
+  'user-metadata/read-after-set':
+    'flagged stale-read: event.user does not see api.user.setAppMetadata changes, so claims read from it hold the old values',
+  'account-linking/not-linking-search-only':
+    'TODO-marked: the search still uses the Rules-only auth0.baseUrl/auth0.accessToken, which do not exist in Actions',
+  'account-linking/unsafe-callback-twice':
+    'TODO-marked: the link flow calls back twice and is left unconverted, still using the Rules-only auth0 object',
+  'account-linking/unsafe-fire-and-forget':
+    'TODO-marked: the fire-and-forget link is left unconverted, still using the Rules-only auth0 object',
+  'account-linking/returned-user-as-primary':
+    'flagged primary-user-from-returned-user: returning the found user from the callback had no effect in Rules ' +
+    '(rules-to-actions.md), the Action makes the intended switch with setPrimaryUser',
+  'account-linking/rules-auth0-users':
+    'the rule calls auth0.users.getUsersByEmail: the Rules auth0 object was documented only for the metadata helpers, ' +
+    'so the emulated Rules runtime does not offer it and the rule fails',
+};
 
 /** Values for keyword tokens, as a0deploy would replace them; unlisted tokens get "verify-<KEY>". */
 const KEYWORDS: Record<string, KeywordValues> = {};

@@ -6,7 +6,7 @@ import { CLIENT_FACTORY, clientDeclaration, preludeStatements, requireStatement,
 import { flatten, unsafeReason, type Flattened, type InheritedHandlers } from './account-linking/flatten.js';
 import { matchRequire, scanRule, type Operation, type RuleScan } from './account-linking/operations.js';
 import { securitySignals, unescapedEmail } from './account-linking/security.js';
-import { tokensIn, TOKEN_PLACEHOLDER } from './account-linking/urls.js';
+import { tokensIn } from './account-linking/urls.js';
 
 import type { namedTypes as K } from 'ast-types';
 
@@ -453,8 +453,7 @@ function classifyDeclarator(
   if (required) return { code: 'removed-require', data: { name, module: required.module } };
   if (scan.requires.some((r) => r.module === 'client' && r.declarator === declarator)) return { code: 'removed-client', data: { name } };
   const init = declarator.init ? recast.print(declarator.init).code : '';
-  const apiish = /auth0\.(accessToken|baseUrl|domain)|\/api\/v2|Bearer/.test(init) || TOKEN_PLACEHOLDER.test(init);
-  TOKEN_PLACEHOLDER.lastIndex = 0;
+  const apiish = /auth0\.(accessToken|baseUrl|domain)|\/api\/v2|Bearer/.test(init) || tokensIn(declarator.init).length > 0;
   if (names.some((n2) => candidates.has(n2)) || apiish) return { code: 'removed-variable', data: { name } };
   return null;
 }

@@ -41,7 +41,7 @@ export const redirect: Transform = {
     },
     'can-redirect': {
       severity: 'info',
-      text: 'The rule tests context.protocol here to avoid redirecting flows that cannot be redirected; the test is kept.',
+      text: 'The rule tests context.protocol here to avoid redirecting flows that cannot be redirected; the test is kept, and api.redirect.canRedirect() answers the same question directly.',
       suggestion: 'api.redirect.canRedirect() is false exactly when a redirect is impossible (resource-owner, refresh-token, prompt=none).',
     },
     'continue-without-redirect': {
@@ -71,6 +71,8 @@ export const redirect: Transform = {
     }
 
     const body = ctx.rule.body.body;
+    // Statements holding the protocol test differ between the passes; the others run on both as written.
+    const splitting = new Set(body.filter((statement) => containsAny(statement, tests.continueTests)));
     const copies = body.map((statement) => cloneNode(statement));
     const origin = new Map<unknown, Statement>(copies.map((copy, i) => [copy, body[i]]));
 
@@ -97,7 +99,7 @@ export const redirect: Transform = {
 
     const common = continueBlock.body
       .map((copy) => origin.get(copy))
-      .filter((s): s is Statement => Boolean(s) && body.includes(s!) && !isHarmless(ctx, s!));
+      .filter((s): s is Statement => Boolean(s) && body.includes(s!) && !splitting.has(s!) && !isHarmless(ctx, s!));
     if (common.length > 0 && tests.continueTests.length > 0) ctx.report({ node: common[0], code: 'runs-on-both-passes' });
 
     if (redirects.length === 0) {
@@ -378,6 +380,18 @@ function isHarmless(ctx: TransformContext, statement: Statement): boolean {
     },
   });
   return harmless;
+}
+
+function containsAny(root: Statement, nodes: unknown[]): boolean {
+  let found = false;
+  recast.visit(root, {
+    visitNode(path) {
+      if (nodes.includes(path.node)) found = true;
+      if (found) return false;
+      this.traverse(path);
+    },
+  });
+  return found;
 }
 
 /** `if (test) {}` left after the redirect was taken out of the continue copy. */

@@ -1,6 +1,6 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
-import { b, enclosingStatement, n, statements, type NodePath } from '../src/ast.js';
+import { b, enclosingStatement, memberChain, n, statements, type NodePath } from '../src/ast.js';
 import { cloneNode, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 
@@ -192,8 +192,10 @@ function looksLikeLinking(ctx: TransformContext): boolean {
 
 interface Chain {
   update: UpdateCall;
-  /** Updates passed to `.then(...)` by mistake, in order. */
+  /** The `.then` / `.catch` / `.finally` calls around the update, innermost first. */
   steps: Array<{ method: 'then' | 'catch' | 'finally'; call: Call }>;
+  /** `Promise.all([update, p2])`: the updates, and the `const p2 = update;` statements they came from. */
+  all?: { calls: Call[]; declarations: NodePath[] };
 }
 
 function parseChain(ctx: TransformContext, expr: unknown, path: NodePath): Chain | null {
@@ -210,7 +212,54 @@ function parseChain(ctx: TransformContext, expr: unknown, path: NodePath): Chain
     current = current.callee.object;
   }
   const update = matchUpdateCall(ctx, current, path);
-  return update && update.current ? { update, steps } : null;
+  if (update) return update.current ? { update, steps } : null;
+  const all = matchPromiseAll(ctx, current, path);
+  return all ? { update: all.first, steps, all } : null;
+}
+
+/** `Promise.all([auth0.users.updateAppMetadata(…), p2])` where p2 is `const p2 = auth0.users.update…(…)` used only here. */
+function matchPromiseAll(ctx: TransformContext, node: unknown, path: NodePath) {
+  if (!n.CallExpression.check(node) || memberChain(node.callee)?.join('.') !== 'Promise.all') return null;
+  const [list] = node.arguments;
+  if (!n.ArrayExpression.check(list) || list.elements.length === 0) return null;
+  const calls: Call[] = [];
+  const declarations: NodePath[] = [];
+  for (const element of list.elements) {
+    if (n.Identifier.check(element)) {
+      const declaration = findUpdateDeclaration(ctx, element.name);
+      if (!declaration) return null;
+      declarations.push(declaration.path);
+      calls.push(declaration.call);
+      continue;
+    }
+    const update = matchUpdateCall(ctx, element, path);
+    if (!update?.current) return null;
+    calls.push(update.call);
+  }
+  const first = matchUpdateCall(ctx, calls[0], path)!;
+  return { first, calls, declarations };
+}
+
+function findUpdateDeclaration(ctx: TransformContext, name: string): { path: NodePath; call: Call } | null {
+  let found: { path: NodePath; call: Call } | null = null;
+  let uses = 0;
+  recast.visit(ctx.rule.body, {
+    visitVariableDeclaration(path) {
+      const [declarator] = path.node.declarations;
+      if (path.node.declarations.length === 1 && n.VariableDeclarator.check(declarator) && isName(declarator.id, name)) {
+        const update = matchUpdateCall(ctx, declarator.init, path);
+        if (update?.current && update.call.arguments.length === 2 && Array.isArray(path.parentPath?.value)) found = { path, call: update.call };
+        return false;
+      }
+      this.traverse(path);
+    },
+    visitIdentifier(path) {
+      if (path.node.name === name) uses++;
+      return false;
+    },
+  });
+  // Used only in the Promise.all: the promise is not awaited or chained anywhere else.
+  return uses === 1 ? found : null;
 }
 
 type Inlined = { statements: Statement[] } | { why: string };
@@ -237,8 +286,11 @@ function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
           ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...names, why: inlined.why }, statement: marked });
           return false;
         }
+        const started = chain.all ? chain.all.calls.filter((call) => !chain.all!.declarations.some((d) => d.node.declarations[0].init === call)) : [update.call];
         update.call.arguments = update.call.arguments.slice(0, 2);
-        const replacement: Statement[] = [b.expressionStatement(update.call), ...inlined.statements];
+        // `const p = update;` started the update where it stands: it stays there, as a statement.
+        for (const declaration of chain.all?.declarations ?? []) declaration.replace(b.expressionStatement(declaration.node.declarations[0].init));
+        const replacement: Statement[] = [...started.map((call) => b.expressionStatement(call)), ...inlined.statements];
         const list: unknown = path.parentPath?.value;
         if (n.ReturnStatement.check(statement)) {
           // The rule returned here: the flattened chain still does.
@@ -273,7 +325,7 @@ function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
 function inlineChain(ctx: TransformContext, chain: Chain): Inlined {
   const out: Statement[] = [];
   const names = KINDS[chain.update.kind];
-  const callbackArg = chain.update.call.arguments[2];
+  const callbackArg = chain.all ? undefined : chain.update.call.arguments[2];
   if (callbackArg) {
     const body = inlineErrorFirst(ctx, callbackArg as Expression, names.set);
     if ('why' in body) return body;

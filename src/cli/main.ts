@@ -163,7 +163,9 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   const rules = tenantRules(tenants);
   const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
   // Large runs spread over worker threads (src/cli/pool.ts); results come back in input order.
-  const groups = groupRuns(tenants, await runAll(rules, options, progress.tick));
+  // Diffs are only printed on a text dry run: not keeping them halves what a large run holds.
+  const keepDiff = flags.format === 'text' && flags.diff && !flags.out && !flags.write;
+  const groups = groupRuns(tenants, await runAll(rules, options, progress.tick, { keepDiff }));
   progress.done();
   const runs: RuleRun[] = groups.flatMap((g) => g.runs);
   if (flags.verify) await verifyRuns(runs, flags.sdk);

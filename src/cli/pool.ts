@@ -18,6 +18,8 @@ export interface PoolOptions {
   threads?: number;
   /** Use the pool from this many rules on (default POOL_THRESHOLD). */
   threshold?: number;
+  /** Keep each result's unified diff (default true); without it a large run holds far less. */
+  keepDiff?: boolean;
 }
 
 /**
@@ -32,7 +34,7 @@ export async function runRules(
 ): Promise<void> {
   const threads = poolOptions.threads ?? availableParallelism();
   if (threads < 1 || inputs.length < (poolOptions.threshold ?? POOL_THRESHOLD)) {
-    for (const input of inputs) await onRun(runRule(input, options));
+    for (const input of inputs) await onRun(withoutDiff(runRule(input, options), poolOptions.keepDiff));
     return;
   }
 
@@ -41,11 +43,9 @@ export async function runRules(
     filename: workerFile(),
     minThreads: threads,
     maxThreads: threads,
-    // Parsing and printing allocate many short-lived objects: a larger young generation halves GC time.
-    resourceLimits: { maxYoungGenerationSizeMb: 64 },
   });
   const batches: Batch[] = [];
-  for (let i = 0; i < inputs.length; i += BATCH_SIZE) batches.push({ inputs: inputs.slice(i, i + BATCH_SIZE), options });
+  for (let i = 0; i < inputs.length; i += BATCH_SIZE) batches.push({ inputs: inputs.slice(i, i + BATCH_SIZE), options, keepDiff: poolOptions.keepDiff });
 
   // At most a few batches in flight per thread, so results never pile up while the caller writes them out.
   const window = threads * 3;
@@ -67,6 +67,10 @@ export async function runRules(
     for (const p of pending) p?.catch(() => {});
     await pool.destroy();
   }
+}
+
+export function withoutDiff<T extends Omit<RuleRun, 'input'>>(run: T, keepDiff = true): T {
+  return keepDiff || !run.result.diff ? run : { ...run, result: { ...run.result, diff: '' } };
 }
 
 /** Every run, in input order; `tick` sees each one as it arrives (progress). */

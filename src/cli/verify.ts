@@ -36,6 +36,8 @@ export interface VerifyOptions {
   /** Values for keyword tokens (a0deploy AUTH0_KEYWORD_REPLACE_MAPPINGS). */
   keywords?: KeywordValues;
   timeoutMs?: number;
+  /** Default true: type-check each Action (ts-morph, a few seconds per SDK major). */
+  typecheck?: boolean;
 }
 
 const TYPECHECK_KEY = (i: number) => `#${i}`;
@@ -46,7 +48,7 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
   const runnable = targets.map((t, i) => ({ t, i })).filter(({ t }) => t.action !== null);
   // The type check runs in this process while the pairs run in their children.
   const typeCheck: Promise<Map<string, Finding[]>> =
-    runnable.length === 0
+    runnable.length === 0 || options.typecheck === false
       ? Promise.resolve(new Map())
       : import('../typecheck.js').then(({ typeCheckActions }) =>
           typeCheckActions(runnable.map(({ t, i }) => ({ file: TYPECHECK_KEY(i), code: t.action!, sdk: t.sdk }))),
@@ -183,6 +185,7 @@ interface VerifyFlags {
   action?: string;
   keywords?: string;
   timeout?: number;
+  typecheck: boolean;
   color?: boolean;
 }
 
@@ -198,9 +201,13 @@ export function verifyCommand(io: Io, version: string, setExitCode: (code: numbe
     .addOption(new Option('--sdk <major>', 'auth0 SDK major of the Action').choices(['7', '4', 'both']).default(7 as SdkMajor | 'both').argParser(parseSdkChoice))
     .option('-a, --action <file>', 'verify this Action against the single rule given, instead of migrating it')
     .option('-k, --keywords <file>', 'JSON object of keyword-token values (@@KEY@@, ##KEY##), as a0deploy would replace them')
-    .option('--timeout <ms>', 'time limit for one side of one scenario', parseTimeout)
+    .option('--timeout <ms>', 'time limit for one side of one scenario (default 5000)', parseTimeout)
+    .option('--no-typecheck', 'skip the type check of the Actions (it takes a few seconds)')
     .addOption(new Option('-f, --format <format>', 'what goes to stdout').choices(['text', 'json']).default('text'))
     .option('--no-color', 'no colours even on a terminal')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
       `
@@ -253,7 +260,13 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
     return runs.map((run) => targetFromRun(run, sdk, action));
   });
 
-  const results = await verifyTargets(targets, { scenarios, builtin: flags.builtin, keywords, timeoutMs: flags.timeout });
+  const results = await verifyTargets(targets, {
+    scenarios,
+    builtin: flags.builtin,
+    keywords,
+    timeoutMs: flags.timeout,
+    typecheck: flags.typecheck,
+  });
   for (const p of problems) {
     for (const sdk of majors) {
       results.push({

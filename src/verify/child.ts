@@ -1,7 +1,7 @@
 /**
  * The verify child process: started by index.ts with NODE_EXTRA_CA_CERTS pointing at the emulator's
  * certificate (Node reads it only at start-up), it hosts the emulator and runs one Rule/Action pair
- * over every scenario, then sends the Outcomes back over IPC and exits.
+ * over every scenario per message, and sends the Outcomes back over IPC.
  */
 import { fileURLToPath } from 'node:url';
 import { runAction } from './action-runner.js';
@@ -111,17 +111,19 @@ function main(): void {
   // A rule's fire-and-forget request may fail after the run that started it ended: keep the process alive.
   process.on('uncaughtException', (err) => process.stderr.write(`verify child: stray error: ${String(err)}\n`));
   process.on('unhandledRejection', (err) => process.stderr.write(`verify child: stray rejection: ${String(err)}\n`));
-  process.once('message', (job: ChildJob) => {
+  // One pair per message, for as long as the parent keeps the channel open (pool.ts).
+  process.on('message', (job: ChildJob) => {
     runJob(job).then(
       (results) => reply({ ok: true, results }),
       (err: unknown) => reply({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     );
   });
+  // SDK keep-alive sockets and rule timers must not hold the process once the parent is gone.
+  process.once('disconnect', () => process.exit(0));
 }
 
 function reply(message: ChildReply): void {
-  // Exit once delivered: SDK keep-alive sockets and rule timers must not hold the process.
-  process.send?.(message, () => process.exit(0));
+  process.send?.(message);
 }
 
 if (process.send && process.argv[1] === fileURLToPath(import.meta.url)) main();

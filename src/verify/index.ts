@@ -5,16 +5,16 @@
  * Each pair runs in one child process (NODE_EXTRA_CA_CERTS is read at start-up only), which hosts the
  * emulator and runs every scenario; the caller's process keeps its TLS settings untouched.
  */
-import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ChildJob, ChildReply } from './child.js';
+import type { ChildJob } from './child.js';
 import { compareOutcomes } from './compare.js';
 import { createCertificate, type Certificate } from './emulator.js';
+import { createChildPool, type ChildPool } from './pool.js';
 import { validateScenario } from './scenarios.js';
 import type { ScenarioVerdict, VerifyPairInput } from './types.js';
 
@@ -44,28 +44,17 @@ export interface VerifierOptions {
   concurrency?: number;
 }
 
-/** One certificate for many pairs; pairs may run concurrently (one child each, at most `concurrency`). */
+/** One certificate and a pool of children for many pairs; pairs may be verified concurrently. */
 export async function createVerifier(options: VerifierOptions = {}): Promise<Verifier> {
   const [certificate, script] = await Promise.all([createCertificate(), childScript()]);
-  const limit = Math.max(1, options.concurrency ?? availableParallelism());
-  let running = 0;
-  const waiting: Array<() => void> = [];
   // Timeouts in the child are wall-clock: more children than cores would make slow runs look like hangs.
-  const slot = async <T>(work: () => Promise<T>): Promise<T> => {
-    // A finishing pair hands its slot straight to the next waiter.
-    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running++;
-    try {
-      return await work();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
-    }
-  };
+  const pool = createChildPool(script, certificate, Math.max(1, options.concurrency ?? availableParallelism()));
   return {
-    verifyPair: (input) => slot(() => runPair(input, certificate, script)),
-    close: () => rm(dirname(certificate.certPath), { recursive: true, force: true }),
+    verifyPair: (input) => runPair(input, pool, certificate),
+    close: async () => {
+      pool.close();
+      await rm(dirname(certificate.certPath), { recursive: true, force: true });
+    },
   };
 }
 
@@ -79,7 +68,7 @@ export async function verifyPair(input: VerifyPairInput): Promise<ScenarioVerdic
   }
 }
 
-async function runPair(input: VerifyPairInput, certificate: Certificate, script: string): Promise<ScenarioVerdict[]> {
+async function runPair(input: VerifyPairInput, pool: ChildPool, certificate: Certificate): Promise<ScenarioVerdict[]> {
   const scenarios = input.scenarios.map((s, i) => validateScenario(s, `scenario ${i}`));
   const names = new Set<string>();
   for (const s of scenarios) {
@@ -97,44 +86,10 @@ async function runPair(input: VerifyPairInput, certificate: Certificate, script:
     certificate,
     resolveFrom: [fileURLToPath(import.meta.url), join(process.cwd(), 'package.json')],
   };
-  const results = await runChild(script, job, certificate, scenarios.length * 2 * (timeoutMs + 2000) + 15000);
+  const results = await pool.run(job, scenarios.length * 2 * (timeoutMs + 2000) + 15000);
   return results.map(({ scenario, rule, action }) => {
     const { differences, notes } = compareOutcomes(rule, action, scenarios.find((s) => s.name === scenario) ?? {});
     return { scenario, equal: differences.length === 0, differences, notes, rule, action };
-  });
-}
-
-function runChild(script: string, job: ChildJob, certificate: Certificate, limitMs: number): Promise<Extract<ChildReply, { ok: true }>['results']> {
-  return new Promise((resolve, reject) => {
-    const child = fork(script, [], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: certificate.certPath },
-      execArgv: [],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    let stderr = '';
-    let settled = false;
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString('utf8')).slice(-4000);
-    });
-    child.stdout?.resume();
-    const done = (err: Error | null, value?: Extract<ChildReply, { ok: true }>['results']) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err) reject(err);
-      else resolve(value ?? []);
-    };
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      done(new Error(`verify child did not finish within ${limitMs} ms\n${stderr}`));
-    }, limitMs);
-    child.once('message', (message: ChildReply) => {
-      if (message.ok) done(null, message.results);
-      else done(new Error(`verify child failed: ${message.error}\n${stderr}`));
-    });
-    child.once('error', (err) => done(err));
-    child.once('exit', (code, signal) => done(new Error(`verify child exited (${signal ?? code}) before answering\n${stderr}`)));
-    child.send(job);
   });
 }
 

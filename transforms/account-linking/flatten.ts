@@ -58,7 +58,7 @@ export function unsafeReason(op: Operation, ops: Operation[], rule: RuleShape, i
   const fn = op.continuation;
   if (!fn || !n.BlockStatement.check(fn.body)) return 'its continuation is not a function with a block body';
   if (op.rejection && !n.BlockStatement.check(op.rejection.body)) return 'its .catch handler is not a function with a block body';
-  const plan = planContinuation(op, rule, inherited);
+  const plan = planContinuation(op, inherited);
   if ('unsafe' in plan) return plan.unsafe;
   const handlerStatements = plan.handler?.statements ?? [];
   if (callsBackTwice(plan.rest, rule.callback) || callsBackTwice(handlerStatements, rule.callback)) {
@@ -102,7 +102,7 @@ interface ContinuationPlan {
   comments: unknown[];
 }
 
-function planContinuation(op: Operation, rule: RuleShape, inherited: InheritedHandlers): ContinuationPlan | { unsafe: string } {
+function planContinuation(op: Operation, inherited: InheritedHandlers): ContinuationPlan | { unsafe: string } {
   const body = (op.continuation!.body as K.BlockStatement).body as Statement[];
   if (op.style === 'then') {
     const rejection = op.rejection;
@@ -113,7 +113,6 @@ function planContinuation(op: Operation, rule: RuleShape, inherited: InheritedHa
   }
   const checks = matchCallbackChecks(body, op.params.error, op.params.response, op.params.data);
   if ('unsafe' in checks) return checks;
-  void rule;
   return {
     rest: checks.rest,
     handler: checks.handler ? { statements: checks.handler, errorName: checks.errorName } : null,
@@ -176,7 +175,7 @@ export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: s
   const call = sdkResult.call as K.CallExpression;
   if (op.style === 'await') return flattenAwait(op, sdkResult.call, sdkResult.data, sdkResult.describe);
 
-  const plan = planContinuation(op, rule, inherited) as ContinuationPlan;
+  const plan = planContinuation(op, inherited) as ContinuationPlan;
   const statement = holdingStatement(op)!;
   let rest = plan.rest;
   let target = plan.data;

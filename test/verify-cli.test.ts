@@ -1,0 +1,253 @@
+/**
+ * `rules2actions verify` and `migrate --verify`, called in-process through main(): deliberately wrong
+ * Actions (fixtures/verify/pairs/<pair>/wrong/) must be reported with each expected difference and
+ * exit code 1; correct ones exit 0; usage mistakes exit 2.
+ */
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main, type Io } from '../src/cli/main.js';
+import type { VerifyReport } from '../src/format/verify-json.js';
+import type { MigrationReport } from '../src/format/report-json.js';
+
+const PAIRS = path.resolve(import.meta.dirname, '../fixtures/verify/pairs');
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+function workspace(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'r2a-verify-'));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+/** The scenario files a pair's meta.json names besides the built-in matrices. */
+function scenarioFile(pair: string): string | undefined {
+  const meta = JSON.parse(readFileSync(path.join(PAIRS, pair, 'meta.json'), 'utf8')) as { scenarios: string[] };
+  const files = meta.scenarios.filter((s) => s !== 'linking' && s !== 'generic');
+  expect(files.length).toBeLessThanOrEqual(1);
+  return files[0] && path.join(PAIRS, pair, files[0]);
+}
+
+interface WrongAction {
+  id: string;
+  pair: string;
+  file: string;
+  sdk: string;
+  /** scenario → prefixes of differences that must be reported. */
+  differences: Record<string, string[]>;
+}
+
+function wrongActions(): WrongAction[] {
+  const found: WrongAction[] = [];
+  for (const pair of readdirSync(PAIRS).sort()) {
+    const dir = path.join(PAIRS, pair, 'wrong');
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir).sort()) {
+      const match = /^(.+)\.sdk(4|7)\.js$/.exec(file);
+      if (!match) continue;
+      const expected = JSON.parse(readFileSync(path.join(dir, `${match[1]}.json`), 'utf8')) as { differences: Record<string, string[]> };
+      found.push({ id: `${pair}/${match[1]}`, pair, file: path.join(dir, file), sdk: match[2], differences: expected.differences });
+    }
+  }
+  return found;
+}
+
+// First: nothing above has run a verification in this process yet.
+describe('migrate without --verify', () => {
+  it('loads neither ts-morph nor an auth0 SDK', async () => {
+    const dir = workspace({ 'rules/deny.js': readFileSync(path.join(PAIRS, 'claims-metadata-deny/rule.js'), 'utf8') });
+    const run = await cli(['migrate', path.join(dir, 'rules'), '--format', 'json']);
+    expect(run.stdout).toContain('"rules"');
+    const loaded = Object.keys(createRequire(import.meta.url).cache);
+    expect(loaded.filter((file) => /[\\/]node_modules[\\/](ts-morph|auth0-v\d|typescript)[\\/]/.test(file))).toEqual([]);
+  });
+});
+
+describe('rules2actions verify', () => {
+  it('teaches its usage with --help: examples, --action, exit codes', async () => {
+    const run = await cli(['verify', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Examples:/);
+    expect(run.stdout).toMatch(/--action <file>/);
+    expect(run.stdout).toMatch(/--scenarios <file>/);
+    expect(run.stdout).toMatch(/Exit codes: 0/);
+    expect((await cli(['--help'])).stdout).toMatch(/verify/);
+  });
+
+  it('exits 2 on usage mistakes', async () => {
+    const rule = path.join(PAIRS, 'claims-metadata-deny/rule.js');
+    const dir = workspace({ 'bad.json': '{"name": "x"}', 'a.js': 'function (u, c, cb) { cb(null, u, c); }', 'b.js': 'function (u, c, cb) { cb(null, u, c); }' });
+    const cases: Array<[string[], RegExp]> = [
+      [['verify'], /at least one rule/],
+      [['verify', rule, '--scenarios', path.join(dir, 'bad.json')], /"users" must be an array/],
+      [['verify', rule, '--scenarios', path.join(dir, 'missing.json')], /cannot read scenarios/],
+      [['verify', path.join(dir, 'a.js'), path.join(dir, 'b.js'), '--action', rule], /exactly one rule/],
+      [['verify', rule, '--action', rule, '--sdk', 'both'], /--sdk 7 or --sdk 4/],
+      [['verify', rule, '--no-builtin'], /--no-builtin needs --scenarios/],
+      [['verify', rule, '--keywords', path.join(dir, 'bad.json'), '--sdk', '5'], /./],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.stderr, args.join(' ')).toMatch(message);
+    }
+  });
+
+  it('a correct Action given with --action: every scenario equal, the type check passes, exit 0', async () => {
+    const pair = path.join(PAIRS, 'claims-metadata-deny');
+    const run = await cli(['verify', path.join(pair, 'rule.js'), '--action', path.join(pair, 'action.sdk7.js')]);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/✔ equal .*rule\.js \(sdk 7, generic matrix, action .*action\.sdk7\.js\)/);
+    expect(run.stdout).toMatch(/✔ returning-user/);
+    expect(run.stdout).toMatch(/✔ first-login-unverified/);
+    expect(run.stdout).toMatch(/1 rules: 1 equal, 0 different, 0 not verified; 2 scenarios: 2 equal, 0 different/);
+    expect(run.code).toBe(0);
+  }, 60_000);
+
+  it('a type error fails the verdict even when every scenario is equal', async () => {
+    const pair = path.join(PAIRS, 'claims-metadata-deny');
+    const action = readFileSync(path.join(pair, 'action.sdk7.js'), 'utf8').replace(
+      'exports.onExecutePostLogin = async (event, api) => {',
+      'exports.onExecutePostLogin = async (event, api) => {\n  console.log(event.user.emial);',
+    );
+    expect(action).toContain('emial');
+    const dir = workspace({ 'action.js': action });
+    const run = await cli(['verify', path.join(pair, 'rule.js'), '--action', path.join(dir, 'action.js'), '--format', 'json']);
+    const report = JSON.parse(run.stdout) as VerifyReport;
+    expect(report.rules[0].scenarios.every((s) => s.equal)).toBe(true);
+    expect(report.rules[0].typeErrors.map((f) => [f.code, f.line])).toEqual([['type-error', 2]]);
+    expect(report.rules[0].verdict).toBe('different');
+    expect(run.code).toBe(1);
+    // The check of the first test can fail: a type check does load ts-morph.
+    expect(Object.keys(createRequire(import.meta.url).cache).some((f) => /[\\/]node_modules[\\/]ts-morph[\\/]/.test(f))).toBe(true);
+  }, 60_000);
+
+  const wrong = wrongActions();
+
+  it('finds the wrong Actions the issue names', () => {
+    expect(wrong.map((w) => w.id)).toEqual(
+      expect.arrayContaining(['linking-request/set-primary-user-removed', 'linking-request/wrong-identity-linked', 'claims-metadata-deny/claim-renamed']),
+    );
+  });
+
+  it.each(wrong.map((w) => [w.id, w]))('%s: each difference is reported, exit 1', async (_id, w) => {
+    const { pair, file, sdk, differences } = w as WrongAction;
+    const scenarios = scenarioFile(pair);
+    const args = ['verify', path.join(PAIRS, pair, 'rule.js'), '--action', file, '--sdk', sdk, '--format', 'json', '--no-typecheck'];
+    const run = await cli(scenarios ? [...args, '--scenarios', scenarios] : args);
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as VerifyReport;
+    expect(report.summary).toMatchObject({ rules: 1, equal: 0, different: 1, notVerified: 0 });
+    const [rule] = report.rules;
+    expect(rule.action).toBe(file);
+    for (const scenario of rule.scenarios) {
+      const prefixes = differences[scenario.scenario];
+      if (!prefixes) {
+        expect(scenario.differences, `${scenario.scenario} should be equal`).toEqual([]);
+        continue;
+      }
+      expect(scenario.equal).toBe(false);
+      for (const prefix of prefixes) {
+        expect(scenario.differences.some((d) => d.startsWith(prefix)), `${scenario.scenario}: "${prefix}" in ${JSON.stringify(scenario.differences)}`).toBe(true);
+      }
+    }
+    expect(rule.scenarios.map((s) => s.scenario)).toEqual(expect.arrayContaining(Object.keys(differences)));
+  }, 60_000);
+
+  it('text output names the scenario and the difference of a removed setPrimaryUser', async () => {
+    const pair = path.join(PAIRS, 'linking-request');
+    const run = await cli([
+      'verify', path.join(pair, 'rule.js'), '--action', path.join(pair, 'wrong/set-primary-user-removed.sdk7.js'), '--no-typecheck',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/✖ different .*rule\.js \(sdk 7, linking matrix/);
+    expect(run.stdout).toMatch(/✖ new-account-joins-existing differs\n\s+primary user: rule "auth0\|5f0c8a1e2b3c4d5e6f708091", action \(not set\)/);
+    expect(run.stdout).toMatch(/✔ no-candidate/);
+    expect(run.stdout).toMatch(/1 rules: 0 equal, 1 different, 0 not verified; 11 scenarios: 9 equal, 2 different/);
+  }, 60_000);
+
+  it('a hard-coded tenant URL is served by the emulator; a rule with keyword tokens runs only with values', async () => {
+    const rule = readFileSync(path.join(PAIRS, 'linking-request/rule.js'), 'utf8');
+    const action = readFileSync(path.join(PAIRS, 'linking-request/action.sdk7.js'), 'utf8');
+    const hardCoded = rule.replace("const userApiUrl = auth0.baseUrl + '/users';", "const userApiUrl = 'https://example.eu.auth0.com/api/v2/users';");
+    const tokened = rule.replace("const userApiUrl = auth0.baseUrl + '/users';", "const userApiUrl = 'https://##TENANT_DOMAIN##/api/v2/users';");
+    expect(hardCoded).not.toBe(rule);
+    const dir = workspace({ 'hard.js': hardCoded, 'token.js': tokened, 'action.js': action, 'keywords.json': '{"TENANT_DOMAIN": "example.eu.auth0.com"}' });
+    const common = ['--action', path.join(dir, 'action.js'), '--no-typecheck', '--format', 'json'];
+
+    const hard = await cli(['verify', path.join(dir, 'hard.js'), ...common]);
+    const hardReport = JSON.parse(hard.stdout) as VerifyReport;
+    expect(hardReport.rules[0].scenarios.filter((s) => !s.equal)).toEqual([]);
+    expect(hardReport.rules[0].notes.join('\n') + hardReport.rules[0].scenarios.flatMap((s) => s.notes).join('\n')).toMatch(
+      /requests for https:\/\/example\.eu\.auth0\.com were served by the emulator/,
+    );
+    expect(hard.code).toBe(0);
+
+    const without = await cli(['verify', path.join(dir, 'token.js'), ...common]);
+    const withoutReport = JSON.parse(without.stdout) as VerifyReport;
+    expect(withoutReport.rules[0]).toMatchObject({ verdict: 'not-verified', scenarios: [] });
+    expect(withoutReport.rules[0].reason).toMatch(/cannot run: keyword tokens ##TENANT_DOMAIN## have no value/);
+    expect(without.code).toBe(1);
+
+    const withValues = await cli(['verify', path.join(dir, 'token.js'), ...common, '--keywords', path.join(dir, 'keywords.json')]);
+    expect((JSON.parse(withValues.stdout) as VerifyReport).rules[0].verdict).toBe('equal');
+    expect(withValues.code).toBe(0);
+  }, 60_000);
+});
+
+describe('migrate --verify', () => {
+  it('adds a verification entry per rule; a difference or a rule that could not run makes it review', async () => {
+    const dir = workspace({
+      'rules/plan.js': [
+        'function (user, context, callback) {',
+        '  if (!user.email_verified) {',
+        "    return callback(new UnauthorizedError('Please verify your email.'));",
+        '  }',
+        "  context.idToken['https://example.com/plan'] = user.app_metadata.plan || 'free';",
+        '  callback(null, user, context);',
+        '}',
+        '',
+      ].join('\n'),
+      // Sets the scope by assignment: the codemod leaves it for a human, verify sees the missing scope.
+      'rules/scopes.js': readFileSync(path.join(PAIRS, 'claims-metadata-deny/rule.js'), 'utf8'),
+      'rules/env.js': "function (user, context, callback) {\n  context.idToken['https://example.com/env'] = '##ENV##';\n  callback(null, user, context);\n}\n",
+    });
+    const plain = JSON.parse((await cli(['migrate', path.join(dir, 'rules'), '--format', 'json'])).stdout) as MigrationReport;
+    const run = await cli(['migrate', path.join(dir, 'rules'), '--format', 'json', '--verify']);
+    const report = JSON.parse(run.stdout) as MigrationReport;
+    const byName = (r: MigrationReport, name: string) => r.rules.find((rule) => rule.name === name)!;
+
+    // Existing fields keep their names and values; `verification` is added.
+    const { verification, ...rest } = byName(report, 'plan');
+    expect(rest).toEqual(byName(plain, 'plan'));
+    expect(verification).toEqual({ sdk: 7, verdict: 'equal', scenarios: 2, equal: 2, different: 0, differences: [], typeErrors: 0 });
+
+    const scopes = byName(report, 'scopes');
+    expect(scopes.status).toBe('review');
+    expect(scopes.verification).toMatchObject({ verdict: 'different', scenarios: 2, different: 1 });
+    expect(scopes.verification?.differences).toEqual(['returning-user: scopes added: rule ["write:articles"], action []']);
+    expect(scopes.findings.filter((f) => f.code === 'behaviour-differs').map((f) => f.message)).toEqual([
+      'Verify (auth0 v7): scenario returning-user differs: scopes added: rule ["write:articles"], action []',
+    ]);
+
+    const env = byName(report, 'env');
+    expect(byName(plain, 'env').status).toBe('migrated');
+    expect(env.status).toBe('review');
+    expect(env.verification).toMatchObject({ verdict: 'not-verified', scenarios: 0 });
+    expect(env.verification?.reason).toMatch(/keyword tokens ##ENV##/);
+    expect(env.findings.map((f) => f.code)).toContain('not-verified');
+    expect(report.summary.review).toBe(plain.summary.review + 1);
+    expect(run.code).toBe(1);
+  }, 60_000);
+});
