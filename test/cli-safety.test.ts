@@ -277,10 +277,11 @@ describe('--write', () => {
   it('never leaves a partial or temporary .js file when killed mid-run (SIGKILL)', { timeout: 120_000 }, async () => {
     const sources = [SIMPLE, fixture('context-to-event/renamed-fields'), fixture('callback-to-return/success-forms')];
     const expected = sources.map((s) => migrate(s).code);
-    for (const delay of [0, 5, 20]) {
+    let killedMidRun = 0;
+    for (const delay of [0, 10]) {
       const dir = tempDir();
       const names: string[] = [];
-      for (let i = 0; i < 600; i++) {
+      for (let i = 0; i < 400; i++) {
         const name = `rule-${String(i).padStart(4, '0')}.js`;
         names.push(name);
         writeFileSync(path.join(dir, name), sources[i % sources.length]);
@@ -309,13 +310,14 @@ describe('--write', () => {
         }
       });
       expect(replaced).toBeGreaterThan(0);
-      if (signal === 'SIGKILL') expect(replaced, 'killed before the last write').toBeLessThanOrEqual(names.length);
+      if (signal === 'SIGKILL' && replaced < names.length) killedMidRun++;
     }
+    expect(killedMidRun, 'at least one run was killed between its first and last write').toBeGreaterThan(0);
   });
 
   it('removes its temporary files when stopped with SIGTERM', { timeout: 120_000 }, async () => {
     const dir = tempDir();
-    for (let i = 0; i < 600; i++) writeFileSync(path.join(dir, `rule-${i}.js`), SIMPLE);
+    for (let i = 0; i < 400; i++) writeFileSync(path.join(dir, `rule-${i}.js`), SIMPLE);
     const child = spawn(process.execPath, [BIN, 'migrate', dir, '--write', '--format', 'json'], { stdio: 'ignore' });
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     const deadline = Date.now() + 60_000;
