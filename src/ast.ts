@@ -2,6 +2,7 @@
 import * as recast from 'recast';
 import type { namedTypes as K } from 'ast-types';
 import type { Expression, Statement } from './types.js';
+import { isRuleParameter } from './bindings.js';
 import { parse } from './parse.js';
 import type { RuleShape } from './types.js';
 
@@ -11,16 +12,7 @@ export type NodePath = recast.types.NodePath;
 
 /** True when the identifier at `path` refers to the rule's own parameter `name` (not a shadowing one). */
 export function isRuleParam(path: NodePath, rule: RuleShape, name: string | undefined): boolean {
-  if (!name || !n.Identifier.check(path.node) || path.node.name !== name) return false;
-  const parent = path.parent?.node;
-  // `x.user` and `{ user: 1 }` name a property, not the variable.
-  if (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) return false;
-  if ((n.Property.check(parent) || n.ObjectProperty.check(parent)) && parent.key === path.node && !parent.computed) {
-    return false;
-  }
-  // Transforms visit the rule body as the root, so the rule's own parameters resolve to no scope.
-  const scope = path.scope?.lookup(name);
-  return !scope || scope.node === rule.fn;
+  return isRuleParameter(path, name, rule);
 }
 
 /**

@@ -2,7 +2,9 @@
 // function, so `{ const configuration = 1; }` would hide the global everywhere in the rule; these
 // helpers walk the ancestors instead and look at each block's own declarations.
 import * as recast from 'recast';
-import { n, type NodePath } from './ast.js';
+import type { NodePath } from './ast.js';
+
+const n = recast.types.namedTypes;
 import type { Node, RuleShape } from './types.js';
 
 /** True when the identifier at `path` is a read or write of a variable (not a key, label or member name). */
@@ -51,7 +53,9 @@ export function isRuleParameter(path: NodePath, name: string | undefined, rule: 
     if (current.node === rule.fn) return true;
     if (declares(current.node, name)) return false;
   }
-  return false;
+  // Visits that start at the rule body (or the onContinuePostLogin body cut from it) reach the root
+  // without meeting a declaration: the name is the rule's own parameter.
+  return true;
 }
 
 /** True when the scope that `node` opens (function, block, catch, loop) declares `name` itself. */

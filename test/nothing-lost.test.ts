@@ -21,7 +21,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as babel from '@babel/parser';
 import type * as t from '@babel/types';
-import { glob } from 'tinyglobby';
+import { globSync } from 'tinyglobby';
 import { describe, expect, it } from 'vitest';
 import { makeParseable } from '../src/analyze.js';
 import { migrate } from '../src/migrate.js';
@@ -37,7 +37,7 @@ interface Case {
 }
 
 function discover(): Case[] {
-  return glob.globSync('fixtures/**/rule.js', { cwd: ROOT }).sort().map((file) => {
+  return globSync('fixtures/**/rule.js', { cwd: ROOT }).sort().map((file) => {
     const dir = path.join(ROOT, path.dirname(file));
     const optionsFile = path.join(dir, 'options.json');
     return {

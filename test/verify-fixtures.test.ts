@@ -34,6 +34,11 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
   'saml-configuration/could-not-convert':
     'TODO-marked: SAML settings with no Actions setter are commented out (and the rule writes into mappings the context does not have)',
   'token-claims/could-not-convert': 'TODO-marked: claims built in a way the transform cannot follow are left for a human',
+  'token-claims/claims-and-scopes':
+    'the rule pushes onto context.accessToken.scope, which the emulated Rules context leaves unset until a rule sets it, ' +
+    'so the rule throws where the Action calls addScope',
+  'user-metadata/other-user-and-untracked':
+    "TODO-marked: the write to another user's metadata still uses the Rules-only auth0 object in the Action",
   'user-metadata/read-after-set':
     'flagged stale-read: event.user does not see api.user.setAppMetadata changes, so claims read from it hold the old values',
   'account-linking/not-linking-search-only':
@@ -48,6 +53,20 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
   'account-linking/rules-auth0-users':
     'the rule calls auth0.users.getUsersByEmail: the Rules auth0 object was documented only for the metadata helpers, ' +
     'so the emulated Rules runtime does not offer it and the rule fails',
+};
+
+/**
+ * Cases whose rule cannot run in the harness at all (it fails in every scenario, so "equal" proves nothing),
+ * with the reason. They still must not differ; every listed case must really fail everywhere.
+ */
+const RULE_CANNOT_RUN: Record<string, string> = {
+  'account-linking/unsafe-async-each': 'requires async@2.1.2, which this project does not install',
+  'require-dependencies/could-not-convert': 'requires lodash, which this project does not install',
+  'require-dependencies/pinned-and-hoisted': 'requires lodash@4.17.21, which this project does not install',
+  'require-dependencies/sandbox-globals': 'uses the free global `_` (lodash), which this project does not install',
+  'callback-to-return/nested-callback-flagged': 'synthetic: calls someLibrary, which is defined nowhere',
+  'configuration-to-secrets/whole-object': 'synthetic: calls send, which is defined nowhere',
+  'no-equivalent/management-api-object': 'calls auth0.users.getUsersByEmail, which the emulated Rules runtime does not offer',
 };
 
 /** Values for keyword tokens, as a0deploy would replace them; unlisted tokens get "verify-<KEY>". */
@@ -142,7 +161,8 @@ describe('every fixture Action behaves like its rule', () => {
     expect(describeDifferences(list)).toEqual([]);
     // Two runs that both crash are "equal" without proving anything.
     const ruleErrors = list.filter((v) => v.rule.result === 'error').map((v) => `${v.scenario}: ${v.rule.message}`);
-    expect(ruleErrors.length, `the rule fails in every scenario: ${ruleErrors.join('; ')}`).toBeLessThan(list.length);
+    if ((pair as Pair).caseId in RULE_CANNOT_RUN) expect(ruleErrors.length, RULE_CANNOT_RUN[(pair as Pair).caseId]).toBe(list.length);
+    else expect(ruleErrors.length, `the rule fails in every scenario: ${ruleErrors.join('; ')}`).toBeLessThan(list.length);
   });
 
   it.each(pairs.filter((p) => p.caseId in EXPECTED_DIFFERENT).map((p) => [p.id, p]))('%s: differs as documented', (_id, pair) => {
@@ -150,8 +170,8 @@ describe('every fixture Action behaves like its rule', () => {
     expect(describeDifferences(list).length, EXPECTED_DIFFERENT[(pair as Pair).caseId]).toBeGreaterThan(0);
   });
 
-  it('every case listed as expected to differ exists', () => {
+  it('every case listed as expected to differ or as not runnable exists', () => {
     const ids = new Set(cases.map((c) => c.id));
-    expect(Object.keys(EXPECTED_DIFFERENT).filter((id) => !ids.has(id))).toEqual([]);
+    expect([...Object.keys(EXPECTED_DIFFERENT), ...Object.keys(RULE_CANNOT_RUN)].filter((id) => !ids.has(id))).toEqual([]);
   });
 });

@@ -48,8 +48,12 @@ export const ruleSignature: Transform = {
     if (module.continueBody) handlers.push(handler('onContinuePostLogin', module.continueBody));
 
     const replacement = [...module.requires, ...module.prelude, ...handlers];
-    const original = rule.statement as Statement & { comments?: unknown[] };
-    (replacement[0] as Statement & { comments?: unknown[] }).comments = original.comments;
+    // The rule's own comments (a file header, say) frame the whole module; hoisted code keeps its own.
+    const comments = rule.statement.comments ?? [];
+    const first = replacement[0];
+    const last = replacement[replacement.length - 1];
+    first.comments = [...comments.filter((c) => c.leading), ...(first.comments ?? [])];
+    last.comments = [...(last.comments ?? []), ...comments.filter((c) => c.trailing)];
     const program = ast.program.body;
     program.splice(program.indexOf(rule.statement), 1, ...replacement);
   },

@@ -89,6 +89,7 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
     global: {},
     UnauthorizedError,
     process: { env: {}, version: process.version, versions: process.versions, nextTick: process.nextTick },
+    ...freeGlobals(input.require),
   };
   return new Promise<RuleRun>((resolve) => {
     let settled = false;
@@ -142,6 +143,24 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
       finish({ ending: 'threw', error: describeError(err) });
     }
   });
+}
+
+/**
+ * Packages old rules used without `require` (rules-to-actions.md §1): given when installed; a rule
+ * using one that is not gets the same ReferenceError it would get anywhere else.
+ */
+const FREE_GLOBALS: Record<string, string> = { request: 'request', async: 'async', _: 'lodash', jwt: 'jsonwebtoken' };
+
+function freeGlobals(require: RequireFunction): Record<string, unknown> {
+  const found: Record<string, unknown> = {};
+  for (const [name, specifier] of Object.entries(FREE_GLOBALS)) {
+    try {
+      found[name] = require(specifier);
+    } catch {
+      // Not installed here.
+    }
+  }
+  return found;
 }
 
 /** A rule file is one function expression (possibly `module.exports = …`, possibly with a trailing `;`). */

@@ -18,6 +18,7 @@ function user(userId: string, connection: string, extra: Partial<TenantUser> = {
     email: EMAIL,
     email_verified: true,
     name: 'Alice Example',
+    nickname: (extra.email ?? EMAIL).split('@')[0],
     identities: [identity],
     app_metadata: {},
     user_metadata: {},
@@ -131,7 +132,7 @@ export function linkingScenarios(): Scenario[] {
 /** For rules that do not link: a returning verified user and a first, unverified login. */
 export function genericScenarios(): Scenario[] {
   const returning = databaseAlice();
-  returning.app_metadata = { plan: 'gold', roles: ['editor'] };
+  returning.app_metadata = { plan: 'gold', roles: ['editor'], prefs: { theme: 'light' } };
   const unverified = user('auth0|6650ffeeddccbbaa99887766', 'Username-Password-Authentication', {
     email: 'carol@example.org',
     email_verified: false,
