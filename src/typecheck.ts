@@ -1,5 +1,6 @@
 // Type-checks emitted Actions (checkJs) against our PostLogin typings and the auth0 SDK's own
 // type definitions. ts-morph is heavy: it is imported only when a check is asked for.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PACKAGE_ROOT } from './paths.js';
@@ -47,7 +48,7 @@ export async function typeCheckActions(inputs: TypeCheckInput[]): Promise<Map<st
     if (batch.length === 0) continue;
     let sdkDir: string;
     try {
-      sdkDir = path.dirname(require.resolve(`${SDK_PACKAGE[sdk]}/package.json`));
+      sdkDir = packageDir(require, SDK_PACKAGE[sdk]);
     } catch {
       throw new Error(`the ${SDK_PACKAGE[sdk]} package (auth0 v${sdk} types) is not installed; run npm ci`);
     }
@@ -94,4 +95,15 @@ export async function typeCheckActions(inputs: TypeCheckInput[]): Promise<Map<st
     }
   }
   return results;
+}
+
+/** auth0@4 does not export ./package.json: walk up from its entry point to node_modules/<name>. */
+function packageDir(require: NodeRequire, name: string): string {
+  let dir = path.dirname(require.resolve(name));
+  while (!(path.basename(dir) === name && existsSync(path.join(dir, 'package.json')))) {
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no folder ${name} above its entry point`);
+    dir = parent;
+  }
+  return dir;
 }

@@ -22,55 +22,14 @@ const ADAPTERS: Record<string, (rule: string) => string> = {
   'keyword-token-url': (rule) => rule.replace('##AUTH0_DOMAIN##', "' + auth0.domain + '"),
   // The Rules `auth0` object was a restricted auth0@2 ManagementClient; the emulated runtime only has
   // its metadata helpers, so the two calls this rule makes are lent from a real v2 client.
-  'rules-auth0-users': (rule) =>
-    wrapRule(rule, `
+  'rules-auth0-users': (rule) => `function (user, context, callback) {
   const { ManagementClient } = require('auth0@2.44.1');
   const client = new ManagementClient({ token: auth0.accessToken, domain: auth0.domain });
-  auth0.users.getUsersByEmail = (email, cb) => client.getUsersByEmail(email, mainRealm.fn(cb));
-  auth0.users.linkUsers = (id, body, cb) => client.linkUsers(id, mainRealm.data(body), mainRealm.fn(cb));`),
-  // See REALM below: the objects and callbacks these rules hand to axios / auth0@2 are re-made in
-  // the modules' realm, as they were in the Rules runtime.
-  'async-axios': (rule) =>
-    wrapRule(rule.replace("require('axios@", "realmRequire('axios@"), `
-  const realmRequire = (name) => {
-    const axios = require(name);
-    return {
-      get: (url, config) => axios.get(url, mainRealm.data(config)),
-      post: (url, data, config) => axios.post(url, mainRealm.data(data), mainRealm.data(config)),
-    };
-  };`),
-  'legacy-client-callbacks': (rule) =>
-    wrapRule(rule.replace("require('auth0@", "realmRequire('auth0@"), `
-  const realmRequire = (name) => {
-    const { ManagementClient } = require(name);
-    return {
-      ManagementClient: function (options) {
-        const client = new ManagementClient(mainRealm.data(options));
-        return {
-          getUsersByEmail: (email, cb) => client.getUsersByEmail(email, mainRealm.fn(cb)),
-          linkUsers: (id, body, cb) => client.linkUsers(id, mainRealm.data(body), mainRealm.fn(cb)),
-        };
-      },
-    };
-  };`),
-};
-
-/**
- * REALM: src/verify runs a rule in its own vm context but loads its `require`d modules in the main
- * realm. Modules that test `cb instanceof Function` (auth0@2 callbacks) or a plain object's prototype
- * (axios 0.27 merging `headers`) then misbehave, which the Rules runtime (one realm) never did.
- */
-function wrapRule(rule: string, prelude: string): string {
-  return `function (user, context, callback) {
-  const v8 = require('v8');
-  const MainFunction = require('events').constructor;
-  const mainRealm = {
-    data: (value) => (value === undefined ? value : v8.deserialize(v8.serialize(value))),
-    fn: new MainFunction('f', 'return function () { return f.apply(this, arguments); };'),
-  };${prelude}
+  auth0.users.getUsersByEmail = client.getUsersByEmail.bind(client);
+  auth0.users.linkUsers = client.linkUsers.bind(client);
   return (${rule.trim()})(user, context, callback);
-}`;
-}
+}`,
+};
 
 /**
  * Deliberate differences: a rule that returned the primary to the callback never switched the login

@@ -44,7 +44,16 @@ class Runner {
     this.worker = new Worker(new URL('./support/fuzz-worker.mjs', import.meta.url), { resourceLimits: { stackSizeMb: 1 } });
     this.worker.unref();
   }
-  run(source: string, options: MigrateOptions = {}): Promise<Outcome> {
+  /** The slowest case so far (FUZZ_VERBOSE=1 prints it). */
+  slowest = { ms: 0, source: '' };
+  async run(source: string, options: MigrateOptions = {}): Promise<Outcome> {
+    const started = performance.now();
+    const outcome = await this.send(source, options);
+    const ms = performance.now() - started;
+    if (ms > this.slowest.ms) this.slowest = { ms, source };
+    return outcome;
+  }
+  private send(source: string, options: MigrateOptions): Promise<Outcome> {
     const id = this.next++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -263,7 +272,10 @@ beforeAll(async () => {
   const files = (await glob('fixtures/**/rule.js', { cwd: ROOT })).sort();
   fixtureRules = files.map((file) => ({ file, source: readFileSync(path.join(ROOT, file), 'utf8') }));
 });
-afterAll(() => runner?.close());
+afterAll(() => {
+  if (process.env.FUZZ_VERBOSE) console.log(`slowest case: ${Math.round(runner.slowest.ms)} ms, ${runner.slowest.source.length} chars\n${runner.slowest.source.slice(0, 3000)}`);
+  return runner?.close();
+});
 
 const params = (runs: number) => ({ numRuns: runs, ...(SEED === undefined ? {} : { seed: SEED }) });
 

@@ -251,3 +251,25 @@ describe('migrate --verify', () => {
     expect(run.code).toBe(1);
   }, 60_000);
 });
+
+describe('verify helpers', () => {
+  it('replaces keyword tokens as a0deploy does: @@KEY@@ as JSON (quotes included), ##KEY## as text', async () => {
+    const { substituteKeywords } = await import('../src/verify/index.js');
+    const source = "const env = @@ENV@@;\nconst q = '@@ENV@@';\nconst url = '##API##/v1';\nconst n = ##N##;\nconst m = @@MISSING@@;";
+    const { code, missing } = substituteKeywords(source, { ENV: 'prod', API: 'https://api.example.com', N: 3 });
+    expect(code).toBe('const env = "prod";\nconst q = "prod";\nconst url = \'https://api.example.com/v1\';\nconst n = 3;\nconst m = @@MISSING@@;');
+    expect(missing).toEqual(['@@MISSING@@']);
+  });
+
+  it('picks the account-linking matrix for rules that link or call the Management API', async () => {
+    const { builtinScenarios } = await import('../src/verify/index.js');
+    const kind = (script: string, linking = false) => builtinScenarios({ script, linking }).kind;
+    expect(kind('function (u, c, cb) { cb(null, u, c); }', true)).toBe('linking');
+    expect(kind("request({ url: auth0.baseUrl + '/users-by-email' }, cb)")).toBe('linking');
+    expect(kind("fetch('https://example.auth0.com/api/v2/users')")).toBe('linking');
+    expect(kind("const { ManagementClient } = require('auth0@2.31.0');")).toBe('linking');
+    expect(kind('auth0.users.getUsersByEmail(user.email, cb)')).toBe('linking');
+    expect(kind('auth0.users.updateAppMetadata(user.user_id, md)')).toBe('generic');
+    expect(kind("context.idToken['https://example.com/x'] = 1;")).toBe('generic');
+  });
+});

@@ -53,6 +53,8 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
       : import('../typecheck.js').then(({ typeCheckActions }) =>
           typeCheckActions(runnable.map(({ t, i }) => ({ file: TYPECHECK_KEY(i), code: t.action!, sdk: t.sdk }))),
         );
+  // Awaited below; a failure must not count as unhandled while the verifier starts.
+  typeCheck.catch(() => undefined);
 
   const verifier = runnable.length > 0 ? await createVerifier() : null;
   try {
@@ -113,11 +115,14 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
   }
 }
 
-/** A note every scenario carries (a redirected tenant, a helper the runtime lacks) is said once per rule. */
+/** A note several scenarios carry (a redirected tenant, a helper the runtime lacks) is said once per rule. */
 function liftCommonNotes(scenarios: ScenarioResult[]): { scenarios: ScenarioResult[]; common: string[] } {
-  if (scenarios.length < 2) return { scenarios, common: [] };
-  const common = scenarios[0].notes.filter((n) => scenarios.every((s) => s.notes.includes(n)));
-  return { scenarios: scenarios.map((s) => ({ ...s, notes: s.notes.filter((n) => !common.includes(n)) })), common };
+  const counts = new Map<string, number>();
+  for (const s of scenarios) for (const n of new Set(s.notes)) counts.set(n, (counts.get(n) ?? 0) + 1);
+  const lifted = [...counts].filter(([, count]) => count > 1);
+  const common = lifted.map(([note, count]) => (count === scenarios.length ? note : `${note} (${count} of ${scenarios.length} scenarios)`));
+  const liftedNotes = new Set(lifted.map(([note]) => note));
+  return { scenarios: scenarios.map((s) => ({ ...s, notes: s.notes.filter((n) => !liftedNotes.has(n)) })), common };
 }
 
 /** What the migration produced for one rule, as a target. */

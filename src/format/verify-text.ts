@@ -14,11 +14,11 @@ export function formatVerification(result: RuleVerification, c: Colors): string 
   if (result.reason) out.push(`  ${result.reason}`);
   for (const s of result.scenarios) {
     out.push(`  ${s.equal ? c.green('✔') : c.red('✖')} ${s.scenario}${s.equal ? '' : c.red(' differs')}`);
-    for (const d of s.differences) out.push(`      ${d}`);
-    for (const n of s.notes) out.push(c.dim(`      note: ${n}`));
+    for (const d of s.differences) out.push(`      ${oneLine(d)}`);
+    for (const n of s.notes) out.push(c.dim(`      note: ${oneLine(n)}`));
   }
   for (const f of result.typeErrors) out.push(`  ${c.red('type error')} ${result.action === 'migrated' ? 'action' : result.action}:${f.line}:${f.column}  ${f.message}`);
-  for (const n of result.notes) out.push(c.dim(`  note: ${n}`));
+  for (const n of result.notes) out.push(c.dim(`  note: ${oneLine(n)}`));
   return out.join('\n') + '\n';
 }
 
@@ -28,4 +28,9 @@ export function formatVerifySummary(s: VerifySummary, c: Colors): string {
     `${c.yellow(`${s.notVerified} not verified`)}`;
   const scenarios = `${s.scenarios} scenarios: ${s.scenariosEqual} equal, ${s.scenariosDifferent} different`;
   return `${rules}; ${scenarios}${s.typeErrors ? `; ${s.typeErrors} type errors` : ''}\n`;
+}
+
+/** SDK error texts span lines (status, body): one line per item keeps the listing readable. */
+function oneLine(text: string): string {
+  return text.replace(/\s*(\\n|\n)\s*/g, ' ');
 }

@@ -1,7 +1,7 @@
 // The error and status checks at the top of a request/SDK callback, and what the rule answered.
 import * as recast from 'recast';
 import { b, memberChain, n } from '../../src/ast.js';
-import type { Expression, Node, Statement } from '../../src/types.js';
+import type { Node, Statement } from '../../src/types.js';
 import { countReferences } from './bindings.js';
 
 import type { namedTypes as K } from 'ast-types';
@@ -125,7 +125,7 @@ export function matchCallbackChecks(body: Statement[], error: string | undefined
 }
 
 /** In the handler: `response.statusMessage`/`body` → `err.message`, `response.statusCode` → `err.statusCode`. */
-function substituteFailure(statements: Statement[], error: string, response: string | undefined, data: string | undefined): string | null {
+export function substituteFailure(statements: Statement[], error: string, response: string | undefined, data: string | undefined): string | null {
   let problem: string | null = null;
   const message = () => b.memberExpression(b.identifier(error), b.identifier('message'));
   recast.visit(statements as unknown as Node, {
@@ -137,6 +137,7 @@ function substituteFailure(statements: Statement[], error: string, response: str
       }
       if (response && chain?.[0] === response) {
         if (chain.length === 2 && ['statusMessage', 'statusText'].includes(chain[1])) path.replace(message());
+        else if (chain.length === 2 && chain[1] === 'ok') path.replace(b.booleanLiteral(false));
         else if (chain.length === 2 && ['statusCode', 'status'].includes(chain[1])) path.replace(b.memberExpression(b.identifier(error), b.identifier('statusCode')));
         else problem = `its error handling reads \`${chain.join('.')}\`, which the SDK error does not carry`;
         return false;
@@ -164,7 +165,7 @@ function substituteFailure(statements: Statement[], error: string, response: str
   return problem;
 }
 
-function clone<T>(node: T): T {
+export function clone<T>(node: T): T {
   // Fresh nodes (no original positions): recast prints them from scratch.
   return JSON.parse(JSON.stringify(node, (key, value: unknown) => (key === 'loc' || key === 'start' || key === 'end' || key === 'original' || key === 'tokens' ? undefined : value))) as T;
 }
@@ -210,4 +211,39 @@ export function callsBackTwice(statements: Statement[], callback: string | undef
   return twice;
 }
 
-export type { Expression };
+
+/**
+ * After `const res = await fetch(…)`: the status checks on `res` and `const data = await res.json()`
+ * that follow it. Null when `res` is read any other way (headers, text, a second body read).
+ */
+export function matchFetchResponse(following: Statement[], response: string): { checks: Statement[]; handler: Statement[] | null; json: K.VariableDeclaration | null; comments: unknown[] } | { unsafe: string } {
+  const checks: Statement[] = [];
+  const comments: unknown[] = [];
+  let handler: Statement[] | null = null;
+  let index = 0;
+  while (index < following.length && n.IfStatement.check(following[index])) {
+    const check = following[index] as K.IfStatement;
+    if (!isStatusTest(check.test, response) || check.alternate) break;
+    const consequent = blockStatements(check.consequent as Statement);
+    if (!exits(consequent)) return { unsafe: 'its status check does not return, so the rule went on with a failed response' };
+    handler ??= consequent;
+    checks.push(check);
+    comments.push(...((check as { comments?: unknown[] }).comments ?? []));
+    index++;
+  }
+  let json: K.VariableDeclaration | null = null;
+  const next = following[index];
+  if (n.VariableDeclaration.check(next) && next.declarations.length === 1) {
+    const declarator = next.declarations[0];
+    const init = n.VariableDeclarator.check(declarator) ? declarator.init : null;
+    const read = n.AwaitExpression.check(init) && n.CallExpression.check(init.argument) ? memberChain(init.argument.callee) : null;
+    if (read?.length === 2 && read[0] === response && read[1] === 'json' && n.Identifier.check((declarator as K.VariableDeclarator).id)) {
+      json = next;
+      index++;
+    }
+  }
+  if (countReferences(following.slice(index) as unknown as Node, response) > 0) {
+    return { unsafe: `it reads the fetch response (\`${response}\`) beyond its status and JSON body, which the SDK does not return` };
+  }
+  return { checks, handler, json, comments };
+}

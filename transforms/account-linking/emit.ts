@@ -1,6 +1,5 @@
 // What the Action calls instead, per `auth0` SDK major (auth0-sdk.md §1), and the helper that
 // builds the client from the Action's secrets with a client-credentials token cached in api.cache.
-import * as recast from 'recast';
 import { b, n, statements } from '../../src/ast.js';
 import type { Expression, SdkMajor, Statement } from '../../src/types.js';
 import type { Endpoint } from './operations.js';

@@ -4,7 +4,7 @@ import * as recast from 'recast';
 import { b, enclosingStatement, n, type NodePath } from '../../src/ast.js';
 import type { Node, RuleShape, SdkMajor, Statement } from '../../src/types.js';
 import { countReferences, renameReferences } from './bindings.js';
-import { callsBackTwice, matchCallbackChecks, replaceJsonParse } from './checks.js';
+import { callsBackTwice, clone, matchCallbackChecks, matchFetchResponse, replaceJsonParse, substituteFailure } from './checks.js';
 import { awaited, sdkCall } from './emit.js';
 import type { Operation } from './operations.js';
 
@@ -39,6 +39,7 @@ export function unsafeReason(op: Operation, ops: Operation[], rule: RuleShape, i
     }
   }
   if (op.style === 'other') return 'its result is neither awaited, called back nor chained with a single .then';
+  if (op.style === 'await' && op.transport === 'fetch') return fetchUnsafe(op);
   if (op.style === 'await') {
     if (op.transport === 'axios') {
       const holder = op.path.parent.parent?.node;
@@ -170,9 +171,60 @@ function ensureReturn(statements: Statement[], callback: string | undefined): St
   return statements;
 }
 
+/** `const res = await fetch(…)` (or `await fetch(…);`) with only its status and JSON body read. */
+function fetchShape(op: Operation) {
+  const holder = op.path.parent.parent;
+  if (n.ExpressionStatement.check(holder?.node)) return { statement: holder as NodePath, reading: null };
+  const declaration = holder?.parent;
+  if (!n.VariableDeclarator.check(holder?.node) || !n.VariableDeclaration.check(declaration?.node) || declaration.node.declarations.length !== 1) return null;
+  const list = declaration.parentPath?.value;
+  if (!Array.isArray(list)) return null;
+  const reading = matchFetchResponse(list.slice(list.indexOf(declaration.node) + 1), op.params.response!);
+  return { statement: declaration as NodePath, reading };
+}
+
+function fetchUnsafe(op: Operation): string | null {
+  const shape = fetchShape(op);
+  if (!shape) return 'its fetch response is used inside an expression';
+  return shape.reading && 'unsafe' in shape.reading ? shape.reading.unsafe : null;
+}
+
+function flattenFetch(op: Operation, call: K.CallExpression, data: boolean, describe: string): Flattened {
+  const { statement, reading } = fetchShape(op)!;
+  const read = reading && !('unsafe' in reading) ? reading : null;
+  const response = op.params.response;
+  const handler = read?.handler ? read.handler.map((h) => clone(h)) : null;
+  if (handler) substituteFailure(handler, 'err', response, undefined);
+  const json = read?.json?.declarations[0] as K.VariableDeclarator | undefined;
+  const target = json && n.Identifier.check(json.id) ? json.id.name : null;
+  const kind = read?.json?.kind === 'var' ? 'var' : read?.json?.kind === 'let' ? 'let' : 'const';
+  const value = awaited(call, data, Boolean(target));
+  const replacement: Statement[] = [];
+  if (handler) {
+    const attempt = target ? b.expressionStatement(b.assignmentExpression('=', b.identifier(target), value)) : b.expressionStatement(value);
+    if (target) replacement.push(b.variableDeclaration(kind === 'var' ? 'var' : 'let', [b.variableDeclarator(b.identifier(target))]));
+    const attemptStatement = b.tryStatement(b.blockStatement([attempt]), b.catchClause(b.identifier('err'), null, b.blockStatement(handler)));
+    (attemptStatement as { comments?: unknown[] }).comments = read!.comments as never;
+    replacement.push(attemptStatement);
+  } else if (target) {
+    replacement.push(b.variableDeclaration(kind, [b.variableDeclarator(b.identifier(target), value)]));
+  } else {
+    replacement.push(b.expressionStatement(value));
+  }
+  (replacement[0] as { comments?: unknown[] }).comments = [
+    ...((statement.node as { comments?: unknown[] }).comments ?? []),
+    ...((replacement[0] as { comments?: unknown[] }).comments ?? []),
+  ];
+  const list = statement.parentPath.value as Statement[];
+  for (const gone of [...(read?.checks ?? []), ...(read?.json ? [read.json] : [])]) list.splice(list.indexOf(gone), 1);
+  statement.replace(...replacement);
+  return { anchor: replacement[0], call, describe, unchecked: !handler };
+}
+
 export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: string, inherited: InheritedHandlers): Flattened {
   const sdkResult = sdkCall(op.endpoint, sdk, client);
   const call = sdkResult.call as K.CallExpression;
+  if (op.transport === 'fetch') return flattenFetch(op, call, sdkResult.data, sdkResult.describe);
   if (op.style === 'await') return flattenAwait(op, sdkResult.call, sdkResult.data, sdkResult.describe);
 
   const plan = planContinuation(op, inherited) as ContinuationPlan;

@@ -21,7 +21,7 @@ export interface Operation {
   path: NodePath;
   /** What stands for the whole operation in its statement: the call or its `.then(…).catch(…)` chain. */
   outer: NodePath;
-  transport: 'request' | 'sdk' | 'axios';
+  transport: 'request' | 'sdk' | 'axios' | 'fetch';
   style: 'callback' | 'then' | 'await' | 'other';
   continuation: Continuation | null;
   /** `.catch(fn)` or the second argument of `.then`. */
@@ -40,6 +40,7 @@ export interface RuleScan {
   bindings: Bindings;
   requestNames: Set<string>;
   axiosNames: Set<string>;
+  fetchNames: Set<string>;
   /** Names bound to a ManagementClient constructor (`require('auth0@2.x').ManagementClient`). */
   clientClasses: Set<string>;
   /** Names bound to `new ManagementClient(…)`. */
@@ -73,21 +74,25 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
     bindings,
     requestNames: new Set(),
     axiosNames: new Set(),
+    fetchNames: new Set(),
     clientClasses: new Set(),
     clients: new Set(knownClients),
     requires: [],
     operations: [],
   };
   let requestDeclared = false;
+  let fetchDeclared = false;
   const declarations = [...moduleRequires, body];
   for (const root of declarations) recast.visit(root, {
     visitVariableDeclarator(path) {
       const { id, init } = path.node;
       if (n.Identifier.check(id) && id.name === 'request') requestDeclared = true;
+      if (n.Identifier.check(id) && id.name === 'fetch') fetchDeclared = true;
       const required = matchRequire(init);
       if (required && n.Identifier.check(id)) {
         if (required.module === 'request') scan.requestNames.add(id.name);
         if (required.module === 'axios') scan.axiosNames.add(id.name);
+        if (required.module === 'node-fetch') scan.fetchNames.add(id.name);
         if (required.module === 'auth0' && required.property === 'ManagementClient') scan.clientClasses.add(id.name);
         scan.requires.push({ name: id.name, module: required.module, declarator: path.node });
       } else if (required && required.module === 'auth0' && n.ObjectPattern.check(id)) {
@@ -102,6 +107,8 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
     },
   });
   if (!requestDeclared) scan.requestNames.add('request');
+  // The global fetch (Node 18+), unless the rule declares its own.
+  if (!fetchDeclared) scan.fetchNames.add('fetch');
   recast.visit(body, {
     visitNewExpression(path) {
       const chain = memberChain(path.node.callee);
@@ -116,7 +123,7 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
   });
   recast.visit(body, {
     visitCallExpression(path) {
-      const op = matchRequestCall(path, scan) ?? matchSdkCall(path, scan) ?? matchAxiosCall(path, scan);
+      const op = matchRequestCall(path, scan) ?? matchSdkCall(path, scan) ?? matchAxiosCall(path, scan) ?? matchFetchCall(path, scan);
       if (op) scan.operations.push(op);
       this.traverse(path);
     },
@@ -386,5 +393,46 @@ export function matchAxiosCall(path: NodePath, scan: RuleScan): Operation | null
     url: parsedUrl,
     inputs: identifiersIn([args[0], args[1], args[2], url]),
     describe: `${chain.join('.')}(…)`,
+  };
+}
+
+/** `await fetch(url, { method, headers, body: JSON.stringify(…) })`; the response is read by flatten. */
+export function matchFetchCall(path: NodePath, scan: RuleScan): Operation | null {
+  const call = path.node as K.CallExpression;
+  if (!n.Identifier.check(call.callee) || !scan.fetchNames.has(call.callee.name)) return null;
+  const [url, init] = call.arguments as Expression[];
+  if (!url) return null;
+  const options = objectOf(init, scan.bindings);
+  const method = (stringValue(property(options, 'method')) ?? 'get').toUpperCase();
+  const parsedUrl = managementUrl(urlParts(url, scan.bindings));
+  const target = parsedUrl ? classifyPath(parsedUrl.path) : null;
+  if (!parsedUrl || !target) return null;
+  let endpoint: Endpoint | null = null;
+  if (target.kind === 'by-email' && method === 'GET' && target.email) {
+    endpoint = { kind: 'by-email', email: target.email, encoded: target.encoded };
+  } else if (target.kind === 'search' && method === 'GET') {
+    endpoint = searchEndpoint(new Map(target.params), target.encoded);
+  } else if (target.kind === 'link' && method === 'POST') {
+    let body = property(options, 'body');
+    if (n.CallExpression.check(body) && memberChain(body.callee)?.join('.') === 'JSON.stringify') body = body.arguments[0] as Expression;
+    if (body) endpoint = { kind: 'link', primary: target.primary, body: objectOf(body, scan.bindings) ?? body };
+  }
+  if (!endpoint) return null;
+  const awaited = n.AwaitExpression.check(path.parent?.node);
+  const holder = awaited ? path.parent.parent?.node : null;
+  const response = n.VariableDeclarator.check(holder) && n.Identifier.check(holder.id) ? holder.id.name : undefined;
+  return {
+    endpoint,
+    call,
+    path,
+    style: awaited ? 'await' : 'other',
+    outer: path,
+    continuation: null,
+    rejection: null,
+    transport: 'fetch',
+    params: { response },
+    url: parsedUrl,
+    inputs: identifiersIn([url, init]),
+    describe: `${call.callee.name}(…) ${method} ${endpoint.kind === 'by-email' ? '/users-by-email' : endpoint.kind === 'search' ? '/users' : '/users/{id}/identities'}`,
   };
 }

@@ -1,0 +1,302 @@
+// The rewriting steps of account-linking around the flattening: the client's name and place,
+// setPrimaryUser, what the converted calls no longer need, and the Action's set-up.
+import * as recast from 'recast';
+import type { namedTypes as K } from 'ast-types';
+import { b, enclosingStatement, isRuleParam, memberChain, n, type NodePath } from '../../src/ast.js';
+import type { Node, Statement, TransformContext } from '../../src/types.js';
+import { countReferences } from './bindings.js';
+import { CLIENT_FACTORY, clientDeclaration, preludeStatements, requireStatement, SCOPES, SDK_VERSION, SECRETS } from './emit.js';
+import { matchRequire, type Operation, type RuleScan } from './operations.js';
+import { tokensIn } from './urls.js';
+
+/**
+ * The legacy client's own name when the converted calls were its only uses (its declaration goes);
+ * otherwise a fresh name, and the legacy client stays for a human to look at.
+ */
+export function chooseClientName(ctx: TransformContext, scan: RuleScan): string {
+  const receiverOf = (op: Operation) => memberChain(op.call.callee)![0];
+  for (const name of scan.clients) {
+    const converted = scan.operations.filter((op) => op.transport === 'sdk' && receiverOf(op) === name).length;
+    if (converted === 0 || countReferences(ctx.rule.body, name) !== converted) continue;
+    const entry = scan.requires.find((r) => r.module === 'client' && r.name === name)!;
+    recast.visit(ctx.rule.body, {
+      visitVariableDeclaration(path) {
+        if (!path.node.declarations.includes(entry.declarator)) return this.traverse(path);
+        ctx.report({ node: entry.declarator, code: 'removed-client', data: { name } });
+        if (path.node.declarations.length > 1) path.node.declarations.splice(path.node.declarations.indexOf(entry.declarator), 1);
+        else path.prune();
+        return false;
+      },
+    });
+    return name;
+  }
+  return freeName(ctx.rule.body, 'management');
+}
+
+function freeName(body: Node, base: string): string {
+  for (const name of [base, `${base}Api`, `${base}Client`]) if (countReferences(body, name) === 0) return name;
+  return `${base}2`;
+}
+
+/** `email.raw:` existed in search v2 only. */
+export function convertV2Query(op: Operation): boolean {
+  if (op.endpoint.kind !== 'search' || !op.endpoint.q) return false;
+  let changed = false;
+  recast.visit(op.endpoint.q, {
+    visitStringLiteral(path) {
+      if (path.node.value.includes('email.raw:')) {
+        path.replace(b.stringLiteral(path.node.value.replace(/email\.raw:/g, 'email:')));
+        changed = true;
+      }
+      return false;
+    },
+  });
+  return changed;
+}
+
+/** `context.primaryUser = id` after a link → setPrimaryUser; earlier ones are left to primary-user. */
+export function convertPrimaryUser(ctx: TransformContext, linkAnchors: Set<Node>) {
+  const { rule } = ctx;
+  if (!signalsPrimary(rule)) primaryFromReturnedUser(ctx, linkAnchors);
+  recast.visit(rule.body, {
+    visitExpressionStatement(path) {
+      const expr = path.node.expression;
+      if (!n.AssignmentExpression.check(expr) || expr.operator !== '=') return this.traverse(path);
+      const chain = memberChain(expr.left);
+      if (!chain || chain.length !== 2 || chain[0] !== rule.context || chain[1] !== 'primaryUser') return this.traverse(path);
+      const contextPath = path.get('expression', 'left', 'object');
+      if (!isRuleParam(contextPath, rule, rule.context) || !afterLink(path, linkAnchors)) return false;
+      ctx.report({ node: expr, code: 'primary-user' });
+      const call = b.expressionStatement(
+        b.callExpression(b.memberExpression(b.memberExpression(b.identifier('api'), b.identifier('authentication')), b.identifier('setPrimaryUser')), [expr.right]),
+      );
+      (call as { comments?: unknown }).comments = (path.node as { comments?: unknown }).comments;
+      path.replace(call);
+      return false;
+    },
+  });
+}
+
+/** Whether the rule says who the primary is through `context.primaryUser` or `user.user_id`. */
+function signalsPrimary(rule: TransformContext['rule']): boolean {
+  let found = false;
+  recast.visit(rule.body, {
+    visitAssignmentExpression(path) {
+      const chain = memberChain(path.node.left);
+      if (chain?.length === 2 && ((chain[0] === rule.context && chain[1] === 'primaryUser') || (chain[0] === rule.user && chain[1] === 'user_id'))) found = true;
+      this.traverse(path);
+    },
+  });
+  return found;
+}
+
+/** `callback(null, primaryUser, context)` after the link: the rule's way of naming the primary. */
+function primaryFromReturnedUser(ctx: TransformContext, linkAnchors: Set<Node>) {
+  const { rule } = ctx;
+  recast.visit(rule.body, {
+    visitFunction() {
+      return false;
+    },
+    visitCallExpression(path) {
+      const call = path.node;
+      const [error, returned] = call.arguments;
+      const isCallback = n.Identifier.check(call.callee) && call.callee.name === rule.callback;
+      const nullError = n.NullLiteral.check(error) || (n.Literal.check(error) && error.value === null);
+      const other = n.Identifier.check(returned) && returned.name !== rule.user;
+      if (!isCallback || !nullError || !other) return this.traverse(path);
+      const statement = enclosingStatement(path);
+      if (!statement || !afterLink(statement, linkAnchors)) return false;
+      const name = (returned as K.Identifier).name;
+      ctx.report({ node: returned, code: 'primary-user-from-returned-user', data: { value: name } });
+      const setPrimary = b.expressionStatement(
+        b.callExpression(b.memberExpression(b.memberExpression(b.identifier('api'), b.identifier('authentication')), b.identifier('setPrimaryUser')), [
+          b.memberExpression(b.identifier(name), b.identifier('user_id')),
+        ]),
+      );
+      // The rule's comment explains the switch: it stays with the call that now makes it.
+      const holder = statement.node as { comments?: unknown[] };
+      (setPrimary as { comments?: unknown[] }).comments = holder.comments;
+      holder.comments = undefined;
+      statement.insertBefore(setPrimary);
+      return false;
+    },
+  });
+}
+
+function contains(root: Node, target: Node): boolean {
+  if (root === target) return true;
+  let found = false;
+  recast.visit(root, {
+    visitNode(path) {
+      if (path.node === target) {
+        found = true;
+        return false;
+      }
+      this.traverse(path);
+    },
+  });
+  return found;
+}
+
+function afterLink(path: NodePath, anchors: Set<Node>): boolean {
+  for (let current: NodePath | null = path; current; current = current.parent) {
+    const list = current.parentPath?.value;
+    if (Array.isArray(list)) {
+      const before = list.slice(0, list.indexOf(current.node)) as Node[];
+      if (before.some((s) => [...anchors].some((a) => contains(s, a)))) return true;
+    }
+    if (n.Function.check(current.node)) return false;
+  }
+  return false;
+}
+
+/** Requires, legacy clients, URL/token/header variables the converted calls no longer read. */
+export function removeUnused(ctx: TransformContext, scan: RuleScan) {
+  const { rule } = ctx;
+  const candidates = new Set<string>(scan.operations.flatMap((op) => op.inputs));
+  for (;;) {
+    let removed = false;
+    recast.visit(rule.body, {
+      visitVariableDeclaration(path) {
+        const declaration = path.node;
+        for (const declarator of [...declaration.declarations] as K.VariableDeclarator[]) {
+          const found = classifyDeclarator(declarator, scan, candidates, rule.body);
+          if (!found) continue;
+          for (const name of identifierNames(declarator.init)) candidates.add(name);
+          ctx.report({ node: declarator, code: found.code, data: found.data });
+          if (declaration.declarations.length === 1) {
+            const list = path.parentPath?.value;
+            if (Array.isArray(list)) path.prune();
+            else path.replace(b.emptyStatement());
+          } else {
+            declaration.declarations.splice(declaration.declarations.indexOf(declarator), 1);
+          }
+          removed = true;
+          return false;
+        }
+        this.traverse(path);
+      },
+    });
+    if (!removed) break;
+  }
+  // A require already hoisted by require-dependencies, and its dependency.
+  const body = rule.body as unknown as Node;
+  ctx.module.requires.splice(0, ctx.module.requires.length, ...ctx.module.requires.filter((statement) => {
+    if (!n.VariableDeclaration.check(statement)) return true;
+    const [declarator] = statement.declarations as K.VariableDeclarator[];
+    const required = matchRequire(declarator?.init);
+    if (!required || required.module === 'auth0') return !required;
+    const names = n.Identifier.check(declarator.id) ? [declarator.id.name] : [];
+    const keep = names.some((name) => countReferences(body, name) > 0);
+    if (!keep) ctx.report({ node: statement, code: 'removed-require', data: { name: names.join(', '), module: required.module } });
+    return keep;
+  }));
+  for (const module of ['request', 'axios', 'node-fetch']) {
+    const stillUsed = [...ctx.module.requires, ...rule.body.body].some((s) => recast.print(s).code.includes(`require('${module}`));
+    if (!stillUsed) {
+      const index = ctx.needs.dependencies.findIndex((d) => d.name === module);
+      if (index >= 0) ctx.needs.dependencies.splice(index, 1);
+    }
+  }
+  // Secrets (configuration.X) that only fed the removed token or URL.
+  const printed = recast.print(rule.body).code;
+  for (let i = ctx.needs.secrets.length - 1; i >= 0; i--) {
+    const name = ctx.needs.secrets[i];
+    if (!SECRETS.includes(name) && !new RegExp(`\\b${name}\\b`).test(printed)) ctx.needs.secrets.splice(i, 1);
+  }
+}
+
+function identifierNames(node: unknown): string[] {
+  const names: string[] = [];
+  if (!node) return names;
+  recast.visit(node as Node, {
+    visitIdentifier(path) {
+      names.push(path.node.name);
+      this.traverse(path);
+    },
+  });
+  return names;
+}
+
+function classifyDeclarator(
+  declarator: K.VariableDeclarator,
+  scan: RuleScan,
+  candidates: Set<string>,
+  body: Node,
+): { code: string; data: Record<string, string> } | null {
+  const names = n.Identifier.check(declarator.id)
+    ? [declarator.id.name]
+    : n.ObjectPattern.check(declarator.id)
+      ? declarator.id.properties.flatMap((p) => ((n.ObjectProperty.check(p) || n.Property.check(p)) && n.Identifier.check(p.value) ? [p.value.name] : []))
+      : [];
+  if (names.length === 0 || names.some((name) => countReferences(body, name) > 0)) return null;
+  const name = names.join(', ');
+  const required = matchRequire(declarator.init);
+  if (required) return { code: 'removed-require', data: { name, module: required.module } };
+  if (scan.requires.some((r) => r.module === 'client' && r.declarator === declarator)) return { code: 'removed-client', data: { name } };
+  const init = declarator.init ? recast.print(declarator.init).code : '';
+  const apiish = /auth0\.(accessToken|baseUrl|domain)|\/api\/v2|Bearer/.test(init) || tokensIn(declarator.init).length > 0;
+  if (names.some((n2) => candidates.has(n2)) || apiish) return { code: 'removed-variable', data: { name } };
+  return null;
+}
+
+/** `const management = managementClient(event, api);` right before the first call that needs it. */
+export function placeClient(ctx: TransformContext, client: string, anchors: Statement[], lostTokens: string[]) {
+  const declarations: Statement[] = [];
+  for (const anchor of anchors) {
+    let inScope = false;
+    const anchorPath = findPath(ctx.rule.body, anchor);
+    if (!anchorPath) continue;
+    for (let p: NodePath | null = anchorPath; p && p.node !== ctx.rule.fn; p = p.parent) {
+      const list = p.parentPath?.value;
+      if (Array.isArray(list) && list.slice(0, list.indexOf(p.node)).some((s: Node) => declarations.includes(s as Statement))) inScope = true;
+    }
+    if (inScope) continue;
+    const declaration = clientDeclaration(client);
+    declarations.push(declaration);
+    const path = anchorPath as NodePath;
+    const comments = (anchor as { comments?: unknown[] }).comments;
+    if (comments && declarations.length === 1) {
+      (declaration as { comments?: unknown[] }).comments = comments;
+      (anchor as { comments?: unknown[] }).comments = undefined;
+    }
+    if (Array.isArray(path.parentPath?.value)) path.insertBefore(declaration);
+    else path.replace(b.blockStatement([declaration, anchor]));
+  }
+  // Keyword tokens must survive the rewrite byte for byte: keep the ones removed code held in a note.
+  const tokens = lostTokens;
+  if (tokens.length > 0 && declarations[0]) {
+    const note = b.commentLine(` rules2actions: ${tokens.join(', ')} (keyword token) no longer used here: the Management API domain is the AUTH0_DOMAIN secret.`, true, false);
+    const target = declarations[0] as { comments?: unknown[] };
+    target.comments = [...(target.comments ?? []), note];
+  }
+}
+
+function findPath(root: Node, target: Node): NodePath | null {
+  const found: NodePath[] = [];
+  recast.visit(root, {
+    visitNode(path) {
+      if (path.node === target) {
+        found.push(path);
+        return false;
+      }
+      this.traverse(path);
+    },
+  });
+  return found[0] ?? null;
+}
+
+export function setUp(ctx: TransformContext) {
+  const { module, options } = ctx;
+  const existing = module.requires.findIndex((s) => n.VariableDeclaration.check(s) && matchRequire((s.declarations[0] as K.VariableDeclarator)?.init)?.module === 'auth0');
+  if (existing >= 0) module.requires.splice(existing, 1, requireStatement());
+  else module.requires.push(requireStatement());
+  const hasPrelude = module.prelude.some((s) => n.FunctionDeclaration.check(s) && s.id?.name === CLIENT_FACTORY);
+  if (!hasPrelude) module.prelude.push(...preludeStatements());
+  for (const secret of SECRETS) ctx.addSecret(secret);
+  for (const scope of SCOPES) ctx.addScope(scope);
+  const version = SDK_VERSION[options.sdk];
+  const dependency = ctx.needs.dependencies.find((d) => d.name === 'auth0');
+  if (dependency) dependency.version = version;
+  else ctx.addDependency({ name: 'auth0', version });
+}
