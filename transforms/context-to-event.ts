@@ -51,6 +51,7 @@ export const contextToEvent: Transform = {
     for (const body of [ctx.rule.body, ctx.module.continueBody]) {
       if (!body) continue;
       const aliases = collectAliases(ctx, body);
+      flagUpstreamTokensOfIdentityVariables(ctx, body);
       recast.visit(body, {
         visitIdentifier(path) {
           const kind = referenceKind(path, ctx.rule, aliases);
@@ -256,4 +257,50 @@ function replaceKeepingShorthand(path: NodePath, replacement: recast.types.named
     parent.shorthand = false;
   }
   path.replace(replacement);
+}
+
+/**
+ * `const fb = user.identities.find(…); fb.access_token` reads an upstream token through a variable:
+ * the direct `user.identities[0].access_token` form is caught where `user` is rewritten.
+ */
+function flagUpstreamTokensOfIdentityVariables(ctx: TransformContext, body: recast.types.namedTypes.BlockStatement) {
+  const identityVariables = new Set<string>();
+  recast.visit(body, {
+    visitVariableDeclarator(path) {
+      if (n.Identifier.check(path.node.id) && path.node.init && mentionsUserIdentities(ctx, path.get('init'))) {
+        identityVariables.add(path.node.id.name);
+      }
+      this.traverse(path);
+    },
+  });
+  if (identityVariables.size === 0) return;
+  recast.visit(body, {
+    visitMemberExpression(path) {
+      const { object, property, computed } = path.node;
+      if (!computed && n.Identifier.check(property) && UPSTREAM_TOKENS.has(property.name) &&
+          n.Identifier.check(object) && identityVariables.has(object.name) && !isWriteTarget(path)) {
+        const from = `${object.name}.${property.name}`;
+        ctx.todo({ node: path.node, code: 'upstream-token', data: { from }, statement: enclosingStatement(path)!.node });
+        path.replace(b.identifier('undefined'));
+        return false;
+      }
+      this.traverse(path);
+    },
+  });
+}
+
+function mentionsUserIdentities(ctx: TransformContext, root: NodePath): boolean {
+  let found = false;
+  recast.visit(root.node, {
+    visitIdentifier(path) {
+      const parent = path.parent?.node;
+      if (path.node.name === ctx.rule.user && n.MemberExpression.check(parent) && parent.object === path.node &&
+          n.Identifier.check(parent.property) && parent.property.name === 'identities') {
+        found = true;
+        return false;
+      }
+      this.traverse(path);
+    },
+  });
+  return found;
 }
