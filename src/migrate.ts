@@ -58,7 +58,10 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
       code: 'parse-error',
       transform: pipelineTransform.id,
       severity: 'error',
-      message: `Syntax error: ${problem.message.replace(/\.$/, "")}. Fix the rule and run again.`,
+      message:
+        error instanceof RangeError
+          ? 'The rule is nested too deeply for the parser (it ran out of stack). Split it into smaller functions and run again.'
+          : `Syntax error: ${problem.message.replace(/\.$/, "")}. Fix the rule and run again.`,
       line: location.line,
       column: location.column,
     });

@@ -1,9 +1,11 @@
 // Property and fuzz tests: whatever the input, migrate() ends with either an Action that parses or a
 // located error finding; it never throws, never hangs, never leaks a stack trace.
-// Cases per property: FUZZ_RUNS (default 150; `npm run fuzz` runs 10,000). Seed: FUZZ_SEED.
+// Cases per property: FUZZ_RUNS (default 100; `npm run fuzz` runs 10,000). Seed: FUZZ_SEED.
+// FUZZ_VERBOSE=1 prints the time spent and the slowest case (also written to the temp folder).
 // Each case runs in a worker thread on the build (dist/), so a case that hangs is stopped after
 // FUZZ_TIMEOUT_MS and reported with its input instead of hanging the run.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as babel from '@babel/parser';
@@ -13,11 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding, MigrateOptions } from '../src/types.js';
 import { ROOT } from './support/dist.js';
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 const TIMEOUT_MS = Number(process.env.FUZZ_TIMEOUT_MS ?? 5_000);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 // Budget per property: generous per case, so a slow CI machine fails on hangs only.
-const TEST_TIMEOUT = 60_000 + RUNS * 100;
+const TEST_TIMEOUT = 60_000 + RUNS * 250;
 
 /** Pipeline findings that mean a bug in rules2actions, never a problem of the input. */
 const CRASHES = new Set(['transform-crashed', 'print-failed', 'invalid-output']);
@@ -46,10 +48,14 @@ class Runner {
   }
   /** The slowest case so far (FUZZ_VERBOSE=1 prints it). */
   slowest = { ms: 0, source: '' };
+  total = 0;
+  cases = 0;
   async run(source: string, options: MigrateOptions = {}): Promise<Outcome> {
     const started = performance.now();
     const outcome = await this.send(source, options);
     const ms = performance.now() - started;
+    this.total += ms;
+    this.cases++;
     if (ms > this.slowest.ms) this.slowest = { ms, source };
     return outcome;
   }
@@ -187,7 +193,7 @@ function statements(v: Names, depth: number): fc.Arbitrary<string> {
     fc.constantFrom("var _ = require('lodash@4.17.21');", "var request = require('request');", 'debugger;', ';'),
   );
   if (depth <= 0) return leaf;
-  const block = fc.array(statements(v, depth - 1), { maxLength: 4 }).map((list) => list.join('\n'));
+  const block = fc.array(statements(v, depth - 1), { maxLength: 3 }).map((list) => list.join('\n'));
   return fc.oneof(
     { weight: 6, arbitrary: leaf },
     { weight: 1, arbitrary: fc.tuple(e, block, block).map(([c, a, b]) => `if (${c}) {\n${a}\n} else {\n${b}\n}`) },
@@ -220,7 +226,7 @@ const ruleProgram = names.chain((v) =>
         `'use strict';\nfunction rule(${v.user}, ${v.context}, ${v.callback}) {`,
         `// header ##HEADER##\n/* block */ function (${v.user}, ${v.context}, ${v.callback}) {`,
       ),
-      fc.array(statements(v, 3), { maxLength: 8 }),
+      fc.array(statements(v, 3), { maxLength: 6 }),
       fc.constantFrom('\n', '\r\n'),
     )
     .map(([head, body, eol]) => {
@@ -273,7 +279,8 @@ beforeAll(async () => {
   fixtureRules = files.map((file) => ({ file, source: readFileSync(path.join(ROOT, file), 'utf8') }));
 });
 afterAll(() => {
-  if (process.env.FUZZ_VERBOSE) console.log(`slowest case: ${Math.round(runner.slowest.ms)} ms, ${runner.slowest.source.length} chars\n${runner.slowest.source.slice(0, 3000)}`);
+  if (process.env.FUZZ_VERBOSE) writeFileSync(path.join(os.tmpdir(), 'rules2actions-fuzz-slowest.js'), runner.slowest.source);
+  if (process.env.FUZZ_VERBOSE) console.log(`${runner.cases} cases, ${Math.round(runner.total)} ms in migrate(); slowest case: ${Math.round(runner.slowest.ms)} ms, ${runner.slowest.source.length} chars\n${runner.slowest.source.slice(0, 3000)}`);
   return runner?.close();
 });
 

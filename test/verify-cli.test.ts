@@ -206,6 +206,24 @@ describe('rules2actions verify', () => {
   }, 60_000);
 });
 
+describe('a rule that never answers', () => {
+  it('a synchronous endless loop is cut off at --timeout and reported, not left hanging', async () => {
+    const dir = workspace({
+      'loop.js': 'function (user, context, callback) {\n  while (true) {}\n}\n',
+      'action.js': 'exports.onExecutePostLogin = async (event, api) => {};\n',
+    });
+    const started = Date.now();
+    const run = await cli(['verify', path.join(dir, 'loop.js'), '--action', path.join(dir, 'action.js'), '--timeout', '300', '--no-typecheck', '--format', 'json']);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const report = JSON.parse(run.stdout) as VerifyReport;
+    expect(report.rules[0].scenarios.map((s) => s.differences[0])).toEqual([
+      'result: rule failed with "Script execution timed out after 300ms", action let the login continue',
+      'result: rule failed with "Script execution timed out after 300ms", action let the login continue',
+    ]);
+    expect(run.code).toBe(1);
+  }, 30_000);
+});
+
 describe('migrate --verify', () => {
   it('adds a verification entry per rule; a difference or a rule that could not run makes it review', async () => {
     const dir = workspace({

@@ -87,7 +87,7 @@ function convertCall(ctx: TransformContext, callPath: NodePath, handlerBody: Blo
   };
 
   if (n.ReturnStatement.check(parent)) {
-    if (result.guard) parentPath.replace(...replacement());
+    if (result.guard) parentPath.replace(...withComments(parent, replacement()));
     else parent.argument = result.value;
     return;
   }
@@ -95,15 +95,33 @@ function convertCall(ctx: TransformContext, callPath: NodePath, handlerBody: Blo
     const body = handlerBody.body;
     // Falling off the end of the handler is the success case: the last `callback(null, …)` just goes.
     if (result.value === null && !result.guard && body[body.length - 1] === parent) {
-      parentPath.prune();
+      // Unless it has comments: they stay, above a `return;`.
+      if (hasComments(parent)) parentPath.replace(...withComments(parent, [b.returnStatement(null)]));
+      else parentPath.prune();
       return;
     }
     if (inList && !isLastReachable(siblings, parent)) ctx.report({ node: call, code: 'code-after-callback' });
-    parentPath.replace(...replacement());
+    parentPath.replace(...withComments(parent, replacement()));
     return;
   }
   // Inside an expression (`x && callback(...)`): keep the shape and return the value.
   callPath.replace(result.value ?? b.identifier('undefined'));
+}
+
+type Commented = { comments?: Array<{ type: string; value: string; leading?: boolean }> | null };
+
+const hasComments = (node: unknown) => Boolean((node as Commented).comments?.length);
+
+/** A replaced statement's comments move above `to[0]` (a trailing one printed after new code would glue to it). */
+function withComments<T>(from: unknown, to: T[]): T[] {
+  const comments = (from as Commented).comments;
+  if (!comments?.length || to.length === 0) return to;
+  const target = to[0] as Commented;
+  const moved = comments.map((c) =>
+    c.type === 'CommentBlock' || c.type === 'Block' ? b.commentBlock(c.value, true, false) : b.commentLine(c.value, true, false),
+  );
+  target.comments = [...(target.comments ?? []), ...moved] as Commented['comments'];
+  return to;
 }
 
 /** Statements after a call that only declare functions do not count as code that runs later. */

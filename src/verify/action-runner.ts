@@ -7,7 +7,7 @@ import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from '
 import vm from 'node:vm';
 import type { RequireFunction } from './modules.js';
 import { createPostLoginApi, type ApiCall } from './post-login-api.js';
-import { captureConsole, describeError, type RuleError } from './rule-runner.js';
+import { callWithTimeLimit, captureConsole, describeError, type RuleError } from './rule-runner.js';
 import type { JsonObject } from './types.js';
 
 export type ActionHandler = 'onExecutePostLogin' | 'onContinuePostLogin';
@@ -76,7 +76,8 @@ export async function runAction(input: ActionRunInput): Promise<ActionRun> {
     process.on('uncaughtException', onAsyncError);
     process.on('unhandledRejection', onAsyncError);
     try {
-      Promise.resolve((handler as (event: JsonObject, api: JsonObject) => unknown)(input.event, api)).then(
+      const call = () => (handler as (event: JsonObject, api: JsonObject) => unknown)(input.event, api);
+      Promise.resolve(callWithTimeLimit(call, input.timeoutMs)).then(
         () => finish({ ending: 'returned' }),
         (err: unknown) => finish({ ending: 'threw', error: describeError(err) }),
       );

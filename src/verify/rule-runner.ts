@@ -135,7 +135,7 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
 
     try {
       const rule = compileRule(input.source, globals, input.filename ?? 'rule.js');
-      const returned: unknown = rule(input.user, input.context, callback);
+      const returned: unknown = callWithTimeLimit(() => rule(input.user, input.context, callback), input.timeoutMs);
       if (returned && typeof (returned as Promise<unknown>).then === 'function') {
         (returned as Promise<unknown>).then(undefined, (err: unknown) => finish({ ending: 'threw', error: describeError(err) }));
       }
@@ -228,6 +228,19 @@ function snapshot(context: JsonObject): ContextSnapshot {
     redirect: copy(context.redirect),
     samlConfiguration: (copy(context.samlConfiguration) as JsonObject) ?? {},
   };
+}
+
+const CALL = Symbol.for('rules2actions.verify.call');
+
+/** Calls `fn` through a timed script, so a synchronous endless loop in it throws instead of hanging the child. */
+export function callWithTimeLimit<T>(fn: () => T, timeoutMs: number): T {
+  const slot = globalThis as Record<symbol, unknown>;
+  slot[CALL] = fn;
+  try {
+    return vm.runInThisContext(`globalThis[Symbol.for('rules2actions.verify.call')]()`, { timeout: timeoutMs }) as T;
+  } finally {
+    delete slot[CALL];
+  }
 }
 
 /** Classify by shape, not `instanceof`: errors may come from any package's realm. */
