@@ -37,7 +37,9 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
   });
 
   const lineTerminator = source.includes('\r\n') ? '\r\n' : '\n';
-  const tokens = maskTokens(source);
+  // A byte order mark is an encoding marker, not code: it is set aside and written back unchanged.
+  const bom = source.startsWith('\uFEFF') ? '\uFEFF' : '';
+  const tokens = maskTokens(source.slice(bom.length));
   // A hashbang parses only at offset 0 and swallows the line printed after it: keep it as a
   // comment of the same length while migrating (positions stay exact), put it back after printing.
   const separators = maskLineSeparators(tokens.masked);
@@ -147,12 +149,13 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     return unchanged('error');
   }
   printed = separators.restore(printed);
-  const restored = tokens.restore(printed);
-  if (restored === null) {
+  const unmasked = tokens.restore(printed);
+  if (unmasked === null) {
     pipeline(rule.fn).report({ node: rule.fn, code: 'token-lost' });
     return unchanged('error');
   }
-  const problem = checkSyntax(tokens.masked === source ? restored : printed);
+  const restored = bom + unmasked;
+  const problem = checkSyntax(tokens.masked === source.slice(bom.length) ? unmasked : printed);
   if (problem) {
     pipeline(rule.fn).report({
       node: rule.fn,

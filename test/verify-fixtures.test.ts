@@ -43,6 +43,8 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
     'flagged stale-read: event.user does not see api.user.setAppMetadata changes, so claims read from it hold the old values',
   'account-linking/not-linking-search-only':
     'TODO-marked: the search still uses the Rules-only auth0.baseUrl/auth0.accessToken, which do not exist in Actions',
+  'account-linking/unsafe-async-each':
+    'TODO-marked: linking every match with async.each is left unconverted, still using the Rules-only auth0 object',
   'account-linking/unsafe-callback-twice':
     'TODO-marked: the link flow calls back twice and is left unconverted, still using the Rules-only auth0 object',
   'account-linking/unsafe-fire-and-forget':
@@ -60,10 +62,8 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
  * with the reason. They still must not differ; every listed case must really fail everywhere.
  */
 const RULE_CANNOT_RUN: Record<string, string> = {
-  'account-linking/unsafe-async-each': 'requires async@2.1.2, which this project does not install',
-  'require-dependencies/could-not-convert': 'requires lodash, which this project does not install',
-  'require-dependencies/pinned-and-hoisted': 'requires lodash@4.17.21, which this project does not install',
-  'require-dependencies/sandbox-globals': 'uses the free global `_` (lodash), which this project does not install',
+  'require-dependencies/could-not-convert': 'requires ./helper and stripe, which do not exist here',
+  'require-dependencies/pinned-and-hoisted': 'requires @acme/sdk, a made-up package',
   'callback-to-return/nested-callback-flagged': 'synthetic: calls someLibrary, which is defined nowhere',
   'configuration-to-secrets/whole-object': 'synthetic: calls send, which is defined nowhere',
   'no-equivalent/management-api-object': 'calls auth0.users.getUsersByEmail, which the emulated Rules runtime does not offer',
