@@ -17,6 +17,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { writeFileAtomic } from '../src/cli/io.js';
 import { main, type Io } from '../src/cli/main.js';
 import { migrate } from '../src/migrate.js';
 import type { Transform } from '../src/types.js';
@@ -313,6 +314,13 @@ describe('--write', () => {
       if (signal === 'SIGKILL' && replaced < names.length) killedMidRun++;
     }
     expect(killedMidRun, 'at least one run was killed between its first and last write').toBeGreaterThan(0);
+  });
+
+  it('removes its temporary file when the write fails', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'in-the-way.js'));
+    await expect(writeFileAtomic(path.join(dir, 'in-the-way.js'), 'x')).rejects.toThrow();
+    expect(readdirSync(dir)).toEqual(['in-the-way.js']);
   });
 
   it('removes its temporary files when stopped with SIGTERM', { timeout: 120_000 }, async () => {

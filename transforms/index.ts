@@ -14,4 +14,4 @@ import { tokenClaims } from './token-claims.js';
 import { userMetadata } from './user-metadata.js';
 
 /** Execution order: each transform sees the rule as the ones before it left it. */
-export const transforms: readonly Transform[] = [requireDependencies, configurationToSecrets, userMetadata, accountLinking, tokenClaims, multifactor, redirect, primaryUser, samlConfiguration, noEquivalent, callbackToReturn, contextToEvent, ruleSignature];
+export const transforms: readonly Transform[] = [accountLinking, requireDependencies, configurationToSecrets, userMetadata, tokenClaims, multifactor, redirect, primaryUser, samlConfiguration, noEquivalent, callbackToReturn, contextToEvent, ruleSignature];

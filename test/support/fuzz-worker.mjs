@@ -9,7 +9,8 @@ const TOKEN = /@@[A-Za-z0-9_]+@@|##[A-Za-z0-9_]+##/g;
 function parseProblem(code) {
   try {
     // Tokens are replaced by a0deploy before deploy; as written they are not JavaScript.
-    const ast = babel.parse(code.replace(TOKEN, (t) => '_'.repeat(t.length)), { sourceType: 'script' });
+    // Node strips a byte order mark before compiling; Babel would not read a hashbang after it.
+    const ast = babel.parse(code.replace(/^\uFEFF/, '').replace(TOKEN, (t) => '_'.repeat(t.length)), { sourceType: 'script' });
     const handler = ast.program.body.some(
       (s) => s.type === 'ExpressionStatement' && s.expression.type === 'AssignmentExpression' &&
         s.expression.left.type === 'MemberExpression' && s.expression.left.object.name === 'exports' &&
