@@ -6,16 +6,9 @@ export const ACTION_RUNTIME = 'node22';
 
 /** Each migrated rule as an auth0-deploy-cli directory Action: actions/<name>.json + actions/<name>/code.js. */
 export async function writeActions(outDir: string, runs: RuleRun[]): Promise<void> {
-  const writer = createActionWriter(outDir);
-  for (const run of runs) await writer.write(run);
-}
-
-/** Writes Actions one at a time as results arrive (a large run never holds every Action); names stay unique in call order. */
-export function createActionWriter(outDir: string): { write(run: RuleRun): Promise<void> } {
   const taken = new Set<string>();
-  return { write };
-  async function write(run: RuleRun): Promise<void> {
-    if (run.report.status === 'failed') return;
+  for (const run of runs) {
+    if (run.report.status === 'failed') continue;
     const name = uniqueName(sanitizeName(run.input.name), taken);
     const codePath = `./actions/${name}/code.js`;
     const action = {
