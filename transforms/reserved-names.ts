@@ -1,0 +1,62 @@
+import * as recast from 'recast';
+import { b, n } from '../src/ast.js';
+import { declares, isReference } from '../src/bindings.js';
+import type { Node, Transform } from '../src/types.js';
+
+const RESERVED = ['event', 'api'] as const;
+
+/**
+ * The Action's handler takes `(event, api)`. A rule that has variables of those names would shadow
+ * them (or clash with them), and every `event.user…` written by later transforms would read the
+ * rule's variable instead. Runs first: such variables are renamed before anything refers to event.
+ */
+export const reservedNames: Transform = {
+  id: 'reserved-names',
+  description: 'Renames rule variables called event or api, which the handler parameters need',
+  safety: 'safe',
+  messages: {
+    renamed: { severity: 'info', text: 'The rule\'s own `{{name}}` is renamed `{{renamed}}`: the Action\'s handler parameter is called {{name}}.' },
+  },
+  apply(ctx) {
+    const { rule } = ctx;
+    for (const name of RESERVED) {
+      let declaration: unknown = null;
+      recast.visit(rule.body, {
+        visitNode(path) {
+          if (!declaration && declares(path.node as Node, name)) declaration = path.node;
+          this.traverse(path);
+        },
+      });
+      if (!declaration && !rule.fn.params.some((p) => n.Identifier.check(p) && p.name === name)) continue;
+      const renamed = freeName(ctx.ast, `rule${name[0].toUpperCase()}${name.slice(1)}`);
+      let first = true;
+      recast.visit(rule.body, {
+        visitIdentifier(path) {
+          if (path.node.name !== name || !isReference(path)) return false;
+          if (first) ctx.report({ node: path.node, code: 'renamed', data: { name, renamed } });
+          first = false;
+          const parent = path.parent?.node;
+          if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.shorthand && parent.value === path.node) {
+            parent.shorthand = false;
+            parent.key = b.identifier(name);
+          }
+          path.replace(b.identifier(renamed));
+          return false;
+        },
+      });
+    }
+  },
+};
+
+function freeName(ast: unknown, base: string): string {
+  const used = new Set<string>();
+  recast.visit(ast as recast.types.namedTypes.File, {
+    visitIdentifier(path) {
+      used.add(path.node.name);
+      return false;
+    },
+  });
+  let candidate = base;
+  for (let i = 2; used.has(candidate); i++) candidate = `${base}${i}`;
+  return candidate;
+}
