@@ -89,6 +89,7 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     : registry;
 
   for (const transform of selected) {
+    if (transform.relevant && !transform.relevant.test(text)) continue;
     const { report, todo } = createReporter(transform, findings, insertion, rule.fn);
     const ctx: TransformContext & { markLinking(): void } = {
       ast,

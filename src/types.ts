@@ -108,6 +108,11 @@ export interface Transform {
   description: string;
   safety: 'safe' | 'review';
   messages: Record<string, MessageSpec>;
+  /**
+   * A cheap test on the rule's text: when it is false the transform has nothing to do and is skipped.
+   * It must never be false for a rule the transform would change or report on.
+   */
+  relevant?: RegExp;
   apply(ctx: TransformContext): void;
 }
 

@@ -19,6 +19,8 @@ export const accountLinking: Transform = {
   id: 'account-linking',
   description: 'Account linking: Management API calls → ManagementClient (cached M2M token), callbacks flattened, setPrimaryUser',
   safety: 'review',
+  // Every link operation it converts names /identities or a link method.
+  relevant: /identities|link/i,
   messages: {
     'linking-detected': {
       severity: 'info',

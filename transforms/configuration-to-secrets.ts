@@ -13,6 +13,7 @@ export const configurationToSecrets: Transform = {
   id: 'configuration-to-secrets',
   description: 'configuration.KEY → event.secrets.KEY; each key named as an Action secret',
   safety: 'safe',
+  relevant: /configuration/,
   messages: {
     secret: {
       severity: 'info',

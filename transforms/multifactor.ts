@@ -29,6 +29,7 @@ export const multifactor: Transform = {
   id: 'multifactor',
   description: 'context.multifactor = {…} → api.multifactor.enable(provider, { allowRememberBrowser, providerOptions })',
   safety: 'safe',
+  relevant: /multifactor/,
   messages: {
     'unknown-provider': {
       severity: 'error',

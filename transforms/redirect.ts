@@ -18,6 +18,7 @@ export const redirect: Transform = {
   id: 'redirect',
   description: "context.redirect = { url } → api.redirect.sendUserTo(url); the 'redirect-callback' branch → onContinuePostLogin",
   safety: 'review',
+  relevant: /redirect|protocol/,
   messages: {
     'redirect-converted': {
       severity: 'info',

@@ -14,6 +14,7 @@ export const reservedNames: Transform = {
   id: 'reserved-names',
   description: 'Renames rule variables called event or api, which the handler parameters need',
   safety: 'safe',
+  relevant: /\b(?:event|api)\b/,
   messages: {
     renamed: { severity: 'info', text: 'The rule\'s own `{{name}}` is renamed `{{renamed}}`: the Action\'s handler parameter is called {{name}}.' },
   },

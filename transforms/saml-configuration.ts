@@ -38,6 +38,7 @@ export const samlConfiguration: Transform = {
   id: 'saml-configuration',
   description: 'context.samlConfiguration.* → api.samlResponse.set*(…); mappings → setAttribute(attr, event.user value)',
   safety: 'review',
+  relevant: /samlConfiguration/,
   messages: {
     'mapping-resolved': {
       severity: 'warning',

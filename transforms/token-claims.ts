@@ -31,6 +31,7 @@ export const tokenClaims: Transform = {
   id: 'token-claims',
   description: 'context.idToken/accessToken claims → api.idToken/accessToken.setCustomClaim; accessToken.scope → addScope/removeScope',
   safety: 'review',
+  relevant: /idToken|accessToken/,
   messages: {
     'claims-alias-followed': {
       severity: 'info',

@@ -26,6 +26,7 @@ export const userMetadata: Transform = {
   id: 'user-metadata',
   description: 'user.app_metadata.k = v + auth0.users.updateAppMetadata(user.user_id, …) → api.user.setAppMetadata(k, v) (same for user_metadata)',
   safety: 'review',
+  relevant: /metadata/i,
   messages: {
     'update-converted': {
       severity: 'info',
