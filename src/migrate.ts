@@ -57,13 +57,12 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
       ? { line: problem.line, column: problem.column - insertion.length }
       : problem;
     findings.push({
-      code: 'parse-error',
+      code: problem.tooDeep ? 'too-deep' : 'parse-error',
       transform: pipelineTransform.id,
       severity: 'error',
-      message:
-        error instanceof RangeError
-          ? 'The rule is nested too deeply for the parser (it ran out of stack). Split it into smaller functions and run again.'
-          : `Syntax error: ${problem.message.replace(/\.$/, "")}. Fix the rule and run again.`,
+      message: problem.tooDeep
+        ? pipelineTransform.messages['too-deep'].text
+        : `Syntax error: ${problem.message.replace(/\.$/, "")}. Fix the rule and run again.`,
       line: location.line,
       column: location.column,
     });
@@ -127,6 +126,11 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     try {
       transform.apply(ctx);
     } catch (error) {
+      // Out of stack on a deeply nested rule is a depth limit, not a bug of the transform.
+      if (error instanceof RangeError && /call stack/i.test(error.message)) {
+        pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
+        return unchanged('error');
+      }
       pipeline(rule.fn).report({
         node: rule.fn,
         code: 'transform-crashed',
@@ -140,6 +144,10 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
   try {
     printed = print(ast, lineTerminator);
   } catch (error) {
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
+      return unchanged('error');
+    }
     pipeline(rule.fn).report({ node: rule.fn, code: 'print-failed', data: { error: String(error) } });
     return unchanged('error');
   }
@@ -157,6 +165,10 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
   }
   const restored = bom + unmasked;
   const problem = checkSyntax(tokens.masked === source.slice(bom.length) ? unmasked : printed);
+  if (problem?.tooDeep) {
+    pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
+    return unchanged('error');
+  }
   if (problem) {
     pipeline(rule.fn).report({
       node: rule.fn,

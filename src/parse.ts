@@ -97,13 +97,15 @@ export interface SyntaxProblem {
   message: string;
   line: number;
   column: number;
+  /** The parser ran out of stack: the text may be valid, it is only too deeply nested. */
+  tooDeep?: boolean;
 }
 
 /** Babel reports 0-based columns; findings use 1-based ones. */
 export function toSyntaxProblem(error: unknown): SyntaxProblem {
   const e = error as { message?: string; loc?: { line: number; column: number } };
   const message = String(e.message ?? error).replace(/\s*\(\d+:\d+\)$/, '');
-  return { message, line: e.loc?.line ?? 1, column: (e.loc?.column ?? 0) + 1 };
+  return { message, line: e.loc?.line ?? 1, column: (e.loc?.column ?? 0) + 1, ...(error instanceof RangeError ? { tooDeep: true } : {}) };
 }
 
 /** Parses without recast's bookkeeping: used to check that emitted code is valid. */

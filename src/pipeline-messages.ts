@@ -5,6 +5,10 @@ export const pipelineTransform: Pick<Transform, 'id' | 'messages'> = {
   id: 'pipeline',
   messages: {
     'parse-error': { severity: 'error', text: 'Syntax error: {{message}}' },
+    'too-deep': {
+      severity: 'error',
+      text: 'The rule is nested too deeply to migrate safely (the parser ran out of stack); no Action was written. Split it into smaller functions and run again.',
+    },
     'already-action': {
       severity: 'info',
       text: 'This file is already a post-login Action (it exports onExecutePostLogin); nothing to migrate.',
