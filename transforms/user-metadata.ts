@@ -53,8 +53,8 @@ export const userMetadata: Transform = {
       text: 'This updates the metadata of another user ({{id}}), not of the user logging in: api.user cannot do that. Use the Management API (ManagementClient users.update) with a machine-to-machine application whose credentials are Action secrets.',
     },
     'not-persisted': {
-      severity: 'info',
-      text: 'user.{{kind}} is changed here but never saved with auth0.users.{{update}}: in Rules this change was not persisted either (later rules only saw it on the user object). The Action drops it; pass the value with api.transaction.setMetadata if a later Action needs it.',
+      severity: 'warning',
+      text: 'user.{{kind}} is changed here but never saved with auth0.users.{{update}}: in Rules this change was not persisted either (later rules only saw it on the user object). The Action keeps it only as a comment; pass the value with api.transaction.setMetadata if a later Action needs it.',
     },
     'saved-earlier': {
       severity: 'warning',
@@ -684,15 +684,15 @@ function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<unk
     replacements.set(update, sets);
   }
 
+  // Stale reads are resolved before the statements move: paths are still valid here.
+  resolveReads(ctx, assignments, updates.map((u) => u.metadata));
+
+  // Kept as a comment rather than deleted: the reviewer sees what went, and keyword tokens survive.
   for (const assignment of assignments) {
     if (assignment.target) continue;
     const names = KINDS[assignment.kind];
-    ctx.report({ node: assignment.node, code: 'not-persisted', data: { kind: assignment.kind, update: names.update } });
-    removals.push(assignment.statement);
+    ctx.disable({ node: assignment.node, code: 'not-persisted', data: { kind: assignment.kind, update: names.update }, statement: assignment.statement });
   }
-
-  // Stale reads are resolved before the statements move: paths are still valid here.
-  resolveReads(ctx, assignments, updates.map((u) => u.metadata));
 
   for (const [update, sets] of replacements) replaceStatement(update.statement, sets);
   for (const removal of removals) replaceStatement(removal, []);
