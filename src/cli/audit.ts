@@ -47,7 +47,8 @@ export async function runAudit(paths: string[], flags: AuditFlags, io: Io, versi
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const rules = tenantRules(tenants);
   const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
-  const runs = await runAll(rules, { sdk: flags.sdk }, progress.tick);
+  // The HTML report diffs rule and Action itself: no format needs the unified diff.
+  const runs = await runAll(rules, { sdk: flags.sdk }, progress.tick, { keepDiff: false });
   progress.done();
   const report = buildAudit(version, groupRuns(tenants, runs));
   const text = renderAudit(report, flags.format, !flags.output && io.isTTY && flags.color !== false);
@@ -73,9 +74,6 @@ export function auditCommand(io: Io, setExit: (code: number) => void, version = 
     .option('--from-tenant <domain>', 'also audit a live tenant (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET; repeatable)', (v: string, p: string[]) => [...p, v], [])
     .addOption(new Option('--sdk <major>', 'auth0 SDK major for Management API calls').choices(['7', '4']).default(7 as SdkMajor).argParser(parseSdk))
     .option('--no-color', 'no colours even on a terminal')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
       `

@@ -113,8 +113,9 @@ Exit codes: 0 every rule migrated with no warning or error; 1 a rule needs revie
       exitCode = await migrateCommand(paths, flags, io);
     });
 
-  program.addCommand(auditCommand(io, (code) => (exitCode = code), version));
-  program.addCommand(verifyCommand(io, version, (code) => (exitCode = code)));
+  // Added commands do not inherit exitOverride and the output settings unless told to.
+  program.addCommand(auditCommand(io, (code) => (exitCode = code), version).copyInheritedSettings(program));
+  program.addCommand(verifyCommand(io, version, (code) => (exitCode = code)).copyInheritedSettings(program));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

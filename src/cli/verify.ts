@@ -210,9 +210,6 @@ export function verifyCommand(io: Io, version: string, setExitCode: (code: numbe
     .option('--no-typecheck', 'skip the type check of the Actions (it takes a few seconds)')
     .addOption(new Option('-f, --format <format>', 'what goes to stdout').choices(['text', 'json']).default('text'))
     .option('--no-color', 'no colours even on a terminal')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run with --help for usage)')
     .addHelpText(
       'after',
       `
