@@ -207,7 +207,7 @@ describe('repeatable', () => {
     expect(dry.stdout).toContain('= already an Action, nothing to migrate:');
     const write = cli(['migrate', dir, '--write']);
     expect(write.status).toBe(0);
-    expect(write.stdout).toContain('Replaced 0 rule file(s)');
+    expect(write.stdout).toContain('Migrated 0 rule(s) in place');
     expect(readFileSync(path.join(dir, 'action.js'), 'utf8')).toBe(ACTION);
   });
 
@@ -231,6 +231,38 @@ describe('repeatable', () => {
 });
 
 describe('--write', () => {
+  it('writes the Actions and post-login bindings into a deploy-cli export, leaving its rules alone', () => {
+    const dir = tempDir();
+    cpSync(path.join(ROOT, 'fixtures/tenants/acme-directory'), dir, { recursive: true });
+    const ruleBefore = readFileSync(path.join(dir, 'rules', 'Add Claims.js'), 'utf8');
+    const run = cli(['migrate', dir, '--write']);
+    expect(run.status).toBe(1); // the export holds a login_failure rule, which fails
+    expect(readFileSync(path.join(dir, 'rules', 'Add Claims.js'), 'utf8')).toBe(ruleBefore);
+    const action = JSON.parse(readFileSync(path.join(dir, 'actions', 'Add Claims.json'), 'utf8'));
+    expect(action.code).toBe('./actions/Add Claims/code.js');
+    expect(readFileSync(path.join(dir, 'actions', 'Add Claims', 'code.js'), 'utf8')).toContain('exports.onExecutePostLogin');
+    const bindings = JSON.parse(readFileSync(path.join(dir, 'triggers', 'triggers.json'), 'utf8'))['post-login'];
+    expect(bindings.map((b: { action_name: string }) => b.action_name).slice(0, 3)).toEqual(['Zeta Runs First', 'Add Claims', 'Enrich Profile']);
+  });
+
+  it('writes actions: and triggers: into a tenant.yaml export, keeping its rules', () => {
+    const dir = tempDir();
+    cpSync(path.join(ROOT, 'fixtures/tenants/globex-yaml'), dir, { recursive: true });
+    cli(['migrate', path.join(dir, 'tenant.yaml'), '--write']);
+    const yaml = readFileSync(path.join(dir, 'tenant.yaml'), 'utf8');
+    expect(yaml).toMatch(/^rules:/m);
+    expect(yaml).toMatch(/^actions:/m);
+    expect(yaml).toMatch(/^triggers:/m);
+  });
+
+  it('refuses a rules dump, which has no folder layout to write into (exit 2)', () => {
+    const dir = tempDir();
+    cpSync(path.join(ROOT, 'fixtures/tenants/initech-api.json'), path.join(dir, 'rules.json'));
+    const run = cli(['migrate', path.join(dir, 'rules.json'), '--write']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('use --out');
+  });
+
   const setup = () => {
     const dir = tempDir();
     mkdirSync(path.join(dir, 'rules'));

@@ -11,7 +11,8 @@ import type { MigrateOptions, SdkMajor } from '../types.js';
 import { transforms } from '../../transforms/index.js';
 import { EMITS, writeTenants, type Emit } from '../emit/index.js';
 import { readTenants } from '../inputs/index.js';
-import { groupRuns, tenantRules } from '../tenants.js';
+import type { Tenant } from '../inputs/types.js';
+import { groupRuns, tenantRules, type TenantRuns } from '../tenants.js';
 import { auditCommand } from './audit.js';
 import {
   DEFAULT_MAX_SIZE,
@@ -87,7 +88,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .option('--no-diff', 'text format: print only the status and findings')
     .option('--no-guard', 'leave out the api.rules.wasExecuted guard when rule ids are known')
     .option('--no-color', 'no colours even on a terminal')
-    .option('-w, --write', 'migrate in place: replace each rule .js file with its Action (refuses a dirty git tree unless --force)')
+    .option('-w, --write', 'migrate in place: an export (folder or tenant.yaml) gets its Actions and bindings written into it; a plain rule .js file is replaced by its Action (refuses a dirty git tree unless --force)')
     .option('--force', 'with --write: write even when the git tree has uncommitted changes')
     .option('--max-size <size>', 'skip input files larger than this (bytes, or with k/m: 512k, 2m)', parseSize, DEFAULT_MAX_SIZE)
     .option('--verify', 'also run each rule and its Action over the verify scenarios (see verify --help); a difference makes the rule review')
@@ -155,9 +156,9 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   const tenants = await withReadLimits({ maxSize: flags.maxSize }, () =>
     readTenants(paths, { mergePlain: true, fromTenant: flags.fromTenant }),
   );
-  const notPlain = flags.write ? tenants.filter((t) => t.format !== 'plain') : [];
-  if (notPlain.length) {
-    throw new UsageError(`--write replaces plain .js rule files; ${notPlain.map((t) => t.source).join(', ')} is an export or a dump: use --out <dir>.`);
+  const dumps = flags.write ? tenants.filter((t) => t.format !== 'plain' && !exportRoot(t)) : [];
+  if (dumps.length) {
+    throw new UsageError(`--write migrates files in place; ${dumps.map((t) => t.source).join(', ')} is a rules dump with no export folder to write into: use --out <dir>.`);
   }
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const problems = tenants.flatMap((t) => t.problems);
@@ -195,7 +196,19 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   }
   let written = 0;
   if (flags.write) {
-    for (const run of runs) {
+    // An export gets its Actions and bindings beside its rules, in its own format (rules stay: they
+    // are switched off at cut-over); plain .js rules are replaced by their Action.
+    for (const group of groups) {
+      const root = exportRoot(group.tenant);
+      if (!root) continue;
+      try {
+        await writeTenants(root, [group]);
+      } catch (error) {
+        throw new UsageError(`Cannot write to ${root}: ${describeFsError(error)}`);
+      }
+      written += group.runs.filter((r) => r.report.action).length;
+    }
+    for (const run of runs.filter((r) => !exportRoot(groupOf(groups, r).tenant))) {
       // Failed rules stay as they are; an Action already (nochange) is not rewritten.
       if (run.result.status !== 'ok' || run.report.status === 'failed') continue;
       try {
@@ -224,7 +237,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
     for (const p of problems) io.stdout(`${colors.red('✖ failed')} ${p.source}\n  ${p.message}\n`);
     io.stdout(formatSummary(summary, colors));
     if (flags.out) io.stdout(`Wrote ${runs.filter((r) => r.report.action).length} Actions and the report to ${flags.out}\n`);
-    if (flags.write) io.stdout(`Replaced ${written} rule file(s) with their Action in place\n`);
+    if (flags.write) io.stdout(`Migrated ${written} rule(s) in place\n`);
   }
   // Files that could not be read (not those skipped on purpose) make the run fail like a usage error.
   if (problems.some((p) => !p.code)) return 2;
@@ -242,4 +255,15 @@ function parseSdk(value: string): SdkMajor {
 
 function parseList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/** The folder of a deploy-cli export, where `--write` puts its Actions; null for plain rules and dumps. */
+function exportRoot(tenant: Tenant): string | null {
+  if (tenant.format === 'directory') return path.basename(tenant.source) === 'rules' ? path.dirname(tenant.source) : tenant.source;
+  if (tenant.format === 'yaml') return /\.ya?ml$/i.test(tenant.source) ? path.dirname(tenant.source) : tenant.source;
+  return null;
+}
+
+function groupOf(groups: TenantRuns[], run: RuleRun): TenantRuns {
+  return groups.find((g) => g.runs.includes(run))!;
 }
