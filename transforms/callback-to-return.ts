@@ -1,13 +1,14 @@
 import * as recast from 'recast';
-import { b, enclosingStatement, insideNestedFunction, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
+import { b, insideNestedFunction, isRuleParam, memberExpression, n, statements, type NodePath } from '../src/ast.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 
 type Call = recast.types.namedTypes.CallExpression;
 
 /**
  * The rule's callback becomes the handler's return: success → `return;`, an error →
- * `return api.access.deny(message);`. Runs after the transforms that flatten nested callbacks,
- * so what is still nested here cannot be converted safely and is flagged.
+ * `return api.access.deny(message);`. Runs after the transforms that flatten nested callbacks;
+ * when the callback is still called from nested code (or passed on as a value), returning is not
+ * possible, so the handler waits for it through a Promise around the rule body instead.
  */
 export const callbackToReturn: Transform = {
   id: 'callback-to-return',
@@ -30,13 +31,9 @@ export const callbackToReturn: Transform = {
       severity: 'info',
       text: '`{{value}}` may be empty here: the login is denied only when it is set, as in Rules.',
     },
-    'callback-in-nested-function': {
-      severity: 'error',
-      text: 'The callback is called from inside a nested function that could not be flattened; the Action returns before it runs. Rewrite this flow with await.',
-    },
-    'callback-as-value': {
-      severity: 'error',
-      text: 'The callback is passed around as a value; it does not exist in an Action. Rewrite this flow with await and return.',
+    'callback-bridge': {
+      severity: 'warning',
+      text: 'The rule calls back from inside asynchronous code (or passes the callback on) that could not be flattened: the handler now waits for that callback through a Promise around the rule body, so the Action ends when the rule did. Review it; rewriting the flow with await makes it simpler.',
     },
   },
   apply(ctx) {
@@ -51,21 +48,80 @@ export const callbackToReturn: Transform = {
 
 function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
   const { rule } = ctx;
+  const uses: NodePath[] = [];
   recast.visit(handlerBody, {
     visitIdentifier(path) {
-      if (!isRuleParam(path, rule, rule.callback)) return this.traverse(path);
-      const parent = path.parent.node;
-      const statement = enclosingStatement(path)!;
-      if (!n.CallExpression.check(parent) || parent.callee !== path.node) {
-        ctx.todo({ node: path.node, code: 'callback-as-value', statement: statement.node });
-      } else if (insideNestedFunction(path, rule)) {
-        ctx.todo({ node: parent, code: 'callback-in-nested-function', statement: statement.node });
-      } else {
-        convertCall(ctx, path.parent, handlerBody);
-      }
-      return false;
+      if (isRuleParam(path, rule, rule.callback)) uses.push(path);
+      return this.traverse(path);
     },
   });
+  const isDirectCall = (path: NodePath) => n.CallExpression.check(path.parent.node) && path.parent.node.callee === path.node;
+  const bridged = uses.find((path) => !isDirectCall(path) || insideNestedFunction(path, rule));
+  if (!bridged) {
+    for (const path of uses) convertCall(ctx, path.parent, handlerBody);
+    return;
+  }
+  ctx.report({ node: bridged.node, code: 'callback-bridge' });
+  for (const path of uses) {
+    if (!isDirectCall(path)) continue;
+    const returnedUser = (path.parent.node as Call).arguments[1] as Expression | undefined;
+    if (returnedUser && !isUserArgument(ctx, path.parent, returnedUser)) {
+      ctx.report({ node: returnedUser, code: 'returned-other-user', data: { value: recast.print(returnedUser).code } });
+    }
+    bridgeCall(path.parent.node as Call);
+  }
+  wrapInBridge(handlerBody, rule.callback!);
+}
+
+/** In a bridged rule the callback stays a function: only its first argument (the error) matters. */
+function bridgeCall(call: Call) {
+  const [error] = call.arguments as Expression[];
+  // UnauthorizedError does not exist in Actions; its message is what the login is denied with.
+  if (n.NewExpression.check(error) && n.Identifier.check(error.callee) && error.callee.name === 'UnauthorizedError') {
+    error.callee = b.identifier('Error');
+  }
+  call.arguments = error && !isNullish(error) ? [error] : [];
+}
+
+/**
+ * `await new Promise(…)` around the rule body, with the rule's callback defined as the function
+ * that settles it: the first call wins, as in Rules; an error denies the login with its message.
+ */
+function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
+  const hasTopLevelAwait = containsAwaitOutsideFunctions(handlerBody);
+  const [wrapper] = statements(
+    `await new Promise(${hasTopLevelAwait ? 'async ' : ''}(resolve) => {\n` +
+      `  let settled = false;\n` +
+      `  const ${callbackName} = (error) => {\n` +
+      `    if (settled) return;\n` +
+      `    settled = true;\n` +
+      `    if (error) api.access.deny(error instanceof Error ? error.message : String(error));\n` +
+      `    resolve();\n` +
+      `  };\n` +
+      `});`,
+  ) as Array<recast.types.namedTypes.ExpressionStatement>;
+  const executor = ((wrapper.expression as recast.types.namedTypes.AwaitExpression).argument as recast.types.namedTypes.NewExpression)
+    .arguments[0] as recast.types.namedTypes.ArrowFunctionExpression;
+  (executor.body as BlockStatement).body.push(...handlerBody.body);
+  handlerBody.body = [wrapper];
+}
+
+function containsAwaitOutsideFunctions(root: BlockStatement): boolean {
+  let found = false;
+  recast.visit(root, {
+    visitFunction() {
+      return false;
+    },
+    visitAwaitExpression() {
+      found = true;
+      return false;
+    },
+    visitForOfStatement(path) {
+      if (path.node.await) found = true;
+      this.traverse(path);
+    },
+  });
+  return found;
 }
 
 function convertCall(ctx: TransformContext, callPath: NodePath, handlerBody: BlockStatement) {
