@@ -1,5 +1,6 @@
 import * as recast from 'recast';
 import { b, insideNestedFunction, isRuleParam, memberExpression, n, statements, type NodePath } from '../src/ast.js';
+import { isWithin } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 
 type Call = recast.types.namedTypes.CallExpression;
@@ -253,10 +254,5 @@ function guardedBy(path: NodePath, name: string): boolean {
     }
     if (n.CatchClause.check(node) && n.Identifier.check(node.param) && node.param.name === name) return true;
   }
-  return false;
-}
-
-function isWithin(path: NodePath, ancestor: unknown): boolean {
-  for (let current: NodePath | null = path; current; current = current.parent) if (current.node === ancestor) return true;
   return false;
 }

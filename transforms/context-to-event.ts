@@ -1,5 +1,6 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
+import { assignmentAt, chainAbove, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
 
@@ -168,31 +169,13 @@ function reportMapping(ctx: TransformContext, node: unknown, from: string, targe
 }
 
 /** Static property names above the identifier, '*' for a dynamic key; and the paths of each level. */
-function chainAbove(path: NodePath): { props: string[]; levels: NodePath[] } {
-  const props: string[] = [];
-  const levels: NodePath[] = [path];
-  let current = path;
-  while (n.MemberExpression.check(current.parent?.node) && current.parent.node.object === current.node) {
-    const member = current.parent.node;
-    const key =
-      !member.computed && n.Identifier.check(member.property)
-        ? member.property.name
-        : n.StringLiteral.check(member.property) || n.NumericLiteral.check(member.property)
-          ? String(member.property.value)
-          : '*';
-    props.push(key);
-    current = current.parent;
-    levels.push(current);
-  }
-  return { props, levels };
+function propsAbove(path: NodePath): { props: string[]; levels: NodePath[] } {
+  const { keys, levels } = chainAbove(path);
+  return { props: keys.map((key) => key ?? '*'), levels };
 }
 
 function isWriteTarget(path: NodePath): boolean {
-  const parent = path.parent?.node;
-  if (n.AssignmentExpression.check(parent) && parent.left === path.node) return true;
-  if (n.UpdateExpression.check(parent)) return true;
-  if (n.UnaryExpression.check(parent) && parent.operator === 'delete') return true;
-  return false;
+  return Boolean(assignmentAt(path)) || isDeleteOrUpdate(path);
 }
 
 function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
@@ -200,7 +183,7 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
   // Arguments of a callback call that could not be converted were flagged with it.
   const parent = path.parent?.node;
   if (n.CallExpression.check(parent) && n.Identifier.check(parent.callee) && parent.callee.name === ctx.rule.callback) return;
-  const { props, levels } = chainAbove(path);
+  const { props, levels } = propsAbove(path);
   const top = levels[levels.length - 1];
   const statement = enclosingStatement(path) as unknown as StatementPath;
   const from = [kind, ...props].join('.');
