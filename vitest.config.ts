@@ -6,5 +6,7 @@ export default defineConfig({
     // Builds dist/ when it is older than src/: the CLI and fuzz tests run the build.
     globalSetup: ['test/support/dist.ts'],
     testTimeout: 30_000,
+    // In CI, also a machine-readable summary that .ci/run turns into its closing line.
+    reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-results.json' }]] : ['default'],
   },
 });
