@@ -72,7 +72,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .version(version, '-v, --version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Start here:
+  $ rules2actions migrate fixtures/demo-tenant            dry run over a tenant export: diffs and findings
+  $ rules2actions migrate exports/acme --out migrated     deployable Actions, bindings and the report
+  $ rules2actions audit exports/ --format html -o a.html  a portfolio of tenants on one page
+  $ rules2actions verify exports/acme                     prove each Action behaves like its rule
+
+Run "rules2actions <command> --help" for each command's options.`,
+    );
 
   program
     .command('migrate')
