@@ -16,6 +16,7 @@ export const noEquivalent: Transform = {
   id: 'no-equivalent',
   description: 'global.X, auth0.accessToken/baseUrl/domain/users.*, UnauthorizedError → TODO with what to use instead',
   safety: 'review',
+  relevant: /\bglobal\b|\bauth0\b|UnauthorizedError/,
   messages: {
     'global-module-variable': {
       severity: 'warning',

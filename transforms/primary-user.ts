@@ -14,6 +14,7 @@ export const primaryUser: Transform = {
   id: 'primary-user',
   description: 'context.primaryUser = id (and user.user_id = id) → api.authentication.setPrimaryUser(id)',
   safety: 'review',
+  relevant: /primaryUser|user_id['\"]?\]?\s*=(?!=)/,
   messages: {
     'primary-user-set': {
       severity: 'info',
