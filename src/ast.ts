@@ -96,3 +96,10 @@ export function isCallTo(node: unknown, name: string | undefined): node is K.Cal
 export function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 }
+
+/** Removes a declarator, and its declaration when it was the only one. */
+export function removeDeclarator(path: NodePath): void {
+  const declaration = path.parent;
+  if (declaration.node.declarations.length > 1) path.prune();
+  else declaration.prune();
+}

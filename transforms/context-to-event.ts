@@ -1,5 +1,5 @@
 import * as recast from 'recast';
-import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
+import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, type NodePath } from '../src/ast.js';
 import { assignmentAt, chainAbove, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
@@ -94,12 +94,6 @@ function collectAliases(ctx: TransformContext, body: BlockStatement): Alias[] {
     },
   });
   return aliases;
-}
-
-function removeDeclarator(path: NodePath) {
-  const declaration = path.parent;
-  if (declaration.node.declarations.length > 1) path.prune();
-  else declaration.prune();
 }
 
 function destructure(ctx: TransformContext, pattern: recast.types.namedTypes.ObjectPattern, kind: Kind, at: unknown) {

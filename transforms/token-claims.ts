@@ -1,6 +1,6 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
-import { b, enclosingStatement, memberExpression, n, quote, type NodePath } from '../src/ast.js';
+import { b, enclosingStatement, memberExpression, n, quote, removeDeclarator, type NodePath } from '../src/ast.js';
 import { bindingOwner, isReference } from '../src/bindings.js';
 import {
   assignmentAt,
@@ -203,12 +203,6 @@ function writeBackStatement(path: NodePath, token: Token, isContext: (path: Node
 function isWriteToVariable(path: NodePath): boolean {
   const parent = path.parent?.node;
   return (n.AssignmentExpression.check(parent) && path.name === 'left') || n.UpdateExpression.check(parent);
-}
-
-function removeDeclarator(path: NodePath) {
-  const declaration = path.parent;
-  if (declaration.node.declarations.length > 1) path.prune();
-  else declaration.prune();
 }
 
 /** `claims` is the path of an expression standing for the claims object (`context.idToken` or an alias). */

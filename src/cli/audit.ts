@@ -1,6 +1,6 @@
 // `rules2actions audit <tenant...>`: migrate every rule of every tenant in memory (nothing is written
 // but the report) and summarise per tenant and overall.
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { formatAuditCsv } from '../format/audit-csv.js';
 import { formatAuditHtml } from '../format/audit-html.js';
@@ -11,7 +11,7 @@ import { formatAuditTable } from '../format/audit-table.js';
 import { readTenants } from '../inputs/index.js';
 import { groupRuns, tenantRules } from '../tenants.js';
 import type { SdkMajor } from '../types.js';
-import { UsageError, writeFileAtomic } from './io.js';
+import { parseSdk, UsageError, writeFileAtomic } from './io.js';
 import type { Io } from './main.js';
 import { runAll } from './pool.js';
 import { createProgress } from './progress.js';
@@ -91,7 +91,3 @@ still lists it as a failed entry).`,
     });
 }
 
-function parseSdk(value: string): SdkMajor {
-  if (value !== '7' && value !== '4') throw new InvalidArgumentError('use 7 or 4');
-  return Number(value) as SdkMajor;
-}

@@ -2,8 +2,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFile } from 'node:child_process';
 import { promises as fs, rmSync } from 'node:fs';
 import path from 'node:path';
+import { InvalidArgumentError } from 'commander';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import type { RuleInput } from '../run.js';
+import type { SdkMajor } from '../types.js';
 
 /** A problem with an input the run can go on without (the rule is reported as failed). */
 export interface InputProblem {
@@ -18,9 +19,10 @@ export interface InputProblem {
 /** A problem that stops the run before anything is migrated (exit 2). */
 export class UsageError extends Error {}
 
-export interface Inputs {
-  rules: RuleInput[];
-  problems: InputProblem[];
+/** `--sdk 7|4`, as migrate and audit take it. */
+export function parseSdk(value: string): SdkMajor {
+  if (value !== '7' && value !== '4') throw new InvalidArgumentError('use 7 or 4');
+  return Number(value) as SdkMajor;
 }
 
 const IGNORE = ['**/node_modules/**', '**/.git/**'];
@@ -43,19 +45,6 @@ export async function expandPaths(paths: string[]): Promise<string[]> {
     }
   }
   return [...new Set(files)];
-}
-
-export async function readRuleFiles(paths: string[]): Promise<Inputs> {
-  const rules: RuleInput[] = [];
-  const problems: InputProblem[] = [];
-  for (const file of await expandPaths(paths)) {
-    try {
-      rules.push({ source: file, name: path.basename(file, path.extname(file)), script: await fs.readFile(file, 'utf8') });
-    } catch (error) {
-      problems.push({ source: file, message: `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` });
-    }
-  }
-  return { rules, problems };
 }
 
 /** Temporary files being written: removed if the run is interrupted (SIGINT/SIGTERM) before their rename. */

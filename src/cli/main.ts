@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import pc from 'picocolors';
 import { formatMarkdown } from '../format/markdown.js';
 import { buildReport, formatJson } from '../format/report-json.js';
@@ -19,6 +19,7 @@ import {
   describeFsError,
   dirtyRepositories,
   ensureWritableFolder,
+  parseSdk,
   parseSize,
   UsageError,
   withReadLimits,
@@ -257,11 +258,6 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function parseSdk(value: string): SdkMajor {
-  if (value !== '7' && value !== '4') throw new InvalidArgumentError('use 7 or 4');
-  return Number(value) as SdkMajor;
 }
 
 function parseList(value: string): string[] {
