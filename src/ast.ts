@@ -5,6 +5,7 @@ import type { Expression, Statement } from './types.js';
 import { isRuleParameter } from './bindings.js';
 import { parse } from './parse.js';
 import type { RuleShape } from './types.js';
+import { visit } from './visit.js';
 
 export const b = recast.types.builders;
 export const n = recast.types.namedTypes;
@@ -64,7 +65,7 @@ export function expression(code: string): Expression {
 
 /** Visits every node of the rule body. */
 export function visitRule(rule: RuleShape, methods: recast.types.Visitor): void {
-  recast.visit(rule.body, methods);
+  visit(rule.body, methods);
 }
 
 /**

@@ -6,6 +6,7 @@ import type { NodePath } from './ast.js';
 
 const n = recast.types.namedTypes;
 import type { Node, RuleShape } from './types.js';
+import { visit } from './visit.js';
 
 /** True when the identifier at `path` is a read or write of a variable (not a key, label or member name). */
 export function isReference(path: NodePath): boolean {
@@ -85,7 +86,7 @@ function statementDeclares(statement: Node, name: string): boolean {
 /** `var` names anywhere in a function body, nested functions excluded. */
 function functionVars(fn: Node): string[] {
   const names: string[] = [];
-  recast.visit((fn as { body: Node }).body, {
+  visit((fn as { body: Node }).body, {
     visitFunction() {
       return false;
     },

@@ -4,6 +4,7 @@ import * as recast from 'recast';
 import { b, n, statements, type NodePath } from './ast.js';
 import { bindingOwner, isReference, isRuleParameter } from './bindings.js';
 import type { Expression, Node, RuleShape, Statement } from './types.js';
+import { visit } from './visit.js';
 
 interface Alias {
   name: string;
@@ -13,7 +14,7 @@ interface Alias {
 /** Tells whether an identifier stands for the rule's `context`: the parameter or a `var ctx = context` alias. */
 export function contextMatcher(rule: RuleShape): (path: NodePath) => boolean {
   const aliases: Alias[] = [];
-  recast.visit(rule.fn, {
+  visit(rule.fn, {
     visitVariableDeclarator(path) {
       const { id } = path.node;
       if (n.Identifier.check(id) && isRuleParameter(path.get('init'), rule.context, rule)) {

@@ -4,7 +4,6 @@ import { unifiedDiff } from './diff.js';
 import { checkSyntax, parse, print, toSyntaxProblem } from './parse.js';
 import { createDisabler, createReporter, sortFindings } from './report.js';
 import { maskTokens } from './tokens.js';
-import './visit-cache.js';
 import { pipelineTransform } from './pipeline-messages.js';
 import { transforms as registry } from '../transforms/index.js';
 import type {

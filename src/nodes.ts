@@ -1,8 +1,8 @@
 // AST helpers for transforms that move or copy statements (user-metadata, redirect). Pure; no reporting.
-import * as recast from 'recast';
 import type { NodePath } from './ast.js';
 import { n } from './ast.js';
 import type { Node } from './types.js';
+import { visit } from './visit.js';
 
 /**
  * A deep copy of an AST node. `loc` and recast's `original` are shared, so findings raised on the copy
@@ -68,7 +68,7 @@ export function declaredNames(root: unknown): Set<string> {
     else if (n.AssignmentPattern.check(pattern)) addPattern(pattern.left);
     else if (n.RestElement.check(pattern)) addPattern(pattern.argument);
   };
-  recast.visit(root as Node, {
+  visit(root as Node, {
     visitVariableDeclarator(path) {
       addPattern(path.node.id);
       this.traverse(path);

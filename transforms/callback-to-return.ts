@@ -2,6 +2,7 @@ import * as recast from 'recast';
 import { b, insideNestedFunction, isRuleParam, memberExpression, n, statements, type NodePath } from '../src/ast.js';
 import { isWithin } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 type Call = recast.types.namedTypes.CallExpression;
 
@@ -50,7 +51,7 @@ export const callbackToReturn: Transform = {
 function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
   const { rule } = ctx;
   const uses: NodePath[] = [];
-  recast.visit(handlerBody, {
+  visit(handlerBody, {
     visitIdentifier(path) {
       if (isRuleParam(path, rule, rule.callback)) uses.push(path);
       return this.traverse(path);
@@ -109,7 +110,7 @@ function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
 
 function containsAwaitOutsideFunctions(root: BlockStatement): boolean {
   let found = false;
-  recast.visit(root, {
+  visit(root, {
     visitFunction() {
       return false;
     },

@@ -1,8 +1,8 @@
-import * as recast from 'recast';
 import { memberExpression, n, type NodePath } from '../src/ast.js';
 import { bindingOwner, isGlobalReference, isReference } from '../src/bindings.js';
 import { assignmentAt, isDeclaratorId, staticKey } from '../src/context-writes.js';
 import type { Node, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 /**
  * The Rules global `configuration` becomes `event.secrets` (MIG "Change handling of secrets").
@@ -40,7 +40,7 @@ export const configurationToSecrets: Transform = {
       if (!named.has(key)) ctx.report({ node, code: 'secret', data: { name: key } });
       named.add(key);
     };
-    recast.visit(rule.fn, {
+    visit(rule.fn, {
       visitIdentifier(path) {
         if (!isGlobalReference(path, 'configuration', rule)) return this.traverse(path);
         const use = classify(path);
@@ -121,7 +121,7 @@ function aliasKeys(ctx: TransformContext, path: NodePath): string[] {
   const alias = declarator.id.name;
   const owner = bindingOwner(path.parent.get('id'), alias, ctx.rule.fn);
   const keys: string[] = [];
-  recast.visit(ctx.rule.fn, {
+  visit(ctx.rule.fn, {
     visitIdentifier(use) {
       if (use.node.name === alias && isReference(use) && !isDeclaratorId(use) && bindingOwner(use, alias, ctx.rule.fn) === owner) {
         const member = use.parent?.node;

@@ -3,6 +3,7 @@ import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, re
 import { assignmentAt, chainAbove, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 type Kind = 'user' | 'context';
 
@@ -53,7 +54,7 @@ export const contextToEvent: Transform = {
       if (!body) continue;
       const aliases = collectAliases(ctx, body);
       flagUpstreamTokensOfIdentityVariables(ctx, body);
-      recast.visit(body, {
+      visit(body, {
         visitIdentifier(path) {
           const kind = referenceKind(path, ctx.rule, aliases);
           if (kind) rewriteReference(ctx, path, kind);
@@ -74,7 +75,7 @@ interface Alias {
 function collectAliases(ctx: TransformContext, body: BlockStatement): Alias[] {
   const aliases: Alias[] = [];
   const { rule } = ctx;
-  recast.visit(body, {
+  visit(body, {
     visitVariableDeclarator(path) {
       const init = path.get('init');
       const kind = isRuleParam(init, rule, rule.user) ? 'user' : isRuleParam(init, rule, rule.context) ? 'context' : null;
@@ -242,7 +243,7 @@ function replaceKeepingShorthand(path: NodePath, replacement: recast.types.named
  */
 function flagUpstreamTokensOfIdentityVariables(ctx: TransformContext, body: recast.types.namedTypes.BlockStatement) {
   const identityVariables = new Set<string>();
-  recast.visit(body, {
+  visit(body, {
     visitVariableDeclarator(path) {
       if (n.Identifier.check(path.node.id) && path.node.init && mentionsUserIdentities(ctx, path.get('init'))) {
         identityVariables.add(path.node.id.name);
@@ -251,7 +252,7 @@ function flagUpstreamTokensOfIdentityVariables(ctx: TransformContext, body: reca
     },
   });
   if (identityVariables.size === 0) return;
-  recast.visit(body, {
+  visit(body, {
     visitMemberExpression(path) {
       const { object, property, computed } = path.node;
       if (!computed && n.Identifier.check(property) && UPSTREAM_TOKENS.has(property.name) &&
@@ -268,7 +269,7 @@ function flagUpstreamTokensOfIdentityVariables(ctx: TransformContext, body: reca
 
 function mentionsUserIdentities(ctx: TransformContext, root: NodePath): boolean {
   let found = false;
-  recast.visit(root.node, {
+  visit(root.node, {
     visitIdentifier(path) {
       const parent = path.parent?.node;
       if (path.node.name === ctx.rule.user && n.MemberExpression.check(parent) && parent.object === path.node &&

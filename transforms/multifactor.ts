@@ -13,6 +13,7 @@ import {
   valueUnused,
 } from '../src/context-writes.js';
 import type { Expression, Node, StatementPath, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 const PROVIDERS = ['none', 'guardian', 'google-authenticator', 'duo', 'any'];
 /** Duo settings: they go into providerOptions in Actions. */
@@ -62,7 +63,7 @@ export const multifactor: Transform = {
   },
   apply(ctx) {
     const isContext = contextMatcher(ctx.rule);
-    recast.visit(ctx.rule.fn, {
+    visit(ctx.rule.fn, {
       visitIdentifier(path) {
         if (!isContext(path)) return this.traverse(path);
         const { keys, levels } = chainAbove(path);

@@ -1,7 +1,7 @@
-import * as recast from 'recast';
 import { b, enclosingStatement, insideNestedFunction, memberChain, memberExpression, n, propertyName, type NodePath } from '../src/ast.js';
 import { declaredNames, hasTodo } from '../src/nodes.js';
 import type { BlockStatement, Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 const TOKEN_FIELDS = new Set(['accessToken', 'baseUrl', 'domain']);
 const RESERVED = new Set(['event', 'api', 'exports', 'module', 'require', 'global', 'undefined', 'arguments']);
@@ -95,7 +95,7 @@ interface GlobalUse {
 function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: Flag, local: Set<string>) {
   const uses: GlobalUse[] = [];
   for (const body of bodies) {
-    recast.visit(body, {
+    visit(body, {
       visitIdentifier(path) {
         if (!isFree(path, 'global', local)) return false;
         const parent = path.parent.node;
@@ -178,7 +178,7 @@ function isGlobalMember(node: unknown, name: string): boolean {
 /** Names used as variables anywhere in the module: a module-scope variable must not clash with them. */
 function identifierNames(ctx: TransformContext): Set<string> {
   const names = new Set<string>();
-  recast.visit(ctx.ast, {
+  visit(ctx.ast, {
     visitIdentifier(path) {
       const parent = path.parent?.node;
       const isProperty =
@@ -195,7 +195,7 @@ function identifierNames(ctx: TransformContext): Set<string> {
 // auth0.*
 
 function flagAuth0(ctx: TransformContext, body: BlockStatement, flag: Flag, flagged: WeakMap<object, Set<string>>, local: Set<string>) {
-  recast.visit(body, {
+  visit(body, {
     visitIdentifier(path) {
       if (!isFree(path, 'auth0', local)) return false;
       const statement = enclosingStatement(path);
@@ -222,7 +222,7 @@ function flagAuth0(ctx: TransformContext, body: BlockStatement, flag: Flag, flag
 // UnauthorizedError
 
 function convertUnauthorized(ctx: TransformContext, body: BlockStatement, flag: Flag, local: Set<string>) {
-  recast.visit(body, {
+  visit(body, {
     visitIdentifier(path) {
       if (!isFree(path, 'UnauthorizedError', local)) return false;
       const created = path.parent;

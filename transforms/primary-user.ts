@@ -1,6 +1,7 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, memberChain, n, type NodePath } from '../src/ast.js';
 import type { BlockStatement, Expression, Node, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 const SET_PRIMARY_USER = 'api.authentication.setPrimaryUser';
 
@@ -42,7 +43,7 @@ export const primaryUser: Transform = {
     const setsPrimary = bodies.some((body) => assignsPrimaryUser(ctx, body));
     const converted: Node[] = [];
     for (const body of bodies) {
-      recast.visit(body, {
+      visit(body, {
         visitAssignmentExpression(path) {
           const { left, right, operator } = path.node;
           const kind = isMember(ctx, left, ctx.rule.context, 'primaryUser', path)
@@ -92,7 +93,7 @@ function isMember(ctx: TransformContext, node: unknown, object: string | undefin
 
 function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement): boolean {
   let found = findCalls(body, SET_PRIMARY_USER).length > 0;
-  recast.visit(body, {
+  visit(body, {
     visitAssignmentExpression(path) {
       if (isMember(ctx, path.node.left, ctx.rule.context, 'primaryUser', path)) found = true;
       this.traverse(path);
@@ -103,7 +104,7 @@ function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement): boolea
 
 function findCalls(body: BlockStatement, callee: string): Node[] {
   const calls: Node[] = [];
-  recast.visit(body, {
+  visit(body, {
     visitCallExpression(path) {
       if (memberChain(path.node.callee)?.join('.') === callee) calls.push(path.node);
       this.traverse(path);

@@ -1,8 +1,8 @@
 import type { namedTypes as K } from 'ast-types';
-import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, n, type NodePath } from '../src/ast.js';
 import { cloneNode } from '../src/nodes.js';
 import type { Expression, Statement, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 type Pass = 'execute' | 'continue';
 const CONTINUE_PROTOCOL = 'redirect-callback';
@@ -81,7 +81,7 @@ export const redirect: Transform = {
     const continueBlock = b.blockStatement(copies);
     replaceProtocolTests(ctx, continueBlock, 'continue');
     foldList(continueBlock.body);
-    recast.visit(continueBlock, {
+    visit(continueBlock, {
       visitExpressionStatement(path) {
         if (matchRedirect(ctx, path.node, path)) {
           ctx.report({ node: path.node, code: 'redirect-ignored-on-continue' });
@@ -144,7 +144,7 @@ function matchRedirect(ctx: TransformContext, statement: unknown, path: NodePath
 
 function findRedirects(ctx: TransformContext): NodePath[] {
   const found: NodePath[] = [];
-  recast.visit(ctx.rule.body, {
+  visit(ctx.rule.body, {
     visitExpressionStatement(path) {
       if (matchRedirect(ctx, path.node, path)) found.push(path);
       this.traverse(path);
@@ -154,7 +154,7 @@ function findRedirects(ctx: TransformContext): NodePath[] {
 }
 
 function convertRedirects(ctx: TransformContext) {
-  recast.visit(ctx.rule.body, {
+  visit(ctx.rule.body, {
     visitExpressionStatement(path) {
       const match = matchRedirect(ctx, path.node, path);
       if (!match) return this.traverse(path);
@@ -193,7 +193,7 @@ function protocolComparison(ctx: TransformContext, node: unknown, path: NodePath
 
 function findProtocolTests(ctx: TransformContext): ProtocolTests {
   const tests: ProtocolTests = { continueTests: [], otherTests: [] };
-  recast.visit(ctx.rule.body, {
+  visit(ctx.rule.body, {
     visitBinaryExpression(path) {
       const comparison = protocolComparison(ctx, path.node, path);
       if (comparison?.value === CONTINUE_PROTOCOL) {
@@ -209,7 +209,7 @@ function findProtocolTests(ctx: TransformContext): ProtocolTests {
 
 /** Each comparison of context.protocol whose result is known in this pass becomes `true` or `false`. */
 function replaceProtocolTests(ctx: TransformContext, root: K.BlockStatement, pass: Pass) {
-  recast.visit(root, {
+  visit(root, {
     visitBinaryExpression(path) {
       const comparison = protocolComparison(ctx, path.node, path);
       if (!comparison) return this.traverse(path);
@@ -222,7 +222,7 @@ function replaceProtocolTests(ctx: TransformContext, root: K.BlockStatement, pas
     },
   });
   // `test ? a : b` whose test became constant keeps only the branch that runs in this pass.
-  recast.visit(root, {
+  visit(root, {
     visitConditionalExpression(path) {
       this.traverse(path);
       const value = constantValue(path.node.test);
@@ -353,7 +353,7 @@ function alwaysExits(statement: Statement): boolean {
 function isHarmless(ctx: TransformContext, statement: Statement): boolean {
   if (n.FunctionDeclaration.check(statement) || n.ReturnStatement.check(statement) && !statement.argument) return true;
   let harmless = true;
-  recast.visit(statement, {
+  visit(statement, {
     visitCallExpression(path) {
       const callee = path.node.callee;
       const isSuccess = n.Identifier.check(callee) && callee.name === ctx.rule.callback && (path.node.arguments.length === 0 || n.NullLiteral.check(path.node.arguments[0]));
@@ -385,7 +385,7 @@ function isHarmless(ctx: TransformContext, statement: Statement): boolean {
 
 function containsAny(root: Statement, nodes: unknown[]): boolean {
   let found = false;
-  recast.visit(root, {
+  visit(root, {
     visitNode(path) {
       if (nodes.includes(path.node)) found = true;
       if (found) return false;

@@ -5,6 +5,7 @@ import { declares, isGlobalReference, isReference } from '../src/bindings.js';
 import { addModuleRequire, declaredNames, moduleDeclares } from '../src/module-requires.js';
 import { freshStatements } from '../src/context-writes.js';
 import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 type Call = recast.types.namedTypes.CallExpression;
 
@@ -81,7 +82,7 @@ interface FoundRequire {
 function findRequires(ctx: TransformContext): FoundRequire[] {
   const { rule } = ctx;
   const found: FoundRequire[] = [];
-  recast.visit(rule.fn, {
+  visit(rule.fn, {
     visitCallExpression(path) {
       const call = path.node;
       if (n.Identifier.check(call.callee) && isGlobalReference(path.get('callee'), 'require', rule) && call.arguments.length === 1) {
@@ -161,7 +162,7 @@ function isHoistable(ctx: TransformContext, statement: Statement): boolean {
   if (!n.VariableDeclaration.check(statement)) return false;
   if (!statement.declarations.every((d) => n.VariableDeclarator.check(d) && d.init && containsRequire(d.init))) return false;
   let independent = true;
-  recast.visit(statement, {
+  visit(statement, {
     visitFunction() {
       // Functions inside an initializer (callbacks passed at require time) are rare: keep them in place.
       independent = false;
@@ -206,7 +207,7 @@ function isRequireCall(node: unknown): boolean {
 
 function containsRequire(node: Node): boolean {
   let found = false;
-  recast.visit(node, {
+  visit(node, {
     visitCallExpression(path) {
       if (isRequireCall(path.node)) found = true;
       this.traverse(path);
@@ -218,7 +219,7 @@ function containsRequire(node: Node): boolean {
 /** A module-level binding is shared by every execution: one that the rule reassigns stays local. */
 function isReassigned(ctx: TransformContext, names: string[]): boolean {
   let reassigned = false;
-  recast.visit(ctx.rule.body, {
+  visit(ctx.rule.body, {
     visitAssignmentExpression(path) {
       if (n.Identifier.check(path.node.left) && names.includes(path.node.left.name)) reassigned = true;
       this.traverse(path);
@@ -245,7 +246,7 @@ function hoistStatements(ctx: TransformContext, hoisted: Set<Node>) {
 function requireSandboxGlobals(ctx: TransformContext) {
   const { rule } = ctx;
   const firstUse = new Map<string, Node>();
-  recast.visit(rule.fn, {
+  visit(rule.fn, {
     visitIdentifier(path) {
       const { name } = path.node;
       if (name in SANDBOX_MODULES && !firstUse.has(name) && isGlobalReference(path, name, rule)) firstUse.set(name, path.node);

@@ -2,6 +2,7 @@ import * as recast from 'recast';
 import { b, n } from '../src/ast.js';
 import { declares, isReference } from '../src/bindings.js';
 import type { Node, Transform } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 const RESERVED = ['event', 'api'] as const;
 
@@ -22,7 +23,7 @@ export const reservedNames: Transform = {
     const { rule } = ctx;
     for (const name of RESERVED) {
       let declaration: unknown = null;
-      recast.visit(rule.body, {
+      visit(rule.body, {
         visitNode(path) {
           if (!declaration && declares(path.node as Node, name)) declaration = path.node;
           this.traverse(path);
@@ -31,7 +32,7 @@ export const reservedNames: Transform = {
       if (!declaration && !rule.fn.params.some((p) => n.Identifier.check(p) && p.name === name)) continue;
       const renamed = freeName(ctx.ast, `rule${name[0].toUpperCase()}${name.slice(1)}`);
       let first = true;
-      recast.visit(rule.body, {
+      visit(rule.body, {
         visitIdentifier(path) {
           if (path.node.name !== name || !isReference(path)) return false;
           if (first) ctx.report({ node: path.node, code: 'renamed', data: { name, renamed } });
@@ -51,7 +52,7 @@ export const reservedNames: Transform = {
 
 function freeName(ast: unknown, base: string): string {
   const used = new Set<string>();
-  recast.visit(ast as recast.types.namedTypes.File, {
+  visit(ast as recast.types.namedTypes.File, {
     visitIdentifier(path) {
       used.add(path.node.name);
       return false;

@@ -1,6 +1,7 @@
 import * as recast from 'recast';
 import { b, n, quote, statements } from '../src/ast.js';
 import type { Statement, Transform } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 /**
  * Turns the rule function into `exports.onExecutePostLogin = async (event, api) => {…}` and places
@@ -27,7 +28,7 @@ export const ruleSignature: Transform = {
 
     const name = n.FunctionDeclaration.check(rule.fn) || n.FunctionExpression.check(rule.fn) ? rule.fn.id?.name : undefined;
     if (typeof name === 'string' && !name.startsWith('__rules2actions')) {
-      recast.visit(body, {
+      visit(body, {
         visitIdentifier(path) {
           if (path.node.name === name && path.scope?.lookup(name)?.node !== rule.fn) {
             ctx.todo({ node: path.node, code: 'function-name-referenced', data: { name } });

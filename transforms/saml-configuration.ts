@@ -14,6 +14,7 @@ import {
   valueUnused,
 } from '../src/context-writes.js';
 import type { Expression, Statement, StatementPath, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 /** SAML settings with an `api.samlResponse.set<Name>` setter (reference §5, §8.1). */
 const SETTERS = new Set([
@@ -63,7 +64,7 @@ export const samlConfiguration: Transform = {
   },
   apply(ctx) {
     const isContext = contextMatcher(ctx.rule);
-    recast.visit(ctx.rule.fn, {
+    visit(ctx.rule.fn, {
       visitIdentifier(path) {
         if (!isContext(path)) return this.traverse(path);
         const { keys, levels } = chainAbove(path);

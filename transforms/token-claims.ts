@@ -18,6 +18,7 @@ import {
   valueUnused,
 } from '../src/context-writes.js';
 import type { Expression, Node, StatementPath, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 type Token = 'idToken' | 'accessToken';
 
@@ -75,7 +76,7 @@ export const tokenClaims: Transform = {
     const aliasInits = new Set<unknown>();
     const writeBacks = new Set<unknown>();
     const claimsAliases = collectClaimsAliases(ctx, isContext, aliasInits, writeBacks);
-    recast.visit(ctx.rule.fn, {
+    visit(ctx.rule.fn, {
       visitExpressionStatement(path) {
         // Dropped below; its parts are not uses of their own.
         if (writeBacks.has(path.node)) return false;
@@ -99,7 +100,7 @@ export const tokenClaims: Transform = {
       },
     });
     const declarators = new Set(claimsAliases.map((a) => a.declarator));
-    recast.visit(ctx.rule.fn, {
+    visit(ctx.rule.fn, {
       visitVariableDeclarator(path) {
         if (!declarators.has(path.node)) return this.traverse(path);
         removeDeclarator(path);
@@ -135,7 +136,7 @@ function collectClaimsAliases(
   const { rule } = ctx;
   type Candidate = ClaimsAlias & { owner: Node | null; statement: Node; member: Node; reassigned?: boolean; writeBacks: Node[] };
   const candidates: Candidate[] = [];
-  recast.visit(rule.fn, {
+  visit(rule.fn, {
     visitVariableDeclarator(path) {
       const { id } = path.node;
       const member = n.Identifier.check(id) ? claimsMemberOf(path.get('init'), isContext) : null;
@@ -149,7 +150,7 @@ function collectClaimsAliases(
     },
   });
   if (candidates.length === 0) return candidates;
-  recast.visit(rule.fn, {
+  visit(rule.fn, {
     visitIdentifier(path) {
       const name = path.node.name;
       const alias = candidates.find((a) => a.name === name);

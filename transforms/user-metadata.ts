@@ -3,6 +3,7 @@ import * as recast from 'recast';
 import { b, enclosingStatement, memberChain, n, statements, type NodePath } from '../src/ast.js';
 import { cloneNode, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
+import { visit } from '../src/visit.js';
 
 type Call = K.CallExpression;
 type Kind = 'app_metadata' | 'user_metadata';
@@ -166,7 +167,7 @@ function staticName(member: K.MemberExpression): string | null {
 /** rule-patterns.md §15 strong signals: the account-linking transform owns those rules' Management API calls. */
 function looksLikeLinking(ctx: TransformContext): boolean {
   let found = false;
-  recast.visit(ctx.rule.body, {
+  visit(ctx.rule.body, {
     visitCallExpression(path) {
       const callee = path.node.callee;
       if (n.MemberExpression.check(callee) && n.Identifier.check(callee.property) && /^(linkUsers|link)$/.test(callee.property.name)) found = true;
@@ -244,7 +245,7 @@ function matchPromiseAll(ctx: TransformContext, node: unknown, path: NodePath) {
 function findUpdateDeclaration(ctx: TransformContext, name: string): { path: NodePath; call: Call } | null {
   let found: { path: NodePath; call: Call } | null = null;
   let uses = 0;
-  recast.visit(ctx.rule.body, {
+  visit(ctx.rule.body, {
     visitVariableDeclaration(path) {
       const [declarator] = path.node.declarations;
       if (path.node.declarations.length === 1 && n.VariableDeclarator.check(declarator) && isName(declarator.id, name)) {
@@ -269,7 +270,7 @@ function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
   // Inlined bodies may hold further updates (`return auth0.users.updateUserMetadata(…)`): repeat.
   for (let changed = true; changed; ) {
     changed = false;
-    recast.visit(ctx.rule.body, {
+    visit(ctx.rule.body, {
       visitStatement(path) {
         const statement = path.node;
         if (failed.has(statement)) return false;
@@ -414,7 +415,7 @@ function inlineErrorFirst(ctx: TransformContext, handler: Expression, set: strin
   if (errorName) {
     // The error is always empty now: `callback(err, user, context)` is the success call.
     const block = b.blockStatement(out);
-    recast.visit(block, {
+    visit(block, {
       visitIdentifier(path) {
         const parent = path.parent?.node;
         const isProperty = n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed;
@@ -441,7 +442,7 @@ function isName(node: unknown, name: string): boolean {
 
 function usesName(root: unknown, name: string): boolean {
   let used = false;
-  recast.visit(root as Node, {
+  visit(root as Node, {
     visitIdentifier(path) {
       const parent = path.parent?.node;
       const isProperty = n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed;
@@ -454,7 +455,7 @@ function usesName(root: unknown, name: string): boolean {
 
 function hasReturn(body: Statement[]): boolean {
   let found = false;
-  recast.visit(b.blockStatement(body), {
+  visit(b.blockStatement(body), {
     visitFunction() {
       return false;
     },
@@ -505,7 +506,7 @@ interface Collected {
 function collect(ctx: TransformContext, linking: boolean, failed: Set<unknown>): Collected {
   const found: Collected = { updates: [], assignments: [], fallbacks: [], mutations: [] };
   const statementOf = (path: NodePath) => (n.ExpressionStatement.check(path.parent?.node) ? path.parent : null);
-  recast.visit(ctx.rule.body, {
+  visit(ctx.rule.body, {
     visitCallExpression(path) {
       const update = matchUpdateCall(ctx, path.node, path);
       if (update) {
@@ -712,7 +713,7 @@ function setLoop(ctx: TransformContext, method: string, metadata: Expression): S
   const taken = usesName(ctx.rule.body, 'key') || usesName(ctx.rule.body, 'value');
   const [key, value] = taken ? ['metadataKey', 'metadataValue'] : ['key', 'value'];
   const [loop] = statements(`for (const [${key}, ${value}] of Object.entries(__metadata)) {\n  api.user.${method}(${key}, ${value});\n}`);
-  recast.visit(loop, {
+  visit(loop, {
     visitIdentifier(path) {
       if (path.node.name === '__metadata') path.replace(metadata);
       return false;
@@ -733,7 +734,7 @@ function isContiguous(statement: NodePath, update: NodePath, movable: Set<unknow
 /** Offsets of returns, throws and callback calls: where a rule could stop. */
 function collectExits(ctx: TransformContext): number[] {
   const exits: number[] = [];
-  recast.visit(ctx.rule.body, {
+  visit(ctx.rule.body, {
     visitReturnStatement(path) {
       exits.push(startOf(path.node));
       this.traverse(path);
@@ -768,7 +769,7 @@ function resolveReads(ctx: TransformContext, assignments: Assignment[], saved: E
   const reassigned = assignedNames(ctx);
   // The right-hand side of a change reads the value before it; what an update saves is not a read.
   const ownNodes = new Set<unknown>([...assignments.map((a) => a.node), ...saved]);
-  recast.visit(ctx.rule.body, {
+  visit(ctx.rule.body, {
     visitNode(path) {
       if (ownNodes.has(path.node)) return false;
       this.traverse(path);
@@ -829,7 +830,7 @@ function stableValue(value: Expression, reassigned: Set<string>): Expression | n
 
 function assignedNames(ctx: TransformContext): Set<string> {
   const names = new Set<string>();
-  recast.visit(ctx.rule.body, {
+  visit(ctx.rule.body, {
     visitAssignmentExpression(path) {
       if (n.Identifier.check(path.node.left)) names.add(path.node.left.name);
       this.traverse(path);

@@ -5,6 +5,7 @@ import { n } from '../../src/ast.js';
 import type { Expression, Node } from '../../src/types.js';
 
 import type { namedTypes as K } from 'ast-types';
+import { visit } from '../../src/visit.js';
 
 export interface Bindings {
   /** The initialiser of a variable declared once with a plain name and never reassigned. */
@@ -15,7 +16,7 @@ export interface Bindings {
 export function collectBindings(root: Node): Bindings {
   const declarators = new Map<string, K.VariableDeclarator[]>();
   const assigned = new Set<string>();
-  recast.visit(root, {
+  visit(root, {
     visitVariableDeclarator(path) {
       const { id } = path.node;
       if (n.Identifier.check(id)) declarators.set(id.name, [...(declarators.get(id.name) ?? []), path.node]);
@@ -39,7 +40,7 @@ export function collectBindings(root: Node): Bindings {
 /** Identifier references (not property keys or member properties) to `name` under `root`. */
 export function countReferences(root: Node | Node[], name: string): number {
   let count = 0;
-  recast.visit(root as Node, {
+  visit(root as Node, {
     visitFunction(path) {
       // A function with its own parameter of that name refers to something else.
       if ((path.node.params as Node[]).some((p) => n.Identifier.check(p) && p.name === name)) return false;
@@ -69,7 +70,7 @@ export function isReference(path: recast.types.NodePath): boolean {
 
 /** Renames references to `from` (not into functions that declare their own `from`). */
 export function renameReferences(root: Node | Node[], from: string, to: string): void {
-  recast.visit(root as Node, {
+  visit(root as Node, {
     visitFunction(path) {
       const declares = (path.node.params as Node[]).some((p) => n.Identifier.check(p) && p.name === from);
       if (declares) return false;

@@ -1,10 +1,10 @@
 // The error and status checks at the top of a request/SDK callback, and what the rule answered.
-import * as recast from 'recast';
 import { b, memberChain, n } from '../../src/ast.js';
 import type { Node, Statement } from '../../src/types.js';
 import { countReferences } from './bindings.js';
 
 import type { namedTypes as K } from 'ast-types';
+import { visit } from '../../src/visit.js';
 
 export interface CallbackChecks {
   /** The continuation once the checks are gone. */
@@ -68,7 +68,7 @@ export function exits(statements: Statement[]): boolean {
 /** Has a string literal or template of its own: the rule's message. */
 function hasOwnMessage(statements: Statement[]): boolean {
   let found = false;
-  recast.visit(statements as unknown as Node, {
+  visit(statements as unknown as Node, {
     visitStringLiteral() {
       found = true;
       return false;
@@ -128,7 +128,7 @@ export function matchCallbackChecks(body: Statement[], error: string | undefined
 export function substituteFailure(statements: Statement[], error: string, response: string | undefined, data: string | undefined): string | null {
   let problem: string | null = null;
   const message = () => b.memberExpression(b.identifier(error), b.identifier('message'));
-  recast.visit(statements as unknown as Node, {
+  visit(statements as unknown as Node, {
     visitMemberExpression(path) {
       const chain = memberChain(path.node);
       if (data && chain?.length === 2 && chain[0] === data && ['message', 'error', 'error_description'].includes(chain[1])) {
@@ -172,7 +172,7 @@ export function clone<T>(node: T): T {
 
 /** `JSON.parse(data)` → data (the SDK returns parsed data). */
 export function replaceJsonParse(statements: Statement[], data: string): void {
-  recast.visit(statements as unknown as Node, {
+  visit(statements as unknown as Node, {
     visitCallExpression(path) {
       const chain = memberChain(path.node.callee);
       const [arg] = path.node.arguments;
@@ -198,7 +198,7 @@ export function callsBackTwice(statements: Statement[], callback: string | undef
       }
     });
   };
-  recast.visit(statements as unknown as Node, {
+  visit(statements as unknown as Node, {
     visitFunction() {
       return false;
     },

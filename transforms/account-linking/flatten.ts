@@ -9,6 +9,7 @@ import { awaited, sdkCall } from './emit.js';
 import type { Operation } from './operations.js';
 
 import type { namedTypes as K } from 'ast-types';
+import { visit } from '../../src/visit.js';
 
 const LOOPS = ['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement'];
 
@@ -258,7 +259,7 @@ export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: s
   }
   // Operations returned from this continuation answer failures like this one (a promise chain).
   if (plan.handler) {
-    recast.visit(rest as unknown as Node, {
+    visit(rest as unknown as Node, {
       visitFunction() {
         return false;
       },

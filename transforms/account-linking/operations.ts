@@ -1,12 +1,12 @@
 // Pure matchers for the Management API calls a linking rule makes: `request`, `axios` and the
 // legacy `auth0` client (or the Rules `auth0.users` object). Each returns the parts or null.
-import * as recast from 'recast';
 import { memberChain, n, type NodePath } from '../../src/ast.js';
 import type { Expression, Node } from '../../src/types.js';
 import { collectBindings, type Bindings } from './bindings.js';
 import { classifyPath, managementUrl, unwrapEncode, urlParts, type ManagementUrl } from './urls.js';
 
 import type { namedTypes as K } from 'ast-types';
+import { visit } from '../../src/visit.js';
 export type Continuation = K.FunctionExpression | K.ArrowFunctionExpression;
 
 export type Endpoint =
@@ -83,7 +83,7 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
   let requestDeclared = false;
   let fetchDeclared = false;
   const declarations = [...moduleRequires, body];
-  for (const root of declarations) recast.visit(root, {
+  for (const root of declarations) visit(root, {
     visitVariableDeclarator(path) {
       const { id, init } = path.node;
       if (n.Identifier.check(id) && id.name === 'request') requestDeclared = true;
@@ -109,7 +109,7 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
   if (!requestDeclared) scan.requestNames.add('request');
   // The global fetch (Node 18+), unless the rule declares its own.
   if (!fetchDeclared) scan.fetchNames.add('fetch');
-  recast.visit(body, {
+  visit(body, {
     visitNewExpression(path) {
       const chain = memberChain(path.node.callee);
       const isClient = chain && (scan.clientClasses.has(chain.join('.')) || (chain.length > 1 && chain[chain.length - 1] === 'ManagementClient'));
@@ -121,7 +121,7 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
       this.traverse(path);
     },
   });
-  recast.visit(body, {
+  visit(body, {
     visitCallExpression(path) {
       const op = matchRequestCall(path, scan) ?? matchSdkCall(path, scan) ?? matchAxiosCall(path, scan) ?? matchFetchCall(path, scan);
       if (op) scan.operations.push(op);
@@ -169,7 +169,7 @@ function identifiersIn(nodes: Array<unknown>): string[] {
   const names: string[] = [];
   for (const node of nodes) {
     if (!node) continue;
-    recast.visit(node as Node, {
+    visit(node as Node, {
       visitIdentifier(path) {
         const parent = path.parent?.node;
         const isProperty = (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) ||

@@ -8,6 +8,7 @@ import { countReferences } from './bindings.js';
 import { CLIENT_FACTORY, clientDeclaration, preludeStatements, requireStatement, SCOPES, SDK_VERSION, SECRETS } from './emit.js';
 import { matchRequire, type Operation, type RuleScan } from './operations.js';
 import { tokensIn } from './urls.js';
+import { visit } from '../../src/visit.js';
 
 /**
  * The legacy client's own name when the converted calls were its only uses (its declaration goes);
@@ -19,7 +20,7 @@ export function chooseClientName(ctx: TransformContext, scan: RuleScan): string 
     const converted = scan.operations.filter((op) => op.transport === 'sdk' && receiverOf(op) === name).length;
     if (converted === 0 || countReferences(ctx.rule.body, name) !== converted) continue;
     const entry = scan.requires.find((r) => r.module === 'client' && r.name === name)!;
-    recast.visit(ctx.rule.body, {
+    visit(ctx.rule.body, {
       visitVariableDeclaration(path) {
         if (!path.node.declarations.includes(entry.declarator)) return this.traverse(path);
         ctx.report({ node: entry.declarator, code: 'removed-client', data: { name } });
@@ -42,7 +43,7 @@ function freeName(body: Node, base: string): string {
 export function convertV2Query(op: Operation): boolean {
   if (op.endpoint.kind !== 'search' || !op.endpoint.q) return false;
   let changed = false;
-  recast.visit(op.endpoint.q, {
+  visit(op.endpoint.q, {
     visitStringLiteral(path) {
       if (path.node.value.includes('email.raw:')) {
         path.replace(b.stringLiteral(path.node.value.replace(/email\.raw:/g, 'email:')));
@@ -58,7 +59,7 @@ export function convertV2Query(op: Operation): boolean {
 export function convertPrimaryUser(ctx: TransformContext, linkAnchors: Set<Node>) {
   const { rule } = ctx;
   if (!signalsPrimary(rule)) primaryFromReturnedUser(ctx, linkAnchors);
-  recast.visit(rule.body, {
+  visit(rule.body, {
     visitExpressionStatement(path) {
       const expr = path.node.expression;
       if (!n.AssignmentExpression.check(expr) || expr.operator !== '=') return this.traverse(path);
@@ -80,7 +81,7 @@ export function convertPrimaryUser(ctx: TransformContext, linkAnchors: Set<Node>
 /** Whether the rule says who the primary is through `context.primaryUser` or `user.user_id`. */
 function signalsPrimary(rule: TransformContext['rule']): boolean {
   let found = false;
-  recast.visit(rule.body, {
+  visit(rule.body, {
     visitAssignmentExpression(path) {
       const chain = memberChain(path.node.left);
       if (chain?.length === 2 && ((chain[0] === rule.context && chain[1] === 'primaryUser') || (chain[0] === rule.user && chain[1] === 'user_id'))) found = true;
@@ -93,7 +94,7 @@ function signalsPrimary(rule: TransformContext['rule']): boolean {
 /** `callback(null, primaryUser, context)` after the link: the rule's way of naming the primary. */
 function primaryFromReturnedUser(ctx: TransformContext, linkAnchors: Set<Node>) {
   const { rule } = ctx;
-  recast.visit(rule.body, {
+  visit(rule.body, {
     visitFunction() {
       return false;
     },
@@ -126,7 +127,7 @@ function primaryFromReturnedUser(ctx: TransformContext, linkAnchors: Set<Node>) 
 function contains(root: Node, target: Node): boolean {
   if (root === target) return true;
   let found = false;
-  recast.visit(root, {
+  visit(root, {
     visitNode(path) {
       if (path.node === target) {
         found = true;
@@ -156,7 +157,7 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
   const candidates = new Set<string>(scan.operations.flatMap((op) => op.inputs));
   for (;;) {
     let removed = false;
-    recast.visit(rule.body, {
+    visit(rule.body, {
       visitVariableDeclaration(path) {
         const declaration = path.node;
         for (const declarator of [...declaration.declarations] as K.VariableDeclarator[]) {
@@ -209,7 +210,7 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
 function identifierNames(node: unknown): string[] {
   const names: string[] = [];
   if (!node) return names;
-  recast.visit(node as Node, {
+  visit(node as Node, {
     visitIdentifier(path) {
       names.push(path.node.name);
       this.traverse(path);
@@ -274,7 +275,7 @@ export function placeClient(ctx: TransformContext, client: string, anchors: Stat
 
 function findPath(root: Node, target: Node): NodePath | null {
   const found: NodePath[] = [];
-  recast.visit(root, {
+  visit(root, {
     visitNode(path) {
       if (path.node === target) {
         found.push(path);

@@ -6,6 +6,7 @@ import type { Node, RuleShape } from '../../src/types.js';
 import type { Operation } from './operations.js';
 
 import type { namedTypes as K } from 'ast-types';
+import { visit } from '../../src/visit.js';
 
 export interface SecuritySignals {
   verifiesCurrentUser: boolean;
@@ -38,7 +39,7 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
   };
   const tokenNames = new Set<string>();
 
-  recast.visit(rule.body, {
+  visit(rule.body, {
     visitVariableDeclarator(path) {
       const { id, init } = path.node;
       if (n.Identifier.check(id) && init && /auth0\.accessToken|Bearer/.test(recast.print(init).code)) tokenNames.add(id.name);
@@ -46,7 +47,7 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
     },
   });
 
-  recast.visit(rule.body, {
+  visit(rule.body, {
     visitMemberExpression(path) {
       const node = path.node;
       const key = n.Identifier.check(node.property) && !node.computed ? node.property.name : null;
@@ -130,7 +131,7 @@ export function unescapedEmail(op: Operation, userName: string | undefined): boo
   if (endpoint.kind === 'by-email') return !endpoint.encoded;
   if (endpoint.kind !== 'search' || !endpoint.q) return false;
   let raw = false;
-  recast.visit(endpoint.q, {
+  visit(endpoint.q, {
     visitMemberExpression(path) {
       const chain = memberChain(path.node);
       if (chain && chain[0] === userName && chain.includes('email')) raw = true;

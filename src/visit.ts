@@ -1,0 +1,158 @@
+// `recast.visit` with the same contract, without its cost. ast-types builds a NodePath for every node
+// it passes, and the transforms run dozens of visits per rule that each want a few node types: that
+// bookkeeping was over half of a migration (node --cpu-prof). This walker reads the plain tree and
+// builds a NodePath, through the usual `path.get` caches, only for a node a visitor method receives.
+import * as recast from 'recast';
+import typesModule from 'ast-types/lib/types.js';
+import type { NodePath } from './ast.js';
+
+export type Visitor = recast.types.Visitor;
+type Method = (this: Context, path: NodePath) => unknown;
+interface Context {
+  traverse(path: NodePath, visitor?: Visitor): void;
+  visit(path: NodePath, visitor?: Visitor): void;
+  abort(): never;
+}
+
+const { NodePath: NodePathClass, getFieldNames } = recast.types;
+const plugin = (typesModule as unknown as { default?: unknown }).default ?? typesModule;
+// `use` returns the instance recast itself uses, so supertypes resolve exactly as in recast.visit.
+const { computeSupertypeLookupTable } = (recast.types as unknown as {
+  use(plugin: unknown): { computeSupertypeLookupTable(candidates: Record<string, boolean>): Record<string, string> };
+}).use(plugin);
+
+/** Node type → name of the visitor method that handles it, per set of method names. */
+const tables = new Map<string, Record<string, string>>();
+function methodTable(visitor: Visitor): Record<string, string> {
+  const names = Object.keys(visitor).filter((key) => /^visit[A-Z]/.test(key));
+  const key = names.sort().join();
+  let table = tables.get(key);
+  if (!table) {
+    const candidates = Object.fromEntries(names.map((name) => [name.slice('visit'.length), true]));
+    table = Object.create(null) as Record<string, string>;
+    for (const [type, handler] of Object.entries(computeSupertypeLookupTable(candidates))) table[type] = `visit${handler}`;
+    tables.set(key, table);
+  }
+  return table;
+}
+
+/** The fields ast-types visits, per node type (its definitions are final once loaded). */
+const fieldsByType = new Map<string, string[]>();
+function fieldsOf(value: Record<string, unknown>): string[] {
+  const type = value.type;
+  if (typeof type !== 'string') return Object.keys(value);
+  let fields = fieldsByType.get(type);
+  if (!fields) fieldsByType.set(type, (fields = getFieldNames(value)));
+  return fields;
+}
+
+class AbortRequest {}
+
+/** A node reached by the walk; its NodePath is made only when asked for. */
+interface Frame {
+  parent: Frame | null;
+  key: string | number;
+  value: Record<string, unknown>;
+  path: NodePath | null;
+}
+
+class Walker {
+  private readonly table: Record<string, string>;
+  private readonly visitComments: boolean;
+
+  constructor(private readonly methods: Visitor) {
+    this.table = methodTable(methods);
+    this.visitComments = 'Block' in this.table || 'Line' in this.table;
+  }
+
+  /** Like PathVisitor#visitWithoutReset: the node's own method, else its children. */
+  visitPath(path: NodePath): void {
+    const frame: Frame = { parent: null, key: '', value: path.value, path };
+    this.visitFrame(frame);
+  }
+
+  /** The children of the node at `path`, as `this.traverse(path)` does. */
+  children(path: NodePath): void {
+    this.walk({ parent: null, key: '', value: path.value, path });
+  }
+
+  private visitFrame(frame: Frame): void {
+    const value = frame.value;
+    const name = typeof value.type === 'string' ? this.table[value.type] : undefined;
+    if (name) this.invoke(name, materialize(frame));
+    else this.walk(frame);
+  }
+
+  private walk(frame: Frame): void {
+    const value = frame.value;
+    if (Array.isArray(value)) {
+      // Snapshot, as path.each does: statements a visitor inserts are not visited in this pass.
+      const items = value.slice();
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
+        if (item && typeof item === 'object') this.visitFrame({ parent: frame, key: i, value: item, path: null });
+      }
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    let fields = fieldsOf(value);
+    if (this.visitComments && value.comments && !fields.includes('comments')) fields = [...fields, 'comments'];
+    for (const field of fields) {
+      const child = value[field];
+      if (child && typeof child === 'object') this.visitFrame({ parent: frame, key: field, value: child as Record<string, unknown>, path: null });
+    }
+  }
+
+  private invoke(name: string, path: NodePath): void {
+    let traversed = false;
+    const context: Context = {
+      traverse: (target, visitor) => {
+        traversed = true;
+        (visitor ? new Walker(visitor) : this).children(target);
+      },
+      visit: (target, visitor) => {
+        traversed = true;
+        (visitor ? new Walker(visitor) : this).visitPath(target);
+      },
+      abort: () => {
+        traversed = true;
+        throw new AbortRequest();
+      },
+    };
+    const result = ((this.methods as Record<string, Method>)[name]).call(context, path);
+    if (result === false) return;
+    if (result !== undefined) {
+      const [replaced] = path.replace(result as Parameters<NodePath["replace"]>[0]);
+      if (!traversed && replaced) {
+        traversed = true;
+        this.children(replaced);
+      }
+    }
+    if (!traversed) throw new Error(`Must either call this.traverse or return false in ${name}`);
+  }
+}
+
+/** The NodePath of a frame, built from its nearest ancestor that has one. */
+function materialize(frame: Frame): NodePath {
+  if (frame.path) return frame.path;
+  const parent = materialize(frame.parent!);
+  let path = parent.get(frame.key) as NodePath;
+  if (path.value !== frame.value) {
+    // A visitor moved or removed this node after the walk reached its list: find it again, or
+    // hand out a detached path as recast's snapshot would.
+    const index = Array.isArray(parent.value) ? (parent.value as unknown[]).indexOf(frame.value) : -1;
+    path = index >= 0 ? (parent.get(index) as NodePath) : (new NodePathClass(frame.value, parent, frame.key) as NodePath);
+  }
+  return (frame.path = path);
+}
+
+/** Visits `root` (a node or a NodePath) like `recast.visit(root, visitor)`, and returns the root node. */
+export function visit<T>(root: T | NodePath, visitor: Visitor): T {
+  const path = root instanceof NodePathClass ? (root as NodePath) : (new NodePathClass({ root }).get('root') as NodePath);
+  try {
+    new Walker(visitor).visitPath(path);
+  } catch (error) {
+    if (!(error instanceof AbortRequest)) throw error;
+  }
+  return path.value as T;
+}
