@@ -91,6 +91,7 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     const { report, todo } = createReporter(transform, findings, insertion, rule.fn);
     const ctx: TransformContext & { markLinking(): void } = {
       ast,
+      text,
       rule,
       options: resolved,
       needs,

@@ -82,6 +82,8 @@ export interface ReportInput {
 
 export interface TransformContext {
   readonly ast: File;
+  /** The text `ast` was parsed from (keyword tokens masked, an anonymous rule named). */
+  readonly text: string;
   readonly rule: RuleShape;
   readonly options: Readonly<ResolvedOptions>;
   readonly needs: Requirements;

@@ -5,7 +5,7 @@ import { flatten, unsafeReason, type Flattened, type InheritedHandlers } from '.
 import { scanRule, type Operation, type RuleScan } from './account-linking/operations.js';
 import { chooseClientName, convertPrimaryUser, convertV2Query, placeClient, removeUnused, setUp } from './account-linking/rewrite.js';
 import { securitySignals, unescapedEmail } from './account-linking/security.js';
-import { tokensIn } from './account-linking/urls.js';
+import { hasTokens, tokensIn } from './account-linking/urls.js';
 
 /**
  * Account linking (issue 3): Management API calls made with `request`, `axios`, the legacy `auth0`
@@ -172,7 +172,8 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
   const firstLink = firstScan.operations.find((op) => op.endpoint.kind === 'link')!;
   ctx.report({ node: firstLink.call, code: 'linking-detected', data: { version: SDK_VERSION[sdk] } });
 
-  const tokensBefore = tokensIn(rule.body);
+  // Printing the body to find them is costly: only when the rule has keyword tokens at all.
+  const tokensBefore = hasTokens(ctx.text) ? tokensIn(rule.body) : [];
   const reportedBases = new Set<string>();
   for (const op of firstScan.operations) {
     if (op.url && op.url.base !== 'base-url') {
@@ -215,7 +216,7 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
 
   convertPrimaryUser(ctx, linkAnchors);
   removeUnused(ctx, firstScan);
-  const tokensAfter = tokensIn(rule.body);
+  const tokensAfter = tokensBefore.length > 0 ? tokensIn(rule.body) : [];
   const lost = tokensBefore.filter((token) => {
     const index = tokensAfter.indexOf(token);
     if (index < 0) return true;

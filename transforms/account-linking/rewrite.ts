@@ -7,7 +7,7 @@ import type { Node, Statement, TransformContext } from '../../src/types.js';
 import { countReferences } from './bindings.js';
 import { CLIENT_FACTORY, clientDeclaration, preludeStatements, requireStatement, SCOPES, SDK_VERSION, SECRETS } from './emit.js';
 import { matchRequire, type Operation, type RuleScan } from './operations.js';
-import { tokensIn } from './urls.js';
+import { hasTokens } from './urls.js';
 import { visit } from '../../src/visit.js';
 
 /**
@@ -192,9 +192,16 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
     if (!keep) ctx.report({ node: statement, code: 'removed-require', data: { name: names.join(', '), module: required.module } });
     return keep;
   }));
+  const stillRequired = new Set<string>();
+  visit([...ctx.module.requires, ...rule.body.body], {
+    visitCallExpression(path) {
+      const required = matchRequire(path.node);
+      if (required) stillRequired.add(required.module);
+      this.traverse(path);
+    },
+  });
   for (const module of ['request', 'axios', 'node-fetch']) {
-    const stillUsed = [...ctx.module.requires, ...rule.body.body].some((s) => recast.print(s).code.includes(`require('${module}`));
-    if (!stillUsed) {
+    if (!stillRequired.has(module)) {
       const index = ctx.needs.dependencies.findIndex((d) => d.name === module);
       if (index >= 0) ctx.needs.dependencies.splice(index, 1);
     }
@@ -236,7 +243,7 @@ function classifyDeclarator(
   if (required) return { code: 'removed-require', data: { name, module: required.module } };
   if (scan.requires.some((r) => r.module === 'client' && r.declarator === declarator)) return { code: 'removed-client', data: { name } };
   const init = declarator.init ? recast.print(declarator.init).code : '';
-  const apiish = /auth0\.(accessToken|baseUrl|domain)|\/api\/v2|Bearer/.test(init) || tokensIn(declarator.init).length > 0;
+  const apiish = /auth0\.(accessToken|baseUrl|domain)|\/api\/v2|Bearer/.test(init) || hasTokens(init);
   if (names.some((n2) => candidates.has(n2)) || apiish) return { code: 'removed-variable', data: { name } };
   return null;
 }

@@ -176,6 +176,10 @@ export function concat(pieces: Expression[]): Expression {
   return pieces.slice(1).reduce<Expression>((left, right) => b.binaryExpression('+', left, right), pieces[0]);
 }
 
+export function hasTokens(text: string): boolean {
+  return text.search(TOKEN_PLACEHOLDER) >= 0;
+}
+
 /** Placeholders of masked keyword tokens in a node's source text. */
 export function tokensIn(node: unknown): string[] {
   if (!node) return [];
