@@ -1,5 +1,5 @@
 // The built binary as a user runs it (npm test builds dist/ first).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -51,6 +51,17 @@ describe('rules2actions CLI', () => {
     expect(sub.code).toBe(0);
     expect(sub.stdout).toMatch(/Examples:/);
     expect(sub.stdout).toMatch(/Exit codes/);
+  });
+
+  it('stops quietly when the reader of its output goes away (| head)', async () => {
+    // Our end of the pipe closes before the child has written a byte: every write it makes fails with EPIPE.
+    const child = spawn(process.execPath, [BIN, 'migrate', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('dry run: prints a diff per rule, reports a syntax error at its line, leaves inputs untouched', async () => {
