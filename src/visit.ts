@@ -36,13 +36,11 @@ function methodTable(visitor: Visitor): Record<string, string> {
   return table;
 }
 
-/** The fields ast-types visits, per node type (its definitions are final once loaded). */
+/** The fields ast-types visits, per node type (its definitions are final once loaded); `type` holds no node. */
 const fieldsByType = new Map<string, string[]>();
-function fieldsOf(value: Record<string, unknown>): string[] {
-  const type = value.type;
-  if (typeof type !== 'string') return Object.keys(value);
+function fieldsOf(type: string, value: Record<string, unknown>): string[] {
   let fields = fieldsByType.get(type);
-  if (!fields) fieldsByType.set(type, (fields = getFieldNames(value)));
+  if (!fields) fieldsByType.set(type, (fields = getFieldNames(value).filter((field) => field !== 'type')));
   return fields;
 }
 
@@ -95,40 +93,54 @@ class Walker {
       return;
     }
     if (value === null || typeof value !== 'object') return;
-    let fields = fieldsOf(value);
-    if (this.visitComments && value.comments && !fields.includes('comments')) fields = [...fields, 'comments'];
-    for (const field of fields) {
-      const child = value[field];
-      if (child && typeof child === 'object') this.visitFrame({ parent: frame, key: field, value: child as Record<string, unknown>, path: null });
+    const type = value.type;
+    if (typeof type !== 'string') {
+      // Not a node (`extra`, a template's `value`): ast-types walks its keys all the same.
+      for (const key in value) this.visitChild(frame, key, value[key]);
+      return;
     }
+    for (const field of fieldsOf(type, value)) this.visitChild(frame, field, value[field]);
+    if (this.visitComments && value.comments) this.visitChild(frame, 'comments', value.comments);
+  }
+
+  private visitChild(parent: Frame, key: string, child: unknown): void {
+    if (child && typeof child === 'object') this.visitFrame({ parent, key, value: child as Record<string, unknown>, path: null });
   }
 
   private invoke(name: string, path: NodePath): void {
-    let traversed = false;
-    const context: Context = {
-      traverse: (target, visitor) => {
-        traversed = true;
-        (visitor ? new Walker(visitor) : this).children(target);
-      },
-      visit: (target, visitor) => {
-        traversed = true;
-        (visitor ? new Walker(visitor) : this).visitPath(target);
-      },
-      abort: () => {
-        traversed = true;
-        throw new AbortRequest();
-      },
-    };
+    const context = new Invocation(this);
     const result = ((this.methods as Record<string, Method>)[name]).call(context, path);
     if (result === false) return;
     if (result !== undefined) {
-      const [replaced] = path.replace(result as Parameters<NodePath["replace"]>[0]);
-      if (!traversed && replaced) {
-        traversed = true;
+      const [replaced] = path.replace(result as Parameters<NodePath['replace']>[0]);
+      if (!context.traversed && replaced) {
+        context.traversed = true;
         this.children(replaced);
       }
     }
-    if (!traversed) throw new Error(`Must either call this.traverse or return false in ${name}`);
+    if (!context.traversed) throw new Error(`Must either call this.traverse or return false in ${name}`);
+  }
+}
+
+/** `this` inside a visitor method. */
+class Invocation implements Context {
+  traversed = false;
+
+  constructor(private readonly walker: Walker) {}
+
+  traverse(path: NodePath, visitor?: Visitor): void {
+    this.traversed = true;
+    (visitor ? new Walker(visitor) : this.walker).children(path);
+  }
+
+  visit(path: NodePath, visitor?: Visitor): void {
+    this.traversed = true;
+    (visitor ? new Walker(visitor) : this.walker).visitPath(path);
+  }
+
+  abort(): never {
+    this.traversed = true;
+    throw new AbortRequest();
   }
 }
 
