@@ -6,6 +6,7 @@ import type { Expression, Node } from '../../src/types.js';
 
 import type { namedTypes as K } from 'ast-types';
 import { visit } from '../../src/visit.js';
+import { isFunctionType, isIdentifierType, walk } from './tree.js';
 
 export interface Bindings {
   /** The initialiser of a variable declared once with a plain name and never reassigned. */
@@ -39,32 +40,49 @@ export function collectBindings(root: Node): Bindings {
 
 /** Identifier references (not property keys or member properties) to `name` under `root`. */
 export function countReferences(root: Node | Node[], name: string): number {
-  let count = 0;
-  visit(root as Node, {
-    visitFunction(path) {
-      // A function with its own parameter of that name refers to something else.
-      if ((path.node.params as Node[]).some((p) => n.Identifier.check(p) && p.name === name)) return false;
-      this.traverse(path);
+  return referenceCounts(root).get(name) ?? 0;
+}
+
+/**
+ * Every name's reference count under `root` in one walk; a function with its own parameter of a
+ * name refers to something else there.
+ */
+export function referenceCounts(root: Node | Node[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  const shadowed: string[] = [];
+  const depths: number[] = [];
+  walk(
+    root,
+    (node, parent) => {
+      if (isFunctionType(node.type)) {
+        depths.push(shadowed.length);
+        for (const p of node.params as Node[]) if (n.Identifier.check(p)) shadowed.push(p.name);
+      } else if (isIdentifierType(node.type)) {
+        const name = node.name as string;
+        if (!shadowed.includes(name) && isReferenceIn(node, parent)) counts.set(name, (counts.get(name) ?? 0) + 1);
+      }
     },
-    visitIdentifier(path) {
-      if (path.node.name === name && isReference(path)) count++;
-      this.traverse(path);
+    (node) => {
+      if (isFunctionType(node.type)) shadowed.length = depths.pop()!;
     },
-  });
-  return count;
+  );
+  return counts;
 }
 
 export function isReference(path: recast.types.NodePath): boolean {
-  const parent = path.parent?.node;
-  if ((n.MemberExpression.check(parent) || n.OptionalMemberExpression.check(parent)) && parent.property === path.node && !parent.computed) {
+  return isReferenceIn(path.node, path.parent?.node);
+}
+
+function isReferenceIn(node: unknown, parent: unknown): boolean {
+  if ((n.MemberExpression.check(parent) || n.OptionalMemberExpression.check(parent)) && parent.property === node && !parent.computed) {
     return false;
   }
-  if ((n.Property.check(parent) || n.ObjectProperty.check(parent)) && parent.key === path.node && !parent.computed) {
+  if ((n.Property.check(parent) || n.ObjectProperty.check(parent)) && parent.key === node && !parent.computed) {
     return false;
   }
-  if (n.VariableDeclarator.check(parent) && parent.id === path.node) return false;
-  if (n.Function.check(parent) && (parent.params as unknown[]).includes(path.node)) return false;
-  if (n.CatchClause.check(parent) && parent.param === path.node) return false;
+  if (n.VariableDeclarator.check(parent) && parent.id === node) return false;
+  if (n.Function.check(parent) && (parent.params as unknown[]).includes(node)) return false;
+  if (n.CatchClause.check(parent) && parent.param === node) return false;
   return true;
 }
 
