@@ -14,22 +14,16 @@ export interface Bindings {
   declarator(name: string): K.VariableDeclarator | null;
 }
 
-export function collectBindings(root: Node): Bindings {
-  const declarators = new Map<string, K.VariableDeclarator[]>();
+/** From the declarators and assignments of the rule (scanRule collects them in its walk). */
+export function bindingsOf(declarators: K.VariableDeclarator[], assignments: K.AssignmentExpression[]): Bindings {
+  const byName = new Map<string, K.VariableDeclarator[]>();
+  for (const node of declarators) {
+    if (n.Identifier.check(node.id)) byName.set(node.id.name, [...(byName.get(node.id.name) ?? []), node]);
+  }
   const assigned = new Set<string>();
-  visit(root, {
-    visitVariableDeclarator(path) {
-      const { id } = path.node;
-      if (n.Identifier.check(id)) declarators.set(id.name, [...(declarators.get(id.name) ?? []), path.node]);
-      this.traverse(path);
-    },
-    visitAssignmentExpression(path) {
-      if (n.Identifier.check(path.node.left)) assigned.add(path.node.left.name);
-      this.traverse(path);
-    },
-  });
+  for (const node of assignments) if (n.Identifier.check(node.left)) assigned.add(node.left.name);
   const declarator = (name: string) => {
-    const found = declarators.get(name);
+    const found = byName.get(name);
     return found?.length === 1 && !assigned.has(name) ? found[0] : null;
   };
   return {
@@ -40,26 +34,32 @@ export function collectBindings(root: Node): Bindings {
 
 /** Identifier references (not property keys or member properties) to `name` under `root`. */
 export function countReferences(root: Node | Node[], name: string): number {
-  return referenceCounts(root).get(name) ?? 0;
+  return referenceCounts(root, name).get(name) ?? 0;
 }
 
 /**
- * Every name's reference count under `root` in one walk; a function with its own parameter of a
- * name refers to something else there.
+ * Reference counts by name (only `name`'s when given) in one walk; a function with its own parameter
+ * of a name refers to something else there.
  */
-export function referenceCounts(root: Node | Node[]): Map<string, number> {
+export function referenceCounts(root: Node | Node[], name?: string): Map<string, number> {
   const counts = new Map<string, number>();
   const shadowed: string[] = [];
   const depths: number[] = [];
   walk(
     root,
-    (node, parent) => {
+    (node, ancestors) => {
       if (isFunctionType(node.type)) {
         depths.push(shadowed.length);
         for (const p of node.params as Node[]) if (n.Identifier.check(p)) shadowed.push(p.name);
+        if (name !== undefined && shadowed.includes(name)) {
+          shadowed.length = depths.pop()!;
+          return false;
+        }
       } else if (isIdentifierType(node.type)) {
-        const name = node.name as string;
-        if (!shadowed.includes(name) && isReferenceIn(node, parent)) counts.set(name, (counts.get(name) ?? 0) + 1);
+        const found = node.name as string;
+        if ((name === undefined || found === name) && !shadowed.includes(found) && isReferenceIn(node, ancestors[ancestors.length - 1])) {
+          counts.set(found, (counts.get(found) ?? 0) + 1);
+        }
       }
     },
     (node) => {

@@ -9,7 +9,7 @@ import { CLIENT_FACTORY, clientDeclaration, preludeStatements, requireStatement,
 import { matchRequire, type Operation, type RuleScan } from './operations.js';
 import { hasTokens } from './urls.js';
 import { visit } from '../../src/visit.js';
-import { containsAny, isIdentifierType, keysTo, walk } from './tree.js';
+import { containsAny, findPath, isIdentifierType, walk } from './tree.js';
 
 /**
  * The legacy client's own name when the converted calls were its only uses (its declaration goes);
@@ -264,11 +264,6 @@ export function placeClient(ctx: TransformContext, client: string, anchors: Stat
     const target = declarations[0] as { comments?: unknown[] };
     target.comments = [...(target.comments ?? []), note];
   }
-}
-
-function findPath(root: Node, target: Node): NodePath | null {
-  const keys = keysTo(root, target);
-  return keys ? (new recast.types.NodePath({ root }).get('root', ...keys) as NodePath) : null;
 }
 
 export function setUp(ctx: TransformContext) {

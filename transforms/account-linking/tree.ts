@@ -3,6 +3,7 @@
 import * as recast from 'recast';
 import { n } from '../../src/ast.js';
 import type { Node } from '../../src/types.js';
+import type { NodePath } from '../../src/ast.js';
 
 const { getFieldNames } = recast.types;
 
@@ -17,7 +18,7 @@ function fieldsOf(value: Record<string, unknown>): string[] {
 }
 
 /** Per node type, as the visitor's supertype table decides it (JSXIdentifier is an Identifier). */
-function typeCheck(check: (value: unknown) => boolean): (type: unknown) => boolean {
+export function typeCheck(check: (value: unknown) => boolean): (type: unknown) => boolean {
   const known = new Map<unknown, boolean>();
   return (type) => {
     let is = known.get(type);
@@ -27,31 +28,54 @@ function typeCheck(check: (value: unknown) => boolean): (type: unknown) => boole
 }
 export const isIdentifierType = typeCheck((v) => n.Identifier.check(v));
 export const isFunctionType = typeCheck((v) => n.Function.check(v));
+export const isCallType = typeCheck((v) => n.CallExpression.check(v));
+export const isNewType = typeCheck((v) => n.NewExpression.check(v));
+export const isDeclaratorType = typeCheck((v) => n.VariableDeclarator.check(v));
+export const isAssignmentType = typeCheck((v) => n.AssignmentExpression.check(v));
 const isNodeType = typeCheck((v) => n.Node.check(v));
 
-type Enter = (node: Record<string, unknown>, parent: Record<string, unknown> | null) => boolean | void;
+export type AnyNode = Record<string, unknown>;
+export type Key = string | number;
+type Enter = (node: AnyNode, ancestors: readonly AnyNode[], keys: readonly Key[]) => boolean | void;
 
 /**
- * Calls `enter(node, parent)` for every node under `root` (root included), in visit order; `parent`
- * is the nearest enclosing node, as NodePath#parent. Returning false skips the node's children;
- * `leave` runs after them.
+ * Calls `enter` for every node under `root` (root included) in visit order, with the enclosing nodes
+ * (the nearest last: NodePath#parent) and the keys from `root` (for `rootPath.get(...keys)`), both
+ * live. Returning false skips the node's children; `leave` runs after them.
  */
-export function walk(root: unknown, enter: Enter, leave?: (node: Record<string, unknown>) => void): void {
-  const step = (value: unknown, parent: Record<string, unknown> | null) => {
+export function walk(root: unknown, enter: Enter, leave?: (node: AnyNode) => void): void {
+  const ancestors: AnyNode[] = [];
+  const keys: Key[] = [];
+  const step = (value: unknown) => {
     if (Array.isArray(value)) {
-      for (const item of value) if (item && typeof item === 'object') step(item, parent);
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (!item || typeof item !== 'object') continue;
+        keys.push(i);
+        step(item);
+        keys.pop();
+      }
       return;
     }
-    const node = value as Record<string, unknown>;
+    const node = value as AnyNode;
     const isNode = isNodeType(node.type);
-    if (isNode && enter(node, parent) === false) return;
+    if (isNode) {
+      if (enter(node, ancestors, keys) === false) return;
+      ancestors.push(node);
+    }
     for (const field of fieldsOf(node)) {
       const child = node[field];
-      if (child && typeof child === 'object') step(child, isNode ? node : parent);
+      if (!child || typeof child !== 'object') continue;
+      keys.push(field);
+      step(child);
+      keys.pop();
     }
-    if (isNode) leave?.(node);
+    if (isNode) {
+      ancestors.pop();
+      leave?.(node);
+    }
   };
-  if (root && typeof root === 'object') step(root, null);
+  if (root && typeof root === 'object') step(root);
 }
 
 /** Whether one of `targets` is `root` or sits under it. */
@@ -64,32 +88,18 @@ export function containsAny(root: unknown, targets: ReadonlySet<unknown>): boole
   return found;
 }
 
-/** The field names and indexes that lead from `root` to `target` (for `path.get(...keys)`). */
-export function keysTo(root: unknown, target: Node): Array<string | number> | null {
-  const keys: Array<string | number> = [];
-  const search = (value: unknown): boolean => {
-    if (value === target) return true;
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const item = value[i];
-        if (item && typeof item === 'object') {
-          keys.push(i);
-          if (search(item)) return true;
-          keys.pop();
-        }
-      }
-      return false;
-    }
-    const node = value as Record<string, unknown>;
-    for (const field of fieldsOf(node)) {
-      const child = node[field];
-      if (child && typeof child === 'object') {
-        keys.push(field);
-        if (search(child)) return true;
-        keys.pop();
-      }
-    }
-    return false;
-  };
-  return root && typeof root === 'object' && search(root) ? keys : null;
+/** The NodePath of `root` as src/visit.ts makes it: `.get(...keys)` on it reaches what walk saw. */
+export function rootPath(root: unknown): NodePath {
+  return new recast.types.NodePath({ root }).get('root') as NodePath;
+}
+
+/** The NodePath of `target` under `root`, or null. */
+export function findPath(root: unknown, target: Node): NodePath | null {
+  let keys: Key[] | null = null;
+  walk(root, (node, _ancestors, at) => {
+    if (keys) return false;
+    if (node === (target as unknown)) keys = [...at];
+    return !keys;
+  });
+  return keys ? (rootPath(root).get(...(keys as Key[])) as NodePath) : null;
 }
