@@ -6,7 +6,7 @@ import type { Expression, Node } from '../../src/types.js';
 
 import type { namedTypes as K } from 'ast-types';
 import { visit } from '../../src/visit.js';
-import { isFunctionType, isIdentifierType, walk } from './tree.js';
+import { isDeclaratorType, isFunctionType, isIdentifierType, typeCheck, walk } from './tree.js';
 
 export interface Bindings {
   /** The initialiser of a variable declared once with a plain name and never reassigned. */
@@ -73,16 +73,18 @@ export function isReference(path: recast.types.NodePath): boolean {
   return isReferenceIn(path.node, path.parent?.node);
 }
 
-function isReferenceIn(node: unknown, parent: unknown): boolean {
-  if ((n.MemberExpression.check(parent) || n.OptionalMemberExpression.check(parent)) && parent.property === node && !parent.computed) {
-    return false;
-  }
-  if ((n.Property.check(parent) || n.ObjectProperty.check(parent)) && parent.key === node && !parent.computed) {
-    return false;
-  }
-  if (n.VariableDeclarator.check(parent) && parent.id === node) return false;
-  if (n.Function.check(parent) && (parent.params as unknown[]).includes(node)) return false;
-  if (n.CatchClause.check(parent) && parent.param === node) return false;
+const isMemberType = typeCheck((v) => n.MemberExpression.check(v) || n.OptionalMemberExpression.check(v));
+const isPropertyType = typeCheck((v) => n.Property.check(v) || n.ObjectProperty.check(v));
+const isCatchType = typeCheck((v) => n.CatchClause.check(v));
+
+function isReferenceIn(node: unknown, parent: Record<string, unknown> | undefined): boolean {
+  const type = parent?.type;
+  if (!parent) return true;
+  if (isMemberType(type) && parent.property === node && !parent.computed) return false;
+  if (isPropertyType(type) && parent.key === node && !parent.computed) return false;
+  if (isDeclaratorType(type) && parent.id === node) return false;
+  if (isFunctionType(type) && (parent.params as unknown[]).includes(node)) return false;
+  if (isCatchType(type) && parent.param === node) return false;
   return true;
 }
 

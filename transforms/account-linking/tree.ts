@@ -7,24 +7,20 @@ import type { NodePath } from '../../src/ast.js';
 
 const { getFieldNames } = recast.types;
 
-/** The fields src/visit.ts walks, per node type. */
-const fieldsByType = new Map<string, string[]>();
-function fieldsOf(value: Record<string, unknown>): string[] {
-  const type = value.type;
-  if (typeof type !== 'string') return Object.keys(value);
-  let fields = fieldsByType.get(type);
-  if (!fields) fieldsByType.set(type, (fields = getFieldNames(value)));
-  return fields;
+/** Per node type: the fields src/visit.ts walks, and whether it is a node (NodePath#parent skips others). */
+interface TypeInfo {
+  fields: string[];
+  isNode: boolean;
+}
+const typeInfo: Record<string, TypeInfo> = Object.create(null);
+function infoOf(value: Record<string, unknown>, type: string): TypeInfo {
+  return (typeInfo[type] ??= { fields: getFieldNames(value), isNode: n.Node.check({ type }) });
 }
 
 /** Per node type, as the visitor's supertype table decides it (JSXIdentifier is an Identifier). */
 export function typeCheck(check: (value: unknown) => boolean): (type: unknown) => boolean {
-  const known = new Map<unknown, boolean>();
-  return (type) => {
-    let is = known.get(type);
-    if (is === undefined) known.set(type, (is = typeof type === 'string' && check({ type })));
-    return is;
-  };
+  const known: Record<string, boolean> = Object.create(null);
+  return (type) => typeof type === 'string' && (known[type] ??= check({ type }));
 }
 export const isIdentifierType = typeCheck((v) => n.Identifier.check(v));
 export const isFunctionType = typeCheck((v) => n.Function.check(v));
@@ -32,7 +28,6 @@ export const isCallType = typeCheck((v) => n.CallExpression.check(v));
 export const isNewType = typeCheck((v) => n.NewExpression.check(v));
 export const isDeclaratorType = typeCheck((v) => n.VariableDeclarator.check(v));
 export const isAssignmentType = typeCheck((v) => n.AssignmentExpression.check(v));
-const isNodeType = typeCheck((v) => n.Node.check(v));
 
 export type AnyNode = Record<string, unknown>;
 export type Key = string | number;
@@ -58,15 +53,18 @@ export function walk(root: unknown, enter: Enter, leave?: (node: AnyNode) => voi
       return;
     }
     const node = value as AnyNode;
-    const isNode = isNodeType(node.type);
+    const type = node.type;
+    const info = typeof type === 'string' ? infoOf(node, type) : null;
+    const isNode = info !== null && info.isNode;
     if (isNode) {
       if (enter(node, ancestors, keys) === false) return;
       ancestors.push(node);
     }
-    for (const field of fieldsOf(node)) {
-      const child = node[field];
+    const fields = info ? info.fields : Object.keys(node);
+    for (let i = 0; i < fields.length; i++) {
+      const child = node[fields[i]];
       if (!child || typeof child !== 'object') continue;
-      keys.push(field);
+      keys.push(fields[i]);
       step(child);
       keys.pop();
     }
