@@ -36,7 +36,7 @@ type Enter = (node: AnyNode, ancestors: readonly AnyNode[], keys: readonly Key[]
 /**
  * Calls `enter` for every node under `root` (root included) in visit order, with the enclosing nodes
  * (the nearest last: NodePath#parent) and the keys from `root` (for `rootPath.get(...keys)`), both
- * live. Returning false skips the node's children; `leave` runs after them.
+ * live. Returning false skips the node's children; `leave` runs after them. `enter` must not edit the tree.
  */
 export function walk(root: unknown, enter: Enter, leave?: (node: AnyNode) => void): void {
   const ancestors: AnyNode[] = [];
