@@ -6,6 +6,7 @@ import type { Expression, Node } from '../../src/types.js';
 
 import type { namedTypes as K } from 'ast-types';
 import { visit } from '../../src/visit.js';
+import { isDeclaratorType, isFunctionType, isIdentifierType, typeCheck, walk } from './tree.js';
 
 export interface Bindings {
   /** The initialiser of a variable declared once with a plain name and never reassigned. */
@@ -13,22 +14,16 @@ export interface Bindings {
   declarator(name: string): K.VariableDeclarator | null;
 }
 
-export function collectBindings(root: Node): Bindings {
-  const declarators = new Map<string, K.VariableDeclarator[]>();
+/** From the declarators and assignments of the rule (scanRule collects them in its walk). */
+export function bindingsOf(declarators: K.VariableDeclarator[], assignments: K.AssignmentExpression[]): Bindings {
+  const byName = new Map<string, K.VariableDeclarator[]>();
+  for (const node of declarators) {
+    if (n.Identifier.check(node.id)) byName.set(node.id.name, [...(byName.get(node.id.name) ?? []), node]);
+  }
   const assigned = new Set<string>();
-  visit(root, {
-    visitVariableDeclarator(path) {
-      const { id } = path.node;
-      if (n.Identifier.check(id)) declarators.set(id.name, [...(declarators.get(id.name) ?? []), path.node]);
-      this.traverse(path);
-    },
-    visitAssignmentExpression(path) {
-      if (n.Identifier.check(path.node.left)) assigned.add(path.node.left.name);
-      this.traverse(path);
-    },
-  });
+  for (const node of assignments) if (n.Identifier.check(node.left)) assigned.add(node.left.name);
   const declarator = (name: string) => {
-    const found = declarators.get(name);
+    const found = byName.get(name);
     return found?.length === 1 && !assigned.has(name) ? found[0] : null;
   };
   return {
@@ -39,32 +34,57 @@ export function collectBindings(root: Node): Bindings {
 
 /** Identifier references (not property keys or member properties) to `name` under `root`. */
 export function countReferences(root: Node | Node[], name: string): number {
-  let count = 0;
-  visit(root as Node, {
-    visitFunction(path) {
-      // A function with its own parameter of that name refers to something else.
-      if ((path.node.params as Node[]).some((p) => n.Identifier.check(p) && p.name === name)) return false;
-      this.traverse(path);
+  return referenceCounts(root, name).get(name) ?? 0;
+}
+
+/**
+ * Reference counts by name (only `name`'s when given) in one walk; a function with its own parameter
+ * of a name refers to something else there.
+ */
+export function referenceCounts(root: Node | Node[], name?: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  const shadowed: string[] = [];
+  const depths: number[] = [];
+  walk(
+    root,
+    (node, ancestors) => {
+      if (isFunctionType(node.type)) {
+        depths.push(shadowed.length);
+        for (const p of node.params as Node[]) if (n.Identifier.check(p)) shadowed.push(p.name);
+        if (name !== undefined && shadowed.includes(name)) {
+          shadowed.length = depths.pop()!;
+          return false;
+        }
+      } else if (isIdentifierType(node.type)) {
+        const found = node.name as string;
+        if ((name === undefined || found === name) && !shadowed.includes(found) && isReferenceIn(node, ancestors[ancestors.length - 1])) {
+          counts.set(found, (counts.get(found) ?? 0) + 1);
+        }
+      }
     },
-    visitIdentifier(path) {
-      if (path.node.name === name && isReference(path)) count++;
-      this.traverse(path);
+    (node) => {
+      if (isFunctionType(node.type)) shadowed.length = depths.pop()!;
     },
-  });
-  return count;
+  );
+  return counts;
 }
 
 export function isReference(path: recast.types.NodePath): boolean {
-  const parent = path.parent?.node;
-  if ((n.MemberExpression.check(parent) || n.OptionalMemberExpression.check(parent)) && parent.property === path.node && !parent.computed) {
-    return false;
-  }
-  if ((n.Property.check(parent) || n.ObjectProperty.check(parent)) && parent.key === path.node && !parent.computed) {
-    return false;
-  }
-  if (n.VariableDeclarator.check(parent) && parent.id === path.node) return false;
-  if (n.Function.check(parent) && (parent.params as unknown[]).includes(path.node)) return false;
-  if (n.CatchClause.check(parent) && parent.param === path.node) return false;
+  return isReferenceIn(path.node, path.parent?.node);
+}
+
+const isMemberType = typeCheck((v) => n.MemberExpression.check(v) || n.OptionalMemberExpression.check(v));
+const isPropertyType = typeCheck((v) => n.Property.check(v) || n.ObjectProperty.check(v));
+const isCatchType = typeCheck((v) => n.CatchClause.check(v));
+
+function isReferenceIn(node: unknown, parent: Record<string, unknown> | undefined): boolean {
+  const type = parent?.type;
+  if (!parent) return true;
+  if (isMemberType(type) && parent.property === node && !parent.computed) return false;
+  if (isPropertyType(type) && parent.key === node && !parent.computed) return false;
+  if (isDeclaratorType(type) && parent.id === node) return false;
+  if (isFunctionType(type) && (parent.params as unknown[]).includes(node)) return false;
+  if (isCatchType(type) && parent.param === node) return false;
   return true;
 }
 

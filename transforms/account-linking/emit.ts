@@ -54,12 +54,44 @@ export function awaited(call: Expression, data: boolean, used: boolean): Express
   return data && used ? b.memberExpression(wait, b.identifier('data')) : wait;
 }
 
+/**
+ * A code template is parsed once (a parse costs more than the rest of a small rule's linking); each
+ * use gets a copy linked to the parsed original as recast.parse links its own, so it prints alike.
+ */
+const parsedTemplates = new Map<string, Statement[]>();
+function template(code: string): Statement[] {
+  let parsed = parsedTemplates.get(code);
+  if (!parsed) parsedTemplates.set(code, (parsed = statements(code)));
+  return copyTree(parsed, new Map());
+}
+
+function copyTree<T>(value: T, seen: Map<unknown, unknown>): T {
+  if (!value || typeof value !== 'object') return value;
+  if (seen.has(value)) return seen.get(value) as T;
+  if (Array.isArray(value)) {
+    const copy = value.slice();
+    seen.set(value, copy);
+    for (let i = 0; i < copy.length; i++) copy[i] = copyTree(copy[i], seen);
+    return copy as T;
+  }
+  if (Object.prototype.toString.call(value) !== '[object Object]') return value;
+  const node = value as Record<string, unknown>;
+  const copy = Object.create(Object.getPrototypeOf(node)) as Record<string, unknown>;
+  Object.defineProperty(copy, 'original', { value: node.original, writable: true, enumerable: false, configurable: false });
+  seen.set(value, copy);
+  for (const key of Object.keys(node)) copy[key] = key === 'loc' ? node.loc : copyTree(node[key], seen);
+  return copy as T;
+}
+
 export function clientDeclaration(name: string): Statement {
-  return statements(`const ${name} = ${CLIENT_FACTORY}(event, api);`)[0];
+  // One template for every name: recast reprints just the renamed identifier.
+  const [declaration] = template(`const management = ${CLIENT_FACTORY}(event, api);`) as [K.VariableDeclaration];
+  ((declaration.declarations[0] as K.VariableDeclarator).id as K.Identifier).name = name;
+  return declaration;
 }
 
 export function requireStatement(): Statement {
-  return statements(`const { ManagementClient } = require('auth0');`)[0];
+  return template(`const { ManagementClient } = require('auth0');`)[0];
 }
 
 /**
@@ -67,7 +99,7 @@ export function requireStatement(): Statement {
  * nothing) with global fetch (auth0@7 has no AuthenticationClient) and kept in api.cache.
  */
 export function preludeStatements(): Statement[] {
-  return statements(`
+  return template(`
 /** Management API client for the M2M application in the Action's secrets; the token is fetched on first use. */
 function ${CLIENT_FACTORY}(event, api) {
   const { AUTH0_DOMAIN: domain, AUTH0_CLIENT_ID: clientId, AUTH0_CLIENT_SECRET: clientSecret } = event.secrets;

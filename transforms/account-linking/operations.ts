@@ -2,11 +2,11 @@
 // legacy `auth0` client (or the Rules `auth0.users` object). Each returns the parts or null.
 import { memberChain, n, type NodePath } from '../../src/ast.js';
 import type { Expression, Node } from '../../src/types.js';
-import { collectBindings, type Bindings } from './bindings.js';
+import { bindingsOf, type Bindings } from './bindings.js';
+import { isAssignmentType, isCallType, isDeclaratorType, isIdentifierType, isNewType, rootPath, walk, type Key } from './tree.js';
 import { classifyPath, managementUrl, unwrapEncode, urlParts, type ManagementUrl } from './urls.js';
 
 import type { namedTypes as K } from 'ast-types';
-import { visit } from '../../src/visit.js';
 export type Continuation = K.FunctionExpression | K.ArrowFunctionExpression;
 
 export type Endpoint =
@@ -69,9 +69,26 @@ export function matchRequire(init: unknown): { module: string; property: string 
 
 /** `moduleRequires`: requires already hoisted to the top of the module by require-dependencies. */
 export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: Iterable<string> = []): RuleScan {
-  const bindings = collectBindings(body);
+  // One plain walk gathers what the matchers need; NodePaths are made only for candidate calls.
+  const declarators: K.VariableDeclarator[] = [];
+  const assignments: K.AssignmentExpression[] = [];
+  const constructions: Array<{ node: K.NewExpression; parent: unknown }> = [];
+  const calls: Array<{ node: K.CallExpression; keys: Key[] }> = [];
+  const requireDeclarators: K.VariableDeclarator[] = [];
+  for (const statement of moduleRequires) {
+    walk(statement, (node) => {
+      if (isDeclaratorType(node.type)) requireDeclarators.push(node as unknown as K.VariableDeclarator);
+    });
+  }
+  walk(body, (node, ancestors, keys) => {
+    const type = node.type;
+    if (isDeclaratorType(type)) declarators.push(node as unknown as K.VariableDeclarator);
+    else if (isAssignmentType(type)) assignments.push(node as unknown as K.AssignmentExpression);
+    else if (isNewType(type)) constructions.push({ node: node as unknown as K.NewExpression, parent: ancestors[ancestors.length - 1] });
+    else if (isCallType(type)) calls.push({ node: node as unknown as K.CallExpression, keys: [...keys] });
+  });
   const scan: RuleScan = {
-    bindings,
+    bindings: bindingsOf(declarators, assignments),
     requestNames: new Set(),
     axiosNames: new Set(),
     fetchNames: new Set(),
@@ -82,52 +99,47 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
   };
   let requestDeclared = false;
   let fetchDeclared = false;
-  const declarations = [...moduleRequires, body];
-  for (const root of declarations) visit(root, {
-    visitVariableDeclarator(path) {
-      const { id, init } = path.node;
-      if (n.Identifier.check(id) && id.name === 'request') requestDeclared = true;
-      if (n.Identifier.check(id) && id.name === 'fetch') fetchDeclared = true;
-      const required = matchRequire(init);
-      if (required && n.Identifier.check(id)) {
-        if (required.module === 'request') scan.requestNames.add(id.name);
-        if (required.module === 'axios') scan.axiosNames.add(id.name);
-        if (required.module === 'node-fetch') scan.fetchNames.add(id.name);
-        if (required.module === 'auth0' && required.property === 'ManagementClient') scan.clientClasses.add(id.name);
-        scan.requires.push({ name: id.name, module: required.module, declarator: path.node });
-      } else if (required && required.module === 'auth0' && n.ObjectPattern.check(id)) {
-        for (const property of id.properties) {
-          if ((n.ObjectProperty.check(property) || n.Property.check(property)) && n.Identifier.check(property.key) && property.key.name === 'ManagementClient' && n.Identifier.check(property.value)) {
-            scan.clientClasses.add(property.value.name);
-          }
+  for (const declarator of [...requireDeclarators, ...declarators]) {
+    const { id, init } = declarator;
+    if (n.Identifier.check(id) && id.name === 'request') requestDeclared = true;
+    if (n.Identifier.check(id) && id.name === 'fetch') fetchDeclared = true;
+    const required = matchRequire(init);
+    if (required && n.Identifier.check(id)) {
+      if (required.module === 'request') scan.requestNames.add(id.name);
+      if (required.module === 'axios') scan.axiosNames.add(id.name);
+      if (required.module === 'node-fetch') scan.fetchNames.add(id.name);
+      if (required.module === 'auth0' && required.property === 'ManagementClient') scan.clientClasses.add(id.name);
+      scan.requires.push({ name: id.name, module: required.module, declarator });
+    } else if (required && required.module === 'auth0' && n.ObjectPattern.check(id)) {
+      for (const property of id.properties) {
+        if ((n.ObjectProperty.check(property) || n.Property.check(property)) && n.Identifier.check(property.key) && property.key.name === 'ManagementClient' && n.Identifier.check(property.value)) {
+          scan.clientClasses.add(property.value.name);
         }
-        scan.requires.push({ name: '', module: 'auth0', declarator: path.node });
       }
-      this.traverse(path);
-    },
-  });
+      scan.requires.push({ name: '', module: 'auth0', declarator });
+    }
+  }
   if (!requestDeclared) scan.requestNames.add('request');
   // The global fetch (Node 18+), unless the rule declares its own.
   if (!fetchDeclared) scan.fetchNames.add('fetch');
-  visit(body, {
-    visitNewExpression(path) {
-      const chain = memberChain(path.node.callee);
-      const isClient = chain && (scan.clientClasses.has(chain.join('.')) || (chain.length > 1 && chain[chain.length - 1] === 'ManagementClient'));
-      const declarator = path.parent?.node;
-      if (isClient && n.VariableDeclarator.check(declarator) && n.Identifier.check(declarator.id)) {
-        scan.clients.add(declarator.id.name);
-        scan.requires.push({ name: declarator.id.name, module: 'client', declarator });
-      }
-      this.traverse(path);
-    },
-  });
-  visit(body, {
-    visitCallExpression(path) {
-      const op = matchRequestCall(path, scan) ?? matchSdkCall(path, scan) ?? matchAxiosCall(path, scan) ?? matchFetchCall(path, scan);
-      if (op) scan.operations.push(op);
-      this.traverse(path);
-    },
-  });
+  for (const { node, parent: declarator } of constructions) {
+    const chain = memberChain(node.callee);
+    const isClient = chain && (scan.clientClasses.has(chain.join('.')) || (chain.length > 1 && chain[chain.length - 1] === 'ManagementClient'));
+    if (isClient && n.VariableDeclarator.check(declarator) && n.Identifier.check(declarator.id)) {
+      scan.clients.add(declarator.id.name);
+      scan.requires.push({ name: declarator.id.name, module: 'client', declarator });
+    }
+  }
+  // Every matcher wants the callee to start with one of these names.
+  const receivers = new Set(['auth0', ...scan.requestNames, ...scan.axiosNames, ...scan.fetchNames, ...scan.clients]);
+  const root = rootPath(body);
+  for (const { node, keys } of calls) {
+    const head = memberChain(node.callee)?.[0];
+    if (head === undefined || !receivers.has(head)) continue;
+    const path = root.get(...keys) as NodePath;
+    const op = matchRequestCall(path, scan) ?? matchSdkCall(path, scan) ?? matchAxiosCall(path, scan) ?? matchFetchCall(path, scan);
+    if (op) scan.operations.push(op);
+  }
   return scan;
 }
 
@@ -168,15 +180,13 @@ function stringValue(node: unknown): string | null {
 function identifiersIn(nodes: Array<unknown>): string[] {
   const names: string[] = [];
   for (const node of nodes) {
-    if (!node) continue;
-    visit(node as Node, {
-      visitIdentifier(path) {
-        const parent = path.parent?.node;
-        const isProperty = (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) ||
-          ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.key === path.node && !parent.shorthand);
-        if (!isProperty) names.push(path.node.name);
-        this.traverse(path);
-      },
+    walk(node, (child, ancestors) => {
+      if (!isIdentifierType(child.type)) return;
+      const id = child as unknown as K.Identifier;
+      const parent: unknown = ancestors[ancestors.length - 1];
+      const isProperty = (n.MemberExpression.check(parent) && parent.property === id && !parent.computed) ||
+        ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.key === id && !parent.shorthand);
+      if (!isProperty) names.push(id.name);
     });
   }
   return names;

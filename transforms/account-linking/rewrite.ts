@@ -4,11 +4,12 @@ import * as recast from 'recast';
 import type { namedTypes as K } from 'ast-types';
 import { b, enclosingStatement, isRuleParam, memberChain, n, type NodePath } from '../../src/ast.js';
 import type { Node, Statement, TransformContext } from '../../src/types.js';
-import { countReferences } from './bindings.js';
+import { countReferences, referenceCounts } from './bindings.js';
 import { CLIENT_FACTORY, clientDeclaration, preludeStatements, requireStatement, SCOPES, SDK_VERSION, SECRETS } from './emit.js';
 import { matchRequire, type Operation, type RuleScan } from './operations.js';
 import { hasTokens } from './urls.js';
 import { visit } from '../../src/visit.js';
+import { containsAny, findPath, isIdentifierType, walk } from './tree.js';
 
 /**
  * The legacy client's own name when the converted calls were its only uses (its declaration goes);
@@ -124,27 +125,12 @@ function primaryFromReturnedUser(ctx: TransformContext, linkAnchors: Set<Node>) 
   });
 }
 
-function contains(root: Node, target: Node): boolean {
-  if (root === target) return true;
-  let found = false;
-  visit(root, {
-    visitNode(path) {
-      if (path.node === target) {
-        found = true;
-        return false;
-      }
-      this.traverse(path);
-    },
-  });
-  return found;
-}
-
 function afterLink(path: NodePath, anchors: Set<Node>): boolean {
   for (let current: NodePath | null = path; current; current = current.parent) {
     const list = current.parentPath?.value;
     if (Array.isArray(list)) {
       const before = list.slice(0, list.indexOf(current.node)) as Node[];
-      if (before.some((s) => [...anchors].some((a) => contains(s, a)))) return true;
+      if (before.some((s) => containsAny(s, anchors))) return true;
     }
     if (n.Function.check(current.node)) return false;
   }
@@ -155,13 +141,15 @@ function afterLink(path: NodePath, anchors: Set<Node>): boolean {
 export function removeUnused(ctx: TransformContext, scan: RuleScan) {
   const { rule } = ctx;
   const candidates = new Set<string>(scan.operations.flatMap((op) => op.inputs));
+  // Counted once, and again after each removal: a declarator's uses change only when one goes.
+  let counts = referenceCounts(rule.body);
   for (;;) {
     let removed = false;
     visit(rule.body, {
       visitVariableDeclaration(path) {
         const declaration = path.node;
         for (const declarator of [...declaration.declarations] as K.VariableDeclarator[]) {
-          const found = classifyDeclarator(declarator, scan, candidates, rule.body);
+          const found = classifyDeclarator(declarator, scan, candidates, counts);
           if (!found) continue;
           for (const name of identifierNames(declarator.init)) candidates.add(name);
           ctx.report({ node: declarator, code: found.code, data: found.data });
@@ -172,6 +160,7 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
           } else {
             declaration.declarations.splice(declaration.declarations.indexOf(declarator), 1);
           }
+          counts = referenceCounts(rule.body);
           removed = true;
           return false;
         }
@@ -181,14 +170,13 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
     if (!removed) break;
   }
   // A require already hoisted by require-dependencies, and its dependency.
-  const body = rule.body as unknown as Node;
   ctx.module.requires.splice(0, ctx.module.requires.length, ...ctx.module.requires.filter((statement) => {
     if (!n.VariableDeclaration.check(statement)) return true;
     const [declarator] = statement.declarations as K.VariableDeclarator[];
     const required = matchRequire(declarator?.init);
     if (!required || required.module === 'auth0') return !required;
     const names = n.Identifier.check(declarator.id) ? [declarator.id.name] : [];
-    const keep = names.some((name) => countReferences(body, name) > 0);
+    const keep = names.some((name) => counts.has(name));
     if (!keep) ctx.report({ node: statement, code: 'removed-require', data: { name: names.join(', '), module: required.module } });
     return keep;
   }));
@@ -207,21 +195,19 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
     }
   }
   // Secrets (configuration.X) that only fed the removed token or URL.
-  const printed = recast.print(rule.body).code;
+  let printed: string | undefined;
   for (let i = ctx.needs.secrets.length - 1; i >= 0; i--) {
     const name = ctx.needs.secrets[i];
-    if (!SECRETS.includes(name) && !new RegExp(`\\b${name}\\b`).test(printed)) ctx.needs.secrets.splice(i, 1);
+    if (SECRETS.includes(name)) continue;
+    printed ??= recast.print(rule.body).code;
+    if (!new RegExp(`\\b${name}\\b`).test(printed)) ctx.needs.secrets.splice(i, 1);
   }
 }
 
 function identifierNames(node: unknown): string[] {
   const names: string[] = [];
-  if (!node) return names;
-  visit(node as Node, {
-    visitIdentifier(path) {
-      names.push(path.node.name);
-      this.traverse(path);
-    },
+  walk(node, (child) => {
+    if (isIdentifierType(child.type)) names.push(child.name as string);
   });
   return names;
 }
@@ -230,22 +216,22 @@ function classifyDeclarator(
   declarator: K.VariableDeclarator,
   scan: RuleScan,
   candidates: Set<string>,
-  body: Node,
+  counts: Map<string, number>,
 ): { code: string; data: Record<string, string> } | null {
   const names = n.Identifier.check(declarator.id)
     ? [declarator.id.name]
     : n.ObjectPattern.check(declarator.id)
       ? declarator.id.properties.flatMap((p) => ((n.ObjectProperty.check(p) || n.Property.check(p)) && n.Identifier.check(p.value) ? [p.value.name] : []))
       : [];
-  if (names.length === 0 || names.some((name) => countReferences(body, name) > 0)) return null;
+  if (names.length === 0 || names.some((name) => counts.has(name))) return null;
   const name = names.join(', ');
   const required = matchRequire(declarator.init);
   if (required) return { code: 'removed-require', data: { name, module: required.module } };
   if (scan.requires.some((r) => r.module === 'client' && r.declarator === declarator)) return { code: 'removed-client', data: { name } };
+  if (names.some((n2) => candidates.has(n2))) return { code: 'removed-variable', data: { name } };
   const init = declarator.init ? recast.print(declarator.init).code : '';
   const apiish = /auth0\.(accessToken|baseUrl|domain)|\/api\/v2|Bearer/.test(init) || hasTokens(init);
-  if (names.some((n2) => candidates.has(n2)) || apiish) return { code: 'removed-variable', data: { name } };
-  return null;
+  return apiish ? { code: 'removed-variable', data: { name } } : null;
 }
 
 /** `const management = managementClient(event, api);` right before the first call that needs it. */
@@ -278,20 +264,6 @@ export function placeClient(ctx: TransformContext, client: string, anchors: Stat
     const target = declarations[0] as { comments?: unknown[] };
     target.comments = [...(target.comments ?? []), note];
   }
-}
-
-function findPath(root: Node, target: Node): NodePath | null {
-  const found: NodePath[] = [];
-  visit(root, {
-    visitNode(path) {
-      if (path.node === target) {
-        found.push(path);
-        return false;
-      }
-      this.traverse(path);
-    },
-  });
-  return found[0] ?? null;
 }
 
 export function setUp(ctx: TransformContext) {

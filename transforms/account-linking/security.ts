@@ -7,6 +7,12 @@ import type { Operation } from './operations.js';
 
 import type { namedTypes as K } from 'ast-types';
 import { visit } from '../../src/visit.js';
+import { isCallType, isDeclaratorType, typeCheck, walk } from './tree.js';
+
+const isMemberType = typeCheck((v) => n.MemberExpression.check(v));
+const isObjectPatternType = typeCheck((v) => n.ObjectPattern.check(v));
+const isStringType = typeCheck((v) => n.StringLiteral.check(v));
+const isBinaryType = typeCheck((v) => n.BinaryExpression.check(v));
 
 export interface SecuritySignals {
   verifiesCurrentUser: boolean;
@@ -37,28 +43,31 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
     const chain = memberChain(node);
     return Boolean(chain && chain.length === 2 && chain[0] === userName && chain[1] === field);
   };
-  const tokenNames = new Set<string>();
+  // Variables holding the token; printing each initialiser is costly, so only once a log is seen.
+  let tokenNames: string[] | undefined;
+  const findTokenNames = () => {
+    const names = new Set<string>();
+    walk(rule.body, (node) => {
+      if (!isDeclaratorType(node.type)) return;
+      const { id, init } = node as unknown as K.VariableDeclarator;
+      if (n.Identifier.check(id) && init && /auth0\.accessToken|Bearer/.test(recast.print(init).code)) names.add(id.name);
+    });
+    return [...names];
+  };
 
-  visit(rule.body, {
-    visitVariableDeclarator(path) {
-      const { id, init } = path.node;
-      if (n.Identifier.check(id) && init && /auth0\.accessToken|Bearer/.test(recast.print(init).code)) tokenNames.add(id.name);
-      this.traverse(path);
-    },
-  });
-
-  visit(rule.body, {
-    visitMemberExpression(path) {
-      const node = path.node;
+  walk(rule.body, (value, ancestors) => {
+    const type = value.type;
+    if (isMemberType(type)) {
+      const node = value as unknown as K.MemberExpression;
       const key = n.Identifier.check(node.property) && !node.computed ? node.property.name : null;
       if (key === 'email_verified') {
         if (isUserField(node, 'email_verified')) signals.verifiesCurrentUser = true;
         else signals.verifiesCandidates = true;
       }
-      if (key === 'sort' && n.CallExpression.check(path.parent?.node)) signals.choosesDeterministically = true;
+      if (key === 'sort' && n.CallExpression.check(ancestors[ancestors.length - 1])) signals.choosesDeterministically = true;
       const chain = memberChain(node);
       if (chain && (chain.includes('loginsCount') || chain.includes('app_metadata') || chain.includes('primaryUser') || (chain.at(-1) === 'length' && chain.includes('identities')))) {
-        if (insideTest(path)) signals.guardsSearch = true;
+        if (insideTest(node, ancestors)) signals.guardsSearch = true;
       }
       // x.split('|')[1]
       if (node.computed && n.NumericLiteral.check(node.property) && node.property.value === 1 && n.CallExpression.check(node.object)) {
@@ -68,23 +77,18 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
           signals.splitIds.push(node);
         }
       }
-      this.traverse(path);
-    },
-    visitObjectPattern(path) {
-      for (const property of path.node.properties) {
+    } else if (isObjectPatternType(type)) {
+      for (const property of (value as unknown as K.ObjectPattern).properties) {
         if ((n.ObjectProperty.check(property) || n.Property.check(property)) && n.Identifier.check(property.key) && property.key.name === 'email_verified') {
           signals.verifiesCandidates = true;
         }
       }
-      this.traverse(path);
-    },
-    visitStringLiteral(path) {
-      if (/email_verified/.test(path.node.value)) signals.verifiesCandidates = true;
-      if (/user_id/.test(path.node.value) && /(-|NOT\s+)user_id/.test(path.node.value)) signals.excludesCurrentUser = true;
-      this.traverse(path);
-    },
-    visitBinaryExpression(path) {
-      const { left, right, operator } = path.node;
+    } else if (isStringType(type)) {
+      const text = (value as unknown as K.StringLiteral).value;
+      if (/email_verified/.test(text)) signals.verifiesCandidates = true;
+      if (/user_id/.test(text) && /(-|NOT\s+)user_id/.test(text)) signals.excludesCurrentUser = true;
+    } else if (isBinaryType(type)) {
+      const { left, right, operator } = value as unknown as K.BinaryExpression;
       if (['!==', '!=', '===', '=='].includes(operator) && (isUserField(left, 'user_id') || isUserField(right, 'user_id'))) {
         signals.excludesCurrentUser = true;
       }
@@ -95,19 +99,17 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
         const bound = operator === '>' || operator === '<=' ? number : operator === '>=' || operator === '<' ? number - 1 : number;
         if (bound >= 1) signals.choosesDeterministically = true;
       }
-      this.traverse(path);
-    },
-    visitCallExpression(path) {
-      const chain = memberChain(path.node.callee);
+    } else if (isCallType(type)) {
+      const node = value as unknown as K.CallExpression;
+      const chain = memberChain(node.callee);
       if (chain?.[0] === 'console') {
-        const printed = path.node.arguments.map((a) => recast.print(a as K.Node).code).join(' ');
-        const names = [...tokenNames];
+        const printed = node.arguments.map((a) => recast.print(a as K.Node).code).join(' ');
+        const names = (tokenNames ??= findTokenNames());
         if (/auth0\.accessToken|access_token/.test(printed) || names.some((name) => new RegExp(`\\b${name}\\b`).test(printed))) {
-          signals.tokenLogs.push(path.node);
+          signals.tokenLogs.push(node);
         }
       }
-      this.traverse(path);
-    },
+    }
   });
   // The candidates come back without the current user only when the search excludes it.
   if (operations.some((op) => op.endpoint.kind === 'search' && op.endpoint.q && /user_id/.test(recast.print(op.endpoint.q).code))) {
@@ -116,11 +118,14 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
   return signals;
 }
 
-function insideTest(path: recast.types.NodePath): boolean {
-  for (let current = path; current.parent; current = current.parent) {
-    const parent = current.parent.node;
-    if ((n.IfStatement.check(parent) || n.ConditionalExpression.check(parent)) && parent.test === current.node) return true;
+/** `node` sits in the test of an if or `?:` of the rule's own flow (`ancestors`: nearest last). */
+function insideTest(node: unknown, ancestors: readonly unknown[]): boolean {
+  let current = node;
+  for (let i = ancestors.length - 1; i >= 0; i--) {
+    const parent = ancestors[i];
+    if ((n.IfStatement.check(parent) || n.ConditionalExpression.check(parent)) && parent.test === current) return true;
     if (n.Function.check(parent)) return false;
+    current = parent;
   }
   return false;
 }
