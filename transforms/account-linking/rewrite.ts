@@ -47,7 +47,8 @@ export function convertV2Query(op: Operation): boolean {
   visit(op.endpoint.q, {
     visitStringLiteral(path) {
       if (path.node.value.includes('email.raw:')) {
-        path.replace(b.stringLiteral(path.node.value.replace(/email\.raw:/g, 'email:')));
+        // In place: when `q` is the literal itself, the visit's root path is a wrapper outside the tree.
+        path.node.value = path.node.value.replace(/email\.raw:/g, 'email:');
         changed = true;
       }
       return false;
