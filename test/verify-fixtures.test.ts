@@ -49,6 +49,9 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
     'TODO-marked: the link flow calls back twice and is left unconverted, still using the Rules-only auth0 object',
   'account-linking/unsafe-fire-and-forget':
     'TODO-marked: the fire-and-forget link is left unconverted, still using the Rules-only auth0 object',
+  'account-linking/link-network-errors-only':
+    'flagged unchecked-http-status: the rule tested only `err`, so after a 409 or 500 from the link it went on and ' +
+    'still switched the login; the SDK throws, so the Action denies as the rule did for a network error',
   'account-linking/returned-user-as-primary':
     'flagged primary-user-from-returned-user: returning the found user from the callback had no effect in Rules ' +
     '(rules-to-actions.md), the Action makes the intended switch with setPrimaryUser',

@@ -36,6 +36,11 @@ export const accountLinking: Transform = {
       text: 'The rule did not check for a failure of `{{from}}`; in the Action a failed call throws and the login fails where the rule went on.',
       suggestion: 'Wrap the call in try/catch and deny with a message (or log and continue).',
     },
+    'unchecked-http-status': {
+      severity: 'warning',
+      text: '`{{from}}` gives an HTTP error (409 when the identity is already linked, 429, 5xx) in its response, not in `err`, and the rule did not test the status: it went on after such a failure. The SDK call throws instead, so the Action answers as the rule\'s `err` check did.',
+      suggestion: 'Keep the Action\'s answer if a failed call should stop the login; to go on as the rule did, catch the error and continue.',
+    },
     'primary-user': {
       severity: 'info',
       text: '`context.primaryUser = …` → api.authentication.setPrimaryUser(…), after the link has succeeded.',
@@ -209,6 +214,7 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
     ctx.report({ node: original, code: 'call-converted', data: { from: op.describe, to: result.describe } });
     if (wasCallback) ctx.report({ node: original, code: 'callback-flattened', data: { from: op.describe } });
     if (result.unchecked && (wasCallback || op.transport === 'fetch')) ctx.report({ node: original, code: 'unchecked-api-error', data: { from: op.describe } });
+    if (result.statusUnchecked) ctx.report({ node: original, code: 'unchecked-http-status', data: { from: op.describe } });
   }
   for (const d of deferred) {
     ctx.todo({ node: d.op.call, code: d.code, statement: anchorOf.get(d.op.call) });

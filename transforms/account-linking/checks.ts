@@ -15,6 +15,8 @@ export interface CallbackChecks {
   errorName: string;
   /** Comments of the checks that were removed: they move to the try statement. */
   comments: unknown[];
+  /** The rule tested the HTTP status (`request` reports 4xx/5xx in the response, not in the error). */
+  statusChecked: boolean;
 }
 
 export type ChecksResult = CallbackChecks | { unsafe: string };
@@ -121,7 +123,7 @@ export function matchCallbackChecks(body: Statement[], error: string | undefined
   if (error && countReferences(rest as unknown as Node, error) > 0) {
     return { unsafe: `it reads \`${error}\` outside its error check` };
   }
-  return { rest, handler, errorName, comments };
+  return { rest, handler, errorName, comments, statusChecked: onStatus !== null };
 }
 
 /** In the handler: `response.statusMessage`/`body` → `err.message`, `response.statusCode` → `err.statusCode`. */

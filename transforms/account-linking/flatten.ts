@@ -101,6 +101,8 @@ interface ContinuationPlan {
   data: string | undefined;
   /** The rule handled no failure of this call. */
   unchecked: boolean;
+  /** The rule handled a network error of a `request` call but went on after an HTTP error status. */
+  statusUnchecked: boolean;
   comments: unknown[];
 }
 
@@ -111,7 +113,7 @@ function planContinuation(op: Operation, inherited: InheritedHandlers): Continua
     const handler = rejection
       ? { statements: (rejection.body as K.BlockStatement).body as Statement[], errorName: op.params.error ?? 'err' }
       : inherited.get(op.call) ?? null;
-    return { rest: [...body], handler, data: op.params.data, unchecked: !handler, comments: [] };
+    return { rest: [...body], handler, data: op.params.data, unchecked: !handler, statusUnchecked: false, comments: [] };
   }
   const checks = matchCallbackChecks(body, op.params.error, op.params.response, op.params.data);
   if ('unsafe' in checks) return checks;
@@ -120,6 +122,7 @@ function planContinuation(op: Operation, inherited: InheritedHandlers): Continua
     handler: checks.handler ? { statements: checks.handler, errorName: checks.errorName } : null,
     data: op.params.data,
     unchecked: !checks.handler,
+    statusUnchecked: Boolean(checks.handler) && op.transport === 'request' && !checks.statusChecked,
     comments: checks.comments,
   };
 }
@@ -131,6 +134,7 @@ export interface Flattened {
   call: K.CallExpression;
   describe: string;
   unchecked: boolean;
+  statusUnchecked?: boolean;
 }
 
 /** Names declared by the lists around `statement`, up to the rule function (and its parameters). */
@@ -297,7 +301,7 @@ export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: s
   const all = [...replacement, ...rest];
   if (Array.isArray(statement.parentPath?.value)) statement.replace(...all);
   else statement.replace(b.blockStatement(all));
-  return { anchor: replacement[0], call, describe: sdkResult.describe, unchecked: plan.unchecked };
+  return { anchor: replacement[0], call, describe: sdkResult.describe, unchecked: plan.unchecked, statusUnchecked: plan.statusUnchecked };
 }
 
 function flattenAwait(op: Operation, call: recast.types.namedTypes.CallExpression | Node, data: boolean, describe: string): Flattened {
