@@ -19,6 +19,7 @@ import { generateCorpus } from './corpus.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { maskTokens } = await import(path.join(root, 'dist/src/tokens.js'));
 const { makeParseable } = await import(path.join(root, 'dist/src/analyze.js'));
+const { migrate } = await import(path.join(root, 'dist/src/migrate.js'));
 
 const args = new Set(process.argv.slice(2));
 const RULES_PER_TENANT = 100;
@@ -100,6 +101,14 @@ function measureFloor(files) {
   return { recast: recastRun, bare, parsed: recastRun.result };
 }
 
+/** The library alone on one thread: where the CLI's CPU time goes, compared with the floor's. */
+function measureLibrary(files) {
+  const sources = files.map((file) => readFileSync(file, 'utf8'));
+  return cpuTimed(() => {
+    for (const [i, source] of sources.entries()) migrate(source, { filename: files[i] });
+  });
+}
+
 function runMigrate(corpus, size) {
   const out = path.join(work, `out-${size}`);
   const run = measure(process.execPath, [bin, 'migrate', corpus, '--out', out], { stdout: true });
@@ -168,6 +177,14 @@ try {
         (ours.cpu === null ? '' : `; ${(ours.cpu / floor.recast.cpu).toFixed(2)}× in CPU time (all threads)`),
     );
     const row = { size, floor: floor.recast.wall, bare: floor.bare.wall, ours: ours.wall, oursCpu: ours.cpu, rss: ours.rssMb };
+    if (size === MAIN) {
+      const library = measureLibrary(files);
+      log(
+        `library migrate() in-process, 1 thread: cpu ${fmt(library.cpu)}, ${(library.cpu / size).toFixed(2)} ms/rule ` +
+          `(floor ${(floor.recast.cpu / size).toFixed(2)} ms/rule: ${(library.cpu / floor.recast.cpu).toFixed(1)}×)`,
+      );
+      row.library = library.cpu;
+    }
 
     if (size === MAIN) {
       if (auditAvailable()) {
