@@ -3,24 +3,66 @@
 // helpers walk the ancestors instead and look at each block's own declarations.
 import * as recast from 'recast';
 import type { NodePath } from './ast.js';
+import type { Node, RuleShape } from './types.js';
 
 const n = recast.types.namedTypes;
-import type { Node, RuleShape } from './types.js';
-import { visit } from './visit.js';
+
+/**
+ * `type.check(node)` as a Set lookup on `node.type`. These helpers run for every ancestor of
+ * every candidate identifier, and ast-types' check was a tenth of a migration there.
+ */
+export function fastCheck<T>(type: recast.types.Type<T>): (node: unknown) => node is T {
+  const names = new Set(Object.keys(n).filter((name) => type.check({ type: name })));
+  return (node: unknown): node is T =>
+    typeof node === 'object' && node !== null && names.has((node as { type?: unknown }).type as string);
+}
+
+const is = {
+  Function: fastCheck(n.Function),
+  FunctionExpression: fastCheck(n.FunctionExpression),
+  BlockStatement: fastCheck(n.BlockStatement),
+  Program: fastCheck(n.Program),
+  SwitchStatement: fastCheck(n.SwitchStatement),
+  CatchClause: fastCheck(n.CatchClause),
+  ForStatement: fastCheck(n.ForStatement),
+  ForInStatement: fastCheck(n.ForInStatement),
+  ForOfStatement: fastCheck(n.ForOfStatement),
+  ClassExpression: fastCheck(n.ClassExpression),
+  ClassDeclaration: fastCheck(n.ClassDeclaration),
+  FunctionDeclaration: fastCheck(n.FunctionDeclaration),
+  VariableDeclaration: fastCheck(n.VariableDeclaration),
+  VariableDeclarator: fastCheck(n.VariableDeclarator),
+  Identifier: fastCheck(n.Identifier),
+  MemberExpression: fastCheck(n.MemberExpression),
+  OptionalMemberExpression: fastCheck(n.OptionalMemberExpression),
+  ObjectProperty: fastCheck(n.ObjectProperty),
+  Property: fastCheck(n.Property),
+  ObjectMethod: fastCheck(n.ObjectMethod),
+  ClassMethod: fastCheck(n.ClassMethod),
+  ClassProperty: fastCheck(n.ClassProperty),
+  LabeledStatement: fastCheck(n.LabeledStatement),
+  BreakStatement: fastCheck(n.BreakStatement),
+  ContinueStatement: fastCheck(n.ContinueStatement),
+  ObjectPattern: fastCheck(n.ObjectPattern),
+  ArrayPattern: fastCheck(n.ArrayPattern),
+  AssignmentPattern: fastCheck(n.AssignmentPattern),
+  RestElement: fastCheck(n.RestElement),
+  TSParameterProperty: fastCheck(n.TSParameterProperty),
+};
 
 /** True when the identifier at `path` is a read or write of a variable (not a key, label or member name). */
 export function isReference(path: NodePath): boolean {
   const parent = path.parent?.node;
   const field = path.name;
   if (!parent) return true;
-  if ((n.MemberExpression.check(parent) || n.OptionalMemberExpression.check(parent)) && field === 'property') {
+  if ((is.MemberExpression(parent) || is.OptionalMemberExpression(parent)) && field === 'property') {
     return Boolean(parent.computed);
   }
-  if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && field === 'key') return Boolean(parent.computed);
-  if ((n.ObjectMethod.check(parent) || n.ClassMethod.check(parent) || n.ClassProperty.check(parent)) && field === 'key') {
+  if ((is.ObjectProperty(parent) || is.Property(parent)) && field === 'key') return Boolean(parent.computed);
+  if ((is.ObjectMethod(parent) || is.ClassMethod(parent) || is.ClassProperty(parent)) && field === 'key') {
     return Boolean(parent.computed);
   }
-  if (n.LabeledStatement.check(parent) || n.BreakStatement.check(parent) || n.ContinueStatement.check(parent)) return false;
+  if (is.LabeledStatement(parent) || is.BreakStatement(parent) || is.ContinueStatement(parent)) return false;
   return true;
 }
 
@@ -44,12 +86,12 @@ export function bindingOwner(path: NodePath, name: string, root: Node): Node | n
 
 /** A free name of the rule: not declared anywhere in the rule function (a global of the Rules sandbox). */
 export function isGlobalReference(path: NodePath, name: string, rule: RuleShape): boolean {
-  return n.Identifier.check(path.node) && path.node.name === name && isReference(path) && !isBoundWithin(path, name, rule.fn);
+  return is.Identifier(path.node) && path.node.name === name && isReference(path) && !isBoundWithin(path, name, rule.fn);
 }
 
 /** The rule's own parameter `name` (by position), not a variable of the same name declared inside the rule. */
 export function isRuleParameter(path: NodePath, name: string | undefined, rule: RuleShape): boolean {
-  if (!name || !n.Identifier.check(path.node) || path.node.name !== name || !isReference(path)) return false;
+  if (!name || !is.Identifier(path.node) || path.node.name !== name || !isReference(path)) return false;
   for (let current: NodePath | null = path.parent; current; current = current.parent) {
     if (current.node === rule.fn) return true;
     if (declares(current.node, name)) return false;
@@ -61,58 +103,98 @@ export function isRuleParameter(path: NodePath, name: string | undefined, rule: 
 
 /** True when the scope that `node` opens (function, block, catch, loop) declares `name` itself. */
 export function declares(node: Node, name: string): boolean {
-  if (n.Function.check(node)) {
-    if (node.params.some((p) => patternNames(p).includes(name))) return true;
-    if (n.FunctionExpression.check(node) && node.id?.name === name) return true;
-    return functionVars(node).includes(name);
+  if (is.Function(node)) {
+    if (node.params.some((p) => patternDeclares(p, name))) return true;
+    if (is.FunctionExpression(node) && node.id?.name === name) return true;
+    return functionDeclaresVar(node, name);
   }
-  if (n.BlockStatement.check(node) || n.Program.check(node)) return node.body.some((s) => statementDeclares(s, name));
-  if (n.SwitchStatement.check(node)) return node.cases.some((c) => c.consequent.some((s) => statementDeclares(s, name)));
-  if (n.CatchClause.check(node)) return Boolean(node.param) && patternNames(node.param).includes(name);
-  if (n.ForStatement.check(node)) return n.VariableDeclaration.check(node.init) && declarationNames(node.init).includes(name);
-  if (n.ForInStatement.check(node) || n.ForOfStatement.check(node)) {
-    return n.VariableDeclaration.check(node.left) && declarationNames(node.left).includes(name);
+  if (is.BlockStatement(node) || is.Program(node)) return node.body.some((s) => statementDeclares(s, name));
+  if (is.SwitchStatement(node)) return node.cases.some((c) => c.consequent.some((s) => statementDeclares(s, name)));
+  if (is.CatchClause(node)) return Boolean(node.param) && patternDeclares(node.param, name);
+  if (is.ForStatement(node)) return is.VariableDeclaration(node.init) && declarationDeclares(node.init, name);
+  if (is.ForInStatement(node) || is.ForOfStatement(node)) {
+    return is.VariableDeclaration(node.left) && declarationDeclares(node.left, name);
   }
-  if (n.ClassExpression.check(node)) return node.id?.name === name;
+  if (is.ClassExpression(node)) return node.id?.name === name;
   return false;
 }
 
 function statementDeclares(statement: Node, name: string): boolean {
-  if (n.VariableDeclaration.check(statement)) return declarationNames(statement).includes(name);
-  if (n.FunctionDeclaration.check(statement) || n.ClassDeclaration.check(statement)) return statement.id?.name === name;
+  if (is.VariableDeclaration(statement)) return declarationDeclares(statement, name);
+  if (is.FunctionDeclaration(statement) || is.ClassDeclaration(statement)) return statement.id?.name === name;
   return false;
 }
 
-/** `var` names anywhere in a function body, nested functions excluded. */
-function functionVars(fn: Node): string[] {
-  const names: string[] = [];
-  visit((fn as { body: Node }).body, {
-    visitFunction() {
-      return false;
-    },
-    visitVariableDeclaration(path) {
-      if (path.node.kind === 'var') names.push(...declarationNames(path.node));
-      this.traverse(path);
-    },
-  });
-  return names;
+// declarationNames(…).includes(name) and patternNames(…).includes(name) without building the lists.
+function declarationDeclares(declaration: recast.types.namedTypes.VariableDeclaration, name: string): boolean {
+  return declaration.declarations.some((d) => is.VariableDeclarator(d) && patternDeclares(d.id, name));
+}
+
+function patternDeclares(pattern: unknown, name: string): boolean {
+  if (is.Identifier(pattern)) return pattern.name === name;
+  if (is.ObjectPattern(pattern)) {
+    return pattern.properties.some((p) =>
+      is.RestElement(p) ? patternDeclares(p.argument, name) : patternDeclares((p as { value?: unknown }).value, name),
+    );
+  }
+  if (is.ArrayPattern(pattern)) return pattern.elements.some((e) => patternDeclares(e, name));
+  if (is.AssignmentPattern(pattern)) return patternDeclares(pattern.left, name);
+  if (is.RestElement(pattern)) return patternDeclares(pattern.argument, name);
+  if (is.TSParameterProperty(pattern)) return patternDeclares(pattern.parameter, name);
+  return false;
+}
+
+/**
+ * True when a `var` anywhere in the function's body, nested functions excluded, declares `name`.
+ * A plain walk over the fields recast visits: this runs for each function around each candidate
+ * identifier, where a visit() pass (frames, method dispatch) cost several times more.
+ */
+function functionDeclaresVar(fn: Node, name: string): boolean {
+  return someNode((fn as { body: Node }).body, (node) => is.VariableDeclaration(node) && node.kind === 'var' && declarationDeclares(node, name), is.Function);
+}
+
+/**
+ * True when `test` holds for a node under `root` (`root` included) that recast.visit would reach,
+ * not entering nodes for which `skip` holds. For questions about nodes alone: no NodePath is built.
+ */
+export function someNode(root: unknown, test: (node: Node) => boolean, skip?: (node: unknown) => boolean): boolean {
+  const walk = (value: unknown): boolean => {
+    if (!value || typeof value !== 'object') return false;
+    if (Array.isArray(value)) return value.some(walk);
+    if (skip?.(value)) return false;
+    if (test(value as Node)) return true;
+    const record = value as Record<string, unknown>;
+    return fieldsOf(record).some((field) => walk(record[field]));
+  };
+  return walk(root);
+}
+
+const { getFieldNames } = recast.types;
+const fieldsByType = new Map<string, string[]>();
+/** The fields recast.visit walks, per node type (src/visit.ts reads them the same way). */
+function fieldsOf(value: Record<string, unknown>): string[] {
+  const type = value.type;
+  if (typeof type !== 'string') return Object.keys(value);
+  let fields = fieldsByType.get(type);
+  if (!fields) fieldsByType.set(type, (fields = getFieldNames(value)));
+  return fields;
 }
 
 export function declarationNames(declaration: recast.types.namedTypes.VariableDeclaration): string[] {
-  return declaration.declarations.flatMap((d) => (n.VariableDeclarator.check(d) ? patternNames(d.id) : []));
+  return declaration.declarations.flatMap((d) => (is.VariableDeclarator(d) ? patternNames(d.id) : []));
 }
 
 /** The names a binding pattern declares. */
 export function patternNames(pattern: unknown): string[] {
-  if (n.Identifier.check(pattern)) return [pattern.name];
-  if (n.ObjectPattern.check(pattern)) {
+  if (is.Identifier(pattern)) return [pattern.name];
+  if (is.ObjectPattern(pattern)) {
     return pattern.properties.flatMap((p) =>
-      n.RestElement.check(p) ? patternNames(p.argument) : patternNames((p as { value?: unknown }).value),
+      is.RestElement(p) ? patternNames(p.argument) : patternNames((p as { value?: unknown }).value),
     );
   }
-  if (n.ArrayPattern.check(pattern)) return pattern.elements.flatMap((e) => patternNames(e));
-  if (n.AssignmentPattern.check(pattern)) return patternNames(pattern.left);
-  if (n.RestElement.check(pattern)) return patternNames(pattern.argument);
-  if (n.TSParameterProperty?.check(pattern)) return patternNames(pattern.parameter);
+  if (is.ArrayPattern(pattern)) return pattern.elements.flatMap((e) => patternNames(e));
+  if (is.AssignmentPattern(pattern)) return patternNames(pattern.left);
+  if (is.RestElement(pattern)) return patternNames(pattern.argument);
+  if (is.TSParameterProperty(pattern)) return patternNames(pattern.parameter);
   return [];
 }
