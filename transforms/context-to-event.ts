@@ -3,7 +3,11 @@ import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, re
 import { assignmentAt, chainAbove, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
+import { fastCheck, someNode } from '../src/bindings.js';
 import { visit } from '../src/visit.js';
+
+const isMember = fastCheck(n.MemberExpression);
+const isIdentifier = fastCheck(n.Identifier);
 
 type Kind = 'user' | 'context';
 
@@ -268,17 +272,9 @@ function flagUpstreamTokensOfIdentityVariables(ctx: TransformContext, body: reca
 }
 
 function mentionsUserIdentities(ctx: TransformContext, root: NodePath): boolean {
-  let found = false;
-  visit(root.node, {
-    visitIdentifier(path) {
-      const parent = path.parent?.node;
-      if (path.node.name === ctx.rule.user && n.MemberExpression.check(parent) && parent.object === path.node &&
-          n.Identifier.check(parent.property) && parent.property.name === 'identities') {
-        found = true;
-        return false;
-      }
-      this.traverse(path);
-    },
-  });
-  return found;
+  const user = ctx.rule.user;
+  return someNode(root.node, (node) =>
+    isMember(node) && isIdentifier(node.object) && node.object.name === user &&
+    isIdentifier(node.property) && node.property.name === 'identities',
+  );
 }

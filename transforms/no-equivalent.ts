@@ -1,5 +1,5 @@
 import { b, enclosingStatement, insideNestedFunction, memberChain, memberExpression, n, propertyName, type NodePath } from '../src/ast.js';
-import { declaredNames, hasTodo } from '../src/nodes.js';
+import { containsIdentifier, declaredNames, hasTodo } from '../src/nodes.js';
 import type { BlockStatement, Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
@@ -52,10 +52,12 @@ export const noEquivalent: Transform = {
     const flagged = new WeakMap<object, Set<string>>();
     const flag = createFlagger(ctx, flagged);
     const local = declaredNames(ctx.ast);
-    convertGlobals(ctx, bodies, flag, local);
+    // Each pass looks for one name: a plain scan for it is much cheaper than a visit that finds nothing.
+    const present = (body: BlockStatement, name: string) => !local.has(name) && containsIdentifier(body, name);
+    convertGlobals(ctx, bodies.filter((body) => present(body, 'global')), flag, local);
     for (const body of bodies) {
-      flagAuth0(ctx, body, flag, flagged, local);
-      convertUnauthorized(ctx, body, flag, local);
+      if (present(body, 'auth0')) flagAuth0(ctx, body, flag, flagged, local);
+      if (present(body, 'UnauthorizedError')) convertUnauthorized(ctx, body, flag, local);
     }
   },
 };
