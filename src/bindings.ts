@@ -92,9 +92,11 @@ export function isGlobalReference(path: NodePath, name: string, rule: RuleShape)
 /** The rule's own parameter `name` (by position), not a variable of the same name declared inside the rule. */
 export function isRuleParameter(path: NodePath, name: string | undefined, rule: RuleShape): boolean {
   if (!name || !is.Identifier(path.node) || path.node.name !== name || !isReference(path)) return false;
-  for (let current: NodePath | null = path.parent; current; current = current.parent) {
-    if (current.node === rule.fn) return true;
-    if (declares(current.node, name)) return false;
+  // Up through every ancestor value (lists included, which declare nothing): NodePath's `parent`
+  // and `node` getters cost more than the check.
+  for (let current: NodePath | null = path.parentPath; current; current = current.parentPath) {
+    if (current.value === rule.fn) return true;
+    if (declares(current.value, name)) return false;
   }
   // Visits that start at the rule body (or the onContinuePostLogin body cut from it) reach the root
   // without meeting a declaration: the name is the rule's own parameter.
@@ -158,15 +160,22 @@ function functionDeclaresVar(fn: Node, name: string): boolean {
  * not entering nodes for which `skip` holds. For questions about nodes alone: no NodePath is built.
  */
 export function someNode(root: unknown, test: (node: Node) => boolean, skip?: (node: unknown) => boolean): boolean {
-  const walk = (value: unknown): boolean => {
-    if (!value || typeof value !== 'object') return false;
-    if (Array.isArray(value)) return value.some(walk);
+  // Plain loops: this walks whole rules, and closures per field showed in profiles.
+  const walk = (value: object): boolean => {
+    if (Array.isArray(value)) {
+      for (const item of value) if (item && typeof item === 'object' && walk(item)) return true;
+      return false;
+    }
     if (skip?.(value)) return false;
     if (test(value as Node)) return true;
     const record = value as Record<string, unknown>;
-    return fieldsOf(record).some((field) => walk(record[field]));
+    for (const field of fieldsOf(record)) {
+      const child = record[field];
+      if (child && typeof child === 'object' && walk(child)) return true;
+    }
+    return false;
   };
-  return walk(root);
+  return Boolean(root) && typeof root === 'object' && walk(root as object);
 }
 
 const { getFieldNames } = recast.types;

@@ -87,9 +87,13 @@ const isFunction = fastCheck(n.Function);
 const isClassDeclaration = fastCheck(n.ClassDeclaration);
 const isCatchClause = fastCheck(n.CatchClause);
 
-/** True when an identifier called `name` is anywhere under `root`: a cheap test before a visitIdentifier pass. */
-export function containsIdentifier(root: unknown, name: string): boolean {
-  return someNode(root, (node) => isIdentifier(node) && node.name === name);
+/**
+ * True when an identifier named one of `names` is under `root`: the test before a visit that looks
+ * for those names, which costs much more than this plain scan when it finds nothing. (The rule's
+ * text is no substitute: earlier transforms add and remove code.)
+ */
+export function containsIdentifier(root: unknown, names: readonly string[]): boolean {
+  return someNode(root, (node) => isIdentifier(node) && names.includes(node.name));
 }
 
 const isIdentifier = fastCheck(n.Identifier);

@@ -52,8 +52,8 @@ export const noEquivalent: Transform = {
     const flagged = new WeakMap<object, Set<string>>();
     const flag = createFlagger(ctx, flagged);
     const local = declaredNames(ctx.ast);
-    // Each pass looks for one name: a plain scan for it is much cheaper than a visit that finds nothing.
-    const present = (body: BlockStatement, name: string) => !local.has(name) && containsIdentifier(body, name);
+    // Each pass looks for one free name: skipped when the body does not hold it.
+    const present = (body: BlockStatement, name: string) => !local.has(name) && containsIdentifier(body, [name]);
     convertGlobals(ctx, bodies.filter((body) => present(body, 'global')), flag, local);
     for (const body of bodies) {
       if (present(body, 'auth0')) flagAuth0(ctx, body, flag, flagged, local);

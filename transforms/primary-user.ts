@@ -1,6 +1,7 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, memberChain, n, type NodePath } from '../src/ast.js';
 import type { BlockStatement, Expression, Node, Transform, TransformContext } from '../src/types.js';
+import { fastCheck, someNode } from '../src/bindings.js';
 import { visit } from '../src/visit.js';
 
 const SET_PRIMARY_USER = 'api.authentication.setPrimaryUser';
@@ -43,6 +44,7 @@ export const primaryUser: Transform = {
     const setsPrimary = bodies.some((body) => assignsPrimaryUser(ctx, body));
     const converted: Node[] = [];
     for (const body of bodies) {
+      if (!someNode(body, (node) => isAssignment(node) && (isChain(node.left, ctx.rule.context, 'primaryUser') || isChain(node.left, ctx.rule.user, 'user_id')))) continue;
       visit(body, {
         visitAssignmentExpression(path) {
           const { left, right, operator } = path.node;
@@ -77,22 +79,33 @@ export const primaryUser: Transform = {
       });
     }
     const primaryCalls = [...converted, ...bodies.flatMap((body) => findCalls(body, SET_PRIMARY_USER))];
-    const metadataCalls = bodies.flatMap((body) => [...findCalls(body, 'api.user.setUserMetadata'), ...findCalls(body, 'api.user.setAppMetadata')]);
-    if (primaryCalls.length > 0 && metadataCalls.length > 0) {
+    const setsMetadata = () => bodies.some((body) => findCalls(body, 'api.user.setUserMetadata').length + findCalls(body, 'api.user.setAppMetadata').length > 0);
+    if (primaryCalls.length > 0 && setsMetadata()) {
       ctx.report({ node: primaryCalls[0], code: 'metadata-discarded' });
     }
   },
 };
 
 function isMember(ctx: TransformContext, node: unknown, object: string | undefined, property: string, path: NodePath): boolean {
-  const chain = memberChain(node);
-  if (!object || !chain || chain.length !== 2 || chain[0] !== object || chain[1] !== property) return false;
-  const scope = path.scope?.lookup(object);
+  if (!isChain(node, object, property)) return false;
+  const scope = path.scope?.lookup(object!);
   return !scope || scope.node === ctx.rule.fn;
 }
 
+/** `object.property`, written statically (`context.primaryUser`, `user['user_id']`). */
+function isChain(node: unknown, object: string | undefined, property: string): boolean {
+  const chain = memberChain(node);
+  return Boolean(object) && chain !== null && chain.length === 2 && chain[0] === object && chain[1] === property;
+}
+
+const isAssignment = fastCheck(n.AssignmentExpression);
+const isCall = fastCheck(n.CallExpression);
+
 function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement): boolean {
-  let found = findCalls(body, SET_PRIMARY_USER).length > 0;
+  if (findCalls(body, SET_PRIMARY_USER).length > 0) return true;
+  // The scope lookup needs paths: visit only when some assignment has the shape.
+  if (!someNode(body, (node) => isAssignment(node) && isChain(node.left, ctx.rule.context, 'primaryUser'))) return false;
+  let found = false;
   visit(body, {
     visitAssignmentExpression(path) {
       if (isMember(ctx, path.node.left, ctx.rule.context, 'primaryUser', path)) found = true;
@@ -102,13 +115,12 @@ function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement): boolea
   return found;
 }
 
+/** Calls to `callee`, in source order; nodes only, so a plain scan. */
 function findCalls(body: BlockStatement, callee: string): Node[] {
   const calls: Node[] = [];
-  visit(body, {
-    visitCallExpression(path) {
-      if (memberChain(path.node.callee)?.join('.') === callee) calls.push(path.node);
-      this.traverse(path);
-    },
+  someNode(body, (node) => {
+    if (isCall(node) && memberChain(node.callee)?.join('.') === callee) calls.push(node);
+    return false;
   });
   return calls;
 }

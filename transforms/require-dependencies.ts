@@ -1,7 +1,7 @@
 import { isBuiltin } from 'node:module';
 import * as recast from 'recast';
 import { b, enclosingStatement, n, quote, type NodePath } from '../src/ast.js';
-import { declares, isGlobalReference, isReference, someNode } from '../src/bindings.js';
+import { declares, isGlobalReference, isReference } from '../src/bindings.js';
 import { addModuleRequire, declaredNames, moduleDeclares } from '../src/module-requires.js';
 import { freshStatements } from '../src/context-writes.js';
 import { containsIdentifier } from '../src/nodes.js';
@@ -83,7 +83,7 @@ interface FoundRequire {
 function findRequires(ctx: TransformContext): FoundRequire[] {
   const { rule } = ctx;
   const found: FoundRequire[] = [];
-  if (!containsIdentifier(rule.fn, 'require')) return found;
+  if (!containsIdentifier(rule.fn, ['require'])) return found;
   visit(rule.fn, {
     visitCallExpression(path) {
       const call = path.node;
@@ -248,11 +248,12 @@ function hoistStatements(ctx: TransformContext, hoisted: Set<Node>) {
 function requireSandboxGlobals(ctx: TransformContext) {
   const { rule } = ctx;
   const firstUse = new Map<string, Node>();
-  if (!someNode(rule.fn, (node) => n.Identifier.check(node) && node.name in SANDBOX_MODULES)) return;
+  if (!containsIdentifier(rule.fn, Object.keys(SANDBOX_MODULES))) return;
   visit(rule.fn, {
     visitIdentifier(path) {
       const { name } = path.node;
-      if (name in SANDBOX_MODULES && !firstUse.has(name) && isGlobalReference(path, name, rule)) firstUse.set(name, path.node);
+      // Own keys only: a free `toString` is not a module (it made quote() throw).
+      if (Object.hasOwn(SANDBOX_MODULES, name) && !firstUse.has(name) && isGlobalReference(path, name, rule)) firstUse.set(name, path.node);
       this.traverse(path);
     },
   });

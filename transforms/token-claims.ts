@@ -100,6 +100,7 @@ export const tokenClaims: Transform = {
       },
     });
     const declarators = new Set(claimsAliases.map((a) => a.declarator));
+    if (declarators.size === 0 && writeBacks.size === 0) return;
     visit(ctx.rule.fn, {
       visitVariableDeclarator(path) {
         if (!declarators.has(path.node)) return this.traverse(path);

@@ -266,7 +266,7 @@ type Inlined = { statements: Statement[] } | { why: string };
 
 function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
   // Every chain starts at an auth0.users update.
-  if (!containsIdentifier(ctx.rule.body, 'auth0')) return;
+  if (!containsIdentifier(ctx.rule.body, ['auth0'])) return;
   // Inlined bodies may hold further updates (`return auth0.users.updateUserMetadata(…)`): repeat.
   for (let changed = true; changed; ) {
     changed = false;
