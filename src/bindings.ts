@@ -8,8 +8,8 @@ import type { Node, RuleShape } from './types.js';
 const n = recast.types.namedTypes;
 
 /**
- * `type.check(node)` as a Set lookup on `node.type`. These helpers run for every ancestor of
- * every candidate identifier, and ast-types' check was a tenth of a migration there.
+ * `type.check(node)` as a Set lookup on `node.type`, for hot paths: ast-types' check was a tenth of
+ * a migration when run for every ancestor of every candidate identifier.
  */
 export function fastCheck<T>(type: recast.types.Type<T>): (node: unknown) => node is T {
   const names = new Set(Object.keys(n).filter((name) => type.check({ type: name })));
@@ -20,29 +20,11 @@ export function fastCheck<T>(type: recast.types.Type<T>): (node: unknown) => nod
 const is = {
   Function: fastCheck(n.Function),
   FunctionExpression: fastCheck(n.FunctionExpression),
-  BlockStatement: fastCheck(n.BlockStatement),
-  Program: fastCheck(n.Program),
-  SwitchStatement: fastCheck(n.SwitchStatement),
-  CatchClause: fastCheck(n.CatchClause),
-  ForStatement: fastCheck(n.ForStatement),
-  ForInStatement: fastCheck(n.ForInStatement),
-  ForOfStatement: fastCheck(n.ForOfStatement),
-  ClassExpression: fastCheck(n.ClassExpression),
   ClassDeclaration: fastCheck(n.ClassDeclaration),
   FunctionDeclaration: fastCheck(n.FunctionDeclaration),
   VariableDeclaration: fastCheck(n.VariableDeclaration),
   VariableDeclarator: fastCheck(n.VariableDeclarator),
   Identifier: fastCheck(n.Identifier),
-  MemberExpression: fastCheck(n.MemberExpression),
-  OptionalMemberExpression: fastCheck(n.OptionalMemberExpression),
-  ObjectProperty: fastCheck(n.ObjectProperty),
-  Property: fastCheck(n.Property),
-  ObjectMethod: fastCheck(n.ObjectMethod),
-  ClassMethod: fastCheck(n.ClassMethod),
-  ClassProperty: fastCheck(n.ClassProperty),
-  LabeledStatement: fastCheck(n.LabeledStatement),
-  BreakStatement: fastCheck(n.BreakStatement),
-  ContinueStatement: fastCheck(n.ContinueStatement),
   ObjectPattern: fastCheck(n.ObjectPattern),
   ArrayPattern: fastCheck(n.ArrayPattern),
   AssignmentPattern: fastCheck(n.AssignmentPattern),
@@ -53,18 +35,40 @@ const is = {
 /** True when the identifier at `path` is a read or write of a variable (not a key, label or member name). */
 export function isReference(path: NodePath): boolean {
   const parent = path.parent?.node;
-  const field = path.name;
   if (!parent) return true;
-  if ((is.MemberExpression(parent) || is.OptionalMemberExpression(parent)) && field === 'property') {
-    return Boolean(parent.computed);
+  switch (kindOf(referenceKinds, parent)) {
+    case 'member':
+      return path.name === 'property' ? Boolean(parent.computed) : true;
+    case 'keyed':
+      return path.name === 'key' ? Boolean(parent.computed) : true;
+    case 'label':
+      return false;
+    default:
+      return true;
   }
-  if ((is.ObjectProperty(parent) || is.Property(parent)) && field === 'key') return Boolean(parent.computed);
-  if ((is.ObjectMethod(parent) || is.ClassMethod(parent) || is.ClassProperty(parent)) && field === 'key') {
-    return Boolean(parent.computed);
-  }
-  if (is.LabeledStatement(parent) || is.BreakStatement(parent) || is.ContinueStatement(parent)) return false;
-  return true;
 }
+
+/**
+ * Node type → kind, from ast-types types (subtypes included); the first listed kind of a type wins.
+ * One property read and one lookup, where a chain of `check` calls reads `type` once per check.
+ */
+function typeKinds<K extends string>(entries: ReadonlyArray<readonly [K, ReadonlyArray<recast.types.Type<unknown>>]>): Map<unknown, K> {
+  const kinds = new Map<unknown, K>();
+  for (const [kind, types] of entries) {
+    for (const name of Object.keys(n)) if (!kinds.has(name) && types.some((type) => type.check({ type: name }))) kinds.set(name, kind);
+  }
+  return kinds;
+}
+
+function kindOf<K>(kinds: Map<unknown, K>, node: unknown): K | undefined {
+  return node && typeof node === 'object' ? kinds.get((node as { type?: unknown }).type) : undefined;
+}
+
+const referenceKinds = typeKinds([
+  ['member', [n.MemberExpression, n.OptionalMemberExpression]],
+  ['keyed', [n.ObjectProperty, n.Property, n.ObjectMethod, n.ClassMethod, n.ClassProperty]],
+  ['label', [n.LabeledStatement, n.BreakStatement, n.ContinueStatement]],
+]);
 
 /**
  * True when `name` at `path` is bound by a declaration between the identifier and `root`
@@ -77,9 +81,10 @@ export function isBoundWithin(path: NodePath, name: string, root: Node): boolean
 
 /** The nearest node up to `root` whose scope declares `name`, or null when it is not declared there. */
 export function bindingOwner(path: NodePath, name: string, root: Node): Node | null {
-  for (let current: NodePath | null = path.parent; current; current = current.parent) {
-    if (declares(current.node, name)) return current.node;
-    if (current.node === root) return null;
+  // Lists on the way declare nothing: see isRuleParameter.
+  for (let current: NodePath | null = path.parentPath; current; current = current.parentPath) {
+    if (declares(current.value, name)) return current.value;
+    if (current.value === root) return null;
   }
   return null;
 }
@@ -103,22 +108,47 @@ export function isRuleParameter(path: NodePath, name: string | undefined, rule: 
   return true;
 }
 
+const scopeKinds = typeKinds([
+  ['function', [n.Function]],
+  ['block', [n.BlockStatement, n.Program]],
+  ['switch', [n.SwitchStatement]],
+  ['catch', [n.CatchClause]],
+  ['for', [n.ForStatement]],
+  ['forIn', [n.ForInStatement, n.ForOfStatement]],
+  ['class', [n.ClassExpression]],
+]);
+
 /** True when the scope that `node` opens (function, block, catch, loop) declares `name` itself. */
 export function declares(node: Node, name: string): boolean {
-  if (is.Function(node)) {
-    if (node.params.some((p) => patternDeclares(p, name))) return true;
-    if (is.FunctionExpression(node) && node.id?.name === name) return true;
-    return functionDeclaresVar(node, name);
+  // This runs for every ancestor of every candidate identifier, and most open no scope.
+  switch (kindOf(scopeKinds, node)) {
+    case 'function': {
+      const fn = node as recast.types.namedTypes.Function;
+      if (fn.params.some((p) => patternDeclares(p, name))) return true;
+      if (is.FunctionExpression(fn) && fn.id?.name === name) return true;
+      return functionDeclaresVar(fn as Node, name);
+    }
+    case 'block':
+      return (node as recast.types.namedTypes.BlockStatement).body.some((s) => statementDeclares(s, name));
+    case 'switch':
+      return (node as recast.types.namedTypes.SwitchStatement).cases.some((c) => c.consequent.some((s) => statementDeclares(s, name)));
+    case 'catch': {
+      const { param } = node as recast.types.namedTypes.CatchClause;
+      return Boolean(param) && patternDeclares(param, name);
+    }
+    case 'for': {
+      const { init } = node as recast.types.namedTypes.ForStatement;
+      return is.VariableDeclaration(init) && declarationDeclares(init, name);
+    }
+    case 'forIn': {
+      const { left } = node as recast.types.namedTypes.ForInStatement;
+      return is.VariableDeclaration(left) && declarationDeclares(left, name);
+    }
+    case 'class':
+      return (node as recast.types.namedTypes.ClassExpression).id?.name === name;
+    default:
+      return false;
   }
-  if (is.BlockStatement(node) || is.Program(node)) return node.body.some((s) => statementDeclares(s, name));
-  if (is.SwitchStatement(node)) return node.cases.some((c) => c.consequent.some((s) => statementDeclares(s, name)));
-  if (is.CatchClause(node)) return Boolean(node.param) && patternDeclares(node.param, name);
-  if (is.ForStatement(node)) return is.VariableDeclaration(node.init) && declarationDeclares(node.init, name);
-  if (is.ForInStatement(node) || is.ForOfStatement(node)) {
-    return is.VariableDeclaration(node.left) && declarationDeclares(node.left, name);
-  }
-  if (is.ClassExpression(node)) return node.id?.name === name;
-  return false;
 }
 
 function statementDeclares(statement: Node, name: string): boolean {
