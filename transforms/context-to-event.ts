@@ -8,6 +8,7 @@ import { visit } from '../src/visit.js';
 
 const isMember = fastCheck(n.MemberExpression);
 const isIdentifier = fastCheck(n.Identifier);
+const isDeclarator = fastCheck(n.VariableDeclarator);
 
 type Kind = 'user' | 'context';
 
@@ -56,8 +57,11 @@ export const contextToEvent: Transform = {
     // Both handlers: the redirect transform may have split the rule into onContinuePostLogin.
     for (const body of [ctx.rule.body, ctx.module.continueBody]) {
       if (!body) continue;
-      const aliases = collectAliases(ctx, body);
-      flagUpstreamTokensOfIdentityVariables(ctx, body);
+      // One plain scan finds both alias candidates and identity variables; collectAliases changes
+      // declarators, so after it runs they are looked for again.
+      const scan = scanDeclarators(ctx, body);
+      const aliases = scan.aliasCandidates ? collectAliases(ctx, body) : [];
+      flagUpstreamTokens(ctx, body, scan.aliasCandidates ? scanDeclarators(ctx, body).identityVariables : scan.identityVariables);
       visit(body, {
         visitIdentifier(path) {
           const kind = referenceKind(path, ctx.rule, aliases);
@@ -242,19 +246,28 @@ function replaceKeepingShorthand(path: NodePath, replacement: recast.types.named
 }
 
 /**
+ * Declarators seen without NodePaths: whether any may alias `user` or `context` (collectAliases has
+ * work), and the variables holding one of the user's identities.
+ */
+function scanDeclarators(ctx: TransformContext, body: BlockStatement) {
+  const { user, context } = ctx.rule;
+  let aliasCandidates = false;
+  const identityVariables = new Set<string>();
+  someNode(body, (node) => {
+    if (!isDeclarator(node)) return false;
+    const { id, init } = node;
+    if (isIdentifier(init) && (init.name === user || init.name === context)) aliasCandidates = true;
+    if (isIdentifier(id) && init && mentionsUserIdentities(ctx, init)) identityVariables.add(id.name);
+    return false;
+  });
+  return { aliasCandidates, identityVariables };
+}
+
+/**
  * `const fb = user.identities.find(…); fb.access_token` reads an upstream token through a variable:
  * the direct `user.identities[0].access_token` form is caught where `user` is rewritten.
  */
-function flagUpstreamTokensOfIdentityVariables(ctx: TransformContext, body: recast.types.namedTypes.BlockStatement) {
-  const identityVariables = new Set<string>();
-  visit(body, {
-    visitVariableDeclarator(path) {
-      if (n.Identifier.check(path.node.id) && path.node.init && mentionsUserIdentities(ctx, path.get('init'))) {
-        identityVariables.add(path.node.id.name);
-      }
-      this.traverse(path);
-    },
-  });
+function flagUpstreamTokens(ctx: TransformContext, body: BlockStatement, identityVariables: Set<string>) {
   if (identityVariables.size === 0) return;
   visit(body, {
     visitMemberExpression(path) {
@@ -271,9 +284,9 @@ function flagUpstreamTokensOfIdentityVariables(ctx: TransformContext, body: reca
   });
 }
 
-function mentionsUserIdentities(ctx: TransformContext, root: NodePath): boolean {
+function mentionsUserIdentities(ctx: TransformContext, root: unknown): boolean {
   const user = ctx.rule.user;
-  return someNode(root.node, (node) =>
+  return someNode(root, (node) =>
     isMember(node) && isIdentifier(node.object) && node.object.name === user &&
     isIdentifier(node.property) && node.property.name === 'identities',
   );

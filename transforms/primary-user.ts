@@ -41,10 +41,11 @@ export const primaryUser: Transform = {
   },
   apply(ctx) {
     const bodies = [ctx.rule.body, ctx.module.continueBody].filter((body): body is BlockStatement => Boolean(body));
-    const setsPrimary = bodies.some((body) => assignsPrimaryUser(ctx, body));
+    const shapes = bodies.map((body) => scanShapes(ctx, body));
+    const setsPrimary = bodies.some((body, i) => assignsPrimaryUser(ctx, body, shapes[i]));
     const converted: Node[] = [];
-    for (const body of bodies) {
-      if (!someNode(body, (node) => isAssignment(node) && (isChain(node.left, ctx.rule.context, 'primaryUser') || isChain(node.left, ctx.rule.user, 'user_id')))) continue;
+    for (const [i, body] of bodies.entries()) {
+      if (!shapes[i].primaryAssignment && !shapes[i].subjectAssignment) continue;
       visit(body, {
         visitAssignmentExpression(path) {
           const { left, right, operator } = path.node;
@@ -78,10 +79,10 @@ export const primaryUser: Transform = {
         },
       });
     }
-    const primaryCalls = [...converted, ...bodies.flatMap((body) => findCalls(body, SET_PRIMARY_USER))];
+    const primaryCall = converted[0] ?? bodies.flatMap((body) => findCalls(body, SET_PRIMARY_USER))[0];
     const setsMetadata = () => bodies.some((body) => findCalls(body, 'api.user.setUserMetadata').length + findCalls(body, 'api.user.setAppMetadata').length > 0);
-    if (primaryCalls.length > 0 && setsMetadata()) {
-      ctx.report({ node: primaryCalls[0], code: 'metadata-discarded' });
+    if (primaryCall && setsMetadata()) {
+      ctx.report({ node: primaryCall, code: 'metadata-discarded' });
     }
   },
 };
@@ -101,10 +102,28 @@ function isChain(node: unknown, object: string | undefined, property: string): b
 const isAssignment = fastCheck(n.AssignmentExpression);
 const isCall = fastCheck(n.CallExpression);
 
-function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement): boolean {
-  if (findCalls(body, SET_PRIMARY_USER).length > 0) return true;
-  // The scope lookup needs paths: visit only when some assignment has the shape.
-  if (!someNode(body, (node) => isAssignment(node) && isChain(node.left, ctx.rule.context, 'primaryUser'))) return false;
+interface Shapes {
+  primaryCall: boolean;
+  /** `context.primaryUser = …` written statically; whether `context` is the rule's needs a scope lookup. */
+  primaryAssignment: boolean;
+  subjectAssignment: boolean;
+}
+
+/** What a body holds, from one plain scan: visits (for the scope lookups) run only where needed. */
+function scanShapes(ctx: TransformContext, body: BlockStatement): Shapes {
+  const shapes: Shapes = { primaryCall: false, primaryAssignment: false, subjectAssignment: false };
+  someNode(body, (node) => {
+    if (isCall(node) && memberChain(node.callee)?.join('.') === SET_PRIMARY_USER) shapes.primaryCall = true;
+    if (isAssignment(node) && isChain(node.left, ctx.rule.context, 'primaryUser')) shapes.primaryAssignment = true;
+    if (isAssignment(node) && isChain(node.left, ctx.rule.user, 'user_id')) shapes.subjectAssignment = true;
+    return false;
+  });
+  return shapes;
+}
+
+function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement, shapes: Shapes): boolean {
+  if (shapes.primaryCall) return true;
+  if (!shapes.primaryAssignment) return false;
   let found = false;
   visit(body, {
     visitAssignmentExpression(path) {
