@@ -96,4 +96,14 @@ export function containsIdentifier(root: unknown, names: readonly string[]): boo
   return someNode(root, (node) => isIdentifier(node) && names.includes(node.name));
 }
 
+/** Which of `names` are identifiers under `root`, from the same plain scan. */
+export function identifiersIn(root: unknown, names: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  someNode(root, (node) => {
+    if (isIdentifier(node) && names.includes(node.name)) found.add(node.name);
+    return found.size === names.length;
+  });
+  return found;
+}
+
 const isIdentifier = fastCheck(n.Identifier);
