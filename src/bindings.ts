@@ -208,6 +208,39 @@ export function someNode(root: unknown, test: (node: Node) => boolean, skip?: (n
   return Boolean(root) && typeof root === 'object' && walk(root as object);
 }
 
+/**
+ * NodePaths of the nodes under `root` (`root` included) for which `test` holds, in the order visit()
+ * meets them. For collecting before changing anything: a plain walk that builds paths only for the
+ * matches, where visit() keeps a frame for every node.
+ */
+export function pathsWhere(root: Node, test: (node: Node) => boolean): NodePath[] {
+  const rootPath = new recast.types.NodePath({ root }).get('root') as NodePath;
+  const found: NodePath[] = [];
+  const keys: Array<string | number> = [];
+  const walk = (value: object): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        if (!item || typeof item !== 'object') return;
+        keys.push(index);
+        walk(item);
+        keys.pop();
+      });
+      return;
+    }
+    if (test(value as Node)) found.push(rootPath.get(...keys) as NodePath);
+    const record = value as Record<string, unknown>;
+    for (const field of fieldsOf(record)) {
+      const child = record[field];
+      if (!child || typeof child !== 'object') continue;
+      keys.push(field);
+      walk(child);
+      keys.pop();
+    }
+  };
+  walk(root);
+  return found;
+}
+
 const { getFieldNames } = recast.types;
 const fieldsByType = new Map<string, string[]>();
 /** The fields recast.visit walks, per node type (src/visit.ts reads them the same way). */

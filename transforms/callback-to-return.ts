@@ -1,10 +1,13 @@
 import * as recast from 'recast';
 import { b, insideNestedFunction, isRuleParam, memberExpression, n, statements, type NodePath } from '../src/ast.js';
+import { fastCheck, pathsWhere } from '../src/bindings.js';
 import { isWithin } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
 type Call = recast.types.namedTypes.CallExpression;
+
+const isIdentifier = fastCheck(n.Identifier);
 
 /**
  * The rule's callback becomes the handler's return: success → `return;`, an error →
@@ -50,13 +53,7 @@ export const callbackToReturn: Transform = {
 
 function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
   const { rule } = ctx;
-  const uses: NodePath[] = [];
-  visit(handlerBody, {
-    visitIdentifier(path) {
-      if (isRuleParam(path, rule, rule.callback)) uses.push(path);
-      return this.traverse(path);
-    },
-  });
+  const uses = pathsWhere(handlerBody, (node) => isIdentifier(node) && node.name === rule.callback).filter((path) => isRuleParam(path, rule, rule.callback));
   const isDirectCall = (path: NodePath) => n.CallExpression.check(path.parent.node) && path.parent.node.callee === path.node;
   const bridged = uses.find((path) => !isDirectCall(path) || insideNestedFunction(path, rule));
   if (!bridged) {
