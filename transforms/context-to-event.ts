@@ -252,14 +252,18 @@ function replaceKeepingShorthand(path: NodePath, replacement: recast.types.named
 function scanDeclarators(ctx: TransformContext, body: BlockStatement) {
   const { user, context } = ctx.rule;
   let aliasCandidates = false;
-  const identityVariables = new Set<string>();
+  let identities = false;
+  const declarators: Array<{ name: string; init: unknown }> = [];
   someNode(body, (node) => {
+    if (isUserIdentities(ctx, node)) identities = true;
     if (!isDeclarator(node)) return false;
     const { id, init } = node;
     if (isIdentifier(init) && (init.name === user || init.name === context)) aliasCandidates = true;
-    if (isIdentifier(id) && init && mentionsUserIdentities(ctx, init)) identityVariables.add(id.name);
+    if (isIdentifier(id) && init) declarators.push({ name: id.name, init });
     return false;
   });
+  // Initializers are looked into only when the body reads user.identities at all.
+  const identityVariables = new Set(identities ? declarators.filter((d) => mentionsUserIdentities(ctx, d.init)).map((d) => d.name) : []);
   return { aliasCandidates, identityVariables };
 }
 
@@ -285,9 +289,11 @@ function flagUpstreamTokens(ctx: TransformContext, body: BlockStatement, identit
 }
 
 function mentionsUserIdentities(ctx: TransformContext, root: unknown): boolean {
-  const user = ctx.rule.user;
-  return someNode(root, (node) =>
-    isMember(node) && isIdentifier(node.object) && node.object.name === user &&
-    isIdentifier(node.property) && node.property.name === 'identities',
-  );
+  return someNode(root, (node) => isUserIdentities(ctx, node));
+}
+
+/** `user.identities` with the rule's parameter name (scope is not checked). */
+function isUserIdentities(ctx: TransformContext, node: unknown): boolean {
+  return isMember(node) && isIdentifier(node.object) && node.object.name === ctx.rule.user &&
+    isIdentifier(node.property) && node.property.name === 'identities';
 }

@@ -5,6 +5,7 @@ import { fastCheck, someNode } from '../src/bindings.js';
 import { visit } from '../src/visit.js';
 
 const SET_PRIMARY_USER = 'api.authentication.setPrimaryUser';
+const METADATA_SETTERS = ['api.user.setUserMetadata', 'api.user.setAppMetadata'];
 
 /**
  * `context.primaryUser = id` → `api.authentication.setPrimaryUser(id)` wherever it sits. Assigning
@@ -79,8 +80,9 @@ export const primaryUser: Transform = {
         },
       });
     }
-    const primaryCall = converted[0] ?? bodies.flatMap((body) => findCalls(body, SET_PRIMARY_USER))[0];
-    const setsMetadata = () => bodies.some((body) => findCalls(body, 'api.user.setUserMetadata').length + findCalls(body, 'api.user.setAppMetadata').length > 0);
+    // Converting only adds calls (to `converted`): a body without one before has none now.
+    const primaryCall = converted[0] ?? bodies.filter((_, i) => shapes[i].primaryCall).flatMap((body) => findCalls(body, SET_PRIMARY_USER))[0];
+    const setsMetadata = () => bodies.some((body) => someNode(body, (node) => isCall(node) && METADATA_SETTERS.includes(memberChain(node.callee)?.join('.') ?? '')));
     if (primaryCall && setsMetadata()) {
       ctx.report({ node: primaryCall, code: 'metadata-discarded' });
     }
