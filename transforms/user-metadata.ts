@@ -2,7 +2,7 @@ import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberChain, n, statements, type NodePath } from '../src/ast.js';
 import { fastCheck, someNode } from '../src/bindings.js';
-import { cloneNode, containsIdentifier, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
+import { cloneNode, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
@@ -105,14 +105,21 @@ interface UpdateCall {
 }
 
 function matchUpdateCall(ctx: TransformContext, node: unknown, path: NodePath | null): UpdateCall | null {
+  const kind = updateKind(node);
+  if (!kind || declaresAuth0(ctx)) return null;
+  const call = node as Call;
+  return { kind, call, current: isCurrentUserId(ctx, call.arguments[0], path) };
+}
+
+/** The shape of `auth0.users.update*Metadata(…)`, from the node alone. */
+function updateKind(node: unknown): Kind | null {
   if (!n.CallExpression.check(node) || !n.MemberExpression.check(node.callee) || node.callee.computed) return null;
   const method = node.callee.property;
   const kind = n.Identifier.check(method) ? UPDATE_METHODS.get(method.name) : undefined;
   const users = node.callee.object;
   if (!kind || !n.MemberExpression.check(users) || !n.Identifier.check(users.object) || users.object.name !== 'auth0') return null;
   if (!n.Identifier.check(users.property) || users.property.name !== 'users' || users.computed) return null;
-  if (declaresAuth0(ctx)) return null;
-  return { kind, call: node, current: isCurrentUserId(ctx, node.arguments[0], path) };
+  return kind;
 }
 
 // Per-rule cache (keyed by the rule being migrated, so nothing is shared between runs).
@@ -265,8 +272,8 @@ function findUpdateDeclaration(ctx: TransformContext, name: string): { path: Nod
 type Inlined = { statements: Statement[] } | { why: string };
 
 function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
-  // Every chain starts at an auth0.users update.
-  if (!containsIdentifier(ctx.rule.body, ['auth0'])) return;
+  // Every chain holds an auth0.users update.
+  if (!someNode(ctx.rule.body, (node) => updateKind(node) !== null)) return;
   // Inlined bodies may hold further updates (`return auth0.users.updateUserMetadata(…)`): repeat.
   for (let changed = true; changed; ) {
     changed = false;
@@ -776,6 +783,8 @@ function resolveReads(ctx: TransformContext, assignments: Assignment[], saved: E
   const reassigned = assignedNames(ctx);
   // The right-hand side of a change reads the value before it; what an update saves is not a read.
   const ownNodes = new Set<unknown>([...assignments.map((a) => a.node), ...saved]);
+  // Reads are rare (the changes and what the updates save are not reads): visit only for one.
+  if (!someNode(ctx.rule.body, (node) => mayBeMetadataRead(ctx, node), (node) => ownNodes.has(node))) return;
   visit(ctx.rule.body, {
     visitNode(path) {
       if (ownNodes.has(path.node)) return false;
@@ -810,6 +819,15 @@ function resolveReads(ctx: TransformContext, assignments: Assignment[], saved: E
       return false;
     },
   });
+}
+
+/** What metadataTarget needs of the node alone: `user.app_metadata…` or `user.user_metadata…`, any key after. */
+function mayBeMetadataRead(ctx: TransformContext, node: unknown): boolean {
+  if (!n.MemberExpression.check(node)) return false;
+  let first = node;
+  while (n.MemberExpression.check(first.object)) first = first.object;
+  const kind = staticName(first);
+  return n.Identifier.check(first.object) && first.object.name === ctx.rule.user && (kind === 'app_metadata' || kind === 'user_metadata');
 }
 
 function listExits(ctx: TransformContext, list: unknown): boolean {
