@@ -45,7 +45,7 @@ export function memberExpression(path: string | string[], optionalAfter: string[
   for (const part of parts.slice(1)) {
     const valid = /^[A-Za-z_$][\w$]*$/.test(part);
     const property = valid ? b.identifier(part) : b.stringLiteral(part);
-    const optional = optionalAfter.includes(memberChain(expr)?.join('.') ?? '');
+    const optional: boolean = optionalAfter.length > 0 && optionalAfter.includes(memberChain(expr)?.join('.') ?? '');
     expr = optional
       ? b.optionalMemberExpression(expr, property, !valid, true)
       : b.memberExpression(expr, property, !valid);

@@ -3,26 +3,72 @@
 // helpers walk the ancestors instead and look at each block's own declarations.
 import * as recast from 'recast';
 import type { NodePath } from './ast.js';
+import type { Node, RuleShape } from './types.js';
 
 const n = recast.types.namedTypes;
-import type { Node, RuleShape } from './types.js';
-import { visit } from './visit.js';
+
+/**
+ * `type.check(node)` as a Set lookup on `node.type`, for hot paths: ast-types' check was a tenth of
+ * a migration when run for every ancestor of every candidate identifier.
+ */
+export function fastCheck<T>(type: recast.types.Type<T>): (node: unknown) => node is T {
+  const names = new Set(Object.keys(n).filter((name) => type.check({ type: name })));
+  return (node: unknown): node is T =>
+    typeof node === 'object' && node !== null && names.has((node as { type?: unknown }).type as string);
+}
+
+const is = {
+  Function: fastCheck(n.Function),
+  FunctionExpression: fastCheck(n.FunctionExpression),
+  ClassDeclaration: fastCheck(n.ClassDeclaration),
+  FunctionDeclaration: fastCheck(n.FunctionDeclaration),
+  VariableDeclaration: fastCheck(n.VariableDeclaration),
+  VariableDeclarator: fastCheck(n.VariableDeclarator),
+  Identifier: fastCheck(n.Identifier),
+  ObjectPattern: fastCheck(n.ObjectPattern),
+  ArrayPattern: fastCheck(n.ArrayPattern),
+  AssignmentPattern: fastCheck(n.AssignmentPattern),
+  RestElement: fastCheck(n.RestElement),
+  TSParameterProperty: fastCheck(n.TSParameterProperty),
+};
 
 /** True when the identifier at `path` is a read or write of a variable (not a key, label or member name). */
 export function isReference(path: NodePath): boolean {
   const parent = path.parent?.node;
-  const field = path.name;
   if (!parent) return true;
-  if ((n.MemberExpression.check(parent) || n.OptionalMemberExpression.check(parent)) && field === 'property') {
-    return Boolean(parent.computed);
+  switch (kindOf(referenceKinds, parent)) {
+    case 'member':
+      return path.name === 'property' ? Boolean(parent.computed) : true;
+    case 'keyed':
+      return path.name === 'key' ? Boolean(parent.computed) : true;
+    case 'label':
+      return false;
+    default:
+      return true;
   }
-  if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && field === 'key') return Boolean(parent.computed);
-  if ((n.ObjectMethod.check(parent) || n.ClassMethod.check(parent) || n.ClassProperty.check(parent)) && field === 'key') {
-    return Boolean(parent.computed);
-  }
-  if (n.LabeledStatement.check(parent) || n.BreakStatement.check(parent) || n.ContinueStatement.check(parent)) return false;
-  return true;
 }
+
+/**
+ * Node type → kind, from ast-types types (subtypes included); the first listed kind of a type wins.
+ * One property read and one lookup, where a chain of `check` calls reads `type` once per check.
+ */
+function typeKinds<K extends string>(entries: ReadonlyArray<readonly [K, ReadonlyArray<recast.types.Type<unknown>>]>): Map<unknown, K> {
+  const kinds = new Map<unknown, K>();
+  for (const [kind, types] of entries) {
+    for (const name of Object.keys(n)) if (!kinds.has(name) && types.some((type) => type.check({ type: name }))) kinds.set(name, kind);
+  }
+  return kinds;
+}
+
+function kindOf<K>(kinds: Map<unknown, K>, node: unknown): K | undefined {
+  return node && typeof node === 'object' ? kinds.get((node as { type?: unknown }).type) : undefined;
+}
+
+const referenceKinds = typeKinds([
+  ['member', [n.MemberExpression, n.OptionalMemberExpression]],
+  ['keyed', [n.ObjectProperty, n.Property, n.ObjectMethod, n.ClassMethod, n.ClassProperty]],
+  ['label', [n.LabeledStatement, n.BreakStatement, n.ContinueStatement]],
+]);
 
 /**
  * True when `name` at `path` is bound by a declaration between the identifier and `root`
@@ -35,84 +81,192 @@ export function isBoundWithin(path: NodePath, name: string, root: Node): boolean
 
 /** The nearest node up to `root` whose scope declares `name`, or null when it is not declared there. */
 export function bindingOwner(path: NodePath, name: string, root: Node): Node | null {
-  for (let current: NodePath | null = path.parent; current; current = current.parent) {
-    if (declares(current.node, name)) return current.node;
-    if (current.node === root) return null;
+  // Lists on the way declare nothing: see isRuleParameter.
+  for (let current: NodePath | null = path.parentPath; current; current = current.parentPath) {
+    if (declares(current.value, name)) return current.value;
+    if (current.value === root) return null;
   }
   return null;
 }
 
 /** A free name of the rule: not declared anywhere in the rule function (a global of the Rules sandbox). */
 export function isGlobalReference(path: NodePath, name: string, rule: RuleShape): boolean {
-  return n.Identifier.check(path.node) && path.node.name === name && isReference(path) && !isBoundWithin(path, name, rule.fn);
+  return is.Identifier(path.node) && path.node.name === name && isReference(path) && !isBoundWithin(path, name, rule.fn);
 }
 
 /** The rule's own parameter `name` (by position), not a variable of the same name declared inside the rule. */
 export function isRuleParameter(path: NodePath, name: string | undefined, rule: RuleShape): boolean {
-  if (!name || !n.Identifier.check(path.node) || path.node.name !== name || !isReference(path)) return false;
-  for (let current: NodePath | null = path.parent; current; current = current.parent) {
-    if (current.node === rule.fn) return true;
-    if (declares(current.node, name)) return false;
+  if (!name || !is.Identifier(path.node) || path.node.name !== name || !isReference(path)) return false;
+  // Up through every ancestor value (lists included, which declare nothing): NodePath's `parent`
+  // and `node` getters cost more than the check.
+  for (let current: NodePath | null = path.parentPath; current; current = current.parentPath) {
+    if (current.value === rule.fn) return true;
+    if (declares(current.value, name)) return false;
   }
   // Visits that start at the rule body (or the onContinuePostLogin body cut from it) reach the root
   // without meeting a declaration: the name is the rule's own parameter.
   return true;
 }
 
+const scopeKinds = typeKinds([
+  ['function', [n.Function]],
+  ['block', [n.BlockStatement, n.Program]],
+  ['switch', [n.SwitchStatement]],
+  ['catch', [n.CatchClause]],
+  ['for', [n.ForStatement]],
+  ['forIn', [n.ForInStatement, n.ForOfStatement]],
+  ['class', [n.ClassExpression]],
+]);
+
 /** True when the scope that `node` opens (function, block, catch, loop) declares `name` itself. */
 export function declares(node: Node, name: string): boolean {
-  if (n.Function.check(node)) {
-    if (node.params.some((p) => patternNames(p).includes(name))) return true;
-    if (n.FunctionExpression.check(node) && node.id?.name === name) return true;
-    return functionVars(node).includes(name);
+  // This runs for every ancestor of every candidate identifier, and most open no scope.
+  switch (kindOf(scopeKinds, node)) {
+    case 'function': {
+      const fn = node as recast.types.namedTypes.Function;
+      if (fn.params.some((p) => patternDeclares(p, name))) return true;
+      if (is.FunctionExpression(fn) && fn.id?.name === name) return true;
+      return functionDeclaresVar(fn as Node, name);
+    }
+    case 'block':
+      return (node as recast.types.namedTypes.BlockStatement).body.some((s) => statementDeclares(s, name));
+    case 'switch':
+      return (node as recast.types.namedTypes.SwitchStatement).cases.some((c) => c.consequent.some((s) => statementDeclares(s, name)));
+    case 'catch': {
+      const { param } = node as recast.types.namedTypes.CatchClause;
+      return Boolean(param) && patternDeclares(param, name);
+    }
+    case 'for': {
+      const { init } = node as recast.types.namedTypes.ForStatement;
+      return is.VariableDeclaration(init) && declarationDeclares(init, name);
+    }
+    case 'forIn': {
+      const { left } = node as recast.types.namedTypes.ForInStatement;
+      return is.VariableDeclaration(left) && declarationDeclares(left, name);
+    }
+    case 'class':
+      return (node as recast.types.namedTypes.ClassExpression).id?.name === name;
+    default:
+      return false;
   }
-  if (n.BlockStatement.check(node) || n.Program.check(node)) return node.body.some((s) => statementDeclares(s, name));
-  if (n.SwitchStatement.check(node)) return node.cases.some((c) => c.consequent.some((s) => statementDeclares(s, name)));
-  if (n.CatchClause.check(node)) return Boolean(node.param) && patternNames(node.param).includes(name);
-  if (n.ForStatement.check(node)) return n.VariableDeclaration.check(node.init) && declarationNames(node.init).includes(name);
-  if (n.ForInStatement.check(node) || n.ForOfStatement.check(node)) {
-    return n.VariableDeclaration.check(node.left) && declarationNames(node.left).includes(name);
-  }
-  if (n.ClassExpression.check(node)) return node.id?.name === name;
-  return false;
 }
 
 function statementDeclares(statement: Node, name: string): boolean {
-  if (n.VariableDeclaration.check(statement)) return declarationNames(statement).includes(name);
-  if (n.FunctionDeclaration.check(statement) || n.ClassDeclaration.check(statement)) return statement.id?.name === name;
+  if (is.VariableDeclaration(statement)) return declarationDeclares(statement, name);
+  if (is.FunctionDeclaration(statement) || is.ClassDeclaration(statement)) return statement.id?.name === name;
   return false;
 }
 
-/** `var` names anywhere in a function body, nested functions excluded. */
-function functionVars(fn: Node): string[] {
-  const names: string[] = [];
-  visit((fn as { body: Node }).body, {
-    visitFunction() {
+// declarationNames(…).includes(name) and patternNames(…).includes(name) without building the lists.
+function declarationDeclares(declaration: recast.types.namedTypes.VariableDeclaration, name: string): boolean {
+  return declaration.declarations.some((d) => is.VariableDeclarator(d) && patternDeclares(d.id, name));
+}
+
+function patternDeclares(pattern: unknown, name: string): boolean {
+  if (is.Identifier(pattern)) return pattern.name === name;
+  if (is.ObjectPattern(pattern)) {
+    return pattern.properties.some((p) =>
+      is.RestElement(p) ? patternDeclares(p.argument, name) : patternDeclares((p as { value?: unknown }).value, name),
+    );
+  }
+  if (is.ArrayPattern(pattern)) return pattern.elements.some((e) => patternDeclares(e, name));
+  if (is.AssignmentPattern(pattern)) return patternDeclares(pattern.left, name);
+  if (is.RestElement(pattern)) return patternDeclares(pattern.argument, name);
+  if (is.TSParameterProperty(pattern)) return patternDeclares(pattern.parameter, name);
+  return false;
+}
+
+/**
+ * True when a `var` anywhere in the function's body, nested functions excluded, declares `name`.
+ * A plain walk over the fields recast visits: this runs for each function around each candidate
+ * identifier, where a visit() pass (frames, method dispatch) cost several times more.
+ */
+function functionDeclaresVar(fn: Node, name: string): boolean {
+  return someNode((fn as { body: Node }).body, (node) => is.VariableDeclaration(node) && node.kind === 'var' && declarationDeclares(node, name), is.Function);
+}
+
+/**
+ * True when `test` holds for a node under `root` (`root` included) that recast.visit would reach,
+ * not entering nodes for which `skip` holds. For questions about nodes alone: no NodePath is built.
+ */
+export function someNode(root: unknown, test: (node: Node) => boolean, skip?: (node: unknown) => boolean): boolean {
+  // Plain loops: this walks whole rules, and closures per field showed in profiles.
+  const walk = (value: object): boolean => {
+    if (Array.isArray(value)) {
+      for (const item of value) if (item && typeof item === 'object' && walk(item)) return true;
       return false;
-    },
-    visitVariableDeclaration(path) {
-      if (path.node.kind === 'var') names.push(...declarationNames(path.node));
-      this.traverse(path);
-    },
-  });
-  return names;
+    }
+    if (skip?.(value)) return false;
+    if (test(value as Node)) return true;
+    const record = value as Record<string, unknown>;
+    for (const field of fieldsOf(record)) {
+      const child = record[field];
+      if (child && typeof child === 'object' && walk(child)) return true;
+    }
+    return false;
+  };
+  return Boolean(root) && typeof root === 'object' && walk(root as object);
+}
+
+/**
+ * NodePaths of the nodes under `root` (`root` included) for which `test` holds, in the order visit()
+ * meets them. For collecting before changing anything: a plain walk that builds paths only for the
+ * matches, where visit() keeps a frame for every node.
+ */
+export function pathsWhere(root: Node, test: (node: Node) => boolean): NodePath[] {
+  const rootPath = new recast.types.NodePath({ root }).get('root') as NodePath;
+  const found: NodePath[] = [];
+  const keys: Array<string | number> = [];
+  const walk = (value: object): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => {
+        if (!item || typeof item !== 'object') return;
+        keys.push(index);
+        walk(item);
+        keys.pop();
+      });
+      return;
+    }
+    if (test(value as Node)) found.push(rootPath.get(...keys) as NodePath);
+    const record = value as Record<string, unknown>;
+    for (const field of fieldsOf(record)) {
+      const child = record[field];
+      if (!child || typeof child !== 'object') continue;
+      keys.push(field);
+      walk(child);
+      keys.pop();
+    }
+  };
+  walk(root);
+  return found;
+}
+
+const { getFieldNames } = recast.types;
+const fieldsByType = new Map<string, string[]>();
+/** The fields recast.visit walks, per node type (src/visit.ts reads them the same way). */
+function fieldsOf(value: Record<string, unknown>): string[] {
+  const type = value.type;
+  if (typeof type !== 'string') return Object.keys(value);
+  let fields = fieldsByType.get(type);
+  if (!fields) fieldsByType.set(type, (fields = getFieldNames(value)));
+  return fields;
 }
 
 export function declarationNames(declaration: recast.types.namedTypes.VariableDeclaration): string[] {
-  return declaration.declarations.flatMap((d) => (n.VariableDeclarator.check(d) ? patternNames(d.id) : []));
+  return declaration.declarations.flatMap((d) => (is.VariableDeclarator(d) ? patternNames(d.id) : []));
 }
 
 /** The names a binding pattern declares. */
 export function patternNames(pattern: unknown): string[] {
-  if (n.Identifier.check(pattern)) return [pattern.name];
-  if (n.ObjectPattern.check(pattern)) {
+  if (is.Identifier(pattern)) return [pattern.name];
+  if (is.ObjectPattern(pattern)) {
     return pattern.properties.flatMap((p) =>
-      n.RestElement.check(p) ? patternNames(p.argument) : patternNames((p as { value?: unknown }).value),
+      is.RestElement(p) ? patternNames(p.argument) : patternNames((p as { value?: unknown }).value),
     );
   }
-  if (n.ArrayPattern.check(pattern)) return pattern.elements.flatMap((e) => patternNames(e));
-  if (n.AssignmentPattern.check(pattern)) return patternNames(pattern.left);
-  if (n.RestElement.check(pattern)) return patternNames(pattern.argument);
-  if (n.TSParameterProperty?.check(pattern)) return patternNames(pattern.parameter);
+  if (is.ArrayPattern(pattern)) return pattern.elements.flatMap((e) => patternNames(e));
+  if (is.AssignmentPattern(pattern)) return patternNames(pattern.left);
+  if (is.RestElement(pattern)) return patternNames(pattern.argument);
+  if (is.TSParameterProperty(pattern)) return patternNames(pattern.parameter);
   return [];
 }

@@ -2,9 +2,11 @@
 // (token-claims, multifactor, saml-configuration). Pure helpers: they return data and never report.
 import * as recast from 'recast';
 import { b, n, statements, type NodePath } from './ast.js';
-import { bindingOwner, isReference, isRuleParameter } from './bindings.js';
+import { bindingOwner, fastCheck, isReference, isRuleParameter, pathsWhere } from './bindings.js';
 import type { Expression, Node, RuleShape, Statement } from './types.js';
-import { visit } from './visit.js';
+
+const isDeclarator = fastCheck(n.VariableDeclarator);
+const isIdentifier = fastCheck(n.Identifier);
 
 interface Alias {
   name: string;
@@ -14,15 +16,14 @@ interface Alias {
 /** Tells whether an identifier stands for the rule's `context`: the parameter or a `var ctx = context` alias. */
 export function contextMatcher(rule: RuleShape): (path: NodePath) => boolean {
   const aliases: Alias[] = [];
-  visit(rule.fn, {
-    visitVariableDeclarator(path) {
-      const { id } = path.node;
-      if (n.Identifier.check(id) && isRuleParameter(path.get('init'), rule.context, rule)) {
-        aliases.push({ name: id.name, owner: bindingOwner(path.get('id'), id.name, rule.fn) });
-      }
-      this.traverse(path);
-    },
-  });
+  // Paths only for declarators that may alias it: `x = context`.
+  const candidates = pathsWhere(rule.fn, (node) => isDeclarator(node) && isIdentifier(node.init) && node.init.name === rule.context);
+  for (const path of candidates) {
+    const { id } = path.node;
+    if (n.Identifier.check(id) && isRuleParameter(path.get('init'), rule.context, rule)) {
+      aliases.push({ name: id.name, owner: bindingOwner(path.get('id'), id.name, rule.fn) });
+    }
+  }
   return (path) => {
     if (isRuleParameter(path, rule.context, rule)) return true;
     if (!n.Identifier.check(path.node) || !isReference(path) || isDeclaratorId(path)) return false;

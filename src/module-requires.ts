@@ -21,9 +21,13 @@ export type AddResult = 'added' | 'duplicate' | 'conflict';
  * (nothing added); 'conflict': one of its names is already declared differently (nothing added).
  */
 export function addModuleRequire(module: ModuleParts, statement: Statement): AddResult {
-  const code = printed(statement);
-  if (module.requires.some((existing) => printed(existing) === code)) return 'duplicate';
-  const names = new Set(declaredNames(statement));
+  const declared = declaredNames(statement);
+  // Statements that print the same declare the same names: compare names first, print only then.
+  const key = declared.join();
+  let code: string | undefined;
+  const same = (existing: Statement) => declaredNames(existing).join() === key && printed(existing) === (code ??= printed(statement));
+  if (module.requires.some(same)) return 'duplicate';
+  const names = new Set(declared);
   const taken = [...module.requires, ...module.prelude].some((existing) => declaredNames(existing).some((name) => names.has(name)));
   if (taken) return 'conflict';
   module.requires.push(statement);

@@ -2,7 +2,7 @@
 import type { NodePath } from './ast.js';
 import { n } from './ast.js';
 import type { Node } from './types.js';
-import { visit } from './visit.js';
+import { fastCheck, someNode } from './bindings.js';
 
 /**
  * A deep copy of an AST node. `loc` and recast's `original` are shared, so findings raised on the copy
@@ -68,24 +68,42 @@ export function declaredNames(root: unknown): Set<string> {
     else if (n.AssignmentPattern.check(pattern)) addPattern(pattern.left);
     else if (n.RestElement.check(pattern)) addPattern(pattern.argument);
   };
-  visit(root as Node, {
-    visitVariableDeclarator(path) {
-      addPattern(path.node.id);
-      this.traverse(path);
-    },
-    visitFunction(path) {
-      if (n.Identifier.check(path.node.id)) names.add(path.node.id.name);
-      path.node.params.forEach(addPattern);
-      this.traverse(path);
-    },
-    visitClassDeclaration(path) {
-      if (n.Identifier.check(path.node.id)) names.add(path.node.id.name);
-      this.traverse(path);
-    },
-    visitCatchClause(path) {
-      addPattern(path.node.param);
-      this.traverse(path);
-    },
+  // Only nodes are read, so a plain walk (no NodePaths) over what recast.visit would reach.
+  someNode(root, (node) => {
+    if (isDeclarator(node)) addPattern(node.id);
+    else if (isFunction(node)) {
+      if (n.Identifier.check(node.id)) names.add(node.id.name);
+      node.params.forEach(addPattern);
+    } else if (isClassDeclaration(node)) {
+      if (n.Identifier.check(node.id)) names.add(node.id.name);
+    } else if (isCatchClause(node)) addPattern(node.param);
+    return false;
   });
   return names;
 }
+
+const isDeclarator = fastCheck(n.VariableDeclarator);
+const isFunction = fastCheck(n.Function);
+const isClassDeclaration = fastCheck(n.ClassDeclaration);
+const isCatchClause = fastCheck(n.CatchClause);
+
+/**
+ * True when an identifier named one of `names` is under `root`: the test before a visit that looks
+ * for those names, which costs much more than this plain scan when it finds nothing. (The rule's
+ * text is no substitute: earlier transforms add and remove code.)
+ */
+export function containsIdentifier(root: unknown, names: readonly string[]): boolean {
+  return someNode(root, (node) => isIdentifier(node) && names.includes(node.name));
+}
+
+/** Which of `names` are identifiers under `root`, from the same plain scan. */
+export function identifiersIn(root: unknown, names: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  someNode(root, (node) => {
+    if (isIdentifier(node) && names.includes(node.name)) found.add(node.name);
+    return found.size === names.length;
+  });
+  return found;
+}
+
+const isIdentifier = fastCheck(n.Identifier);

@@ -1,10 +1,13 @@
 import * as recast from 'recast';
 import { b, insideNestedFunction, isRuleParam, memberExpression, n, statements, type NodePath } from '../src/ast.js';
-import { isWithin } from '../src/nodes.js';
+import { fastCheck, pathsWhere } from '../src/bindings.js';
+import { cloneNode, isWithin } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
 type Call = recast.types.namedTypes.CallExpression;
+
+const isIdentifier = fastCheck(n.Identifier);
 
 /**
  * The rule's callback becomes the handler's return: success → `return;`, an error →
@@ -50,13 +53,7 @@ export const callbackToReturn: Transform = {
 
 function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
   const { rule } = ctx;
-  const uses: NodePath[] = [];
-  visit(handlerBody, {
-    visitIdentifier(path) {
-      if (isRuleParam(path, rule, rule.callback)) uses.push(path);
-      return this.traverse(path);
-    },
-  });
+  const uses = pathsWhere(handlerBody, (node) => isIdentifier(node) && node.name === rule.callback).filter((path) => isRuleParam(path, rule, rule.callback));
   const isDirectCall = (path: NodePath) => n.CallExpression.check(path.parent.node) && path.parent.node.callee === path.node;
   const bridged = uses.find((path) => !isDirectCall(path) || insideNestedFunction(path, rule));
   if (!bridged) {
@@ -91,7 +88,7 @@ function bridgeCall(call: Call) {
  */
 function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
   const hasTopLevelAwait = containsAwaitOutsideFunctions(handlerBody);
-  const [wrapper] = statements(
+  const wrapper = bridgeTemplate(
     `await new Promise(${hasTopLevelAwait ? 'async ' : ''}(resolve) => {\n` +
       `  let settled = false;\n` +
       `  const ${callbackName} = (error) => {\n` +
@@ -101,11 +98,21 @@ function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
       `    resolve();\n` +
       `  };\n` +
       `});`,
-  ) as Array<recast.types.namedTypes.ExpressionStatement>;
+  ) as recast.types.namedTypes.ExpressionStatement;
   const executor = ((wrapper.expression as recast.types.namedTypes.AwaitExpression).argument as recast.types.namedTypes.NewExpression)
     .arguments[0] as recast.types.namedTypes.ArrowFunctionExpression;
   (executor.body as BlockStatement).body.push(...handlerBody.body);
   handlerBody.body = [wrapper];
+}
+
+// Parsing the template was a quarter of this transform; it has a few shapes (async or not, the
+// callback's name). A copy shares loc and `original` with the parse, so it prints as a fresh parse.
+const bridgeTemplates = new Map<string, Statement>();
+
+function bridgeTemplate(code: string): Statement {
+  let template = bridgeTemplates.get(code);
+  if (!template) bridgeTemplates.set(code, (template = statements(code)[0]));
+  return cloneNode(template);
 }
 
 function containsAwaitOutsideFunctions(root: BlockStatement): boolean {

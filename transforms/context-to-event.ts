@@ -3,7 +3,12 @@ import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, re
 import { assignmentAt, chainAbove, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
+import { fastCheck, someNode } from '../src/bindings.js';
 import { visit } from '../src/visit.js';
+
+const isMember = fastCheck(n.MemberExpression);
+const isIdentifier = fastCheck(n.Identifier);
+const isDeclarator = fastCheck(n.VariableDeclarator);
 
 type Kind = 'user' | 'context';
 
@@ -52,8 +57,11 @@ export const contextToEvent: Transform = {
     // Both handlers: the redirect transform may have split the rule into onContinuePostLogin.
     for (const body of [ctx.rule.body, ctx.module.continueBody]) {
       if (!body) continue;
-      const aliases = collectAliases(ctx, body);
-      flagUpstreamTokensOfIdentityVariables(ctx, body);
+      // One plain scan finds both alias candidates and identity variables; collectAliases changes
+      // declarators, so after it runs they are looked for again.
+      const scan = scanDeclarators(ctx, body);
+      const aliases = scan.aliasCandidates ? collectAliases(ctx, body) : [];
+      flagUpstreamTokens(ctx, body, scan.aliasCandidates ? scanDeclarators(ctx, body).identityVariables : scan.identityVariables);
       visit(body, {
         visitIdentifier(path) {
           const kind = referenceKind(path, ctx.rule, aliases);
@@ -238,19 +246,32 @@ function replaceKeepingShorthand(path: NodePath, replacement: recast.types.named
 }
 
 /**
+ * Declarators seen without NodePaths: whether any may alias `user` or `context` (collectAliases has
+ * work), and the variables holding one of the user's identities.
+ */
+function scanDeclarators(ctx: TransformContext, body: BlockStatement) {
+  const { user, context } = ctx.rule;
+  let aliasCandidates = false;
+  let identities = false;
+  const declarators: Array<{ name: string; init: unknown }> = [];
+  someNode(body, (node) => {
+    if (isUserIdentities(ctx, node)) identities = true;
+    if (!isDeclarator(node)) return false;
+    const { id, init } = node;
+    if (isIdentifier(init) && (init.name === user || init.name === context)) aliasCandidates = true;
+    if (isIdentifier(id) && init) declarators.push({ name: id.name, init });
+    return false;
+  });
+  // Initializers are looked into only when the body reads user.identities at all.
+  const identityVariables = new Set(identities ? declarators.filter((d) => mentionsUserIdentities(ctx, d.init)).map((d) => d.name) : []);
+  return { aliasCandidates, identityVariables };
+}
+
+/**
  * `const fb = user.identities.find(…); fb.access_token` reads an upstream token through a variable:
  * the direct `user.identities[0].access_token` form is caught where `user` is rewritten.
  */
-function flagUpstreamTokensOfIdentityVariables(ctx: TransformContext, body: recast.types.namedTypes.BlockStatement) {
-  const identityVariables = new Set<string>();
-  visit(body, {
-    visitVariableDeclarator(path) {
-      if (n.Identifier.check(path.node.id) && path.node.init && mentionsUserIdentities(ctx, path.get('init'))) {
-        identityVariables.add(path.node.id.name);
-      }
-      this.traverse(path);
-    },
-  });
+function flagUpstreamTokens(ctx: TransformContext, body: BlockStatement, identityVariables: Set<string>) {
   if (identityVariables.size === 0) return;
   visit(body, {
     visitMemberExpression(path) {
@@ -267,18 +288,12 @@ function flagUpstreamTokensOfIdentityVariables(ctx: TransformContext, body: reca
   });
 }
 
-function mentionsUserIdentities(ctx: TransformContext, root: NodePath): boolean {
-  let found = false;
-  visit(root.node, {
-    visitIdentifier(path) {
-      const parent = path.parent?.node;
-      if (path.node.name === ctx.rule.user && n.MemberExpression.check(parent) && parent.object === path.node &&
-          n.Identifier.check(parent.property) && parent.property.name === 'identities') {
-        found = true;
-        return false;
-      }
-      this.traverse(path);
-    },
-  });
-  return found;
+function mentionsUserIdentities(ctx: TransformContext, root: unknown): boolean {
+  return someNode(root, (node) => isUserIdentities(ctx, node));
+}
+
+/** `user.identities` with the rule's parameter name (scope is not checked). */
+function isUserIdentities(ctx: TransformContext, node: unknown): boolean {
+  return isMember(node) && isIdentifier(node.object) && node.object.name === ctx.rule.user &&
+    isIdentifier(node.property) && node.property.name === 'identities';
 }

@@ -1,5 +1,5 @@
 import { b, enclosingStatement, insideNestedFunction, memberChain, memberExpression, n, propertyName, type NodePath } from '../src/ast.js';
-import { declaredNames, hasTodo } from '../src/nodes.js';
+import { declaredNames, hasTodo, identifiersIn } from '../src/nodes.js';
 import type { BlockStatement, Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
@@ -52,10 +52,17 @@ export const noEquivalent: Transform = {
     const flagged = new WeakMap<object, Set<string>>();
     const flag = createFlagger(ctx, flagged);
     const local = declaredNames(ctx.ast);
-    convertGlobals(ctx, bodies, flag, local);
+    // Each pass looks for one free name: skipped when the handler does not hold it (the rule body
+    // is part of ctx.ast). A converted `global.x` adds the identifier `x`.
+    const names = ['global', 'auth0', 'UnauthorizedError'];
+    const inRule = identifiersIn(ctx.ast, names);
+    const holds = new Map(bodies.map((body) => [body, body === ctx.rule.body ? inRule : identifiersIn(body, names)]));
+    const present = (body: BlockStatement, name: string) => !local.has(name) && holds.get(body)!.has(name);
+    const added = convertGlobals(ctx, bodies.filter((body) => present(body, 'global')), flag, local);
     for (const body of bodies) {
-      flagAuth0(ctx, body, flag, flagged, local);
-      convertUnauthorized(ctx, body, flag, local);
+      for (const name of added) holds.get(body)!.add(name);
+      if (present(body, 'auth0')) flagAuth0(ctx, body, flag, flagged, local);
+      if (present(body, 'UnauthorizedError')) convertUnauthorized(ctx, body, flag, local);
     }
   },
 };
@@ -92,7 +99,8 @@ interface GlobalUse {
   body: BlockStatement;
 }
 
-function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: Flag, local: Set<string>) {
+/** Returns the names of the module-scope variables it introduced. */
+function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: Flag, local: Set<string>): Set<string> {
   const uses: GlobalUse[] = [];
   for (const body of bodies) {
     visit(body, {
@@ -105,7 +113,7 @@ function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: F
       },
     });
   }
-  if (uses.length === 0) return;
+  if (uses.length === 0) return new Set();
 
   const taken = identifierNames(ctx);
   const names = new Set(uses.map((u) => u.name).filter((name): name is string => name !== null));
@@ -136,6 +144,7 @@ function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: F
     const node = use.name !== null ? use.path.parent.node : use.path.node;
     flag(use.path, node, 'global-state', { name: use.name ?? '*' });
   }
+  return safe;
 }
 
 function isWrite(memberPath: NodePath): boolean {

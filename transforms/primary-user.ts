@@ -1,9 +1,11 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, memberChain, n, type NodePath } from '../src/ast.js';
 import type { BlockStatement, Expression, Node, Transform, TransformContext } from '../src/types.js';
+import { fastCheck, someNode } from '../src/bindings.js';
 import { visit } from '../src/visit.js';
 
 const SET_PRIMARY_USER = 'api.authentication.setPrimaryUser';
+const METADATA_SETTERS = ['api.user.setUserMetadata', 'api.user.setAppMetadata'];
 
 /**
  * `context.primaryUser = id` → `api.authentication.setPrimaryUser(id)` wherever it sits. Assigning
@@ -40,9 +42,11 @@ export const primaryUser: Transform = {
   },
   apply(ctx) {
     const bodies = [ctx.rule.body, ctx.module.continueBody].filter((body): body is BlockStatement => Boolean(body));
-    const setsPrimary = bodies.some((body) => assignsPrimaryUser(ctx, body));
+    const shapes = bodies.map((body) => scanShapes(ctx, body));
+    const setsPrimary = bodies.some((body, i) => assignsPrimaryUser(ctx, body, shapes[i]));
     const converted: Node[] = [];
-    for (const body of bodies) {
+    for (const [i, body] of bodies.entries()) {
+      if (!shapes[i].primaryAssignment && !shapes[i].subjectAssignment) continue;
       visit(body, {
         visitAssignmentExpression(path) {
           const { left, right, operator } = path.node;
@@ -76,23 +80,53 @@ export const primaryUser: Transform = {
         },
       });
     }
-    const primaryCalls = [...converted, ...bodies.flatMap((body) => findCalls(body, SET_PRIMARY_USER))];
-    const metadataCalls = bodies.flatMap((body) => [...findCalls(body, 'api.user.setUserMetadata'), ...findCalls(body, 'api.user.setAppMetadata')]);
-    if (primaryCalls.length > 0 && metadataCalls.length > 0) {
-      ctx.report({ node: primaryCalls[0], code: 'metadata-discarded' });
+    // Converting only adds calls (to `converted`): a body without one before has none now.
+    const primaryCall = converted[0] ?? bodies.filter((_, i) => shapes[i].primaryCall).flatMap((body) => findCalls(body, SET_PRIMARY_USER))[0];
+    const setsMetadata = () => bodies.some((body) => someNode(body, (node) => isCall(node) && METADATA_SETTERS.includes(memberChain(node.callee)?.join('.') ?? '')));
+    if (primaryCall && setsMetadata()) {
+      ctx.report({ node: primaryCall, code: 'metadata-discarded' });
     }
   },
 };
 
 function isMember(ctx: TransformContext, node: unknown, object: string | undefined, property: string, path: NodePath): boolean {
-  const chain = memberChain(node);
-  if (!object || !chain || chain.length !== 2 || chain[0] !== object || chain[1] !== property) return false;
-  const scope = path.scope?.lookup(object);
+  if (!isChain(node, object, property)) return false;
+  const scope = path.scope?.lookup(object!);
   return !scope || scope.node === ctx.rule.fn;
 }
 
-function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement): boolean {
-  let found = findCalls(body, SET_PRIMARY_USER).length > 0;
+/** `object.property`, written statically (`context.primaryUser`, `user['user_id']`). */
+function isChain(node: unknown, object: string | undefined, property: string): boolean {
+  const chain = memberChain(node);
+  return Boolean(object) && chain !== null && chain.length === 2 && chain[0] === object && chain[1] === property;
+}
+
+const isAssignment = fastCheck(n.AssignmentExpression);
+const isCall = fastCheck(n.CallExpression);
+
+interface Shapes {
+  primaryCall: boolean;
+  /** `context.primaryUser = …` written statically; whether `context` is the rule's needs a scope lookup. */
+  primaryAssignment: boolean;
+  subjectAssignment: boolean;
+}
+
+/** What a body holds, from one plain scan: visits (for the scope lookups) run only where needed. */
+function scanShapes(ctx: TransformContext, body: BlockStatement): Shapes {
+  const shapes: Shapes = { primaryCall: false, primaryAssignment: false, subjectAssignment: false };
+  someNode(body, (node) => {
+    if (isCall(node) && memberChain(node.callee)?.join('.') === SET_PRIMARY_USER) shapes.primaryCall = true;
+    if (isAssignment(node) && isChain(node.left, ctx.rule.context, 'primaryUser')) shapes.primaryAssignment = true;
+    if (isAssignment(node) && isChain(node.left, ctx.rule.user, 'user_id')) shapes.subjectAssignment = true;
+    return false;
+  });
+  return shapes;
+}
+
+function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement, shapes: Shapes): boolean {
+  if (shapes.primaryCall) return true;
+  if (!shapes.primaryAssignment) return false;
+  let found = false;
   visit(body, {
     visitAssignmentExpression(path) {
       if (isMember(ctx, path.node.left, ctx.rule.context, 'primaryUser', path)) found = true;
@@ -102,13 +136,12 @@ function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement): boolea
   return found;
 }
 
+/** Calls to `callee`, in source order; nodes only, so a plain scan. */
 function findCalls(body: BlockStatement, callee: string): Node[] {
   const calls: Node[] = [];
-  visit(body, {
-    visitCallExpression(path) {
-      if (memberChain(path.node.callee)?.join('.') === callee) calls.push(path.node);
-      this.traverse(path);
-    },
+  someNode(body, (node) => {
+    if (isCall(node) && memberChain(node.callee)?.join('.') === callee) calls.push(node);
+    return false;
   });
   return calls;
 }

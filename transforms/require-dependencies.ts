@@ -1,9 +1,10 @@
 import { isBuiltin } from 'node:module';
 import * as recast from 'recast';
 import { b, enclosingStatement, n, quote, type NodePath } from '../src/ast.js';
-import { declares, isGlobalReference, isReference } from '../src/bindings.js';
+import { declares, fastCheck, isGlobalReference, isReference, someNode } from '../src/bindings.js';
 import { addModuleRequire, declaredNames, moduleDeclares } from '../src/module-requires.js';
 import { freshStatements } from '../src/context-writes.js';
+import { identifiersIn } from '../src/nodes.js';
 import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
@@ -49,15 +50,20 @@ export const requireDependencies: Transform = {
     },
   },
   apply(ctx) {
-    const requires = findRequires(ctx);
+    // One scan for the names both passes look for. Hoisting only removes code: a name absent now stays absent.
+    const present = identifiersIn(ctx.rule.fn, ['require', ...Object.keys(SANDBOX_MODULES)]);
+    const requires = present.has('require') ? findRequires(ctx) : [];
     const pinned = pinnedVersions(requires);
     const hoisted = new Set<Node>();
+    // Assignments do not change until hoisting: collected once, when first needed.
+    let assigned: Set<string> | undefined;
+    const reassigned = (names: string[]) => names.some((name) => (assigned ??= assignedNames(ctx.rule.body)).has(name));
     for (const found of requires) {
       const target = resolveRequire(ctx, found, pinned);
-      if (target && found.topLevel && !hoisted.has(found.topLevel) && isHoistable(ctx, found.topLevel)) hoisted.add(found.topLevel);
+      if (target && found.topLevel && !hoisted.has(found.topLevel) && isHoistable(ctx, found.topLevel, reassigned)) hoisted.add(found.topLevel);
     }
     hoistStatements(ctx, hoisted);
-    requireSandboxGlobals(ctx);
+    if (Object.keys(SANDBOX_MODULES).some((name) => present.has(name))) requireSandboxGlobals(ctx);
   },
 };
 
@@ -156,7 +162,7 @@ function resolveRequire(ctx: TransformContext, { call, argument }: FoundRequire,
  * declaration whose initializers use nothing of the rule (no local variable, no rule global) and
  * whose names are never reassigned.
  */
-function isHoistable(ctx: TransformContext, statement: Statement): boolean {
+function isHoistable(ctx: TransformContext, statement: Statement, reassigned: (names: string[]) => boolean): boolean {
   const { rule } = ctx;
   if (n.ExpressionStatement.check(statement)) return isRequireCall(statement.expression);
   if (!n.VariableDeclaration.check(statement)) return false;
@@ -191,7 +197,8 @@ function isHoistable(ctx: TransformContext, statement: Statement): boolean {
   const names = declaredNames(statement);
   // At module level these would be hidden by the handler's own parameters.
   if (names.some((name) => name === 'event' || name === 'api')) return false;
-  return !isReassigned(ctx, names);
+  // A module-level binding is shared by every execution: one that the rule reassigns stays local.
+  return !reassigned(names);
 }
 
 function isInsideDeclaratorId(path: NodePath): boolean {
@@ -206,31 +213,22 @@ function isRequireCall(node: unknown): boolean {
 }
 
 function containsRequire(node: Node): boolean {
-  let found = false;
-  visit(node, {
-    visitCallExpression(path) {
-      if (isRequireCall(path.node)) found = true;
-      this.traverse(path);
-    },
-  });
-  return found;
+  return someNode(node, isRequireCall);
 }
 
-/** A module-level binding is shared by every execution: one that the rule reassigns stays local. */
-function isReassigned(ctx: TransformContext, names: string[]): boolean {
-  let reassigned = false;
-  visit(ctx.rule.body, {
-    visitAssignmentExpression(path) {
-      if (n.Identifier.check(path.node.left) && names.includes(path.node.left.name)) reassigned = true;
-      this.traverse(path);
-    },
-    visitUpdateExpression(path) {
-      if (n.Identifier.check(path.node.argument) && names.includes(path.node.argument.name)) reassigned = true;
-      this.traverse(path);
-    },
+/** Names the rule assigns or increments (`x = …`, `x++`). */
+function assignedNames(body: Node): Set<string> {
+  const names = new Set<string>();
+  someNode(body, (node) => {
+    if (isAssignment(node) && n.Identifier.check(node.left)) names.add(node.left.name);
+    if (isUpdate(node) && n.Identifier.check(node.argument)) names.add(node.argument.name);
+    return false;
   });
-  return reassigned;
+  return names;
 }
+
+const isAssignment = fastCheck(n.AssignmentExpression);
+const isUpdate = fastCheck(n.UpdateExpression);
 
 function hoistStatements(ctx: TransformContext, hoisted: Set<Node>) {
   const body = ctx.rule.body.body;
@@ -249,7 +247,8 @@ function requireSandboxGlobals(ctx: TransformContext) {
   visit(rule.fn, {
     visitIdentifier(path) {
       const { name } = path.node;
-      if (name in SANDBOX_MODULES && !firstUse.has(name) && isGlobalReference(path, name, rule)) firstUse.set(name, path.node);
+      // Own keys only: a free `toString` is not a module (it made quote() throw).
+      if (Object.hasOwn(SANDBOX_MODULES, name) && !firstUse.has(name) && isGlobalReference(path, name, rule)) firstUse.set(name, path.node);
       this.traverse(path);
     },
   });

@@ -1,7 +1,8 @@
 import * as recast from 'recast';
 import { b, n } from '../src/ast.js';
-import { declares, isReference } from '../src/bindings.js';
-import type { Node, Transform } from '../src/types.js';
+import { declares, isReference, someNode } from '../src/bindings.js';
+import { identifiersIn } from '../src/nodes.js';
+import type { Transform } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
 const RESERVED = ['event', 'api'] as const;
@@ -21,15 +22,12 @@ export const reservedNames: Transform = {
   },
   apply(ctx) {
     const { rule } = ctx;
+    // A declaration needs an identifier of that name; the text often has the word only in a string.
+    const present = identifiersIn(rule.body, RESERVED);
     for (const name of RESERVED) {
-      let declaration: unknown = null;
-      visit(rule.body, {
-        visitNode(path) {
-          if (!declaration && declares(path.node as Node, name)) declaration = path.node;
-          this.traverse(path);
-        },
-      });
-      if (!declaration && !rule.fn.params.some((p) => n.Identifier.check(p) && p.name === name)) continue;
+      // Only the scopes declares() knows can declare: a plain scan, no NodePaths.
+      const declared = present.has(name) && someNode(rule.body, (node) => declares(node, name));
+      if (!declared && !rule.fn.params.some((p) => n.Identifier.check(p) && p.name === name)) continue;
       const renamed = freeName(ctx.ast, `rule${name[0].toUpperCase()}${name.slice(1)}`);
       let first = true;
       visit(rule.body, {

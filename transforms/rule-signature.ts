@@ -1,6 +1,7 @@
 import * as recast from 'recast';
 import { b, n, quote, statements } from '../src/ast.js';
 import type { Statement, Transform } from '../src/types.js';
+import { containsIdentifier } from '../src/nodes.js';
 import { visit } from '../src/visit.js';
 
 /**
@@ -27,7 +28,8 @@ export const ruleSignature: Transform = {
     const body = rule.body;
 
     const name = n.FunctionDeclaration.check(rule.fn) || n.FunctionExpression.check(rule.fn) ? rule.fn.id?.name : undefined;
-    if (typeof name === 'string' && !name.startsWith('__rules2actions')) {
+    // Rules rarely name themselves: a plain scan spares the visit.
+    if (typeof name === 'string' && !name.startsWith('__rules2actions') && containsIdentifier(body, [name])) {
       visit(body, {
         visitIdentifier(path) {
           if (path.node.name === name && path.scope?.lookup(name)?.node !== rule.fn) {

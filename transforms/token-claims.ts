@@ -1,7 +1,7 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, n, quote, removeDeclarator, type NodePath } from '../src/ast.js';
-import { bindingOwner, isReference } from '../src/bindings.js';
+import { bindingOwner, fastCheck, isReference, pathsWhere } from '../src/bindings.js';
 import {
   assignmentAt,
   carryComments,
@@ -100,6 +100,7 @@ export const tokenClaims: Transform = {
       },
     });
     const declarators = new Set(claimsAliases.map((a) => a.declarator));
+    if (declarators.size === 0 && writeBacks.size === 0) return;
     visit(ctx.rule.fn, {
       visitVariableDeclarator(path) {
         if (!declarators.has(path.node)) return this.traverse(path);
@@ -136,33 +137,28 @@ function collectClaimsAliases(
   const { rule } = ctx;
   type Candidate = ClaimsAlias & { owner: Node | null; statement: Node; member: Node; reassigned?: boolean; writeBacks: Node[] };
   const candidates: Candidate[] = [];
-  visit(rule.fn, {
-    visitVariableDeclarator(path) {
-      const { id } = path.node;
-      const member = n.Identifier.check(id) ? claimsMemberOf(path.get('init'), isContext) : null;
-      if (member && n.Identifier.check(id)) {
-        const token = staticKey(member.node as K.MemberExpression) as Token;
-        const owner = bindingOwner(path.get('id'), id.name, rule.fn);
-        const statement = enclosingStatement(path)!.node;
-        candidates.push({ name: id.name, token, declarator: path.node, references: [], owner, statement, member: member.node, writeBacks: [] });
-      }
-      this.traverse(path);
-    },
-  });
+  // Paths only for the declarators and names that can match (read-only passes).
+  for (const path of pathsWhere(rule.fn, (node) => isDeclarator(node) && isIdentifier(node.id) && mayBeClaims(node.init))) {
+    const { id } = path.node;
+    const member = n.Identifier.check(id) ? claimsMemberOf(path.get('init'), isContext) : null;
+    if (member && n.Identifier.check(id)) {
+      const token = staticKey(member.node as K.MemberExpression) as Token;
+      const owner = bindingOwner(path.get('id'), id.name, rule.fn);
+      const statement = enclosingStatement(path)!.node;
+      candidates.push({ name: id.name, token, declarator: path.node, references: [], owner, statement, member: member.node, writeBacks: [] });
+    }
+  }
   if (candidates.length === 0) return candidates;
-  visit(rule.fn, {
-    visitIdentifier(path) {
-      const name = path.node.name;
-      const alias = candidates.find((a) => a.name === name);
-      if (alias && isReference(path) && !isDeclaratorId(path) && bindingOwner(path, name, rule.fn) === alias.owner) {
-        const writeBack = writeBackStatement(path, alias.token, isContext);
-        if (writeBack) alias.writeBacks.push(writeBack);
-        else alias.references.push(path.node);
-        if (isWriteToVariable(path)) alias.reassigned = true;
-      }
-      this.traverse(path);
-    },
-  });
+  for (const path of pathsWhere(rule.fn, (node) => isIdentifier(node) && candidates.some((a) => a.name === node.name))) {
+    const name = path.node.name;
+    const alias = candidates.find((a) => a.name === name);
+    if (alias && isReference(path) && !isDeclaratorId(path) && bindingOwner(path, name, rule.fn) === alias.owner) {
+      const writeBack = writeBackStatement(path, alias.token, isContext);
+      if (writeBack) alias.writeBacks.push(writeBack);
+      else alias.references.push(path.node);
+      if (isWriteToVariable(path)) alias.reassigned = true;
+    }
+  }
   const followed: ClaimsAlias[] = [];
   for (const alias of candidates) {
     // Either way its initializer is not a use of its own: context-to-event flags what is left.
@@ -178,6 +174,19 @@ function collectClaimsAliases(
   }
   return followed;
 }
+
+/** What claimsMemberOf needs of the node alone: a member read of idToken or accessToken, maybe `|| {}`. */
+function mayBeClaims(node: unknown): boolean {
+  const member = isLogical(node) ? node.left : node;
+  if (!isMember(member)) return false;
+  const token = staticKey(member);
+  return token === 'idToken' || token === 'accessToken';
+}
+
+const isDeclarator = fastCheck(n.VariableDeclarator);
+const isIdentifier = fastCheck(n.Identifier);
+const isLogical = fastCheck(n.LogicalExpression);
+const isMember = fastCheck(n.MemberExpression);
 
 /** `context.idToken` or `context.idToken || {}` (`?? {}`) at `path`: the `context.idToken` member. */
 function claimsMemberOf(path: NodePath, isContext: (path: NodePath) => boolean): NodePath | null {

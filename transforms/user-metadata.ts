@@ -1,6 +1,7 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberChain, n, statements, type NodePath } from '../src/ast.js';
+import { fastCheck, someNode } from '../src/bindings.js';
 import { cloneNode, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
@@ -104,14 +105,21 @@ interface UpdateCall {
 }
 
 function matchUpdateCall(ctx: TransformContext, node: unknown, path: NodePath | null): UpdateCall | null {
+  const kind = updateKind(node);
+  if (!kind || declaresAuth0(ctx)) return null;
+  const call = node as Call;
+  return { kind, call, current: isCurrentUserId(ctx, call.arguments[0], path) };
+}
+
+/** The shape of `auth0.users.update*Metadata(…)`, from the node alone. */
+function updateKind(node: unknown): Kind | null {
   if (!n.CallExpression.check(node) || !n.MemberExpression.check(node.callee) || node.callee.computed) return null;
   const method = node.callee.property;
   const kind = n.Identifier.check(method) ? UPDATE_METHODS.get(method.name) : undefined;
   const users = node.callee.object;
   if (!kind || !n.MemberExpression.check(users) || !n.Identifier.check(users.object) || users.object.name !== 'auth0') return null;
   if (!n.Identifier.check(users.property) || users.property.name !== 'users' || users.computed) return null;
-  if (declaresAuth0(ctx)) return null;
-  return { kind, call: node, current: isCurrentUserId(ctx, node.arguments[0], path) };
+  return kind;
 }
 
 // Per-rule cache (keyed by the rule being migrated, so nothing is shared between runs).
@@ -166,28 +174,25 @@ function staticName(member: K.MemberExpression): string | null {
 
 /** rule-patterns.md §15 strong signals: the account-linking transform owns those rules' Management API calls. */
 function looksLikeLinking(ctx: TransformContext): boolean {
-  let found = false;
-  visit(ctx.rule.body, {
-    visitCallExpression(path) {
-      const callee = path.node.callee;
-      if (n.MemberExpression.check(callee) && n.Identifier.check(callee.property) && /^(linkUsers|link)$/.test(callee.property.name)) found = true;
-      this.traverse(path);
-    },
-    visitStringLiteral(path) {
-      if (path.node.value.includes('/identities')) found = true;
-      return false;
-    },
-    visitTemplateElement(path) {
-      if (path.node.value.raw.includes('/identities')) found = true;
-      return false;
-    },
-    visitIdentifier(path) {
-      if (path.node.name === 'link_with' || path.node.name === 'primaryUser') found = true;
-      return false;
-    },
+  // Node-only tests: a plain scan, no NodePaths.
+  return someNode(ctx.rule.body, (node) => {
+    if (is.CallExpression(node)) {
+      const callee = node.callee;
+      return is.MemberExpression(callee) && is.Identifier(callee.property) && /^(linkUsers|link)$/.test(callee.property.name);
+    }
+    if (is.StringLiteral(node)) return node.value.includes('/identities');
+    if (is.TemplateElement(node)) return node.value.raw.includes('/identities');
+    return is.Identifier(node) && (node.name === 'link_with' || node.name === 'primaryUser');
   });
-  return found;
 }
+
+const is = {
+  CallExpression: fastCheck(n.CallExpression),
+  MemberExpression: fastCheck(n.MemberExpression),
+  Identifier: fastCheck(n.Identifier),
+  StringLiteral: fastCheck(n.StringLiteral),
+  TemplateElement: fastCheck(n.TemplateElement),
+};
 
 // ---------------------------------------------------------------------------------------------
 // Step 1: flatten `.then/.catch` chains and error-first callbacks around current-user updates.
@@ -267,6 +272,8 @@ function findUpdateDeclaration(ctx: TransformContext, name: string): { path: Nod
 type Inlined = { statements: Statement[] } | { why: string };
 
 function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
+  // Every chain holds an auth0.users update.
+  if (!someNode(ctx.rule.body, (node) => updateKind(node) !== null)) return;
   // Inlined bodies may hold further updates (`return auth0.users.updateUserMetadata(…)`): repeat.
   for (let changed = true; changed; ) {
     changed = false;
@@ -535,7 +542,8 @@ function collect(ctx: TransformContext, linking: boolean, failed: Set<unknown>):
       if (target && calleeName && MUTATING_METHODS.has(calleeName)) {
         found.mutations.push({ kind: target.kind, node: path.node, statement: statementOf(path), why: `.${calleeName}() changes it in place` });
       }
-      const printedCallee = recast.print(callee).code;
+      // Only `Object.assign`-like members can print as one of MERGE_FUNCTIONS: print just those.
+      const printedCallee = mayBeMergeFunction(callee) ? recast.print(callee).code : '';
       const merged = MERGE_FUNCTIONS.has(printedCallee) ? metadataTarget(ctx, path.node.arguments[0], path) : null;
       if (merged) found.mutations.push({ kind: merged.kind, node: path.node, statement: statementOf(path), why: `${printedCallee}() changes it in place` });
       this.traverse(path);
@@ -601,6 +609,11 @@ function collect(ctx: TransformContext, linking: boolean, failed: Set<unknown>):
   return found;
 }
 
+function mayBeMergeFunction(callee: unknown): boolean {
+  return n.MemberExpression.check(callee) && !callee.computed && n.Identifier.check(callee.object) && n.Identifier.check(callee.property) &&
+    MERGE_FUNCTIONS.has(`${callee.object.name}.${callee.property.name}`);
+}
+
 function insideFailed(path: NodePath, failed: Set<unknown>): boolean {
   for (let current: NodePath | null = path; current; current = current.parent) if (failed.has(current.node)) return true;
   return false;
@@ -630,7 +643,8 @@ function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<unk
     ...fallbacks.map((f) => f.node),
     ...updates.map((u) => u.statement.node),
   ]);
-  const exits = collectExits(ctx);
+  // Read only for a change that has its update (below), so collected only then.
+  const exits = assignments.some((a) => a.target) ? collectExits(ctx) : [];
   const removals: NodePath[] = [...fallbacks];
   const consumed = new Set<Kind>();
 
@@ -769,6 +783,8 @@ function resolveReads(ctx: TransformContext, assignments: Assignment[], saved: E
   const reassigned = assignedNames(ctx);
   // The right-hand side of a change reads the value before it; what an update saves is not a read.
   const ownNodes = new Set<unknown>([...assignments.map((a) => a.node), ...saved]);
+  // Reads are rare (the changes and what the updates save are not reads): visit only for one.
+  if (!someNode(ctx.rule.body, (node) => mayBeMetadataRead(ctx, node), (node) => ownNodes.has(node))) return;
   visit(ctx.rule.body, {
     visitNode(path) {
       if (ownNodes.has(path.node)) return false;
@@ -803,6 +819,15 @@ function resolveReads(ctx: TransformContext, assignments: Assignment[], saved: E
       return false;
     },
   });
+}
+
+/** What metadataTarget needs of the node alone: `user.app_metadata…` or `user.user_metadata…`, any key after. */
+function mayBeMetadataRead(ctx: TransformContext, node: unknown): boolean {
+  if (!n.MemberExpression.check(node)) return false;
+  let first = node;
+  while (n.MemberExpression.check(first.object)) first = first.object;
+  const kind = staticName(first);
+  return n.Identifier.check(first.object) && first.object.name === ctx.rule.user && (kind === 'app_metadata' || kind === 'user_metadata');
 }
 
 function listExits(ctx: TransformContext, list: unknown): boolean {
