@@ -7,6 +7,9 @@ const babelOptions: babelParser.ParserOptions = {
   allowReturnOutsideFunction: true,
   allowAwaitOutsideFunction: true,
   errorRecovery: false,
+  // recast attaches comments itself (node.comments); Babel's leading/trailing copies only made every
+  // reprint compare them.
+  attachComment: false,
   tokens: true,
   plugins: [],
 };
