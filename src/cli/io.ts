@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { execFile } from 'node:child_process';
-import { promises as fs, rmSync } from 'node:fs';
+import { promises as fs, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { glob, isDynamicPattern } from 'tinyglobby';
@@ -152,13 +152,15 @@ export function withReadLimits<T>(limits: ReadLimits, fn: () => Promise<T>): Pro
  */
 export async function readInputText(file: string): Promise<string> {
   const { maxSize } = limitsStore.getStore() ?? { maxSize: DEFAULT_MAX_SIZE };
-  const stat = await fs.stat(file);
+  // Synchronous: inputs are read before any work starts, and thousands of small files cost
+  // about a tenth of the CPU they take through the thread pool.
+  const stat = statSync(file);
   if (stat.isDirectory()) throw Object.assign(new Error(`${file} is a folder`), { code: 'EISDIR' });
   if (!stat.isFile()) throw new InputLimitError(file, 'not-a-file', `Skipped ${file}: not a regular file (a pipe, socket or device).`);
   if (stat.size > maxSize) {
     throw new InputLimitError(file, 'too-large', `Skipped ${file}: ${formatBytes(stat.size)} is over the size limit of ${formatBytes(maxSize)} (--max-size).`);
   }
-  const bytes = await fs.readFile(file);
+  const bytes = readFileSync(file);
   if (bytes.length > maxSize) {
     throw new InputLimitError(file, 'too-large', `Skipped ${file}: ${formatBytes(bytes.length)} is over the size limit of ${formatBytes(maxSize)} (--max-size).`);
   }
