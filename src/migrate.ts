@@ -18,7 +18,7 @@ import type {
 } from './types.js';
 
 export function resolveOptions(options: MigrateOptions = {}): ResolvedOptions {
-  return { filename: 'rule.js', sdk: 7, guard: true, ...options };
+  return { filename: 'rule.js', sdk: 7, guard: true, diff: true, ...options };
 }
 
 /** Pure: source text in, Action text and findings out. Never throws on bad input. */
@@ -184,7 +184,7 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
   return {
     code: restored,
     findings: sortFindings(findings),
-    diff: unifiedDiff(resolved.filename, source, restored),
+    diff: resolved.diff ? unifiedDiff(resolved.filename, source, restored) : '',
     status: restored === source ? 'nochange' : 'ok',
     needs,
     linking,

@@ -131,6 +131,8 @@ export interface MigrateOptions {
   ruleId?: string;
   /** Emit the wasExecuted guard when ruleId is known (default true). */
   guard?: boolean;
+  /** Compute `diff` (default true); runs that only write Actions skip its cost. */
+  diff?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<MigrateOptions, 'ruleId' | 'transforms'>> &

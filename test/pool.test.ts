@@ -27,11 +27,11 @@ describe('worker pool', () => {
     expect(pooled.map((r) => r.input)).toEqual(inputs);
   }, 120_000);
 
-  it('drops the diffs when asked, on both paths', async () => {
+  it('skips the diffs when asked, on both paths', async () => {
     const withDiffs = await runAll(inputs, {}, undefined, { threads: 0 });
     expect(withDiffs.some((r) => r.result.diff !== '')).toBe(true);
     for (const threads of [0, 2]) {
-      const runs = await runAll(inputs, {}, undefined, { threads, threshold: 1, keepDiff: false });
+      const runs = await runAll(inputs, { diff: false }, undefined, { threads, threshold: 1 });
       expect(runs.every((r) => r.result.diff === '')).toBe(true);
       expect(runs.map((r) => r.result.code)).toEqual(withDiffs.map((r) => r.result.code));
     }

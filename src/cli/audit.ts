@@ -48,7 +48,7 @@ export async function runAudit(paths: string[], flags: AuditFlags, io: Io, versi
   const rules = tenantRules(tenants);
   const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
   // The HTML report diffs rule and Action itself: no format needs the unified diff.
-  const runs = await runAll(rules, { sdk: flags.sdk }, progress.tick, { keepDiff: false });
+  const runs = await runAll(rules, { sdk: flags.sdk, diff: false }, progress.tick);
   progress.done();
   const report = buildAudit(version, groupRuns(tenants, runs));
   const text = renderAudit(report, flags.format, !flags.output && io.isTTY && flags.color !== false);

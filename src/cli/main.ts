@@ -150,7 +150,9 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   const unknown = flags.transforms?.filter((id) => !transforms.some((t) => t.id === id));
   if (unknown?.length) throw new UsageError(`Unknown transform(s): ${unknown.join(', ')} (see --list)`);
   const colors = pc.createColors(io.isTTY && flags.color !== false);
-  const options: MigrateOptions = { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard };
+  // Diffs are only printed on a text dry run; computing and holding them costs a large run dearly.
+  const diff = flags.format === 'text' && flags.diff && !flags.out && !flags.write;
+  const options: MigrateOptions = { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard, diff };
   if (flags.write && flags.out) throw new UsageError('Use either --write (in place) or --out <dir>, not both.');
   if (flags.out) await ensureWritableFolder(flags.out);
   if (flags.write && !flags.force) {
@@ -177,9 +179,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   const rules = tenantRules(tenants);
   const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
   // Large runs spread over worker threads (src/cli/pool.ts); results come back in input order.
-  // Diffs are only printed on a text dry run: not keeping them halves what a large run holds.
-  const keepDiff = flags.format === 'text' && flags.diff && !flags.out && !flags.write;
-  const groups = groupRuns(tenants, await runAll(rules, options, progress.tick, { keepDiff }));
+  const groups = groupRuns(tenants, await runAll(rules, options, progress.tick));
   progress.done();
   const runs: RuleRun[] = groups.flatMap((g) => g.runs);
   if (flags.verify) await verifyRuns(runs, flags.sdk);
@@ -244,7 +244,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
     for (const run of runs) {
       if (run.result.findings.some((f) => f.code === 'already-action')) {
         io.stdout(`${colors.dim('= already an Action, nothing to migrate:')} ${run.report.source}\n`);
-      } else io.stdout(formatRun(run, { diff: flags.diff && !flags.out && !flags.write, colors }));
+      } else io.stdout(formatRun(run, { diff, colors }));
     }
     for (const p of problems) io.stdout(`${colors.red('✖ failed')} ${p.source}\n  ${p.message}\n`);
     io.stdout(formatSummary(summary, colors));

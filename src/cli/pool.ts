@@ -18,8 +18,6 @@ export interface PoolOptions {
   threads?: number;
   /** Use the pool from this many rules on (default POOL_THRESHOLD). */
   threshold?: number;
-  /** Keep each result's unified diff (default true); without it a large run holds far less. */
-  keepDiff?: boolean;
 }
 
 /**
@@ -34,7 +32,7 @@ export async function runRules(
 ): Promise<void> {
   const threads = poolOptions.threads ?? threadsFromEnv() ?? availableParallelism();
   if (threads < 1 || inputs.length < (poolOptions.threshold ?? POOL_THRESHOLD)) {
-    for (const input of inputs) await onRun(withoutDiff(runRule(input, options), poolOptions.keepDiff));
+    for (const input of inputs) await onRun(runRule(input, options));
     return;
   }
 
@@ -45,7 +43,7 @@ export async function runRules(
     maxThreads: threads,
   });
   const batches: Batch[] = [];
-  for (let i = 0; i < inputs.length; i += BATCH_SIZE) batches.push({ inputs: inputs.slice(i, i + BATCH_SIZE), options, keepDiff: poolOptions.keepDiff });
+  for (let i = 0; i < inputs.length; i += BATCH_SIZE) batches.push({ inputs: inputs.slice(i, i + BATCH_SIZE), options });
 
   // At most a few batches in flight per thread, so results never pile up while the caller writes them out.
   const window = threads * 3;
@@ -73,10 +71,6 @@ export async function runRules(
 function threadsFromEnv(): number | undefined {
   const value = process.env.RULES2ACTIONS_THREADS;
   return value && /^\d+$/.test(value) ? Number(value) : undefined;
-}
-
-export function withoutDiff<T extends Omit<RuleRun, 'input'>>(run: T, keepDiff = true): T {
-  return keepDiff || !run.result.diff ? run : { ...run, result: { ...run.result, diff: '' } };
 }
 
 /** Every run, in input order; `tick` sees each one as it arrives (progress). */

@@ -1,7 +1,7 @@
 // Writes each tenant's Actions in the chosen layout. With several tenants, one subfolder each.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UsageError, writeFileAtomic } from '../cli/io.js';
+import { UsageError, writeFilesAtomic } from '../cli/io.js';
 import { DataError, parseJson } from '../inputs/data.js';
 import { triggerMap } from '../inputs/records.js';
 import type { TenantFormat } from '../inputs/types.js';
@@ -45,9 +45,8 @@ export async function writeTenants(outDir: string, groups: TenantRuns[], emit?: 
     const sub = groups.length > 1 ? group.tenant.name : '';
     const folder = path.join(outDir, sub);
     const files = await renderTenant(plan, folder, emit ?? defaultEmit(group.tenant.format));
-    for (const [file, content] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      await writeFileAtomic(path.join(folder, file), content);
-    }
+    const sorted = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    await writeFilesAtomic(sorted.map(([file, content]) => [path.join(folder, file), content] as const));
     for (const action of plan.actions) {
       action.run.report.action = { name: action.name, file: path.posix.join(sub.replace(/\\/g, '/'), `actions/${action.file}/code.js`) };
     }
