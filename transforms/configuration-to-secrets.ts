@@ -2,6 +2,7 @@ import { memberExpression, n, type NodePath } from '../src/ast.js';
 import { bindingOwner, isGlobalReference, isReference } from '../src/bindings.js';
 import { assignmentAt, isDeclaratorId, staticKey } from '../src/context-writes.js';
 import type { Node, Transform, TransformContext } from '../src/types.js';
+import { containsIdentifier } from '../src/nodes.js';
 import { visit } from '../src/visit.js';
 
 /**
@@ -34,6 +35,8 @@ export const configurationToSecrets: Transform = {
   },
   apply(ctx) {
     const { rule } = ctx;
+    // The text names it, but an earlier transform (account linking) may have replaced every use.
+    if (!containsIdentifier(rule.fn, ['configuration'])) return;
     const named = new Set<string>();
     const name = (key: string, node: Node) => {
       ctx.addSecret(key);

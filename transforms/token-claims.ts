@@ -1,7 +1,7 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, n, quote, removeDeclarator, type NodePath } from '../src/ast.js';
-import { bindingOwner, fastCheck, isReference, pathsWhere } from '../src/bindings.js';
+import { bindingOwner, fastCheck, isReference, pathsWhere, someNode } from '../src/bindings.js';
 import {
   assignmentAt,
   carryComments,
@@ -72,6 +72,9 @@ export const tokenClaims: Transform = {
     },
   },
   apply(ctx) {
+    // Every conversion starts at a `.idToken` / `.accessToken` member: without one (the word may be
+    // in a string, or gone with code an earlier transform replaced) there is nothing to do.
+    if (!someNode(ctx.rule.fn, (node) => isMember(node) && isToken(staticKey(node)))) return;
     const isContext = contextMatcher(ctx.rule);
     const aliasInits = new Set<unknown>();
     const writeBacks = new Set<unknown>();
@@ -178,10 +181,10 @@ function collectClaimsAliases(
 /** What claimsMemberOf needs of the node alone: a member read of idToken or accessToken, maybe `|| {}`. */
 function mayBeClaims(node: unknown): boolean {
   const member = isLogical(node) ? node.left : node;
-  if (!isMember(member)) return false;
-  const token = staticKey(member);
-  return token === 'idToken' || token === 'accessToken';
+  return isMember(member) && isToken(staticKey(member));
 }
+
+const isToken = (key: string | null) => key === 'idToken' || key === 'accessToken';
 
 const isDeclarator = fastCheck(n.VariableDeclarator);
 const isIdentifier = fastCheck(n.Identifier);
