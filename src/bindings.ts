@@ -4,18 +4,9 @@
 import * as recast from 'recast';
 import type { NodePath } from './ast.js';
 import type { Node, RuleShape } from './types.js';
+import { fastCheck, someNode } from './walk.js';
 
 const n = recast.types.namedTypes;
-
-/**
- * `type.check(node)` as a Set lookup on `node.type`, for hot paths: ast-types' check was a tenth of
- * a migration when run for every ancestor of every candidate identifier.
- */
-export function fastCheck<T>(type: recast.types.Type<T>): (node: unknown) => node is T {
-  const names = new Set(Object.keys(n).filter((name) => type.check({ type: name })));
-  return (node: unknown): node is T =>
-    typeof node === 'object' && node !== null && names.has((node as { type?: unknown }).type as string);
-}
 
 const is = {
   Function: fastCheck(n.Function),
@@ -183,73 +174,6 @@ function patternDeclares(pattern: unknown, name: string): boolean {
  */
 function functionDeclaresVar(fn: Node, name: string): boolean {
   return someNode((fn as { body: Node }).body, (node) => is.VariableDeclaration(node) && node.kind === 'var' && declarationDeclares(node, name), is.Function);
-}
-
-/**
- * True when `test` holds for a node under `root` (`root` included) that recast.visit would reach,
- * not entering nodes for which `skip` holds. For questions about nodes alone: no NodePath is built.
- */
-export function someNode(root: unknown, test: (node: Node) => boolean, skip?: (node: unknown) => boolean): boolean {
-  // Plain loops: this walks whole rules, and closures per field showed in profiles.
-  const walk = (value: object): boolean => {
-    if (Array.isArray(value)) {
-      for (const item of value) if (item && typeof item === 'object' && walk(item)) return true;
-      return false;
-    }
-    if (skip?.(value)) return false;
-    if (test(value as Node)) return true;
-    const record = value as Record<string, unknown>;
-    for (const field of fieldsOf(record)) {
-      const child = record[field];
-      if (child && typeof child === 'object' && walk(child)) return true;
-    }
-    return false;
-  };
-  return Boolean(root) && typeof root === 'object' && walk(root as object);
-}
-
-/**
- * NodePaths of the nodes under `root` (`root` included) for which `test` holds, in the order visit()
- * meets them. For collecting before changing anything: a plain walk that builds paths only for the
- * matches, where visit() keeps a frame for every node.
- */
-export function pathsWhere(root: Node, test: (node: Node) => boolean): NodePath[] {
-  const rootPath = new recast.types.NodePath({ root }).get('root') as NodePath;
-  const found: NodePath[] = [];
-  const keys: Array<string | number> = [];
-  const walk = (value: object): void => {
-    if (Array.isArray(value)) {
-      value.forEach((item, index) => {
-        if (!item || typeof item !== 'object') return;
-        keys.push(index);
-        walk(item);
-        keys.pop();
-      });
-      return;
-    }
-    if (test(value as Node)) found.push(rootPath.get(...keys) as NodePath);
-    const record = value as Record<string, unknown>;
-    for (const field of fieldsOf(record)) {
-      const child = record[field];
-      if (!child || typeof child !== 'object') continue;
-      keys.push(field);
-      walk(child);
-      keys.pop();
-    }
-  };
-  walk(root);
-  return found;
-}
-
-const { getFieldNames } = recast.types;
-const fieldsByType = new Map<string, string[]>();
-/** The fields recast.visit walks, per node type (src/visit.ts reads them the same way). */
-function fieldsOf(value: Record<string, unknown>): string[] {
-  const type = value.type;
-  if (typeof type !== 'string') return Object.keys(value);
-  let fields = fieldsByType.get(type);
-  if (!fields) fieldsByType.set(type, (fields = getFieldNames(value)));
-  return fields;
 }
 
 export function declarationNames(declaration: recast.types.namedTypes.VariableDeclaration): string[] {

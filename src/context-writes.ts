@@ -2,8 +2,9 @@
 // (token-claims, multifactor, saml-configuration). Pure helpers: they return data and never report.
 import * as recast from 'recast';
 import { b, n, statements, type NodePath } from './ast.js';
-import { bindingOwner, fastCheck, isReference, isRuleParameter, pathsWhere } from './bindings.js';
+import { bindingOwner, isReference, isRuleParameter } from './bindings.js';
 import type { Expression, Node, RuleShape, Statement } from './types.js';
+import { fastCheck, pathsWhere } from './walk.js';
 
 const isDeclarator = fastCheck(n.VariableDeclarator);
 const isIdentifier = fastCheck(n.Identifier);

@@ -1,8 +1,8 @@
 // AST helpers for transforms that move or copy statements (user-metadata, redirect). Pure; no reporting.
 import type { NodePath } from './ast.js';
-import { n } from './ast.js';
-import type { Node } from './types.js';
-import { fastCheck, someNode } from './bindings.js';
+import { n, statements } from './ast.js';
+import type { Node, Statement } from './types.js';
+import { fastCheck, someNode } from './walk.js';
 
 /**
  * A deep copy of an AST node. `loc` and recast's `original` are shared, so findings raised on the copy
@@ -19,6 +19,17 @@ export function cloneNode<T>(node: T): T {
   const original = (node as { original?: unknown }).original;
   if (original) Object.defineProperty(copy, 'original', { value: original, enumerable: false, writable: true, configurable: true });
   return copy as T;
+}
+
+/**
+ * `statements(code)` for a code template used on many rules: parsed once (a parse costs more than
+ * the rest of a small rule's transform), a fresh copy per use that prints as the parse would.
+ */
+const templates = new Map<string, Statement[]>();
+export function template(code: string): Statement[] {
+  let parsed = templates.get(code);
+  if (!parsed) templates.set(code, (parsed = statements(code)));
+  return cloneNode(parsed);
 }
 
 /** Source offset of a node, for ordering; generated nodes come last. */

@@ -5,6 +5,7 @@
 import * as recast from 'recast';
 import typesModule from 'ast-types/lib/types.js';
 import type { NodePath } from './ast.js';
+import { fieldsOf } from './walk.js';
 
 export type Visitor = recast.types.Visitor;
 type Method = (this: Context, path: NodePath) => unknown;
@@ -14,7 +15,7 @@ interface Context {
   abort(): never;
 }
 
-const { NodePath: NodePathClass, getFieldNames } = recast.types;
+const { NodePath: NodePathClass } = recast.types;
 const plugin = (typesModule as unknown as { default?: unknown }).default ?? typesModule;
 // `use` returns the instance recast itself uses, so supertypes resolve exactly as in recast.visit.
 const { computeSupertypeLookupTable } = (recast.types as unknown as {
@@ -34,14 +35,6 @@ function methodTable(visitor: Visitor): Record<string, string> {
     tables.set(key, table);
   }
   return table;
-}
-
-/** The fields ast-types visits, per node type (its definitions are final once loaded); `type` holds no node. */
-const fieldsByType = new Map<string, string[]>();
-function fieldsOf(type: string, value: Record<string, unknown>): string[] {
-  let fields = fieldsByType.get(type);
-  if (!fields) fieldsByType.set(type, (fields = getFieldNames(value).filter((field) => field !== 'type')));
-  return fields;
 }
 
 class AbortRequest {}

@@ -1,9 +1,10 @@
 import * as recast from 'recast';
-import { b, insideNestedFunction, isRuleParam, memberExpression, n, statements, type NodePath } from '../src/ast.js';
-import { fastCheck, pathsWhere } from '../src/bindings.js';
-import { cloneNode, isWithin } from '../src/nodes.js';
+import { b, insideNestedFunction, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
+
+import { isWithin, template } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
+import { fastCheck, pathsWhere } from '../src/walk.js';
 
 type Call = recast.types.namedTypes.CallExpression;
 
@@ -88,7 +89,7 @@ function bridgeCall(call: Call) {
  */
 function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
   const hasTopLevelAwait = containsAwaitOutsideFunctions(handlerBody);
-  const wrapper = bridgeTemplate(
+  const wrapper = template(
     `await new Promise(${hasTopLevelAwait ? 'async ' : ''}(resolve) => {\n` +
       `  let settled = false;\n` +
       `  const ${callbackName} = (error) => {\n` +
@@ -98,21 +99,11 @@ function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
       `    resolve();\n` +
       `  };\n` +
       `});`,
-  ) as recast.types.namedTypes.ExpressionStatement;
+  )[0] as recast.types.namedTypes.ExpressionStatement;
   const executor = ((wrapper.expression as recast.types.namedTypes.AwaitExpression).argument as recast.types.namedTypes.NewExpression)
     .arguments[0] as recast.types.namedTypes.ArrowFunctionExpression;
   (executor.body as BlockStatement).body.push(...handlerBody.body);
   handlerBody.body = [wrapper];
-}
-
-// Parsing the template was a quarter of this transform; it has a few shapes (async or not, the
-// callback's name). A copy shares loc and `original` with the parse, so it prints as a fresh parse.
-const bridgeTemplates = new Map<string, Statement>();
-
-function bridgeTemplate(code: string): Statement {
-  let template = bridgeTemplates.get(code);
-  if (!template) bridgeTemplates.set(code, (template = statements(code)[0]));
-  return cloneNode(template);
 }
 
 function containsAwaitOutsideFunctions(root: BlockStatement): boolean {

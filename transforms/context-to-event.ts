@@ -3,8 +3,9 @@ import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, re
 import { assignmentAt, chainAbove, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
-import { fastCheck, someNode } from '../src/bindings.js';
+
 import { visit } from '../src/visit.js';
+import { fastCheck, someNode } from '../src/walk.js';
 
 const isMember = fastCheck(n.MemberExpression);
 const isIdentifier = fastCheck(n.Identifier);

@@ -1,8 +1,9 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, memberChain, n, type NodePath } from '../src/ast.js';
 import type { BlockStatement, Expression, Node, Transform, TransformContext } from '../src/types.js';
-import { fastCheck, someNode } from '../src/bindings.js';
+
 import { visit } from '../src/visit.js';
+import { fastCheck, someNode } from '../src/walk.js';
 
 const SET_PRIMARY_USER = 'api.authentication.setPrimaryUser';
 const METADATA_SETTERS = ['api.user.setUserMetadata', 'api.user.setAppMetadata'];

@@ -1,12 +1,13 @@
 import { isBuiltin } from 'node:module';
 import * as recast from 'recast';
 import { b, enclosingStatement, n, quote, type NodePath } from '../src/ast.js';
-import { declares, fastCheck, isGlobalReference, isReference, someNode } from '../src/bindings.js';
+import { declares, isGlobalReference, isReference } from '../src/bindings.js';
 import { addModuleRequire, declaredNames, moduleDeclares } from '../src/module-requires.js';
 import { freshStatements } from '../src/context-writes.js';
 import { identifiersIn } from '../src/nodes.js';
 import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
+import { fastCheck, someNode } from '../src/walk.js';
 
 type Call = recast.types.namedTypes.CallExpression;
 

@@ -1,9 +1,10 @@
 import * as recast from 'recast';
 import { b, n } from '../src/ast.js';
-import { declares, isReference, someNode } from '../src/bindings.js';
+import { declares, isReference } from '../src/bindings.js';
 import { identifiersIn } from '../src/nodes.js';
 import type { Transform } from '../src/types.js';
 import { visit } from '../src/visit.js';
+import { someNode } from '../src/walk.js';
 
 const RESERVED = ['event', 'api'] as const;
 

@@ -1,7 +1,7 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, n, quote, removeDeclarator, type NodePath } from '../src/ast.js';
-import { bindingOwner, fastCheck, isReference, pathsWhere, someNode } from '../src/bindings.js';
+import { bindingOwner, isReference } from '../src/bindings.js';
 import {
   assignmentAt,
   carryComments,
@@ -19,6 +19,7 @@ import {
 } from '../src/context-writes.js';
 import type { Expression, Node, StatementPath, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
+import { fastCheck, pathsWhere, someNode } from '../src/walk.js';
 
 type Token = 'idToken' | 'accessToken';
 

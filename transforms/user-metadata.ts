@@ -1,10 +1,11 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberChain, n, statements, type NodePath } from '../src/ast.js';
-import { fastCheck, someNode } from '../src/bindings.js';
+
 import { cloneNode, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
+import { fastCheck, someNode } from '../src/walk.js';
 
 type Call = K.CallExpression;
 type Kind = 'app_metadata' | 'user_metadata';

@@ -6,7 +6,8 @@ import type { Expression, Node } from '../../src/types.js';
 
 import type { namedTypes as K } from 'ast-types';
 import { visit } from '../../src/visit.js';
-import { isDeclaratorType, isFunctionType, isIdentifierType, typeCheck, walk } from './tree.js';
+import { isDeclaratorType, isFunctionType, isIdentifierType } from './tree.js';
+import { typeNameCheck, walk } from '../../src/walk.js';
 
 export interface Bindings {
   /** The initialiser of a variable declared once with a plain name and never reassigned. */
@@ -73,9 +74,9 @@ export function isReference(path: recast.types.NodePath): boolean {
   return isReferenceIn(path.node, path.parent?.node);
 }
 
-const isMemberType = typeCheck((v) => n.MemberExpression.check(v) || n.OptionalMemberExpression.check(v));
-const isPropertyType = typeCheck((v) => n.Property.check(v) || n.ObjectProperty.check(v));
-const isCatchType = typeCheck((v) => n.CatchClause.check(v));
+const isMemberType = typeNameCheck(n.MemberExpression, n.OptionalMemberExpression);
+const isPropertyType = typeNameCheck(n.Property, n.ObjectProperty);
+const isCatchType = typeNameCheck(n.CatchClause);
 
 function isReferenceIn(node: unknown, parent: Record<string, unknown> | undefined): boolean {
   const type = parent?.type;

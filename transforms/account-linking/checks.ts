@@ -213,7 +213,6 @@ export function callsBackTwice(statements: Statement[], callback: string | undef
   return twice;
 }
 
-
 /**
  * After `const res = await fetch(…)`: the status checks on `res` and `const data = await res.json()`
  * that follow it. Null when `res` is read any other way (headers, text, a second body read).

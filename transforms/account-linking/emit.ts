@@ -1,6 +1,7 @@
 // What the Action calls instead, per `auth0` SDK major (auth0-sdk.md §1), and the helper that
 // builds the client from the Action's secrets with a client-credentials token cached in api.cache.
-import { b, n, statements } from '../../src/ast.js';
+import { b, n } from '../../src/ast.js';
+import { template } from '../../src/nodes.js';
 import type { Expression, SdkMajor, Statement } from '../../src/types.js';
 import type { Endpoint } from './operations.js';
 
@@ -52,35 +53,6 @@ export function sdkCall(endpoint: Endpoint, sdk: SdkMajor, client: string): { ca
 export function awaited(call: Expression, data: boolean, used: boolean): Expression {
   const wait = b.awaitExpression(call);
   return data && used ? b.memberExpression(wait, b.identifier('data')) : wait;
-}
-
-/**
- * A code template is parsed once (a parse costs more than the rest of a small rule's linking); each
- * use gets a copy linked to the parsed original as recast.parse links its own, so it prints alike.
- */
-const parsedTemplates = new Map<string, Statement[]>();
-function template(code: string): Statement[] {
-  let parsed = parsedTemplates.get(code);
-  if (!parsed) parsedTemplates.set(code, (parsed = statements(code)));
-  return copyTree(parsed, new Map());
-}
-
-function copyTree<T>(value: T, seen: Map<unknown, unknown>): T {
-  if (!value || typeof value !== 'object') return value;
-  if (seen.has(value)) return seen.get(value) as T;
-  if (Array.isArray(value)) {
-    const copy = value.slice();
-    seen.set(value, copy);
-    for (let i = 0; i < copy.length; i++) copy[i] = copyTree(copy[i], seen);
-    return copy as T;
-  }
-  if (Object.prototype.toString.call(value) !== '[object Object]') return value;
-  const node = value as Record<string, unknown>;
-  const copy = Object.create(Object.getPrototypeOf(node)) as Record<string, unknown>;
-  Object.defineProperty(copy, 'original', { value: node.original, writable: true, enumerable: false, configurable: false });
-  seen.set(value, copy);
-  for (const key of Object.keys(node)) copy[key] = key === 'loc' ? node.loc : copyTree(node[key], seen);
-  return copy as T;
 }
 
 export function clientDeclaration(name: string): Statement {

@@ -3,10 +3,11 @@
 import { memberChain, n, type NodePath } from '../../src/ast.js';
 import type { Expression, Node } from '../../src/types.js';
 import { bindingsOf, type Bindings } from './bindings.js';
-import { isAssignmentType, isCallType, isDeclaratorType, isIdentifierType, isNewType, rootPath, walk, type Key } from './tree.js';
+import { isAssignmentType, isCallType, isDeclaratorType, isIdentifierType, isNewType } from './tree.js';
 import { classifyPath, managementUrl, unwrapEncode, urlParts, type ManagementUrl } from './urls.js';
 
 import type { namedTypes as K } from 'ast-types';
+import { type Key, rootPath, walk } from '../../src/walk.js';
 export type Continuation = K.FunctionExpression | K.ArrowFunctionExpression;
 
 export type Endpoint =

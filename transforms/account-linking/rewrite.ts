@@ -9,7 +9,8 @@ import { CLIENT_FACTORY, clientDeclaration, preludeStatements, requireStatement,
 import { matchRequire, type Operation, type RuleScan } from './operations.js';
 import { hasTokens } from './urls.js';
 import { visit } from '../../src/visit.js';
-import { containsAny, findPath, isIdentifierType, walk } from './tree.js';
+import { containsAny, findPath, isIdentifierType } from './tree.js';
+import { walk } from '../../src/walk.js';
 
 /**
  * The legacy client's own name when the converted calls were its only uses (its declaration goes);

@@ -7,12 +7,13 @@ import type { Operation } from './operations.js';
 
 import type { namedTypes as K } from 'ast-types';
 import { visit } from '../../src/visit.js';
-import { isCallType, isDeclaratorType, typeCheck, walk } from './tree.js';
+import { isCallType, isDeclaratorType } from './tree.js';
+import { typeNameCheck, walk } from '../../src/walk.js';
 
-const isMemberType = typeCheck((v) => n.MemberExpression.check(v));
-const isObjectPatternType = typeCheck((v) => n.ObjectPattern.check(v));
-const isStringType = typeCheck((v) => n.StringLiteral.check(v));
-const isBinaryType = typeCheck((v) => n.BinaryExpression.check(v));
+const isMemberType = typeNameCheck(n.MemberExpression);
+const isObjectPatternType = typeNameCheck(n.ObjectPattern);
+const isStringType = typeNameCheck(n.StringLiteral);
+const isBinaryType = typeNameCheck(n.BinaryExpression);
 
 export interface SecuritySignals {
   verifiesCurrentUser: boolean;

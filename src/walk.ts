@@ -1,0 +1,128 @@
+// Plain walks over the fields src/visit.ts visits, for questions about nodes alone: no NodePath is
+// built (visit() makes one for every node a method receives), and node types are tested by table
+// lookup (ast-types' check was a tenth of a migration on hot paths).
+import * as recast from 'recast';
+import type { NodePath } from './ast.js';
+import type { Node } from './types.js';
+
+const { namedTypes: n, getFieldNames, NodePath: NodePathClass } = recast.types;
+
+/** The node type names one of `types` accepts, subtypes included, as ast-types' check decides them. */
+function typeNames(types: ReadonlyArray<recast.types.Type<unknown>>): Set<string> {
+  return new Set(Object.keys(n).filter((name) => types.some((type) => type.check({ type: name }))));
+}
+
+/** `type.check(node)` as a Set lookup on `node.type`. */
+export function fastCheck<T>(type: recast.types.Type<T>): (node: unknown) => node is T {
+  const names = typeNames([type]);
+  return (node: unknown): node is T =>
+    typeof node === 'object' && node !== null && names.has((node as { type?: unknown }).type as string);
+}
+
+/** The same test on a type name (`node.type`), for any of `types`. */
+export function typeNameCheck(...types: Array<recast.types.Type<unknown>>): (name: unknown) => boolean {
+  const names = typeNames(types);
+  return (name) => typeof name === 'string' && names.has(name);
+}
+
+const isNodeType = typeNameCheck(n.Node);
+
+/** The fields visit() walks, per node type (ast-types' definitions are final once loaded); `type` holds no node. */
+const fieldsByType = new Map<string, string[]>();
+export function fieldsOf(type: string, value: object): string[] {
+  let fields = fieldsByType.get(type);
+  if (!fields) fieldsByType.set(type, (fields = getFieldNames(value).filter((field) => field !== 'type')));
+  return fields;
+}
+
+function childKeys(value: Record<string, unknown>): string[] {
+  const type = value.type;
+  return typeof type === 'string' ? fieldsOf(type, value) : Object.keys(value);
+}
+
+export type AnyNode = Record<string, unknown>;
+export type Key = string | number;
+type Enter = (node: AnyNode, ancestors: readonly AnyNode[], keys: readonly Key[]) => boolean | void;
+
+/**
+ * Calls `enter` for every node under `root` (root included) in visit order, with the enclosing nodes
+ * (the nearest last: NodePath#parent) and the keys from `root` (for `rootPath(root).get(...keys)`),
+ * both live. Returning false skips the node's children; `leave` runs after them. `enter` must not
+ * edit the tree.
+ */
+export function walk(root: unknown, enter: Enter, leave?: (node: AnyNode) => void): void {
+  const ancestors: AnyNode[] = [];
+  const keys: Key[] = [];
+  const step = (value: unknown) => {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (!item || typeof item !== 'object') continue;
+        keys.push(i);
+        step(item);
+        keys.pop();
+      }
+      return;
+    }
+    const node = value as AnyNode;
+    const isNode = isNodeType(node.type);
+    if (isNode) {
+      if (enter(node, ancestors, keys) === false) return;
+      ancestors.push(node);
+    }
+    const fields = childKeys(node);
+    for (let i = 0; i < fields.length; i++) {
+      const child = node[fields[i]];
+      if (!child || typeof child !== 'object') continue;
+      keys.push(fields[i]);
+      step(child);
+      keys.pop();
+    }
+    if (isNode) {
+      ancestors.pop();
+      leave?.(node);
+    }
+  };
+  if (root && typeof root === 'object') step(root);
+}
+
+/**
+ * True when `test` holds for a node under `root` (`root` included), not entering nodes for which
+ * `skip` holds. Stops at the first match.
+ */
+export function someNode(root: unknown, test: (node: Node) => boolean, skip?: (node: unknown) => boolean): boolean {
+  // Plain loops: this walks whole rules, and closures per field showed in profiles.
+  const step = (value: object): boolean => {
+    if (Array.isArray(value)) {
+      for (const item of value) if (item && typeof item === 'object' && step(item)) return true;
+      return false;
+    }
+    if (skip?.(value)) return false;
+    if (test(value as Node)) return true;
+    const record = value as Record<string, unknown>;
+    for (const field of childKeys(record)) {
+      const child = record[field];
+      if (child && typeof child === 'object' && step(child)) return true;
+    }
+    return false;
+  };
+  return Boolean(root) && typeof root === 'object' && step(root as object);
+}
+
+/** The NodePath of `root` as visit() makes it: `.get(...keys)` on it reaches what walk saw. */
+export function rootPath(root: unknown): NodePath {
+  return new NodePathClass({ root }).get('root') as NodePath;
+}
+
+/**
+ * NodePaths of the nodes under `root` (`root` included) for which `test` holds, in visit order. For
+ * collecting before changing anything: paths are built only for the matches.
+ */
+export function pathsWhere(root: Node, test: (node: Node) => boolean): NodePath[] {
+  const base = rootPath(root);
+  const found: NodePath[] = [];
+  walk(root, (node, _ancestors, keys) => {
+    if (test(node as unknown as Node)) found.push(base.get(...keys) as NodePath);
+  });
+  return found;
+}
