@@ -1,6 +1,7 @@
 import * as babelParser from '@babel/parser';
 import * as recast from 'recast';
 import type { File } from './types.js';
+import { walk } from './walk.js';
 
 const babelOptions: babelParser.ParserOptions = {
   sourceType: 'script',
@@ -78,22 +79,12 @@ interface Located {
  * printed as a new one.
  */
 function forgetForeignCommentLocations(ast: File): void {
-  const stack: unknown[] = [ast.program];
-  while (stack.length) {
-    const node = stack.pop() as Located | null;
-    if (!node || typeof node !== 'object') continue;
-    if (Array.isArray(node)) {
-      stack.push(...node);
-      continue;
+  walk(ast.program, (node) => {
+    const { loc, comments } = node as Located;
+    for (const comment of comments ?? []) {
+      if (comment.loc && loc?.lines && comment.loc.lines !== loc.lines) comment.loc = null;
     }
-    const lines = node.loc?.lines;
-    for (const comment of node.comments ?? []) {
-      if (comment.loc && lines && comment.loc.lines !== lines) comment.loc = null;
-    }
-    for (const [key, value] of Object.entries(node)) {
-      if (key !== 'loc' && key !== 'comments' && key !== 'tokens' && key !== 'original' && value && typeof value === 'object') stack.push(value);
-    }
-  }
+  });
 }
 
 export interface SyntaxProblem {
