@@ -81,7 +81,8 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
   const { rule } = analysis;
   const moduleParts: ModuleParts = { requires: [], prelude: [], continueBody: null };
   let linking = false;
-  const disabler = createDisabler(text);
+  // The stand-ins become line separators again: in commented-out code they would end the comment.
+  const disabler = createDisabler(text, separators.stand);
   const selected = resolved.transforms
     ? registry.filter((t) => resolved.transforms!.includes(t.id) || t.id === 'rule-signature')
     : registry;
@@ -196,8 +197,8 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
  * comment holding one would no longer parse. Swap each for a private-use character absent from the
  * source (same length: locations stay exact) and swap back after printing.
  */
-function maskLineSeparators(source: string): { masked: string; restore(text: string): string } {
-  if (!/[\u2028\u2029]/.test(source)) return { masked: source, restore: (text) => text };
+function maskLineSeparators(source: string): { masked: string; stand: string[]; restore(text: string): string } {
+  if (!/[\u2028\u2029]/.test(source)) return { masked: source, stand: [], restore: (text) => text };
   const swaps: Array<[string, string]> = [];
   let candidate = 0xe000;
   for (const separator of ['\u2028', '\u2029']) {
@@ -205,7 +206,7 @@ function maskLineSeparators(source: string): { masked: string; restore(text: str
     swaps.push([separator, String.fromCharCode(candidate++)]);
   }
   const swap = (text: string, from: 0 | 1) => swaps.reduce((t, pair) => t.split(pair[from]).join(pair[1 - from]), text);
-  return { masked: swap(source, 0), restore: (text) => swap(text, 1) };
+  return { masked: swap(source, 0), stand: swaps.map((pair) => pair[1]), restore: (text) => swap(text, 1) };
 }
 
 function addUnique(list: string[], value: string) {

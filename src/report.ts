@@ -83,8 +83,11 @@ const DISABLED = '__rules2actions_disabled_';
  * Statements that cannot run in an Action are swapped for a marker while the AST is printed,
  * then the marker line becomes the TODO comment followed by the original code, commented out.
  */
-export function createDisabler(text: string) {
+export function createDisabler(text: string, lineBreaks: string[] = []) {
   const disabled: Array<{ message: string; code: string; column: number }> = [];
+  // A character that will be a line break continues the comment on the next line: `//` after it.
+  const breaks = lineBreaks.length ? new RegExp(`[${lineBreaks.join('')}]`, 'g') : null;
+  const commented = (line: string) => (breaks ? line.replace(breaks, (c) => `${c}// `) : line);
   return {
     marker(node: Node & { start?: number; end?: number; loc?: Located['loc'] }, message: string): Node {
       const code =
@@ -100,7 +103,7 @@ export function createDisabler(text: string) {
       return printed.replace(pattern, (_, indent: string, index: string) => {
         const { message, code, column } = disabled[Number(index)];
         const lines = dedent(code.split(/\r?\n/), column);
-        return [`${indent}// ${TODO_MARKER}: ${message}`, ...lines.map((line) => `${indent}// ${line}`.trimEnd())].join(eol);
+        return [`${indent}// ${TODO_MARKER}: ${message}`, ...lines.map((line) => `${indent}// ${line}`.trimEnd())].map(commented).join(eol);
       });
     },
   };

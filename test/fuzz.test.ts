@@ -318,6 +318,17 @@ describe('fuzz', () => {
     );
   });
 
+  it('keeps a line separator inside commented-out code within the comment (found by fuzzing)', async () => {
+    // The statement is kept only as a comment; U+2028 in its string would end a `//` comment.
+    for (const separator of ['\u2028', '\u2029']) {
+      const source = `function (user, context, callback) {\n  user.app_metadata.plan = "a${separator}b" + context.clientID;\n  callback(null, user, context);\n}\n`;
+      const outcome = await runner.run(source);
+      expect(outcome.status).toBe('ok');
+      expect(outcome.code).toContain(`a${separator}// b`);
+      checkOutcome(source, outcome, true);
+    }
+  });
+
   it('survives very deep nesting and very long lines', { timeout: TEST_TIMEOUT }, async () => {
     const deep = (n: number) =>
       `function (user, context, callback) {\n${'setTimeout(function () {\n'.repeat(n)}callback(null, user, context);\n${'}, 1);\n'.repeat(n)}}\n`;
