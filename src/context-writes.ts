@@ -4,6 +4,7 @@ import * as recast from 'recast';
 import { b, n, statements, type NodePath } from './ast.js';
 import { bindingOwner, isReference, isRuleParameter } from './bindings.js';
 import type { Expression, Node, RuleShape, Statement } from './types.js';
+import { visit } from './visit.js';
 import { fastCheck, pathsWhere } from './walk.js';
 
 const isDeclarator = fastCheck(n.VariableDeclarator);
@@ -42,6 +43,21 @@ export interface MemberChain {
   keys: Array<string | null>;
   /** levels[0] is the base; levels[i] is the member expression that reads keys[i - 1]. */
   levels: NodePath[];
+}
+
+/**
+ * Calls `onChain` with the member chain above each use of the rule's `context` (or an alias), in
+ * visit order; the chain's parts are not visited on their own.
+ */
+export function visitContextChains(rule: RuleShape, onChain: (chain: MemberChain) => void): void {
+  const isContext = contextMatcher(rule);
+  visit(rule.fn, {
+    visitIdentifier(path) {
+      if (!isContext(path)) return this.traverse(path);
+      onChain(chainAbove(path));
+      return false;
+    },
+  });
 }
 
 /** The member expressions built on top of `path`: `context.idToken[k]` from `context` → keys ['idToken', null]. */

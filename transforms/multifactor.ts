@@ -4,16 +4,14 @@ import { enclosingStatement, n, type NodePath } from '../src/ast.js';
 import {
   assignmentAt,
   carryComments,
-  chainAbove,
-  contextMatcher,
   expressionStatementOf,
   isMutated,
   objectCode,
   templateExpression,
   valueUnused,
+  visitContextChains,
 } from '../src/context-writes.js';
 import type { Expression, Node, StatementPath, Transform, TransformContext } from '../src/types.js';
-import { visit } from '../src/visit.js';
 
 const PROVIDERS = ['none', 'guardian', 'google-authenticator', 'duo', 'any'];
 /** Duo settings: they go into providerOptions in Actions. */
@@ -62,36 +60,30 @@ export const multifactor: Transform = {
     },
   },
   apply(ctx) {
-    const isContext = contextMatcher(ctx.rule);
-    visit(ctx.rule.fn, {
-      visitIdentifier(path) {
-        if (!isContext(path)) return this.traverse(path);
-        const { keys, levels } = chainAbove(path);
-        if (keys[0] !== 'multifactor') return false;
-        const target = levels[1];
-        const assignment = assignmentAt(target);
-        const statement = () => enclosingStatement(target) as unknown as StatementPath & NodePath;
-        if (assignment && assignment.operator === '=' && valueUnused(target.parent) && expressionStatementOf(target.parent)) {
-          const holder = expressionStatementOf(target.parent)!.node;
-          // Errors leave a TODO above the converted statement; the rest are plain findings.
-          const flag: Flag = (code, node, data) =>
-            ctx.todo({ node, code, data, statement: holder });
-          const dropped: Node[] = [];
-          const call = enableCall(ctx, assignment.right as Expression, flag, dropped);
-          if (call) {
-            carryComments(dropped, holder);
-            target.parent.replace(call);
-            return false;
-          }
+    visitContextChains(ctx.rule, ({ keys, levels }) => {
+      if (keys[0] !== 'multifactor') return;
+      const target = levels[1];
+      const assignment = assignmentAt(target);
+      const statement = () => enclosingStatement(target) as unknown as StatementPath & NodePath;
+      if (assignment && assignment.operator === '=' && valueUnused(target.parent) && expressionStatementOf(target.parent)) {
+        const holder = expressionStatementOf(target.parent)!.node;
+        // Errors leave a TODO above the converted statement; the rest are plain findings.
+        const flag: Flag = (code, node, data) =>
+          ctx.todo({ node, code, data, statement: holder });
+        const dropped: Node[] = [];
+        const call = enableCall(ctx, assignment.right as Expression, flag, dropped);
+        if (call) {
+          carryComments(dropped, holder);
+          target.parent.replace(call);
+          return;
         }
-        const written = levels.slice(1).find(isMutated);
-        if (written) {
-          const from = ['context', ...keys.slice(0, levels.indexOf(written))].join('.');
-          ctx.disable({ node: written.parent.node, code: 'mfa-not-converted', data: { from }, statement: statement() });
-        }
-        // Reads are left to context-to-event (MFA settings cannot be read back).
-        return false;
-      },
+      }
+      const written = levels.slice(1).find(isMutated);
+      if (written) {
+        const from = ['context', ...keys.slice(0, levels.indexOf(written))].join('.');
+        ctx.disable({ node: written.parent.node, code: 'mfa-not-converted', data: { from }, statement: statement() });
+      }
+      // Reads are left to context-to-event (MFA settings cannot be read back).
     });
   },
 };

@@ -4,17 +4,15 @@ import { b, enclosingStatement, memberExpression, n, type NodePath } from '../sr
 import {
   assignmentAt,
   carryComments,
-  chainAbove,
-  contextMatcher,
   expressionStatementOf,
   isMutated,
   keyExpression,
   replaceStatement,
   templateExpression,
   valueUnused,
+  visitContextChains,
 } from '../src/context-writes.js';
 import type { Expression, Statement, StatementPath, Transform, TransformContext } from '../src/types.js';
-import { visit } from '../src/visit.js';
 
 /** SAML settings with an `api.samlResponse.set<Name>` setter (reference §5, §8.1). */
 const SETTERS = new Set([
@@ -63,14 +61,8 @@ export const samlConfiguration: Transform = {
     },
   },
   apply(ctx) {
-    const isContext = contextMatcher(ctx.rule);
-    visit(ctx.rule.fn, {
-      visitIdentifier(path) {
-        if (!isContext(path)) return this.traverse(path);
-        const { keys, levels } = chainAbove(path);
-        if (keys[0] === 'samlConfiguration') convertUse(ctx, keys, levels);
-        return false;
-      },
+    visitContextChains(ctx.rule, ({ keys, levels }) => {
+      if (keys[0] === 'samlConfiguration') convertUse(ctx, keys, levels);
     });
   },
 };
