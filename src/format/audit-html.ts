@@ -1,8 +1,8 @@
 // The audit as one self-contained HTML page (inline CSS and SVG, no script, no network): the
 // portfolio with a chart of statuses per tenant, a table per tenant, and per rule its findings and
 // a side-by-side diff. Every piece of input text goes through `escapeHtml`.
-import { diffLines } from 'diff';
 import { AUDIT_COLUMNS, auditRow } from './audit-table.js';
+import { lineChanges } from '../diff.js';
 import type { AuditReport, AuditRule, AuditTenant } from './audit-model.js';
 
 export function escapeHtml(text: string | number): string {
@@ -104,7 +104,8 @@ export function sideBySide(before: string, after: string): DiffRow[] {
   const lines = (value: string) => value.replace(/\r?\n$/, '').split(/\r?\n/);
   let leftN = 0;
   let rightN = 0;
-  const parts = diffLines(before, after);
+  // Bounded: an exact diff of a large, fully rewritten rule took minutes (src/diff.ts).
+  const parts = lineChanges(before, after);
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i];
     if (!part.added && !part.removed) {
