@@ -5,6 +5,7 @@
 //
 //   npm run corpus -- /work/corpus/linking /work/corpus/general
 //   node bench/scoreboard.mjs <folder>... [--json] [--no-verify] [--sdk 7|4] [--timeout <ms>]
+//   node bench/scoreboard.mjs --print saved.json      the table of a saved --json run
 //
 // --json prints one JSON document (per rule, per folder, total) for tracking (`npm run -s corpus -- … --json
 // > out.json` keeps npm's banner out of it); --no-verify skips the
@@ -31,17 +32,18 @@ const { maskTokens } = await import(path.join(root, 'dist/src/tokens.js'));
 const TRACKED_CODES = ['callback-bridge', 'global-state', 'whole-object', 'write-has-no-effect', 'implicit-global', 'stale-read', 'transform-crashed', 'parse-error'];
 
 function parseArgs(argv) {
-  const options = { folders: [], json: false, verify: true, sdk: 7, timeoutMs: 5000 };
+  const options = { folders: [], json: false, verify: true, sdk: 7, timeoutMs: 5000, print: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') options.json = true;
     else if (arg === '--no-verify') options.verify = false;
     else if (arg === '--sdk') options.sdk = Number(argv[++i]);
     else if (arg === '--timeout') options.timeoutMs = Number(argv[++i]);
+    else if (arg === '--print') options.print = argv[++i];
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else options.folders.push(arg);
   }
-  if (options.folders.length === 0) throw new Error('usage: npm run corpus -- <folder>... [--json] [--no-verify] [--sdk 7|4]');
+  if (options.folders.length === 0 && !options.print) throw new Error('usage: npm run corpus -- <folder>... [--json] [--no-verify] [--sdk 7|4]');
   if (options.sdk !== 7 && options.sdk !== 4) throw new Error('--sdk is 7 or 4');
   return options;
 }
@@ -234,6 +236,11 @@ function printTable(columns, verified, timing) {
 
 async function main() {
   const options = parseArgs(process.argv.slice(2));
+  if (options.print) {
+    const saved = JSON.parse(readFileSync(options.print, 'utf8'));
+    printTable(saved.folders, saved.verify, saved.timing);
+    return;
+  }
   const started = performance.now();
   const rules = [];
   const folders = options.folders.map((f) => path.resolve(f));
