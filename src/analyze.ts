@@ -25,8 +25,10 @@ export function makeParseable(source: string): { text: string; insertion: Insert
   const before = source.slice(0, at);
   const line = before.split('\n').length;
   const column = at - (before.lastIndexOf('\n') + 1) + 1;
-  const text = source.slice(0, at) + RULE_NAME_PLACEHOLDER + source.slice(at);
-  return { text, insertion: { line, column, length: RULE_NAME_PLACEHOLDER.length } };
+  // `function(user, …)` (no space) would become one identifier, `function__rules2actions_rule`.
+  const name = /\s$/.test(before) ? RULE_NAME_PLACEHOLDER : ` ${RULE_NAME_PLACEHOLDER}`;
+  const text = before + name + source.slice(at);
+  return { text, insertion: { line, column, length: name.length } };
 }
 
 export function mapLocation(insertion: Insertion | null, line: number, column: number) {
