@@ -7,8 +7,8 @@ import { triggerMap } from '../inputs/records.js';
 import type { TenantFormat } from '../inputs/types.js';
 import type { TenantRuns } from '../tenants.js';
 import { emitDirectory, TRIGGERS_FILE } from './directory.js';
-import { planTenant, withBindings, type TenantPlan } from './plan.js';
-import { emitTerraform } from './terraform.js';
+import { bindingNotes, planTenant, withActions, type ActionPlan, type PlanOptions, type TenantPlan } from './plan.js';
+import { emitTerraform, TERRAFORM_FILE } from './terraform.js';
 import { emitYaml, YAML_FILE } from './yaml.js';
 
 export type Emit = 'directory' | 'yaml' | 'terraform';
@@ -38,36 +38,57 @@ export async function renderTenant(plan: TenantPlan, folder: string, emit: Emit)
     }
     const file = path.join(folder, TRIGGERS_FILE);
     const text = await readIfExists(file);
-    return emitDirectory(plan, text === null ? null : (triggerMap(parseJson(text, file)) ?? {}));
+    return emitDirectory(plan, text === null ? undefined : (triggerMap(parseJson(text, file)) ?? {}));
   } catch (error) {
     if (error instanceof DataError) throw new UsageError(`${error.message} (the output folder already holds this file; fix or remove it)`);
     throw error;
   }
 }
 
+export interface Written {
+  plans: TenantPlan[];
+  /** What the user must know: bindings not written (and how to add them), --bindings replace. */
+  notes: string[];
+}
+
+/** Whether the files bind the migrated Actions to post-login. */
+function writesBindings(files: Map<string, string>, emit: Emit): boolean {
+  if (emit === 'terraform') return /^resource "auth0_trigger_actions"/m.test(files.get(TERRAFORM_FILE) ?? '');
+  if (emit === 'yaml') return /^ {2}post-login:/m.test(files.get(YAML_FILE) ?? '');
+  return (files.get(TRIGGERS_FILE) ?? '').includes('"post-login"');
+}
+
+const WHY_UNKNOWN: Record<string, string> = {
+  api: 'a rules dump holds no bindings',
+  live: 'the live tenant did not return its bindings (read:actions)',
+  directory: 'the export has no triggers/ folder',
+  yaml: 'the export has no triggers: key',
+};
+
 /**
- * Writes every tenant; sets each report's `action` (file relative to outDir). Returns the plans.
- * An Action whose files cannot be written fails alone (its rule becomes `failed` with a
- * `write-error` finding and is left out of the bindings); the others and the bindings are written.
+ * Writes every tenant; sets each report's `action` (file relative to outDir) and `deploy`.
+ * Returns the plans and the notes to show.
  */
-export async function writeTenants(outDir: string, groups: TenantRuns[], emit?: Emit): Promise<TenantPlan[]> {
+export async function writeTenants(outDir: string, groups: TenantRuns[], emit?: Emit, options: PlanOptions = {}): Promise<Written> {
   const plans: TenantPlan[] = [];
+  const notes: string[] = [];
   for (const group of groups) {
-    let plan = planTenant(group.tenant, group.runs);
+    let plan = planTenant(group.tenant, group.runs, options);
     const sub = groups.length > 1 ? group.tenant.name : '';
     const folder = path.join(outDir, sub);
     const layout = emit ?? defaultEmit(group.tenant.format);
-    const files = await renderTenant(plan, folder, layout);
-    const failed = new Set<TenantPlan['actions'][number]>();
+    let files = await renderTenant(plan, folder, layout);
+    // Each Action's own files first: one that cannot be written (a symbolic link in the way, a full
+    // disk) fails alone, with a write-error, and is left out of the bindings written after.
+    const failed = new Set<ActionPlan>();
     for (const action of plan.actions) {
-      const own = [...files].filter(([file]) => file.startsWith(`actions/${action.file}/`) || file === `actions/${action.file}.json`).sort(([a], [b]) => (a < b ? -1 : 1));
+      const own = [...files].filter(([file]) => file.startsWith(`actions/${action.file}/`) || file === `actions/${action.file}.json`);
       try {
-        await writeFilesAtomic(own.map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
+        await writeFilesAtomic(own.sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
       } catch (error) {
         failed.add(action);
-        const report = action.run.report;
-        report.status = 'failed';
-        report.findings.push({
+        action.run.report.status = 'failed';
+        action.run.report.findings.push({
           code: 'write-error',
           transform: 'emit',
           severity: 'error',
@@ -77,18 +98,31 @@ export async function writeTenants(outDir: string, groups: TenantRuns[], emit?: 
         });
       }
     }
-    if (failed.size) plan = withBindings(plan.tenant, plan.actions.filter((a) => !failed.has(a)), plan.bindable);
-    // Bindings (triggers.json, tenant.yaml, actions.tf) without the Actions that could not be written.
-    const shared = failed.size ? await renderTenant(plan, folder, layout) : files;
-    const rest = [...shared].filter(([file]) => !file.startsWith('actions/')).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    await writeFilesAtomic(rest.map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
+    if (failed.size) {
+      plan = withActions(plan, plan.actions.filter((a) => !failed.has(a)));
+      files = await renderTenant(plan, folder, layout);
+    }
+    const shared = [...files].filter(([file]) => !file.startsWith('actions/')).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    await writeFilesAtomic(shared.map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
     for (const action of plan.actions) {
-      action.run.report.action = { name: action.name, file: path.posix.join(sub.replace(/\\/g, '/'), `actions/${action.file}/code.js`) };
       for (const why of action.renamed) {
         action.run.report.findings.push({ code: 'action-renamed', transform: 'emit', severity: 'info', message: `Rule "${action.run.input.name}": ${why}.`, line: 1, column: 1 });
       }
+      action.run.report.action = { name: action.name, file: path.posix.join(sub.replace(/\\/g, '/'), `actions/${action.file}/code.js`) };
+      action.run.report.deploy = { deployed: action.deployed, bound: action.bound, ...(action.heldBack ? { heldBack: action.heldBack } : {}) };
     }
+    notes.push(...bindingNotes(plan, writesBindings(files, layout), WHY_UNKNOWN[group.tenant.format] ?? 'no source of bindings'));
     plans.push(plan);
   }
-  return plans;
+  return { plans, notes };
+}
+
+/** The summary lines for Actions held back (not deployed, not bound) and rules that gave none. */
+export function heldBackSummary(plans: TenantPlan[]): string[] {
+  const held = plans.flatMap((p) => p.heldBack.map((h) => ({ ...h, tenant: plans.length > 1 ? `${p.tenant.name}: ` : '' })));
+  if (held.length === 0) return [];
+  return [
+    `Held back (not deployed, not bound): ${held.length}`,
+    ...held.map((h) => `  ${h.tenant}${h.name}: ${h.reason}`),
+  ];
 }
