@@ -1,7 +1,7 @@
 // Writes each tenant's Actions in the chosen layout. With several tenants, one subfolder each.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { describeFsError, UnsafeWriteError, UsageError, writeFilesAtomic } from '../cli/io.js';
+import { assertWritable, describeFsError, UnsafeWriteError, UsageError, writeFilesAtomic } from '../cli/io.js';
 import { DataError, parseJson } from '../inputs/data.js';
 import { triggerMap } from '../inputs/records.js';
 import type { TenantFormat } from '../inputs/types.js';
@@ -17,14 +17,13 @@ export const EMITS: Emit[] = ['directory', 'yaml', 'terraform'];
 /** The input's own format; dumps and plain rules become a deploy-cli directory. */
 export const defaultEmit = (format: TenantFormat): Emit => (format === 'yaml' ? 'yaml' : 'directory');
 
-/** A file already in the output folder; a symbolic link there is refused, never read (it could name any file). */
-const readIfExists = async (file: string) => {
-  const stat = await fs.lstat(file).catch(() => null);
-  if (!stat) return null;
-  if (stat.isSymbolicLink()) {
-    throw new UnsafeWriteError(`Refusing to read or replace ${file}: it is a symbolic link (to ${await fs.readlink(file).catch(() => '?')}). Replace it with the real file.`);
-  }
-  return fs.readFile(file, 'utf8');
+/**
+ * A file already in the output folder. A symbolic link on the way (the file, or a folder below
+ * `folder`) is refused, never read: it could name any file.
+ */
+const readIfExists = async (folder: string, file: string) => {
+  assertWritable(folder, file);
+  return fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
 };
 
 /** Files of one tenant, by path relative to its folder; reads what is already in that folder. */
@@ -33,11 +32,11 @@ export async function renderTenant(plan: TenantPlan, folder: string, emit: Emit)
     if (emit === 'terraform') return emitTerraform(plan);
     if (emit === 'yaml') {
       const file = path.join(folder, YAML_FILE);
-      const text = await readIfExists(file);
+      const text = await readIfExists(folder, file);
       return emitYaml(plan, text === null ? null : { text, file });
     }
     const file = path.join(folder, TRIGGERS_FILE);
-    const text = await readIfExists(file);
+    const text = await readIfExists(folder, file);
     return emitDirectory(plan, text === null ? undefined : (triggerMap(parseJson(text, file)) ?? {}));
   } catch (error) {
     if (error instanceof DataError) throw new UsageError(`${error.message} (the output folder already holds this file; fix or remove it)`);

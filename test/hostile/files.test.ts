@@ -121,7 +121,7 @@ describe('writes never go through a symbolic link', () => {
     expect(readdirSync(path.join(elsewhere, 'actions'))).toEqual([]);
     expect(readdirSync(path.join(elsewhere, 'triggers'))).toEqual([]);
     expect(code).not.toBe(0);
-    // The Action fails on actions/ (a write-error), then the bindings on triggers/: each message names its link.
+    // Whichever link is met first is named: triggers/ (read before writing) stops the run.
     expect(out.stdout + out.stderr).toContain(`${path.join(root, 'triggers')} is a symbolic link`);
   });
 
@@ -129,6 +129,7 @@ describe('writes never go through a symbolic link', () => {
     const { base, root } = exportWithOutside();
     write(path.join(root, 'rules', 'second.js'), RULE);
     write(path.join(root, 'rules', 'second.json'), JSON.stringify({ name: 'second', order: 2, enabled: true }));
+    write(path.join(root, 'triggers', 'triggers.json'), JSON.stringify({ 'post-login': [] }));
     const out = path.join(base, 'out');
     mkdirSync(path.join(out, 'actions'), { recursive: true });
     symlinkSync(path.join(base, 'elsewhere-code'), path.join(out, 'actions', 'good'));
