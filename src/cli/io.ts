@@ -39,10 +39,19 @@ function jsEntriesBelow(dir: string): string[] {
     const full = path.join(entry.parentPath ?? (entry as unknown as { path: string }).path, entry.name);
     const relative = path.relative(dir, full);
     if (relative.split(path.sep).some((part) => part === 'node_modules' || part === '.git')) continue;
-    if (entry.isSymbolicLink() && statSync(full, { throwIfNoEntry: false })?.isDirectory()) continue;
+    if (entry.isSymbolicLink() && isFolder(full)) continue;
     found.push(relative);
   }
   return found.sort().map((f) => path.join(dir, f));
+}
+
+/** A folder, following links; false for anything unreadable (a broken link, a loop). */
+function isFolder(file: string): boolean {
+  try {
+    return statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Files, folders (every *.js below them) and globs, in a stable order. */

@@ -312,3 +312,31 @@ describe('names', () => {
     expect(readdirSync(path.join(out, 'actions')).some((f) => /^(con|aux)(\.json)?$/i.test(f))).toBe(false);
   });
 });
+
+describe('special files', () => {
+  it('a FIFO, a broken link and a link loop named directly say what they are; inside a folder they are reported, not skipped', async () => {
+    const dir = tmp();
+    write(path.join(dir, 'rules', 'ok.js'), RULE);
+    execFileSync('mkfifo', [path.join(dir, 'rules', 'pipe.js')]);
+    symlinkSync('missing.js', path.join(dir, 'rules', 'broken.js'));
+    symlinkSync('loop-b.js', path.join(dir, 'rules', 'loop-a.js'));
+    symlinkSync('loop-a.js', path.join(dir, 'rules', 'loop-b.js'));
+    const named = async (file: string) => {
+      const { io, out } = capture();
+      const code = await main(['migrate', path.join(dir, 'rules', file), '--format', 'json'], io);
+      return { code, text: out.stdout + out.stderr };
+    };
+    const pipe = await named('pipe.js');
+    expect(pipe.text).toContain('not a regular file (a named pipe (FIFO))');
+    expect((await named('broken.js')).text).toContain('broken.js is a broken symbolic link (to missing.js)');
+    expect((await named('loop-a.js')).text).toContain('loop-a.js is a symbolic link loop');
+    const { io, out } = capture();
+    await main(['migrate', path.join(dir, 'rules'), '--format', 'json'], io);
+    const report = JSON.parse(out.stdout);
+    const bySource = Object.fromEntries(report.rules.map((r: { source: string; status: string; findings: Array<{ message: string }> }) => [path.basename(r.source), r]));
+    expect(bySource['ok.js'].status).toBe('migrated');
+    expect(bySource['pipe.js'].findings[0].code).toBe('not-a-file');
+    expect(bySource['broken.js'].findings[0].message).toContain('broken symbolic link');
+    expect(bySource['loop-a.js'].findings[0].message).toContain('symbolic link loop');
+  }, 30_000);
+});
