@@ -67,6 +67,7 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
 const RULE_CANNOT_RUN: Record<string, string> = {
   'require-dependencies/could-not-convert': 'requires ./helper and stripe, which do not exist here',
   'require-dependencies/pinned-and-hoisted': 'requires @acme/sdk, a made-up package',
+  'require-dependencies/pins-and-sub-paths': 'requires uuid/v1 (uuid 3: the installed uuid 11 has no such path) and moment, which is not installed',
   'callback-to-return/nested-callback-flagged': 'synthetic: calls someLibrary, which is defined nowhere',
   'configuration-to-secrets/whole-object': 'synthetic: calls send, which is defined nowhere',
   'no-equivalent/management-api-object': 'calls auth0.users.getUsersByEmail, which the emulated Rules runtime does not offer',
