@@ -39,7 +39,10 @@ export async function readLiveTenant(domain: string, options: LiveOptions = {}):
       } catch {
         // not JSON: keep the text
       }
-      throw new Error(`${init?.method ?? 'GET'} ${url.replace(base, source)}: HTTP ${response.status} ${reason}`.trim());
+      throw Object.assign(new Error(`${init?.method ?? 'GET'} ${url.replace(base, source)}: HTTP ${response.status} ${reason}`.trim()), {
+        status: response.status,
+        reason,
+      });
     }
     return JSON.parse(text);
   };
@@ -55,12 +58,22 @@ export async function readLiveTenant(domain: string, options: LiveOptions = {}):
     const headers = { authorization: `Bearer ${accessToken}` };
 
     const items: unknown[] = [];
-    for (let page = 0; ; page++) {
-      const body = await call(`${base}/api/v2/rules?page=${page}&per_page=${PER_PAGE}&include_totals=true`, { headers });
-      const rules = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.rules) ? body.rules : [];
-      const total = isRecord(body) && typeof body.total === 'number' ? body.total : undefined;
-      items.push(...rules);
-      if (rules.length < PER_PAGE || (total !== undefined && items.length >= total)) break;
+    try {
+      for (let page = 0; ; page++) {
+        const body = await call(`${base}/api/v2/rules?page=${page}&per_page=${PER_PAGE}&include_totals=true`, { headers });
+        const rules = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.rules) ? body.rules : [];
+        const total = isRecord(body) && typeof body.total === 'number' ? body.total : undefined;
+        items.push(...rules);
+        if (rules.length < PER_PAGE || (total !== undefined && items.length >= total)) break;
+      }
+    } catch (error) {
+      // A tenant that never had Rules (they are deprecated) is refused the feature: it has none to migrate.
+      const { status, reason } = error as { status?: number; reason?: string };
+      if (status !== 403 || !/deprecated feature/i.test(reason ?? '')) throw error;
+      tenant.notes.push(
+        `${source}: the Management API answers 403 "${reason}" for GET /api/v2/rules: Rules are not available on this tenant, so it has no rules to migrate.`,
+      );
+      return tenant;
     }
     // The API returns rules by order; keep that order but let `order` decide bindings.
     addApiRules(tenant, items, source);
