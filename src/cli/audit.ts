@@ -82,8 +82,11 @@ Examples:
   $ rules2actions audit exports/ --format html -o audit.html   every tenant folder below exports/
   $ rules2actions audit tenant.yaml rules.json --format csv
 
+Counts are rules, not errors: an input that could not be read is listed as such, not as a rule. Effort
+counts enabled rules only (0 h for a tenant without any); see the README's "Effort estimate".
+
 Exit codes: 0 the report was produced; 2 usage or fatal error, or an input could not be read (the report
-still lists it as a failed entry).`,
+still lists it).`,
     )
     .action(async (paths: string[], flags: AuditFlags) => {
       if (paths.length === 0 && flags.fromTenant.length === 0) throw new UsageError('Give at least one tenant export (see --help).');

@@ -267,7 +267,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   }
   for (const note of notes) io.stderr(`rules2actions: ${note}\n`);
   const summary = summarize(reports);
-  const report = buildReport(version, summary, reports);
+  const report = buildReport(version, summary, reports, notes);
   if (flags.out) {
     await writeFileAtomic(path.join(flags.out, 'migration-report.json'), formatJson(report));
     await writeFileAtomic(path.join(flags.out, 'migration-report.md'), formatMarkdown(report));

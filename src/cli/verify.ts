@@ -249,6 +249,11 @@ Examples:
 Account-linking rules (and rules calling the Management API) run over the account-linking matrix,
 other rules over a generic one; see the README's Verify section for the scenario file format.
 
+Verdicts: not verified (with the reason) when a module the Action requires is not installed here in
+its declared version (or the same major): install it to verify; the type check then treats it as
+any, never another version. Type errors the rule's own code already had are notes. Counts are per
+rule (--sdk both: one rule, equal only when both majors are).
+
 Exit codes: 0 every scenario of every rule is equal and every Action type-checks; 1 a difference,
 a type error or a rule that could not be verified; 2 usage or fatal error.`,
     )
