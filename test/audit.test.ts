@@ -1,14 +1,16 @@
-// `rules2actions audit`: per tenant and overall, in every format; the HTML page checked in Chromium.
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// `rules2actions audit`: per tenant and overall, in every format; the HTML page checked in a headless
+// browser (test/support/browser.ts: a system Chrome/Chromium, else the one @sparticuz/chromium ships).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type Io } from '../src/cli/main.js';
 import { escapeHtml, sideBySide } from '../src/format/audit-html.js';
 import { EFFORT, type AuditReport } from '../src/format/audit-model.js';
+import { launchBrowser, type HeadlessBrowser } from './support/browser.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TENANTS = path.join(ROOT, 'fixtures/tenants');
@@ -154,28 +156,21 @@ describe('audit', () => {
 });
 
 describe('audit HTML in headless Chromium', () => {
-  const chromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => {
-    try {
-      return Boolean(execFileSync(p, ['--version'], { stdio: 'pipe' }));
-    } catch {
-      return false;
-    }
+  let headless: HeadlessBrowser;
+  beforeAll(async () => {
+    headless = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await headless?.close();
   });
 
-  function dumpDom(file: string): string {
-    if (!chromium) throw new Error('chromium is not installed: apt-get install -y chromium (.ci/run does it)');
-    const profile = tmp();
+  async function dumpDom(file: string): Promise<string> {
+    const page = await headless.browser.newPage();
     try {
-      return execFileSync(
-        chromium,
-        [
-          '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-          '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', pathToFileURL(file).href,
-        ],
-        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 },
-      );
+      await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+      return await page.content();
     } finally {
-      rmSync(profile, { recursive: true, force: true });
+      await page.close();
     }
   }
 
@@ -185,7 +180,7 @@ describe('audit HTML in headless Chromium', () => {
     const evil = hostileTenant();
     await promisify(execFile)(process.execPath, [BIN, 'audit', ACME, GLOBEX, INITECH, evil, '--format', 'html', '--output', file]);
     const report = JSON.parse((await audit([ACME, GLOBEX, INITECH, evil, '--format', 'json'])).stdout) as AuditReport;
-    const dom = dumpDom(file);
+    const dom = await dumpDom(file);
 
     const text = (html: string) => html.replace(/<[^>]+>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
     // Chromium parsed the page into the structure we wrote: no element came from input text.
