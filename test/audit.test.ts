@@ -121,7 +121,7 @@ describe('audit', () => {
     const { code, stdout } = await audit([ACME, '--format', 'markdown', '--output', file]);
     expect(code).toBe(0);
     expect(readFileSync(file, 'utf8')).toContain('# Rules → Actions audit');
-    expect(stdout).toBe(`Wrote the markdown audit of 1 tenants (7 rules) to ${file}\n`);
+    expect(stdout).toBe(`Wrote the markdown audit of 1 tenant (7 rules) to ${file}\n`);
     writeFileSync(path.join(dir, 'not-a-folder'), '');
     expect((await audit([ACME, '--output', path.join(dir, 'not-a-folder', 'x.html')])).code).toBe(2);
     expect((await audit(['--format', 'pdf', ACME])).code).toBe(2);

@@ -1,5 +1,6 @@
 // `rules2actions audit <tenant...>`: migrate every rule of every tenant in memory (nothing is written
 // but the report) and summarise per tenant and overall.
+import { plural } from '../format/plural.js';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { formatAuditCsv } from '../format/audit-csv.js';
@@ -58,7 +59,7 @@ export async function runAudit(paths: string[], flags: AuditFlags, io: Io, versi
     } catch (error) {
       throw new UsageError(`Cannot write ${flags.output}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    io.stdout(`Wrote the ${flags.format} audit of ${report.overall.tenants} tenants (${report.overall.rules} rules) to ${flags.output}\n`);
+    io.stdout(`Wrote the ${flags.format} audit of ${plural(report.overall.tenants, 'tenant')} (${plural(report.overall.rules, 'rule')}) to ${flags.output}\n`);
   } else io.stdout(text);
   // As in migrate: an input that could not be read (not one skipped on purpose) fails the run.
   return tenants.some((t) => t.problems.some((p) => !p.code)) ? 2 : 0;

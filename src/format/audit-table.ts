@@ -1,4 +1,5 @@
 // The audit as a terminal table: one row per tenant and a total, then what each tenant needs.
+import { needReview } from './plural.js';
 import pc from 'picocolors';
 import type { AuditCounts, AuditReport } from './audit-model.js';
 
@@ -53,7 +54,7 @@ export function formatAuditTable(report: AuditReport, colors: Colors = pc.create
   for (const t of report.tenants) {
     out.push(`${colors.bold(t.name)}  ${colors.dim(t.source)}`);
     const c = t.counts;
-    out.push(`  ${colors.green(`${c.migrated} migrated`)}, ${colors.yellow(`${c.review} need review`)}, ${colors.red(`${c.failed} failed`)}; ${c.linking} account linking; ${c.disabled} disabled`);
+    out.push(`  ${colors.green(`${c.migrated} migrated`)}, ${colors.yellow(needReview(c.review))}, ${colors.red(`${c.failed} failed`)}; ${c.linking} account linking; ${c.disabled} disabled`);
     if (Object.keys(c.codes).length) out.push(`  findings: ${codeList(c.codes)}`);
     if (c.secrets.length) out.push(`  secrets to create: ${c.secrets.join(', ')}`);
     if (c.scopes.length) out.push(`  Management API scopes: ${c.scopes.join(' ')}`);

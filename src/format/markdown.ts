@@ -1,3 +1,4 @@
+import { needReview, plural } from './plural.js';
 import type { MigrationReport } from './report-json.js';
 
 const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -8,8 +9,8 @@ export function formatMarkdown(report: MigrationReport): string {
   const out = [
     '# Rules → Actions migration report',
     '',
-    `${summary.rules} rules: ${summary.migrated} migrated, ${summary.review} need review, ${summary.failed} failed ` +
-      `(${summary.errors} errors, ${summary.warnings} warnings).`,
+    `${plural(summary.rules, 'rule')}: ${summary.migrated} migrated, ${needReview(summary.review)}, ${summary.failed} failed ` +
+      `(${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}).`,
     '',
   ];
   for (const rule of report.rules) {
