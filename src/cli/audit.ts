@@ -51,7 +51,7 @@ export async function runAudit(paths: string[], flags: AuditFlags, io: Io, versi
   // The HTML report diffs rule and Action itself: no format needs the unified diff.
   const runs = await runAll(rules, { sdk: flags.sdk, diff: false }, progress.tick);
   progress.done();
-  const report = buildAudit(version, groupRuns(tenants, runs));
+  const report = buildAudit(version, groupRuns(tenants, runs), reportDate());
   const text = renderAudit(report, flags.format, !flags.output && io.isTTY && flags.color !== false);
   if (flags.output) {
     try {
@@ -63,6 +63,12 @@ export async function runAudit(paths: string[], flags: AuditFlags, io: Io, versi
   } else io.stdout(text);
   // As in migrate: an input that could not be read (not one skipped on purpose) fails the run.
   return tenants.some((t) => t.problems.some((p) => !p.code)) ? 2 : 0;
+}
+
+/** Now, or SOURCE_DATE_EPOCH (seconds) when set: the reproducible-builds convention. */
+function reportDate(): Date {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  return epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date();
 }
 
 /** The `audit` subcommand; `setExit` receives its exit code. */
