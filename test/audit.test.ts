@@ -98,6 +98,21 @@ describe('audit', () => {
     expect(stdout).toContain('secrets to create: API_KEY, SLACK_HOOK');
   });
 
+  it('keeps the terminal table aligned with CJK and emoji tenant names', async () => {
+    const dir = tmp();
+    const rule = [{ id: 'rul_1', name: 'Greet', order: 1, enabled: true, stage: 'login_success', script: 'function (user, context, callback) {\n  callback(null, user, context);\n}' }];
+    for (const name of ['日本テナント', 'rocket-🚀', 'plain']) writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(rule));
+    const { stdout } = await audit([path.join(dir, '日本テナント.json'), path.join(dir, 'rocket-🚀.json'), path.join(dir, 'plain.json')]);
+    // Display width: CJK and emoji take two columns in a terminal.
+    const width = (text: string) => [...text].reduce((n, c) => n + (/[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\uff00-\uff60\uffe0-\uffe6]|\p{Extended_Pictographic}/u.test(c) ? 2 : 1), 0);
+    const lines = stdout.split('\n').slice(0, 4);
+    const formatColumn = lines.map((line) => width(line.slice(0, line.search(/\s(Format|api)\b/) + 1)));
+    expect(lines[1]).toMatch(/^日本テナント\s+api/);
+    expect(lines[2]).toMatch(/^rocket-🚀\s+api/);
+    expect(new Set(formatColumn).size).toBe(1);
+    expect(new Set(lines.map(width)).size).toBe(1);
+  });
+
   it('writes CSV with a row per rule, per tenant and overall, quoting what needs it', async () => {
     const { stdout } = await audit([ACME, hostileTenant(), '--format', 'csv']);
     const rows = stdout.trimEnd().split('\r\n');

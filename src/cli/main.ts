@@ -204,7 +204,11 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   const groups = groupRuns(tenants, await runAll(rules, options, progress.tick));
   progress.done();
   const runs: RuleRun[] = groups.flatMap((g) => g.runs);
-  if (flags.verify) await verifyRuns(runs, flags.sdk);
+  if (flags.verify) {
+    const verifying = createProgress(io.stderr, runs.filter((r) => r.report.status !== 'failed' && r.result.status === 'ok').length, { tty: Boolean(io.stderrIsTTY), threshold: 1, label: 'rules verified' });
+    await verifyRuns(runs, flags.sdk, () => verifying.tick(null));
+    verifying.done();
+  }
   const reports = [
     ...runs.map((r) => r.report),
     ...problems.map((p) => ({

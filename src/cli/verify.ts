@@ -14,6 +14,7 @@ import { groupRuns, tenantRules } from '../tenants.js';
 import type { Finding, SdkMajor } from '../types.js';
 import type { KeywordValues, Scenario } from '../verify/index.js';
 import { UsageError } from './io.js';
+import { createProgress } from './progress.js';
 import type { Io } from './main.js';
 
 export interface VerifyTarget {
@@ -38,6 +39,8 @@ export interface VerifyOptions {
   timeoutMs?: number;
   /** Default true: type-check each Action (ts-morph, a few seconds per SDK major). */
   typecheck?: boolean;
+  /** Told once per target done (the progress bar). */
+  onTargetDone?: () => void;
 }
 
 const TYPECHECK_KEY = (i: number) => `#${i}`;
@@ -59,7 +62,7 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
   const verifier = runnable.length > 0 ? await createVerifier() : null;
   try {
     const runs = Promise.all(
-      targets.map(async (target): Promise<RuleVerification> => {
+      targets.map((target) => (async (): Promise<RuleVerification> => {
         const builtin = builtinScenarios({ script: target.input.script, linking: target.linking });
         const base: RuleVerification = {
           source: target.input.source,
@@ -102,7 +105,7 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
         } catch (error) {
           return { ...base, reason: `verify failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
         }
-      }),
+      })().finally(() => options.onTargetDone?.())),
     );
     const [results, typeErrors] = await Promise.all([runs, typeCheck]);
     // A type error fails a pair that behaved the same.
@@ -148,9 +151,9 @@ export function targetFromRun(run: RuleRun, sdk: SdkMajor, action?: { file: stri
  * `migrate --verify`: adds `verification` to each migrated rule's report entry; a rule whose Action
  * differs, fails the type check or could not run becomes `review`, with a finding saying why.
  */
-export async function verifyRuns(runs: RuleRun[], sdk: SdkMajor): Promise<void> {
+export async function verifyRuns(runs: RuleRun[], sdk: SdkMajor, onTargetDone?: () => void): Promise<void> {
   const candidates = runs.filter((r) => r.report.status !== 'failed' && r.result.status === 'ok');
-  const results = await verifyTargets(candidates.map((r) => targetFromRun(r, sdk)));
+  const results = await verifyTargets(candidates.map((r) => targetFromRun(r, sdk)), { onTargetDone });
   candidates.forEach((run, i) => {
     const v = results[i];
     const different = v.scenarios.filter((s) => !s.equal);
@@ -262,13 +265,17 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
     return runs.map((run) => targetFromRun(run, sdk, action));
   });
 
+  // Verify takes seconds per rule: a bar from two rules on (stderr on a terminal).
+  const progress = createProgress(io.stderr, targets.length, { tty: Boolean(io.stderrIsTTY), threshold: 1 });
   const results = await verifyTargets(targets, {
     scenarios,
     builtin: flags.builtin,
     keywords,
     timeoutMs: flags.timeout,
     typecheck: flags.typecheck,
+    onTargetDone: () => progress.tick(null),
   });
+  progress.done();
   for (const p of problems) {
     for (const sdk of majors) {
       results.push({
