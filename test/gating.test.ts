@@ -76,6 +76,11 @@ describe('exit codes and gating', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('No rules found in');
     expect(r.stdout).toBe('');
+    for (const command of ['audit', 'verify']) {
+      const other = await run([command, path.join(empty, 'rules')]);
+      expect(other.code, command).toBe(2);
+      expect(other.stderr).toContain('No rules found in');
+    }
   });
 });
 
@@ -99,6 +104,10 @@ describe('stdin and --output', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(JSON.parse(readFileSync(file, 'utf8')).version).toBe('2.1.0');
+    const verdicts = path.join(dir, 'verify.json');
+    const verify = await run(['verify', path.join(ROOT, 'fixtures/demo-tenant/rules/MFA For Admin App.js'), '--no-typecheck', '--format', 'json', '-o', verdicts]);
+    expect(verify.stdout).toBe('');
+    expect(JSON.parse(readFileSync(verdicts, 'utf8')).summary.rules).toBe(1);
     const folder = await run(['migrate', DEMO, '-o', dir]);
     expect(folder.code).toBe(2);
     expect(folder.stderr).toContain(`use --out ${dir}`);

@@ -47,6 +47,9 @@ export async function runAudit(paths: string[], flags: AuditFlags, io: Io, versi
   const tenants = await readTenants(paths, { fromTenant: flags.fromTenant });
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const rules = tenantRules(tenants);
+  if (rules.length === 0 && tenants.every((t) => t.problems.length === 0)) {
+    throw new UsageError(`No rules found in ${[...paths, ...flags.fromTenant].join(', ')}.`);
+  }
   const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
   // The HTML report diffs rule and Action itself: no format needs the unified diff.
   const runs = await runAll(rules, { sdk: flags.sdk, diff: false }, progress.tick);

@@ -13,7 +13,7 @@ import { runRule, type RuleInput, type RuleRun } from '../run.js';
 import { groupRuns, tenantRules } from '../tenants.js';
 import type { Finding, SdkMajor } from '../types.js';
 import type { KeywordValues, Scenario } from '../verify/index.js';
-import { UsageError } from './io.js';
+import { describeFsError, UsageError, writeFileAtomic } from './io.js';
 import { createProgress } from './progress.js';
 import type { Io } from './main.js';
 
@@ -195,6 +195,7 @@ interface VerifyFlags {
   timeout?: number;
   typecheck: boolean;
   color?: boolean;
+  output?: string;
 }
 
 export function verifyCommand(io: Io, version: string, setExitCode: (code: number) => void): Command {
@@ -211,7 +212,8 @@ export function verifyCommand(io: Io, version: string, setExitCode: (code: numbe
     .option('-k, --keywords <file>', 'JSON object of keyword-token values (@@KEY@@, ##KEY##), as a0deploy would replace them')
     .option('--timeout <ms>', 'time limit for one side of one scenario (default 5000)', parseTimeout)
     .option('--no-typecheck', 'skip the type check of the Actions (it takes a few seconds)')
-    .addOption(new Option('-f, --format <format>', 'what goes to stdout').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'what goes to stdout (or --output)').choices(['text', 'json']).default('text'))
+    .option('-o, --output <file>', 'write the verdicts to this file instead of stdout (as in migrate and audit)')
     .option('--no-color', 'no colours even on a terminal')
     .addHelpText(
       'after',
@@ -256,6 +258,7 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const inputs = tenantRules(tenants);
   const problems = tenants.flatMap((t) => t.problems);
+  if (inputs.length + problems.length === 0) throw new UsageError(`No rules found in ${paths.join(', ')}.`);
   if (action && inputs.length + problems.length !== 1) {
     throw new UsageError(`--action needs exactly one rule, got ${inputs.length + problems.length}.`);
   }
@@ -285,13 +288,20 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
     }
   }
   const summary = summarizeVerification(results);
+  let text = '';
   if (flags.format === 'json') {
-    io.stdout(formatVerifyJson({ tool: { name: 'rules2actions', version }, summary, rules: results }));
+    text = formatVerifyJson({ tool: { name: 'rules2actions', version }, summary, rules: results });
   } else {
-    const colors = pc.createColors(io.isTTY && flags.color !== false);
-    for (const r of results) io.stdout(formatVerification(r, colors));
-    io.stdout(formatVerifySummary(summary, colors));
+    const colors = pc.createColors(!flags.output && io.isTTY && flags.color !== false);
+    text = results.map((r) => formatVerification(r, colors)).join('') + formatVerifySummary(summary, colors);
   }
+  if (flags.output) {
+    try {
+      await writeFileAtomic(flags.output, text);
+    } catch (error) {
+      throw new UsageError(`Cannot write ${flags.output}: ${describeFsError(error)}`);
+    }
+  } else io.stdout(text);
   return summary.equal === summary.rules ? 0 : 1;
 }
 

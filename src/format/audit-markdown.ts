@@ -1,3 +1,5 @@
+// Tables joined by hand on purpose: Markdown needs no column widths, only escaping (esc), which a library
+// would not do for us.
 // The audit as Markdown: the portfolio table, then a section per tenant with its rules.
 import { needReview, plural } from './plural.js';
 import { AUDIT_COLUMNS, auditRow, codeList } from './audit-table.js';

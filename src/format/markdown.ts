@@ -1,3 +1,5 @@
+// Markdown tables are joined by hand on purpose: a row is cells between pipes, escaping (below) is the only
+// hard part, and a table library would only add a dependency.
 import { needReview, plural } from './plural.js';
 import type { MigrationReport } from './report-json.js';
 
