@@ -3,8 +3,10 @@ import { migrate as runPipeline } from './migrate.js';
 import type { MigrateOptions, MigrationResult } from './types.js';
 import { transforms } from '../transforms/index.js';
 
+// Every option, so a new one is a compile error here until it is checked.
 const OPTION_TYPES: Record<keyof MigrateOptions, string> = {
   filename: 'string',
+  pins: 'an object of package name → version',
   sdk: '4 or 7',
   transforms: 'array of transform ids',
   ruleId: 'string',
@@ -29,6 +31,7 @@ function check(source: unknown, options: unknown): asserts options is MigrateOpt
     const ok =
       key === 'sdk' ? value === 4 || value === 7
       : key === 'transforms' ? Array.isArray(value) && value.every((id) => typeof id === 'string')
+      : key === 'pins' ? typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string')
       : typeof value === OPTION_TYPES[key as keyof MigrateOptions];
     if (!ok) throw new TypeError(`migrate(source, options): options.${key} must be ${OPTION_TYPES[key as keyof MigrateOptions]}, not ${describeValue(value)}.`);
   }
