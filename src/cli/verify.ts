@@ -107,8 +107,16 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
           });
           const results: ScenarioResult[] = verdicts.map((v) => ({ scenario: v.scenario, equal: v.equal, differences: v.differences, notes: v.notes }));
           const { scenarios: withNotes, common } = liftCommonNotes(results);
+          const hung = verdicts.filter((v) => v.timedOut);
+          if (hung.length > 0) {
+            const limit = options.timeoutMs ?? 5000;
+            const which = hung.map((v) => `${v.scenario} (${v.timedOut!.join(' and ')})`).join(', ');
+            return { ...base, scenarios: withNotes, notes: common, reason: `timeout: did not finish within ${limit} ms in ${which}` };
+          }
           return { ...base, verdict: withNotes.every((s) => s.equal) ? 'equal' : 'different', scenarios: withNotes, notes: common };
         } catch (error) {
+          // VerifyStopped: a loop that never yields or too much memory; its message starts with the reason.
+          if (error instanceof Error && error.name === 'VerifyStopped') return { ...base, reason: error.message };
           return { ...base, reason: `verify failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
         }
       })().finally(() => options.onTargetDone?.())),
