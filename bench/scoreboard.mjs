@@ -6,13 +6,16 @@
 //   npm run corpus -- /work/corpus/linking /work/corpus/general
 //   node bench/scoreboard.mjs <folder>... [--json] [--no-verify] [--sdk 7|4] [--timeout <ms>]
 //   node bench/scoreboard.mjs --print saved.json      the table of a saved --json run
+//   --threads <n>: migrate on n worker threads (default: one per core; 0 = this thread)
 //
 // --json prints one JSON document (per rule, per folder, total) for tracking (`npm run -s corpus -- … --json
 // > out.json` keeps npm's banner out of it); --no-verify skips the
 // verify runs (the "equal" rows are then absent). Everything runs the built dist/: `npm run corpus`
 // builds first. Rules are measurement material: nothing of them is written anywhere.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import {
   isLinkingRule,
@@ -32,7 +35,7 @@ const { maskTokens } = await import(path.join(root, 'dist/src/tokens.js'));
 const TRACKED_CODES = ['callback-bridge', 'global-state', 'whole-object', 'write-has-no-effect', 'implicit-global', 'stale-read', 'transform-crashed', 'parse-error'];
 
 function parseArgs(argv) {
-  const options = { folders: [], json: false, verify: true, sdk: 7, timeoutMs: 5000, print: null };
+  const options = { folders: [], json: false, verify: true, sdk: 7, timeoutMs: 5000, print: null, threads: availableParallelism() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') options.json = true;
@@ -40,6 +43,7 @@ function parseArgs(argv) {
     else if (arg === '--sdk') options.sdk = Number(argv[++i]);
     else if (arg === '--timeout') options.timeoutMs = Number(argv[++i]);
     else if (arg === '--print') options.print = argv[++i];
+    else if (arg === '--threads') options.threads = Math.max(0, Number(argv[++i]) || 0);
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else options.folders.push(arg);
   }
@@ -242,11 +246,9 @@ async function main() {
     return;
   }
   const started = performance.now();
-  const rules = [];
   const folders = options.folders.map((f) => path.resolve(f));
-  for (const folder of folders) {
-    for (const file of jsFiles(folder)) rules.push(measureRule(file, folder, options.sdk));
-  }
+  const jobs = folders.flatMap((folder) => jsFiles(folder).map((file) => ({ file, folder })));
+  const rules = await measureAll(jobs, options);
   const migrateMs = performance.now() - started;
   const verifyMs = options.verify ? await verifyLinking(rules, options) : 0;
   const timing = { migrate: migrateMs, verify: verifyMs, total: performance.now() - started };
@@ -261,7 +263,34 @@ async function main() {
   } else printTable(columns, options.verify, timing);
 }
 
-main().catch((error) => {
+/**
+ * Every rule through measureRule, in input order: on `threads` worker threads (each takes every
+ * threads-th rule), or in this thread with --threads 0. Per-rule times are each thread's own.
+ */
+async function measureAll(jobs, options) {
+  const threads = Math.min(options.threads, jobs.length);
+  if (threads <= 1) return jobs.map(({ file, folder }) => measureRule(file, folder, options.sdk));
+  const results = new Array(jobs.length);
+  await Promise.all(
+    Array.from({ length: threads }, (_, t) => {
+      const indexes = jobs.map((_, i) => i).filter((i) => i % threads === t);
+      return new Promise((resolve, reject) => {
+        const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { jobs: indexes.map((i) => jobs[i]), sdk: options.sdk } });
+        worker.once('message', (measured) => {
+          measured.forEach((r, k) => (results[indexes[k]] = r));
+          resolve();
+        });
+        worker.once('error', reject);
+        worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a scoreboard worker exited with ${code}`))));
+      });
+    }),
+  );
+  return results;
+}
+
+if (!isMainThread) {
+  parentPort.postMessage(workerData.jobs.map(({ file, folder }) => measureRule(file, folder, workerData.sdk)));
+} else main().catch((error) => {
   process.stderr.write(`scoreboard: ${error.message}\n`);
   process.exit(2);
 });
