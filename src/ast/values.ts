@@ -76,7 +76,13 @@ export interface Values {
  * An evaluator over the code under `root` (the rule body, usually). Names free in `root` are the
  * sandbox's (`auth0`, `configuration`); `scopes` may be passed when already computed.
  */
-export function createValues(root: Node | readonly Node[], scopes: ScopeAnalysis = analyzeScopes(root)): Values {
+export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis): Values {
+  // Built on the first question: most rules scanned never ask one.
+  let analysis = given ?? null;
+  const scopes = {
+    resolve: (id: unknown) => (analysis ??= analyzeScopes(root)).resolve(id),
+    declared: (id: unknown) => (analysis ??= analyzeScopes(root)).declared(id),
+  };
   let parents: Map<unknown, AnyNode> | null = null;
   const parentOf = (node: unknown): AnyNode | undefined => {
     if (!parents) {
@@ -539,7 +545,9 @@ export function createValues(root: Node | readonly Node[], scopes: ScopeAnalysis
   }
 
   return {
-    scopes,
+    get scopes() {
+      return (analysis ??= analyzeScopes(root));
+    },
     evaluate,
     string: (expr) => stringParts(expr, null, 0),
     object: (expr) => objectValue(expr, null, 0),
