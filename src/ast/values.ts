@@ -129,7 +129,8 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
       defs.push({ node: write, value });
     }
     let best: Def | null = null;
-    for (const def of defs) if (startOf(def.node) < start && (!best || startOf(def.node) > startOf(best.node))) best = def;
+    // A write whose own right-hand side holds the read (`o = Object.assign({}, o, …)`) comes after it.
+    for (const def of defs) if (startOf(def.node) < start && !contains(def.node, at) && (!best || startOf(def.node) > startOf(best.node))) best = def;
     if (!best || !best.value) return null;
     if (!straightLine(best.node, at)) return null;
     // A later write in a loop around the read may run before it.

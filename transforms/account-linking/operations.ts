@@ -43,10 +43,14 @@ export interface Operation {
   inputs: string[];
   /** How the rule spelled it, for findings. */
   describe: string;
+  /** A Rules `auth0.users.update*Metadata` of a user other than the current one. */
+  otherUserMetadata?: boolean;
 }
 
 export interface RuleScan {
   values: Values;
+  /** The rule's user parameter (free in the scanned body). */
+  userName: string | undefined;
   /** Local name → HTTP client module (`request`, `axios`, `node-fetch`, `fetch`, `got`, `request-promise`…). */
   transports: Map<string, string>;
   /** Names bound to a ManagementClient constructor (`require('auth0@2.x').ManagementClient`). */
@@ -76,7 +80,7 @@ export function matchRequire(init: unknown): { module: string; property: string 
 }
 
 /** `moduleRequires`: requires already hoisted to the top of the module by require-dependencies. */
-export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: Iterable<string> = []): RuleScan {
+export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: Iterable<string> = [], userName?: string): RuleScan {
   // One plain walk gathers what the matchers need; NodePaths are made only for candidate calls.
   const declarators: K.VariableDeclarator[] = [];
   const assignments: K.AssignmentExpression[] = [];
@@ -97,6 +101,7 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
   });
   const scan: RuleScan = {
     values: createValues(body),
+    userName,
     transports: new Map(),
     clientClasses: new Set(),
     clients: new Set(knownClients),
@@ -619,6 +624,8 @@ const SDK_ENDPOINTS: Record<string, SdkArgs> = {
     return id ? { kind: 'user-permissions', id } : null;
   },
   'verification-email': ([body], values) => (body ? { kind: 'verification-email', body: bodyExpression(body, values) ?? body } : null),
+  'rules-update-app-metadata': ([id, metadata]) => (id && metadata ? { kind: 'update-user', id, body: b.objectExpression([b.objectProperty(b.identifier('app_metadata'), metadata)]) } : null),
+  'rules-update-user-metadata': ([id, metadata]) => (id && metadata ? { kind: 'update-user', id, body: b.objectExpression([b.objectProperty(b.identifier('user_metadata'), metadata)]) } : null),
 };
 
 /** Method (as spelled after the client) → endpoint reader. auth0@2/3 had both flat and `users.*` names. */
@@ -649,8 +656,14 @@ const SDK_METHODS: Record<string, keyof typeof SDK_ENDPOINTS> = {
   'jobs.verifyEmail': 'verification-email',
 };
 
-/** The Rules `auth0.users` object spelled the lookups like the v2 client; its metadata updates are user-metadata's. */
+/**
+ * The Rules `auth0.users` object spelled the lookups like the v2 client. Its metadata updates take a
+ * bare user id; those of the current user are user-metadata's (api.user.set*Metadata), those of
+ * another user (a linking rule's primary) are a Management API update.
+ */
 const RULES_OBJECT_METHODS: Record<string, keyof typeof SDK_ENDPOINTS> = {
+  'users.updateAppMetadata': 'rules-update-app-metadata',
+  'users.updateUserMetadata': 'rules-update-user-metadata',
   'users.getUsersByEmail': 'by-email',
   'users.getByEmail': 'by-email',
   'users.getUsers': 'search',
@@ -673,6 +686,7 @@ export function matchSdkCall(path: NodePath, scan: RuleScan): Operation | null {
   const args = call.arguments as Expression[];
   const shape = continuationOf(path, true);
   const plain = shape.style === 'callback' ? args.slice(0, -1) : args;
+  if (kind.startsWith('rules-update') && isCurrentUserId(plain[0], scan)) return null;
   const endpoint = SDK_ENDPOINTS[kind](plain, scan.values);
   if (!endpoint) return null;
   const callbackStyle = shape.style === 'callback';
@@ -688,7 +702,18 @@ export function matchSdkCall(path: NodePath, scan: RuleScan): Operation | null {
     url: null,
     inputs: [],
     describe: `${chain.join('.')}(…)`,
+    ...(kind.startsWith('rules-update') ? { otherUserMetadata: true } : {}),
   };
+}
+
+/** `user.user_id` (the rule's own user, possibly through an alias), as the first argument of a metadata update. */
+function isCurrentUserId(arg: unknown, scan: RuleScan): boolean {
+  if (!n.MemberExpression.check(arg) || arg.computed || !n.Identifier.check(arg.property) || arg.property.name !== 'user_id') return false;
+  const object = arg.object;
+  if (!n.Identifier.check(object)) return false;
+  if (object.name === scan.userName && scan.values.scopes.resolve(object) === null) return true;
+  const init = scan.values.valueAt(object);
+  return n.Identifier.check(init) && init.name === scan.userName && scan.values.scopes.resolve(init) === null;
 }
 
 function isFreeHead(callee: unknown, values: Values): boolean {
