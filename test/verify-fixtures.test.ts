@@ -45,8 +45,6 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
     '(snake_case keys in Rules, camelCase in Actions) go into claims',
   'user-metadata/other-user-and-untracked':
     "TODO-marked: the write to another user's metadata still uses the Rules-only auth0 object in the Action",
-  'user-metadata/read-after-set':
-    'flagged stale-read: event.user does not see api.user.setAppMetadata changes, so claims read from it hold the old values',
   'account-linking/not-linking-search-only':
     'TODO-marked: the search still uses the Rules-only auth0.baseUrl/auth0.accessToken, which do not exist in Actions',
   'account-linking/unsafe-async-each':

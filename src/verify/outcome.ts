@@ -185,7 +185,8 @@ function changesFor(seen: Observed, userId: string, writes: { app_metadata: Json
 
 function claims(calls: ApiCall[]): JsonObject {
   const result: JsonObject = {};
-  for (const call of calls) result[String(call.args[0])] = call.args[1];
+  // A claim set to undefined is not in the token, as a Rules claim left undefined was not.
+  for (const call of calls) if (call.args[1] !== undefined) result[String(call.args[0])] = call.args[1];
   return result;
 }
 
