@@ -3,6 +3,7 @@ import { accountLinking } from './account-linking.js';
 import { callbackToReturn } from './callback-to-return.js';
 import { configurationToSecrets } from './configuration-to-secrets.js';
 import { contextToEvent } from './context-to-event.js';
+import { localUserFields } from './local-user-fields.js';
 import { reservedNames } from './reserved-names.js';
 import { requireDependencies } from './require-dependencies.js';
 import { noEquivalent } from './no-equivalent.js';
@@ -15,4 +16,4 @@ import { tokenClaims } from './token-claims.js';
 import { userMetadata } from './user-metadata.js';
 
 /** Execution order: each transform sees the rule as the ones before it left it. */
-export const transforms: readonly Transform[] = [reservedNames, accountLinking, requireDependencies, configurationToSecrets, userMetadata, tokenClaims, multifactor, redirect, primaryUser, samlConfiguration, noEquivalent, callbackToReturn, contextToEvent, ruleSignature];
+export const transforms: readonly Transform[] = [reservedNames, accountLinking, requireDependencies, configurationToSecrets, userMetadata, localUserFields, tokenClaims, multifactor, redirect, primaryUser, samlConfiguration, noEquivalent, callbackToReturn, contextToEvent, ruleSignature];
