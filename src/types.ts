@@ -133,10 +133,15 @@ export interface MigrateOptions {
   guard?: boolean;
   /** Compute `diff` (default true); runs that only write Actions skip its cost. */
   diff?: boolean;
+  /**
+   * Versions for modules required without one (`--pins`, rules2actions.config.json; src/pins.ts):
+   * package → exact version. A module with neither a version nor a pin gets an error finding.
+   */
+  pins?: Record<string, string>;
 }
 
-export type ResolvedOptions = Required<Omit<MigrateOptions, 'ruleId' | 'transforms'>> &
-  Pick<MigrateOptions, 'ruleId' | 'transforms'>;
+export type ResolvedOptions = Required<Omit<MigrateOptions, 'ruleId' | 'transforms' | 'pins'>> &
+  Pick<MigrateOptions, 'ruleId' | 'transforms' | 'pins'>;
 
 /** Library view of one file. The report view (migrated/review/failed) is derived in report.ts. */
 export type FileStatus = 'ok' | 'nochange' | 'error';
