@@ -1,4 +1,5 @@
-import { b, n, statements, type NodePath } from '../src/ast.js';
+import { b, n, type NodePath } from '../src/ast.js';
+import { freshStatements } from '../src/context-writes.js';
 import { ruleScopes } from '../src/ast/scope.js';
 import { startOf } from '../src/nodes.js';
 import type { Node, Transform, TransformContext } from '../src/types.js';
@@ -57,7 +58,7 @@ export const localUserFields: Transform = {
       const from = `${ctx.rule.user}.${field}`;
       if (PROFILE_CLAIMS.has(field)) ctx.report({ node: firstWrite.path.parent.node, code: 'local-variable-claim', data: { from, name, field } });
       else ctx.report({ node: firstWrite.path.parent.node, code: 'local-variable', data: { from, name } });
-      const [declaration] = statements(`let ${name} = ${ctx.rule.user}.${field};`);
+      const [declaration] = freshStatements(`let ${name} = ${ctx.rule.user}.${field};`);
       // Findings about the read it holds (context-to-event's) point at the first change, where the copy starts.
       const init = (declaration as { declarations: Array<{ init: { loc?: unknown } }> }).declarations[0].init;
       init.loc = (firstWrite.path.node as { loc?: unknown }).loc;

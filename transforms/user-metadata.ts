@@ -1,7 +1,7 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberChain, n, statements, type NodePath } from '../src/ast.js';
-
+import { freshStatements } from '../src/context-writes.js';
 import { cloneNode, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
@@ -894,7 +894,7 @@ function mirroredValue(mirror: string, assignment: Assignment): Expression {
 }
 
 /**
- * The copies: declared first in the rule (`const appMetadata = { ...user.app_metadata };`, which
+ * The copies: declared first in the rule (`const appMetadata = Object.assign({}, user.app_metadata);`, which
  * context-to-event reads from event.user), and every `user.<kind>` from the first change on (the
  * changes themselves and the reads after them) goes through the copy.
  */
@@ -906,7 +906,7 @@ function applyMirrors(ctx: TransformContext, assignments: Assignment[], mirrors:
   for (const [kind, name] of mirrors) {
     const first = firstChange.get(kind)!;
     ctx.report({ node: first.node, code: 'local-copy', data: { kind, name, set: KINDS[kind].set } });
-    declarations.push(...statements(`const ${name} = { ...${ctx.rule.user}.${kind} };`));
+    declarations.push(...freshStatements(`const ${name} = Object.assign({}, ${ctx.rule.user}.${kind});`));
   }
   visit(ctx.rule.body, {
     visitMemberExpression(path) {
