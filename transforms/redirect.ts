@@ -358,12 +358,21 @@ function writesLocal(ctx: TransformContext, target: unknown): boolean {
   return namesDeclaredIn(ctx.rule.body).has(root.name);
 }
 
+function isFreshCopy(call: K.CallExpression): boolean {
+  const { callee, arguments: args } = call;
+  return n.MemberExpression.check(callee) && n.Identifier.check(callee.object) && callee.object.name === 'Object' &&
+    n.Identifier.check(callee.property) && callee.property.name === 'assign' &&
+    n.ObjectExpression.check(args[0]) && args[0].properties.length === 0 && args.slice(1).every((a) => n.Identifier.check(a) || n.MemberExpression.check(a));
+}
+
 function isHarmless(ctx: TransformContext, statement: Statement): boolean {
   if (n.FunctionDeclaration.check(statement) || n.ReturnStatement.check(statement) && !statement.argument) return true;
   let harmless = true;
   visit(statement, {
     visitCallExpression(path) {
       const callee = path.node.callee;
+      // `Object.assign({}, x)`: a fresh copy (the metadata copy user-metadata declares), nothing outside changes.
+      if (isFreshCopy(path.node)) return false;
       const isSuccess = n.Identifier.check(callee) && callee.name === ctx.rule.callback && (path.node.arguments.length === 0 || n.NullLiteral.check(path.node.arguments[0]));
       if (!isSuccess) harmless = false;
       return false;
