@@ -40,6 +40,9 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
   'token-claims/claims-and-scopes':
     'the rule pushes onto context.accessToken.scope, which the emulated Rules context leaves unset until a rule sets it, ' +
     'so the rule throws where the Action calls addScope',
+  'local-user-fields/must-not-fire':
+    'TODO-marked: user.address is changed below its top level, which a local variable cannot carry; the writes are ' +
+    'commented out (write-has-no-effect), so the Action reads event.user.address.country from an object it does not have',
   'context-to-event/keys-that-differ':
     'flagged review-field: the method timestamp (a number in Rules, an ISO string in Actions) and the whole geoip object ' +
     '(snake_case keys in Rules, camelCase in Actions) go into claims',

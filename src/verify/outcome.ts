@@ -4,7 +4,7 @@
  * `context.idToken[k]` ≡ `idToken.setCustomClaim(k)`, `update*Metadata` on the current user ≡
  * `api.user.set*Metadata` per top-level key, and so on.
  */
-import { MFA_REMEMBER_BROWSER, SAML_DEFAULTS, type Platform } from '../platform-defaults.js';
+import { MFA_REMEMBER_BROWSER, SAML_DEFAULTS, type Platform } from './platform-defaults.js';
 import type { ActionRun } from './action-runner.js';
 import type { ApiCall } from './post-login-api.js';
 import type { RuleRun } from './rule-runner.js';
@@ -222,7 +222,7 @@ function redirectUrl(target: string, query: JsonObject): string {
 }
 
 /**
- * Effective MFA options: each side's default applied to what it left out (src/platform-defaults.ts), so
+ * Effective MFA options: each side's default applied to what it left out (src/verify/platform-defaults.ts), so
  * an option missing on one side and given explicitly on the other compares by what the platform does.
  */
 function rulesMultifactor(value: unknown): MultifactorRequest | null {
