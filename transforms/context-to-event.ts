@@ -4,6 +4,7 @@ import { assignmentAt, chainAbove, isDeleteOrUpdate } from '../src/context-write
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
 
+import { keyNeverUsed, onlyTested } from '../src/value-use.js';
 import { visit } from '../src/visit.js';
 import { fastCheck, someNode } from '../src/walk.js';
 
@@ -163,9 +164,9 @@ function targetFrom(mapping: FieldMapping, length: number): Target {
   };
 }
 
-function reportMapping(ctx: TransformContext, node: unknown, from: string, target: Target) {
+function reportMapping(ctx: TransformContext, node: unknown, from: string, target: Target, at?: NodePath) {
   const { mapping, to } = target;
-  if (mapping.review) {
+  if (mapping.review && !(at && differenceCannotShow(ctx, mapping, at))) {
     ctx.report({ node: node as never, code: 'review-field', data: { from, to, note: mapping.review } });
   } else if (from.startsWith('context.') || !to.startsWith(`event.${from}`)) {
     ctx.report({ node: node as never, code: 'renamed-field', data: { from, to } });
@@ -234,8 +235,15 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
     top.replace(b.identifier('undefined'));
     return;
   }
-  reportMapping(ctx, top.node, [kind, ...props.slice(0, target.length)].join('.'), target);
+  reportMapping(ctx, top.node, [kind, ...props.slice(0, target.length)].join('.'), target, levels[target.length]);
   replaceKeepingShorthand(levels[target.length], target.replacement);
+}
+
+/** The mapped value at `at` is used only where the documented difference cannot change anything. */
+function differenceCannotShow(ctx: TransformContext, mapping: FieldMapping, at: NodePath): boolean {
+  const when = mapping.reviewIf;
+  if (!when) return false;
+  return 'value' in when ? onlyTested(at) : keyNeverUsed(at, when.property, ctx.rule.fn);
 }
 
 function replaceKeepingShorthand(path: NodePath, replacement: recast.types.namedTypes.Node) {
