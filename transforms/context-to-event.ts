@@ -1,8 +1,9 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, type NodePath } from '../src/ast.js';
-import { assignmentAt, chainAbove, isDeleteOrUpdate } from '../src/context-writes.js';
+import { assignmentAt, chainAbove, freshStatements, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
+import type { SharedField } from '../src/tenant/types.js';
 
 import { visit } from '../src/visit.js';
 import { fastCheck, someNode } from '../src/walk.js';
@@ -49,6 +50,22 @@ export const contextToEvent: Transform = {
       text: 'Upstream identity-provider tokens ({{from}}) are not available in Actions; it reads as undefined here.',
     },
     'alias-followed': { severity: 'info', text: '`{{alias}}` was an alias of `{{of}}`; its uses now read from event.' },
+    'transaction-metadata-write': {
+      severity: 'info',
+      text: '{{from}} is read by a later rule ({{readers}}): it is passed on with api.transaction.setMetadata(\'{{field}}\', …), read there as event.transaction.metadata.{{field}}.',
+    },
+    'transaction-metadata-json': {
+      severity: 'warning',
+      text: '{{from}} is read by a later rule ({{readers}}) and is not a string, number or boolean: it is passed on JSON-encoded with api.transaction.setMetadata (values ≤8 KB, ≤16 KB per login) and decoded where it is read.',
+    },
+    'transaction-metadata-read': {
+      severity: 'info',
+      text: '{{from}} was set by an earlier rule ({{writers}}): it is read from event.transaction.metadata.{{field}}.',
+    },
+    'transaction-metadata-read-back': {
+      severity: 'warning',
+      text: '{{from}} is set by this rule and read again here: event.* does not see the change (the value goes to later Actions through api.transaction.setMetadata); keep it in a local variable if this read needs it.',
+    },
     'whole-object': {
       severity: 'error',
       text: 'The whole `{{name}}` object is used here; Actions have no single equivalent. Pass the event fields it needs.',
@@ -192,9 +209,18 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
   const statement = enclosingStatement(path) as unknown as StatementPath;
   const from = [kind, ...props].join('.');
 
+  const shared = props.length > 0 ? sharedField(ctx, kind, props[0]) : {};
   if (props.length > 0 && levels.some(isWriteTarget)) {
+    if (shared.passes && toSetMetadata(ctx, levels, shared.passes, `${kind}.${props[0]}`)) return;
     ctx.disable({ node: top.node, code: 'write-has-no-effect', data: { from }, statement });
     return;
+  }
+  if (shared.receives) {
+    toMetadataRead(ctx, kind, levels[1], shared.receives, `${kind}.${props[0]}`);
+    return;
+  }
+  if (shared.passes && !shared.receives) {
+    ctx.report({ node: top.node, code: 'transaction-metadata-read-back', data: { from: `${kind}.${props[0]}` } });
   }
 
   if (kind === 'user') {
@@ -297,4 +323,47 @@ function mentionsUserIdentities(ctx: TransformContext, root: unknown): boolean {
 function isUserIdentities(ctx: TransformContext, node: unknown): boolean {
   return isMember(node) && isIdentifier(node.object) && node.object.name === ctx.rule.user &&
     isIdentifier(node.property) && node.property.name === 'identities';
+}
+
+// ---------------------------------------------------------------------------------------------
+// context.X / user.X shared with other rules of the tenant (src/tenant): transaction metadata.
+
+function sharedField(ctx: TransformContext, kind: Kind, field: string): { passes?: SharedField; receives?: SharedField } {
+  const tenant = ctx.options.tenant;
+  if (!tenant || field === '*') return {};
+  return {
+    passes: tenant.passes.find((f) => f.kind === kind && f.field === field),
+    receives: tenant.receives.find((f) => f.kind === kind && f.field === field),
+  };
+}
+
+/**
+ * `context.X = v;` / `user.X = v;` that a later rule reads → `api.transaction.setMetadata('X', v);`
+ * (`JSON.stringify(v)` when some rule writes a value that is not a string, number or boolean). Only a
+ * plain assignment statement of the field itself; false when it is anything else.
+ */
+function toSetMetadata(ctx: TransformContext, levels: NodePath[], shared: SharedField, from: string): boolean {
+  const member = levels[1];
+  const assignment = assignmentAt(member);
+  if (!assignment || assignment.operator !== '=' || !n.ExpressionStatement.check(member.parent?.parent?.node)) return false;
+  const value = assignment.right as Expression;
+  const encoded = shared.json ? b.callExpression(memberExpression('JSON.stringify'), [value]) : value;
+  const key = b.stringLiteral(shared.field);
+  member.parent.replace(b.callExpression(memberExpression('api.transaction.setMetadata'), [key, encoded]));
+  const readers = shared.others.join(', ');
+  ctx.report({ node: member.node, code: shared.json ? 'transaction-metadata-json' : 'transaction-metadata-write', data: { from, readers, field: shared.field } });
+  return true;
+}
+
+/** A read of a field an earlier rule set → the transaction metadata (decoded), else what the event has. */
+function toMetadataRead(ctx: TransformContext, kind: Kind, member: NodePath, shared: SharedField, from: string) {
+  const field = shared.field;
+  const key = /^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `[${JSON.stringify(field)}]`;
+  let code = `event.transaction?.metadata?.${key.startsWith('.') ? key.slice(1) : key}`;
+  if (shared.json) code = `JSON.parse(${code} ?? 'null')`;
+  const fallback = kind === 'user' ? (eventUserFields.has(field) ? `event.user${key}` : null) : contextTarget([field])?.mapping.to ?? null;
+  if (fallback) code = `(${code} ?? ${fallback})`;
+  ctx.report({ node: member.node, code: 'transaction-metadata-read', data: { from, writers: shared.others.join(', '), field } });
+  const [statement] = freshStatements(`${code};`);
+  replaceKeepingShorthand(member, (statement as recast.types.namedTypes.ExpressionStatement).expression);
 }

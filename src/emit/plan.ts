@@ -40,7 +40,8 @@ export function planTenant(tenant: Tenant, runs: RuleRun[]): TenantPlan {
   const bindable = tenant.format !== 'plain';
   const actions: ActionPlan[] = [];
   for (const run of runs) {
-    if (run.report.status === 'failed') continue;
+    // A library rule's helpers now live in the Actions that use them (src/tenant): nothing to deploy.
+    if (run.report.status === 'failed' || run.result.noAction) continue;
     const name = unique(run.input.name.trim() || 'rule', names);
     const file = unique(sanitizeName(name), files);
     actions.push({ name, file, run, bound: bindable && run.input.enabled !== false });
