@@ -3,7 +3,10 @@
 // and local helpers that always receive the rule's user/context/callback use them directly, so the
 // transforms convert their bodies like the rule's own code.
 import { b, n, type NodePath } from '../ast.js';
-import { isGlobalReference, isReference, isRuleParameter } from '../bindings.js';
+import type { namedTypes as K } from 'ast-types';
+import { ruleScopes, type RuleScopes, type Scope } from '../ast/scope.js';
+import { isGlobalReference, isReference } from '../bindings.js';
+import { walk } from '../walk.js';
 import { freshStatements } from '../context-writes.js';
 import { visit } from '../visit.js';
 import type { ModuleParts, Node, ReportInput, RuleShape, Statement } from '../types.js';
@@ -248,136 +251,96 @@ interface Helper {
 /**
  * `function buildClaims(u, ctx) {…}` called only as `buildClaims(user, context)`: its parameter always
  * holds the rule's own object, so the helper uses the rule's parameter instead (it is declared inside
- * the rule) and the calls stop passing it. Repeated until nothing changes: a helper that passes its
+ * the rule) and the calls stop passing it. Names are resolved by src/ast/scope.ts (aliases such as
+ * `var ctx = context` count as the rule's). Repeated until nothing changes: a helper that passes its
  * parameter on to another helper makes that one's parameter the rule's too, at any depth.
  */
 function aliasHelperParameters(ctx: PrepareContext) {
   const { rule } = ctx;
-  const kinds = [rule.user, rule.context, rule.callback].filter((name): name is string => Boolean(name));
-  if (kinds.length === 0) return;
+  if (!rule.user && !rule.context && !rule.callback) return;
   for (let round = 0; round < 8; round++) {
-    const helpers = findHelpers(rule);
-    let changed = false;
-    for (const helper of helpers) {
-      const calls = callsOf(rule, helper.name);
-      if (!calls) continue;
-      for (let k = helper.fn.params.length - 1; k >= 0; k--) {
-        const param = helper.fn.params[k];
-        if (!n.Identifier.check(param)) continue;
-        const of = commonRuleArgument(calls, k, rule, kinds);
-        if (!of || !canAlias(helper, param.name, of)) continue;
-        renameParameter(helper, param.name, of);
-        helper.fn.params.splice(k, 1);
-        for (const call of calls) (call.node as { arguments: Node[] }).arguments.splice(k, 1);
-        ctx.report({ node: helper.fn, code: 'helper-parameter-aliased', data: { helper: helper.name, param: param.name, of } });
-        changed = true;
+    if (!aliasOnce(ctx)) return;
+  }
+}
+
+type Fn = K.FunctionDeclaration | K.FunctionExpression | K.ArrowFunctionExpression;
+
+/** One pass: returns true when a parameter was aliased (the scopes are then stale: analyse again). */
+function aliasOnce(ctx: PrepareContext): boolean {
+  const { rule } = ctx;
+  const scopes = ruleScopes(rule);
+  const calls = new Map<unknown, K.CallExpression>();
+  const functionOf = new Map<unknown, Fn>();
+  walk(rule.fn, (node, ancestors) => {
+    const parent = ancestors[ancestors.length - 1];
+    if (node.type === 'Identifier' && parent?.type === 'CallExpression' && parent.callee === node) calls.set(node, parent as unknown as K.CallExpression);
+    if (node.type === 'VariableDeclarator' && (n.FunctionExpression.check(node.init) || n.ArrowFunctionExpression.check(node.init))) functionOf.set(node.id, node.init as Fn);
+    if (node.type === 'FunctionDeclaration' && node !== (rule.fn as unknown)) functionOf.set(node.id, node as unknown as Fn);
+  });
+  for (const binding of scopes.bindings) {
+    const fn = functionOf.get(binding.id);
+    if (!fn || !n.BlockStatement.check(fn.body) || binding.writes.length > 0 || binding.references.length === 0) continue;
+    const sites = binding.references.map((id) => calls.get(id));
+    if (sites.some((call) => !call || call.arguments.some((a) => n.SpreadElement.check(a)))) continue;
+    if ((scopes.free.get('arguments') ?? []).some((id) => within(fn, id))) continue;
+    for (let k = fn.params.length - 1; k >= 0; k--) {
+      const param = fn.params[k];
+      if (!n.Identifier.check(param)) continue;
+      const roles = new Set(sites.map((call) => (n.Identifier.check(call!.arguments[k]) ? scopes.roleOf(call!.arguments[k]) : null)));
+      const [role] = [...roles];
+      if (roles.size !== 1 || !role) continue;
+      const target = scopes.params[role];
+      const own = scopes.declared(param);
+      if (!target || !own || own.writes.length > 0) continue;
+      const name = target.name;
+      // The rule's parameter must mean the rule's at every use once renamed (nothing in between declares the name).
+      const outer = scopes.scopeOf(fn);
+      if (!outer?.parent || scopes.lookup(outer.parent, name) !== target) continue;
+      const around = scopesAround(scopes, fn, own.references);
+      if (own.references.some((id) => {
+        const found = scopes.lookup(around.get(id)!, name);
+        return found !== target && found !== own;
+      })) continue;
+      if (fn.params.some((p, i) => i !== k && n.Identifier.check(p) && p.name === name)) continue;
+      for (const id of own.references) id.name = name;
+      walk(fn.body, (node) => {
+        // `{ ctx }` shorthand keeps its key.
+        if ((node.type === 'ObjectProperty' || node.type === 'Property') && node.shorthand && own.references.includes(node.value as never)) {
+          node.shorthand = false;
+          node.key = b.identifier(param.name);
+        }
+      });
+      fn.params.splice(k, 1);
+      for (const call of sites) call!.arguments.splice(k, 1);
+      ctx.report({ node: fn as Node, code: 'helper-parameter-aliased', data: { helper: binding.name, param: param.name, of: name } });
+      return true;
+    }
+  }
+  return false;
+}
+
+/** The innermost scope around each of `ids` (scopeOf knows only the nodes that open one). */
+function scopesAround(scopes: RuleScopes, fn: Fn, ids: readonly unknown[]): Map<unknown, Scope> {
+  const wanted = new Set(ids);
+  const found = new Map<unknown, Scope>();
+  walk(fn, (node, ancestors) => {
+    if (!wanted.has(node)) return;
+    for (let i = ancestors.length - 1; i >= 0; i--) {
+      const scope = scopes.scopeOf(ancestors[i]);
+      if (scope) {
+        found.set(node, scope);
+        break;
       }
     }
-    if (!changed) return;
-  }
-}
-
-function findHelpers(rule: RuleShape): Helper[] {
-  const declared = new Map<string, number>();
-  const helpers: Helper[] = [];
-  visit(rule.body, {
-    visitFunctionDeclaration(path) {
-      const name = n.Identifier.check(path.node.id) ? path.node.id.name : undefined;
-      if (name) {
-        declared.set(name, (declared.get(name) ?? 0) + 1);
-        helpers.push({ name, fn: path.node as never });
-      }
-      this.traverse(path);
-    },
-    visitVariableDeclarator(path) {
-      const { id, init } = path.node;
-      if (n.Identifier.check(id)) {
-        declared.set(id.name, (declared.get(id.name) ?? 0) + 1);
-        if ((n.FunctionExpression.check(init) || n.ArrowFunctionExpression.check(init)) && n.BlockStatement.check(init.body)) {
-          helpers.push({ name: id.name, fn: init as never });
-        }
-      }
-      this.traverse(path);
-    },
-    visitFunction(path) {
-      for (const p of path.node.params) if (n.Identifier.check(p)) declared.set(p.name, (declared.get(p.name) ?? 0) + 1);
-      this.traverse(path);
-    },
   });
-  // One declaration of the name in the whole rule: every reference is to this helper.
-  return helpers.filter((h) => declared.get(h.name) === 1);
-}
-
-/** Paths of the calls `name(…)`; null when the helper is used any other way (passed, reassigned, spread into). */
-function callsOf(rule: RuleShape, name: string): NodePath[] | null {
-  const calls: NodePath[] = [];
-  let other = false;
-  visit(rule.fn, {
-    visitIdentifier(path) {
-      if (path.node.name !== name || !isReference(path)) return false;
-      const parent = path.parent?.node;
-      if (n.FunctionDeclaration.check(parent) && parent.id === path.node) return false;
-      if (n.VariableDeclarator.check(parent) && parent.id === path.node) return false;
-      if (n.CallExpression.check(parent) && parent.callee === path.node && !parent.arguments.some((a) => n.SpreadElement.check(a))) calls.push(path.parent);
-      else other = true;
-      return false;
-    },
-  });
-  return other || calls.length === 0 ? null : calls;
-}
-
-/** The rule parameter every call passes at position k, or null. */
-function commonRuleArgument(calls: NodePath[], k: number, rule: RuleShape, kinds: string[]): string | null {
-  let found: string | null = null;
-  for (const call of calls) {
-    const argument = (call.node as { arguments: Node[] }).arguments[k];
-    if (!n.Identifier.check(argument) || !kinds.includes(argument.name)) return null;
-    if (!isRuleParameter(call.get('arguments', k), argument.name, rule)) return null;
-    if (found !== null && found !== argument.name) return null;
-    found = argument.name;
-  }
   return found;
 }
 
-/** The parameter is never assigned, the helper reads no `arguments`, and nothing inside declares `of` again. */
-function canAlias(helper: Helper, param: string, of: string): boolean {
-  let ok = true;
-  visit(helper.fn.body, {
-    visitIdentifier(path) {
-      const { name } = path.node;
-      const parent = path.parent?.node;
-      if (name === 'arguments' && isReference(path)) ok = false;
-      if (name === param && (n.AssignmentExpression.check(parent) && parent.left === path.node || n.UpdateExpression.check(parent))) ok = false;
-      return false;
-    },
-    visitFunction(path) {
-      if (path.node.params.some((p) => n.Identifier.check(p) && (p.name === of || p.name === param))) ok = false;
-      this.traverse(path);
-    },
-    visitVariableDeclarator(path) {
-      if (n.Identifier.check(path.node.id) && (path.node.id.name === of || path.node.id.name === param)) ok = false;
-      this.traverse(path);
-    },
+function within(fn: Fn, id: unknown): boolean {
+  let found = false;
+  walk(fn.body, (node) => {
+    if (node === id) found = true;
+    return !found;
   });
-  // Another parameter of the helper named like the rule's would hide it.
-  if (helper.fn.params.some((p) => n.Identifier.check(p) && p.name === of && p.name !== param)) ok = false;
-  return ok;
-}
-
-function renameParameter(helper: Helper, param: string, of: string) {
-  if (param === of) return;
-  visit(helper.fn.body, {
-    visitIdentifier(path) {
-      if (path.node.name === param && isReference(path)) {
-        const parent = path.parent?.node;
-        // `{ ctx }` shorthand keeps its key.
-        if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.shorthand && parent.value === path.node) {
-          parent.shorthand = false;
-          parent.key = b.identifier(param);
-        }
-        path.replace(b.identifier(of));
-      }
-      return false;
-    },
-  });
+  return found;
 }
