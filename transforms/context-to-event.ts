@@ -1,7 +1,8 @@
 import * as recast from 'recast';
-import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, type NodePath } from '../src/ast.js';
+import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, statements, type NodePath } from '../src/ast.js';
 import { assignmentAt, chainAbove, freshStatements, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
+import { moduleDeclares } from '../src/module-requires.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
 import type { SharedField } from '../src/tenant/types.js';
 
@@ -65,6 +66,10 @@ export const contextToEvent: Transform = {
     'transaction-metadata-read-back': {
       severity: 'warning',
       text: '{{from}} is set by this rule and read again here: event.* does not see the change (the value goes to later Actions through api.transaction.setMetadata); keep it in a local variable if this read needs it.',
+    },
+    'whole-object-copy': {
+      severity: 'warning',
+      text: 'The whole `{{name}}` is passed on here: it is now rulesContext(event), a read-only copy of the Rules context built from the event (the same field names). Anything written into it (claims, redirect, MFA, metadata) has no effect; check that what receives it only reads it.',
     },
     'whole-object': {
       severity: 'error',
@@ -244,6 +249,12 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
     return;
   }
 
+  if (props.length === 0 && !isWriteTarget(path) && !isReassignedTarget(path)) {
+    addRulesContext(ctx);
+    ctx.report({ node: path.node, code: 'whole-object-copy', data: { name } });
+    replaceKeepingShorthand(path, b.callExpression(b.identifier(RULES_CONTEXT), [b.identifier('event')]));
+    return;
+  }
   if (props.length === 0 || props[0] === '*') {
     ctx.disable({ node: path.node, code: 'whole-object', data: { name }, statement });
     return;
@@ -366,4 +377,60 @@ function toMetadataRead(ctx: TransformContext, kind: Kind, member: NodePath, sha
   ctx.report({ node: member.node, code: 'transaction-metadata-read', data: { from, writers: shared.others.join(', '), field } });
   const [statement] = freshStatements(`${code};`);
   replaceKeepingShorthand(member, (statement as recast.types.namedTypes.ExpressionStatement).expression);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole context passed on (to a library, a logger, lodash): a read-only copy in the Rules shape.
+
+const RULES_CONTEXT = 'rulesContext';
+
+/** Optional objects of the post-login event: reached with `?.` in the copy. */
+const OPTIONAL_EVENT = ['event.transaction', 'event.authentication', 'event.authorization', 'event.session', 'event.organization', 'event.request.geoip'];
+
+function eventPath(to: string): string {
+  let code = to;
+  for (const optional of OPTIONAL_EVENT) {
+    if (code.startsWith(`${optional}.`)) code = `${optional}?.${code.slice(optional.length + 1)}`;
+  }
+  return code;
+}
+
+/**
+ * Source of `function rulesContext(event) {…}`, from the same table the field reads use: each Rules
+ * field at its Rules path (nested ones nested), valued from its event field.
+ */
+function rulesContextCode(): string {
+  interface Tree { [key: string]: Tree | string }
+  const tree: Tree = {};
+  const paths = Object.keys(contextFields);
+  for (const path of paths) {
+    const mapping = contextFields[path];
+    const value = mapping.expression ?? (mapping.to ? eventPath(mapping.to) : null);
+    // An umbrella entry (`request`) whose fields are listed one by one is built from them.
+    if (!value || paths.some((other) => other.startsWith(`${path}.`))) continue;
+    const keys = path.split('.');
+    let node = tree;
+    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Tree;
+    node[keys[keys.length - 1]] = value;
+  }
+  const print = (node: Tree, indent: string): string =>
+    `{\n${Object.entries(node).map(([key, value]) => `${indent}  ${key}: ${typeof value === 'string' ? value : print(value, `${indent}  `)},`).join('\n')}\n${indent}}`;
+  return `// rules2actions: a read-only copy of the Rules \`context\`, for code that takes it whole. Writing into it has no effect.
+function ${RULES_CONTEXT}(event) {
+  return ${print(tree, '  ')};
+}`;
+}
+
+let rulesContextSource: string | undefined;
+
+function addRulesContext(ctx: TransformContext) {
+  if (moduleDeclares(ctx.module, RULES_CONTEXT)) return;
+  // Parsed with its positions: it prints as written here.
+  ctx.module.prelude.push(...statements((rulesContextSource ??= rulesContextCode())));
+}
+
+/** `context = …` or `({ context } = …)`: the name itself is reassigned. */
+function isReassignedTarget(path: NodePath): boolean {
+  const parent = path.parent?.node;
+  return (n.AssignmentExpression.check(parent) && parent.left === path.node) || n.UpdateExpression.check(parent);
 }
