@@ -214,19 +214,23 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
   const statement = enclosingStatement(path) as unknown as StatementPath;
   const from = [kind, ...props].join('.');
 
-  const shared = props.length > 0 ? sharedField(ctx, kind, props[0]) : {};
-  if (props.length > 0 && levels.some(isWriteTarget)) {
-    if (shared.passes && toSetMetadata(ctx, levels, shared.passes, `${kind}.${props[0]}`)) return;
+  const tenant = ctx.options.tenant;
+  const written = levels.findIndex(isWriteTarget);
+  if (props.length > 0 && written >= 0) {
+    const path = props.slice(0, written).join('.');
+    const passes = tenant?.passes.find((f) => f.kind === kind && f.field === path);
+    if (passes && toSetMetadata(ctx, levels[written], passes, `${kind}.${path}`)) return;
     ctx.disable({ node: top.node, code: 'write-has-no-effect', data: { from }, statement });
     return;
   }
-  if (shared.receives) {
-    toMetadataRead(ctx, kind, levels[1], shared.receives, `${kind}.${props[0]}`);
+  const readPath = props.join('.');
+  const receives = tenant?.receives.find((f) => f.kind === kind && (readPath === f.field || readPath.startsWith(`${f.field}.`)));
+  if (receives) {
+    toMetadataRead(ctx, kind, levels[receives.field.split('.').length], receives, `${kind}.${receives.field}`);
     return;
   }
-  if (shared.passes && !shared.receives) {
-    ctx.report({ node: top.node, code: 'transaction-metadata-read-back', data: { from: `${kind}.${props[0]}` } });
-  }
+  const readBack = tenant?.passes.find((f) => f.kind === kind && (readPath === f.field || readPath.startsWith(`${f.field}.`)));
+  if (readBack) ctx.report({ node: top.node, code: 'transaction-metadata-read-back', data: { from: `${kind}.${readBack.field}` } });
 
   if (kind === 'user') {
     const identities = props.indexOf('identities');
@@ -339,22 +343,12 @@ function isUserIdentities(ctx: TransformContext, node: unknown): boolean {
 // ---------------------------------------------------------------------------------------------
 // context.X / user.X shared with other rules of the tenant (src/tenant): transaction metadata.
 
-function sharedField(ctx: TransformContext, kind: Kind, field: string): { passes?: SharedField; receives?: SharedField } {
-  const tenant = ctx.options.tenant;
-  if (!tenant || field === '*') return {};
-  return {
-    passes: tenant.passes.find((f) => f.kind === kind && f.field === field),
-    receives: tenant.receives.find((f) => f.kind === kind && f.field === field),
-  };
-}
-
 /**
  * `context.X = v;` / `user.X = v;` that a later rule reads → `api.transaction.setMetadata('X', v);`
  * (`JSON.stringify(v)` when some rule writes a value that is not a string, number or boolean). Only a
  * plain assignment statement of the field itself; false when it is anything else.
  */
-function toSetMetadata(ctx: TransformContext, levels: NodePath[], shared: SharedField, from: string): boolean {
-  const member = levels[1];
+function toSetMetadata(ctx: TransformContext, member: NodePath, shared: SharedField, from: string): boolean {
   const assignment = assignmentAt(member);
   if (!assignment || assignment.operator !== '=' || !n.ExpressionStatement.check(member.parent?.parent?.node)) return false;
   const value = assignment.right as Expression;
@@ -372,7 +366,11 @@ function toMetadataRead(ctx: TransformContext, kind: Kind, member: NodePath, sha
   const key = /^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `[${JSON.stringify(field)}]`;
   let code = `event.transaction?.metadata?.${key.startsWith('.') ? key.slice(1) : key}`;
   if (shared.json) code = `JSON.parse(${code} ?? 'null')`;
-  const fallback = kind === 'user' ? (eventUserFields.has(field) ? `event.user${key}` : null) : contextTarget([field])?.mapping.to ?? null;
+  const parts = field.split('.');
+  const mapped = kind === 'user' ? (parts.length === 1 && eventUserFields.has(field) ? `event.user${key}` : null) : contextTarget(parts);
+  // What the event has at the same place: the mapped field and the keys below it.
+  const below = (rest: string[]) => rest.map((k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`)).join('');
+  const fallback = typeof mapped === 'string' ? mapped : mapped?.to ? eventPath(mapped.to) + below(parts.slice(mapped.length)) : null;
   if (fallback) code = `(${code} ?? ${fallback})`;
   ctx.report({ node: member.node, code: 'transaction-metadata-read', data: { from, writers: shared.others.join(', '), field } });
   const [statement] = freshStatements(`${code};`);

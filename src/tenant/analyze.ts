@@ -319,25 +319,33 @@ export function ruleFacts(script: string): RuleFacts {
     if (!kind || ruleDeclaresShadow(ancestors, (node.object as AnyNode).name as string, fn)) return;
     const field = propertyKey(node);
     if (field === null || CONVERTED_ELSEWHERE[kind].has(field)) return;
-    // Walk up the member chain: the outermost member written decides.
+    // Walk up the member chain: the outermost member written decides; the path is its static keys.
     let top = node;
+    const keys = [field];
+    let dynamic = false;
     let depth = ancestors.length - 1;
-    while (depth >= 0 && ancestors[depth].type === 'MemberExpression' && ancestors[depth].object === top) top = ancestors[depth--];
+    while (depth >= 0 && ancestors[depth].type === 'MemberExpression' && ancestors[depth].object === top) {
+      top = ancestors[depth--];
+      const key = propertyKey(top);
+      if (key === null) dynamic = true;
+      else if (!dynamic) keys.push(key);
+    }
     const holder = ancestors[depth];
     const isWrite =
       (holder?.type === 'AssignmentExpression' && holder.left === top) ||
       holder?.type === 'UpdateExpression' ||
       (holder?.type === 'UnaryExpression' && holder.operator === 'delete');
     const isMutatingCall =
-      holder?.type === 'CallExpression' && holder.callee === top && top !== node &&
+      holder?.type === 'CallExpression' && holder.callee === top && top !== node && !dynamic &&
       ['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse'].includes(propertyKey(top) ?? '');
-    if (isWrite || isMutatingCall) {
-      const nested = top !== node;
-      const json = nested || !(holder?.type === 'AssignmentExpression' && holder.operator === '=' && isPrimitiveValue(holder.right as AnyNode));
-      const previous = facts.writes[kind].get(field);
-      facts.writes[kind].set(field, { json: json || Boolean(previous?.json), nested: nested || Boolean(previous?.nested) });
-      if (nested || (holder?.type === 'AssignmentExpression' && holder.operator !== '=')) facts.reads[kind].add(field);
-    } else facts.reads[kind].add(field);
+    if (isMutatingCall) keys.pop();
+    const path = keys.join('.');
+    if ((isWrite && !dynamic) || isMutatingCall) {
+      const json = isMutatingCall || !(holder?.type === 'AssignmentExpression' && holder.operator === '=' && isPrimitiveValue(holder.right as AnyNode));
+      const previous = facts.writes[kind].get(path);
+      facts.writes[kind].set(path, { json: json || Boolean(previous?.json), nested: isMutatingCall || Boolean(previous?.nested) });
+      if (isMutatingCall || (holder?.type === 'AssignmentExpression' && holder.operator !== '=')) facts.reads[kind].add(path);
+    } else facts.reads[kind].add(path);
   });
   return facts;
 }
@@ -403,18 +411,34 @@ export function analyzeTenant(rules: TenantRule[], options: { orderNote?: string
     const passes: SharedField[] = [];
     const receives: SharedField[] = [];
     for (const kind of ['context', 'user'] as const) {
-      for (const [field, write] of f.writes[kind]) {
-        const readers = rules.map((r, j) => j).filter((j) => j > i && running[j] && facts[j].reads[kind].has(field));
-        if (readers.length) passes.push({ kind, field, json: tenantJson(kind, field, facts, running), nested: write.nested, others: readers.map((j) => rules[j].source) });
+      for (const [path, write] of f.writes[kind]) {
+        const readers = rules.map((r, j) => j).filter((j) => j > i && running[j] && [...facts[j].reads[kind]].some((read) => reaches(read, path)));
+        if (readers.length) passes.push({ kind, field: path, json: tenantJson(kind, path, facts, running), nested: write.nested, others: readers.map((j) => rules[j].source) });
       }
-      for (const field of f.reads[kind]) {
-        const earlier = rules.map((r, j) => j).filter((j) => j < i && running[j] && facts[j].writes[kind].has(field));
-        if (earlier.length) receives.push({ kind, field, json: tenantJson(kind, field, facts, running), nested: false, others: earlier.map((j) => rules[j].source) });
+      const received = new Set<string>();
+      for (const read of f.reads[kind]) {
+        for (let j = 0; j < i; j++) {
+          if (!running[j]) continue;
+          for (const path of facts[j].writes[kind].keys()) if (reaches(read, path)) received.add(path);
+        }
+      }
+      for (const path of received) {
+        const earlier = rules.map((r, j) => j).filter((j) => j < i && running[j] && facts[j].writes[kind].has(path));
+        receives.push({ kind, field: path, json: tenantJson(kind, path, facts, running), nested: false, others: earlier.map((j) => rules[j].source) });
       }
     }
     return { position: i, rules: rules.length, globals, passes, receives, ...(options.orderNote ? { orderNote: options.orderNote } : {}) };
   });
   return { views };
+}
+
+/**
+ * A read of `read` (a dotted path under context/user) sees what a write of `written` stored: the same
+ * path, or a path inside it. A read of an object that only holds the written path (reading
+ * `context.request` after `context.request.query.x = …`) is not counted: its copy is not rebuilt.
+ */
+function reaches(read: string, written: string): boolean {
+  return read === written || read.startsWith(`${written}.`);
 }
 
 /** JSON-encoded when any rule writes something that is not a string, number or boolean. */

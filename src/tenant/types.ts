@@ -41,6 +41,7 @@ export interface GlobalShare {
 /** A `context.X` / `user.X` written by one rule and read by another. */
 export interface SharedField {
   kind: 'context' | 'user';
+  /** The dotted path under context/user (`plan`, `request.query.redirect_uri`); also the transaction metadata key. */
   field: string;
   /** Some rule writes a value that is not a string, number or boolean: JSON-encoded in transaction metadata. */
   json: boolean;
