@@ -34,6 +34,8 @@ export interface RuleReport {
   stage?: string;
   /** Set by `migrate --verify`. */
   verification?: VerificationEntry;
+  /** Set when the Action is written: deployed and bound, or held back and why (src/emit/plan.ts). */
+  deploy?: { deployed: boolean; bound: boolean; heldBack?: string };
 }
 
 export interface RuleRun {

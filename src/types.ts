@@ -134,12 +134,17 @@ export interface MigrateOptions {
   guard?: boolean;
   /** Compute `diff` (default true); runs that only write Actions skip its cost. */
   diff?: boolean;
+  /**
+   * Versions for modules required without one (`--pins`, rules2actions.config.json; src/pins.ts):
+   * package → exact version. A module with neither a version nor a pin gets an error finding.
+   */
+  pins?: Record<string, string>;
   /** What the other rules of the tenant share with this one (src/tenant); migrateTenant fills it. */
   tenant?: RuleTenantView;
 }
 
-export type ResolvedOptions = Required<Omit<MigrateOptions, 'ruleId' | 'transforms' | 'tenant'>> &
-  Pick<MigrateOptions, 'ruleId' | 'transforms' | 'tenant'>;
+export type ResolvedOptions = Required<Omit<MigrateOptions, 'ruleId' | 'transforms' | 'pins' | 'tenant'>> &
+  Pick<MigrateOptions, 'ruleId' | 'transforms' | 'pins' | 'tenant'>;
 
 /** Library view of one file. The report view (migrated/review/failed) is derived in report.ts. */
 export type FileStatus = 'ok' | 'nochange' | 'error';

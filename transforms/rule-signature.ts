@@ -48,6 +48,9 @@ export const ruleSignature: Transform = {
     }
 
     const handlers: Statement[] = [handler('onExecutePostLogin', body)];
+    // Comments inside the rule's header (`function /* c */ (user, …)`) have no place in the handler's
+    // `(event, api)`: they go above it.
+    handlers[0].comments = headerComments(rule.fn, rule.statement);
     if (module.continueBody) handlers.push(handler('onContinuePostLogin', module.continueBody));
 
     const replacement = [...module.requires, ...module.prelude, ...handlers];
@@ -61,6 +64,17 @@ export const ruleSignature: Transform = {
     program.splice(program.indexOf(rule.statement), 1, ...replacement);
   },
 };
+
+type Comment = { type: string; value: string };
+type Commented = { comments?: Comment[] | null } | null | undefined;
+
+function headerComments(fn: Commented & { id?: Commented; params: Commented[] }, statement: Commented): Statement['comments'] {
+  const holders: Commented[] = [fn === statement ? null : fn, fn.id, ...fn.params];
+  // New comment nodes: each printed on a line of its own above the handler.
+  return holders
+    .flatMap((node) => node?.comments ?? [])
+    .map((c) => (c.type === 'CommentBlock' || c.type === 'Block' ? b.commentBlock(c.value, true, false) : b.commentLine(c.value, true, false)));
+}
 
 function handler(name: string, body: recast.types.namedTypes.BlockStatement): Statement {
   const fn = b.arrowFunctionExpression([b.identifier('event'), b.identifier('api')], body);

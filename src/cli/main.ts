@@ -9,7 +9,9 @@ import { PACKAGE_ROOT } from '../paths.js';
 import { summarize, type RuleRun } from '../run.js';
 import type { MigrateOptions, SdkMajor } from '../types.js';
 import { transforms } from '../../transforms/index.js';
-import { EMITS, writeTenants, type Emit } from '../emit/index.js';
+import { EMITS, heldBackSummary, writeTenants, type Emit } from '../emit/index.js';
+import type { BindingsMode, TenantPlan } from '../emit/plan.js';
+import { loadPins, PinsError } from '../pins.js';
 import { readTenants } from '../inputs/index.js';
 import type { Tenant } from '../inputs/types.js';
 import { attachTenantViews, groupRuns, tenantRules, type TenantRuns } from '../tenants.js';
@@ -63,6 +65,9 @@ interface MigrateFlags {
   write?: boolean;
   force?: boolean;
   maxSize: number;
+  bindings: BindingsMode;
+  bindReview?: boolean;
+  pins?: string;
 }
 
 /** Runs the CLI; returns the exit code (0 clean, 1 something needs review or failed, 2 usage or fatal error). */
@@ -104,6 +109,13 @@ Run "rules2actions <command> --help" for each command's options.`,
     .option('--force', 'with --write: write even when the git tree has uncommitted changes')
     .option('--max-size <size>', 'skip input files larger than this (bytes, or with k/m: 512k, 2m)', parseSize, DEFAULT_MAX_SIZE)
     .option('--verify', 'also run each rule and its Action over the verify scenarios (see verify --help); a difference makes the rule review')
+    .addOption(
+      new Option('--bindings <mode>', 'post-login bindings: merge (only when the current list is known: export triggers, output folder, live tenant) or replace (the migrated Actions alone: unbinds the others on import)')
+        .choices(['merge', 'replace'])
+        .default('merge'),
+    )
+    .option('--bind-review', 'also deploy and bind Actions held back for an error finding or a verify difference')
+    .option('--pins <file>', 'JSON {"package": "x.y.z"}: versions for modules required without one (default: "dependencies" of ./rules2actions.config.json)')
     .addHelpText(
       'after',
       `
@@ -114,6 +126,14 @@ Examples:
   $ rules2actions migrate rules/ --format json       the migration report on stdout
   $ rules2actions migrate rules/ --write             replace each rule file with its Action (git tree must be clean)
   $ rules2actions migrate rules/ --verify --out out  the report also says whether each Action behaves like its rule
+
+Deploy safety:
+  Bindings are written only when the tenant's current post-login list is known (the export's triggers,
+  the output folder's triggers.json / tenant.yaml, or a live tenant's); otherwise none, and the summary
+  says how to add the Actions. Never an empty post-login list. --bindings replace writes the migrated
+  list alone. An Action whose rule has an error finding, that verify called different, or with a
+  dependency without a version is written with deployed: false and not bound (--bind-review binds the
+  first two). Versions are never invented: require('x@1.2.3'), else --pins, else the Action is held back.
 
 Exit codes: 0 every rule migrated with no warning or error; 1 a rule needs review or failed; 2 usage or fatal error.`,
     )
@@ -152,7 +172,14 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   const colors = pc.createColors(io.isTTY && flags.color !== false);
   // Diffs are only printed on a text dry run; computing and holding them costs a large run dearly.
   const diff = flags.format === 'text' && flags.diff && !flags.out && !flags.write;
-  const options: MigrateOptions = { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard, diff };
+  let pins;
+  try {
+    pins = loadPins(flags.pins);
+  } catch (error) {
+    if (error instanceof PinsError) throw new UsageError(error.message);
+    throw error;
+  }
+  const options: MigrateOptions = { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard, diff, ...(pins ? { pins } : {}) };
   if (flags.write && flags.out) throw new UsageError('Use either --write (in place) or --out <dir>, not both.');
   if (flags.out) await ensureWritableFolder(flags.out);
   if (flags.write && !flags.force) {
@@ -199,9 +226,14 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
     })),
   ];
 
+  const planOptions = { bindings: flags.bindings, bindReview: flags.bindReview };
+  const plans: TenantPlan[] = [];
+  const notes: string[] = [];
   if (flags.out) {
     try {
-      await writeTenants(flags.out, groups, flags.emit);
+      const written = await writeTenants(flags.out, groups, flags.emit, planOptions);
+      plans.push(...written.plans);
+      notes.push(...written.notes);
     } catch (error) {
       if (error instanceof UsageError) throw error;
       throw new UsageError(`Cannot write to ${flags.out}: ${describeFsError(error)}`);
@@ -215,7 +247,9 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
       const root = exportRoot(group.tenant);
       if (!root) continue;
       try {
-        await writeTenants(root, [group]);
+        const written = await writeTenants(root, [group], undefined, planOptions);
+        plans.push(...written.plans);
+        notes.push(...written.notes);
       } catch (error) {
         throw new UsageError(`Cannot write to ${root}: ${describeFsError(error)}`);
       }
@@ -232,6 +266,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
       written++;
     }
   }
+  for (const note of notes) io.stderr(`rules2actions: ${note}\n`);
   const summary = summarize(reports);
   const report = buildReport(version, summary, reports);
   if (flags.out) {
@@ -250,6 +285,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
     for (const p of problems) io.stdout(`${colors.red('✖ failed')} ${p.source}\n  ${p.message}\n`);
     io.stdout(formatSummary(summary, colors));
     if (flags.out) io.stdout(`Wrote ${runs.filter((r) => r.report.action).length} Actions and the report to ${flags.out}\n`);
+    for (const line of heldBackSummary(plans)) io.stdout(`${line}\n`);
     if (flags.write) io.stdout(`Migrated ${written} rule(s) in place\n`);
   }
   // Files that could not be read (not those skipped on purpose) make the run fail like a usage error.

@@ -7,8 +7,8 @@ import { triggerMap } from '../inputs/records.js';
 import type { TenantFormat } from '../inputs/types.js';
 import type { TenantRuns } from '../tenants.js';
 import { emitDirectory, TRIGGERS_FILE } from './directory.js';
-import { planTenant, type TenantPlan } from './plan.js';
-import { emitTerraform } from './terraform.js';
+import { bindingNotes, planTenant, type PlanOptions, type TenantPlan } from './plan.js';
+import { emitTerraform, TERRAFORM_FILE } from './terraform.js';
 import { emitYaml, YAML_FILE } from './yaml.js';
 
 export type Emit = 'directory' | 'yaml' | 'terraform';
@@ -30,27 +30,64 @@ export async function renderTenant(plan: TenantPlan, folder: string, emit: Emit)
     }
     const file = path.join(folder, TRIGGERS_FILE);
     const text = await readIfExists(file);
-    return emitDirectory(plan, text === null ? null : (triggerMap(parseJson(text, file)) ?? {}));
+    return emitDirectory(plan, text === null ? undefined : (triggerMap(parseJson(text, file)) ?? {}));
   } catch (error) {
     if (error instanceof DataError) throw new UsageError(`${error.message} (the output folder already holds this file; fix or remove it)`);
     throw error;
   }
 }
 
-/** Writes every tenant; sets each report's `action` (file relative to outDir). Returns the plans. */
-export async function writeTenants(outDir: string, groups: TenantRuns[], emit?: Emit): Promise<TenantPlan[]> {
+export interface Written {
+  plans: TenantPlan[];
+  /** What the user must know: bindings not written (and how to add them), --bindings replace. */
+  notes: string[];
+}
+
+/** Whether the files bind the migrated Actions to post-login. */
+function writesBindings(files: Map<string, string>, emit: Emit): boolean {
+  if (emit === 'terraform') return /^resource "auth0_trigger_actions"/m.test(files.get(TERRAFORM_FILE) ?? '');
+  if (emit === 'yaml') return /^ {2}post-login:/m.test(files.get(YAML_FILE) ?? '');
+  return (files.get(TRIGGERS_FILE) ?? '').includes('"post-login"');
+}
+
+const WHY_UNKNOWN: Record<string, string> = {
+  api: 'a rules dump holds no bindings',
+  live: 'the live tenant did not return its bindings (read:actions)',
+  directory: 'the export has no triggers/ folder',
+  yaml: 'the export has no triggers: key',
+};
+
+/**
+ * Writes every tenant; sets each report's `action` (file relative to outDir) and `deploy`.
+ * Returns the plans and the notes to show.
+ */
+export async function writeTenants(outDir: string, groups: TenantRuns[], emit?: Emit, options: PlanOptions = {}): Promise<Written> {
   const plans: TenantPlan[] = [];
+  const notes: string[] = [];
   for (const group of groups) {
-    const plan = planTenant(group.tenant, group.runs);
+    const plan = planTenant(group.tenant, group.runs, options);
     const sub = groups.length > 1 ? group.tenant.name : '';
     const folder = path.join(outDir, sub);
-    const files = await renderTenant(plan, folder, emit ?? defaultEmit(group.tenant.format));
+    const layout = emit ?? defaultEmit(group.tenant.format);
+    const files = await renderTenant(plan, folder, layout);
     const sorted = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     await writeFilesAtomic(sorted.map(([file, content]) => [path.join(folder, file), content] as const));
     for (const action of plan.actions) {
       action.run.report.action = { name: action.name, file: path.posix.join(sub.replace(/\\/g, '/'), `actions/${action.file}/code.js`) };
+      action.run.report.deploy = { deployed: action.deployed, bound: action.bound, ...(action.heldBack ? { heldBack: action.heldBack } : {}) };
     }
+    notes.push(...bindingNotes(plan, writesBindings(files, layout), WHY_UNKNOWN[group.tenant.format] ?? 'no source of bindings'));
     plans.push(plan);
   }
-  return plans;
+  return { plans, notes };
+}
+
+/** The summary lines for Actions held back (not deployed, not bound) and rules that gave none. */
+export function heldBackSummary(plans: TenantPlan[]): string[] {
+  const held = plans.flatMap((p) => p.heldBack.map((h) => ({ ...h, tenant: plans.length > 1 ? `${p.tenant.name}: ` : '' })));
+  if (held.length === 0) return [];
+  return [
+    `Held back (not deployed, not bound): ${held.length}`,
+    ...held.map((h) => `  ${h.tenant}${h.name}: ${h.reason}`),
+  ];
 }
