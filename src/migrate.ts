@@ -7,6 +7,7 @@ import { maskTokens } from './tokens.js';
 import { pipelineTransform } from './pipeline-messages.js';
 import { tenantTransform } from './tenant/messages.js';
 import { prepareTenant, type Prepared } from './tenant/prepare.js';
+import { hoistCarried } from './tenant/hoist.js';
 import { transforms as registry } from '../transforms/index.js';
 import type {
   Finding,
@@ -162,6 +163,8 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     }
   }
 
+  // Carried helpers go to module level where they can (after rule-signature built the module).
+  if (prepared.carried.size) hoistCarried(ast, rule, prepared.carried);
   // A library rule: everything it did was define what later rules use, and that moved into them.
   const noAction = prepared.movedDefinitions > 0 && !moduleParts.continueBody && rule.body.body.every(isGuard);
   if (noAction) createReporter(tenantTransform, findings, insertion, rule.fn).report({ node: rule.fn, code: 'library-rule' });
