@@ -40,7 +40,13 @@ export async function readLiveTenant(domain: string, options: LiveOptions = {}):
     }
     const text = await response.text();
     // The body is never shown: servers echo requests (the client secret, the token, rules-configs values).
-    if (!response.ok) throw new Error(`${shown}: HTTP ${response.status} ${STATUS_CODES[response.status] ?? ''}${oauthError(text)}`.replace(/ +\(/, ' ('));
+    if (!response.ok) {
+      throw Object.assign(new Error(`${shown}: HTTP ${response.status} ${STATUS_CODES[response.status] ?? ''}${oauthError(text)}`.replace(/ +\(/, ' (')), {
+        status: response.status,
+        // Only Auth0's fixed answer for a tenant without Rules is recognised; nothing of the body is kept.
+        deprecatedFeature: response.status === 403 && /deprecated feature/i.test(text),
+      });
+    }
     try {
       return JSON.parse(text);
     } catch {
@@ -59,12 +65,21 @@ export async function readLiveTenant(domain: string, options: LiveOptions = {}):
     const headers = { authorization: `Bearer ${accessToken}` };
 
     const items: unknown[] = [];
-    for (let page = 0; ; page++) {
-      const body = await call(`${base}/api/v2/rules?page=${page}&per_page=${PER_PAGE}&include_totals=true`, { headers });
-      const rules = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.rules) ? body.rules : [];
-      const total = isRecord(body) && typeof body.total === 'number' ? body.total : undefined;
-      items.push(...rules);
-      if (rules.length < PER_PAGE || (total !== undefined && items.length >= total)) break;
+    try {
+      for (let page = 0; ; page++) {
+        const body = await call(`${base}/api/v2/rules?page=${page}&per_page=${PER_PAGE}&include_totals=true`, { headers });
+        const rules = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.rules) ? body.rules : [];
+        const total = isRecord(body) && typeof body.total === 'number' ? body.total : undefined;
+        items.push(...rules);
+        if (rules.length < PER_PAGE || (total !== undefined && items.length >= total)) break;
+      }
+    } catch (error) {
+      // A tenant that never had Rules (they are deprecated) is refused the feature: it has none to migrate.
+      if (!(error as { deprecatedFeature?: boolean }).deprecatedFeature) throw error;
+      tenant.notes.push(
+        `${source}: the Management API answers 403 "Insufficient privileges to use this deprecated feature" for GET /api/v2/rules: Rules are not available on this tenant, so it has no rules to migrate.`,
+      );
+      return tenant;
     }
     // The API returns rules by order; keep that order but let `order` decide bindings.
     addApiRules(tenant, items, source);

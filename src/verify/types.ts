@@ -46,6 +46,8 @@ export interface LoginDetails {
   now?: string;
   /** Rule ids reported by `api.rules.wasExecuted`. */
   executedRules?: string[];
+  /** Rules `context.riskAssessment`, Actions `event.authentication.riskAssessment`; absent by default, as on most logins. */
+  riskAssessment?: JsonObject;
 }
 
 export interface Scenario {
