@@ -49,7 +49,8 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
   'user-metadata/other-user-and-untracked':
     "TODO-marked: the write to another user's metadata still uses the Rules-only auth0 object in the Action",
   'account-linking/not-linking-search-only':
-    'TODO-marked: the search still uses the Rules-only auth0.baseUrl/auth0.accessToken, which do not exist in Actions',
+    'flagged unchecked-http-status: when the search answers 500 the rule reads the error body as the user list and throws, ' +
+    'while the SDK throws and the Action denies with the error message',
   'account-linking/unsafe-async-each':
     'TODO-marked: linking every match with async.each is left unconverted, still using the Rules-only auth0 object',
   'account-linking/unsafe-callback-twice':
@@ -74,6 +75,7 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
 const RULE_CANNOT_RUN: Record<string, string> = {
   'require-dependencies/could-not-convert': 'requires ./helper and stripe, which do not exist here',
   'require-dependencies/pinned-and-hoisted': 'requires @acme/sdk, a made-up package',
+  'require-dependencies/pins-and-sub-paths': 'requires uuid/v1 (uuid 3: the installed uuid 11 has no such path) and moment, which is not installed',
   'callback-to-return/nested-callback-flagged': 'synthetic: calls someLibrary, which is defined nowhere',
   'configuration-to-secrets/whole-object': 'synthetic: calls send, which is defined nowhere',
   'no-equivalent/management-api-object': 'calls auth0.users.getUsersByEmail, which the emulated Rules runtime does not offer',

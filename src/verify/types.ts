@@ -146,6 +146,8 @@ export interface ScenarioVerdict {
   notes: string[];
   rule: Outcome;
   action: Outcome;
+  /** Sides that ran out of time (never `equal`: the pair is not verified). */
+  timedOut?: Array<'rule' | 'action'>;
 }
 
 export type SdkMajor = 4 | 7;
