@@ -98,7 +98,7 @@ export async function readLiveTenant(domain: string, options: LiveOptions = {}):
       tenant.triggers = { 'post-login': bindings };
     } catch (error) {
       tenant.notes.push(
-        `${(error as Error).message}: current post-login bindings not read (needs read:actions); the written triggers list only the migrated Actions, add the others before importing.`,
+        `${(error as Error).message}: current post-login bindings not read (needs read:actions), so none are written (an import replaces them all); see --bindings.`,
       );
     }
   } catch (error) {
