@@ -367,3 +367,34 @@ describe('Terraform', () => {
     expect(text).toBe('resource "x" "y" {\n  a         = 1\n  long_name = 2\n\n  bb = 3\n}\n');
   });
 });
+
+describe('--module', () => {
+  it('writes the Management API client helper once, as an Actions Module each layout imports, and the Actions require it', async () => {
+    const input = path.join(TENANTS, 'globex-yaml');
+    for (const emit of EMITS) {
+      const out = tmp();
+      await migrate([input, '--out', out, '--emit', emit, '--module', '--bindings', 'replace']);
+      const result = check(out, emit);
+      expect(result.problems, emit).toEqual([]);
+      const code = result.files['actions/Link Accounts/code.js'];
+      expect(code).toContain("const { managementClient } = require('actions:rules2actions-management-api');");
+      expect(code).not.toContain('async function managementApiToken');
+      const module = result.files['action-modules/rules2actions-management-api/code.js'];
+      expect(module).toMatch(/^const \{ ManagementClient \} = require\('auth0'\);\n/);
+      expect(module).toContain('async function managementApiToken(api, domain, clientId, clientSecret) {');
+      expect(module).toMatch(/module\.exports = \{ managementClient, managementApiToken \};\n$/);
+      if (emit === 'directory') {
+        expect(JSON.parse(result.files['actions/Link Accounts.json']).modules).toEqual([{ module_name: 'rules2actions-management-api', module_version_number: 1 }]);
+        expect(JSON.parse(result.files['action-modules/rules2actions-management-api.json'])).toMatchObject({ all_changes_published: true, dependencies: [{ name: 'auth0', version: '7.1.0' }] });
+      }
+      if (emit === 'terraform') {
+        expect(result.files['actions.tf']).toContain('resource "auth0_action_module" "management_api" {');
+        expect(result.files['actions.tf']).toContain('    module_version_id = auth0_action_module.management_api.version_id');
+      }
+    }
+    // Without --module the helper stays in the Action.
+    const plain = tmp();
+    await migrate([input, '--out', plain]);
+    expect(readFileSync(path.join(plain, 'actions/Link Accounts/code.js'), 'utf8')).toContain('async function managementApiToken');
+  });
+});

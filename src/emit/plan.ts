@@ -11,6 +11,7 @@ import type { Tenant, TriggerBinding, Triggers } from '../inputs/types.js';
 import type { RuleRun } from '../run.js';
 import type { Dependency } from '../types.js';
 import { isConcreteVersion } from '../pins.js';
+import { extractModule, MODULE_NAME, type ModulePlan, type ModuleUse } from './module.js';
 
 export const ACTION_RUNTIME = 'node22';
 export const POST_LOGIN = 'post-login';
@@ -25,6 +26,8 @@ export interface PlanOptions {
   bindings?: BindingsMode;
   /** Deploy and bind Actions held back for an error finding or a verify difference. */
   bindReview?: boolean;
+  /** The Management API client helper as one Actions Module (src/emit/module.ts). */
+  module?: boolean;
 }
 
 export interface ActionPlan {
@@ -39,6 +42,8 @@ export interface ActionPlan {
   bound: boolean;
   /** Why the Action is neither deployed nor bound (null when it is, or when only disabled). */
   heldBack: string | null;
+  /** Set when the Action requires the Actions Module instead of carrying the helper (--module). */
+  module?: ModuleUse;
 }
 
 /** A rule that gave no Action, or an Action that is not deployed: for the summary. */
@@ -60,6 +65,8 @@ export interface TenantPlan {
   bindable: boolean;
   mode: BindingsMode;
   heldBack: HeldBack[];
+  /** The Actions Module to write (--module and an Action with the helper), else null. */
+  module: ModulePlan | null;
 }
 
 function unique(name: string, taken: Set<string>): string {
@@ -112,7 +119,8 @@ export function planTenant(tenant: Tenant, runs: RuleRun[], options: PlanOptions
     .filter(({ action }) => action.bound)
     .sort((a, b) => (a.action.run.input.order ?? Infinity) - (b.action.run.input.order ?? Infinity) || a.index - b.index)
     .map(({ action }) => action);
-  return { tenant, actions, bindings, bindable, mode: options.bindings ?? 'merge', heldBack };
+  const module = options.module ? extractModule(actions) : null;
+  return { tenant, actions, bindings, bindable, mode: options.bindings ?? 'merge', heldBack, module };
 }
 
 const toBinding = (a: ActionPlan): TriggerBinding => ({ action_name: a.name, display_name: a.name });
@@ -160,7 +168,12 @@ export function currentPostLogin(outputTriggers: Triggers | undefined, tenant: T
 
 /** Dependencies with a version; an unversioned one holds its Action back and is left out (never `latest`). */
 export const dependenciesOf = (action: ActionPlan): Dependency[] =>
-  action.run.result.needs.dependencies.filter((d) => isConcreteVersion(d.version)).map((d) => ({ name: d.name, version: d.version }));
+  action.run.result.needs.dependencies
+    .filter((d) => isConcreteVersion(d.version) && !action.module?.dropped.includes(d.name))
+    .map((d) => ({ name: d.name, version: d.version }));
+
+/** deploy-cli's reference to the module: the first version it publishes on import. */
+export const moduleRefs = (action: ActionPlan) => (action.module ? { modules: [{ module_name: MODULE_NAME, module_version_number: 1 }] } : {});
 
 export const secretsOf = (action: ActionPlan) => action.run.result.needs.secrets;
 
