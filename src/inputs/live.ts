@@ -39,9 +39,10 @@ export async function readLiveTenant(domain: string, options: LiveOptions = {}):
       } catch {
         // not JSON: keep the text
       }
+      // status and body for the caller's checks (a 403 for the deprecated Rules feature), never shown.
       throw Object.assign(new Error(`${init?.method ?? 'GET'} ${url.replace(base, source)}: HTTP ${response.status} ${reason}`.trim()), {
         status: response.status,
-        reason,
+        body: text,
       });
     }
     return JSON.parse(text);
@@ -68,10 +69,11 @@ export async function readLiveTenant(domain: string, options: LiveOptions = {}):
       }
     } catch (error) {
       // A tenant that never had Rules (they are deprecated) is refused the feature: it has none to migrate.
-      const { status, reason } = error as { status?: number; reason?: string };
-      if (status !== 403 || !/deprecated feature/i.test(reason ?? '')) throw error;
+      const { status, body } = error as { status?: number; body?: string };
+      if (status !== 403 || !/insufficient privileges to use this deprecated feature/i.test(body ?? '')) throw error;
+      // Auth0's own words, not the body (which is never echoed).
       tenant.notes.push(
-        `${source}: the Management API answers 403 "${reason}" for GET /api/v2/rules: Rules are not available on this tenant, so it has no rules to migrate.`,
+        `${source}: the Management API answers 403 "Insufficient privileges to use this deprecated feature" for GET /api/v2/rules: Rules are not available on this tenant, so it has no rules to migrate.`,
       );
       return tenant;
     }
