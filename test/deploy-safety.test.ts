@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { main, type Io } from '../src/cli/main.js';
 import { EMITS, type Emit } from '../src/emit/index.js';
 import { printBlock } from '../src/emit/terraform.js';
+import { holdBackReason, planTenant, postLoginBindings } from '../src/emit/plan.js';
+import { runRule } from '../src/run.js';
 import { loadPins, PinsError } from '../src/pins.js';
 import { checkDirectory, checkTerraform, checkYaml, fmtProblems, parseHcl } from './support/import-check.js';
 
@@ -276,6 +278,22 @@ describe('only Actions that can run are deployed and bound', () => {
       expect(result.problems).toEqual([]);
       expect(result.bound).toEqual(['Broken', 'Fine']);
     }
+  });
+
+  it('an Action verify called different is held back too; --bind-review releases it, never a missing version', () => {
+    const run = runRule({ source: 'a.js', name: 'A', script: CLAIM('a'), order: 1, enabled: true }, { sdk: 7 });
+    expect(holdBackReason(run, false)).toBeNull();
+    run.report.verification = { sdk: 7, verdict: 'different', scenarios: 2, equal: 1, different: 1, differences: ['x: y'], typeErrors: 0 };
+    expect(holdBackReason(run, false)).toMatch(/^verify: the Action behaves differently/);
+    expect(holdBackReason(run, true)).toBeNull();
+    const unpinned = runRule({ source: 'b.js', name: 'B', script: UNPINNED, order: 2, enabled: true }, { sdk: 7 });
+    expect(holdBackReason(unpinned, true)).toMatch(/^no version for uuid/);
+    const tenant = { name: 't', source: 't', format: 'api' as const, rules: [], configKeys: [], problems: [], notes: [], triggers: { 'post-login': [] } };
+    const plan = planTenant(tenant, [run, unpinned]);
+    expect(plan.actions.map((a) => [a.name, a.deployed, a.bound])).toEqual([['A', false, false], ['B', false, false]]);
+    // Nothing to bind and nothing bound today: no list at all, not an empty one.
+    expect(postLoginBindings(plan, [])).toBeNull();
+    expect(plan.heldBack.map((h) => h.name)).toEqual(['A', 'B']);
   });
 
   it('a rule that fails (another stage) gives no Action and is listed as held back', async () => {
