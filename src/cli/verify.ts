@@ -15,7 +15,8 @@ import type { TypeCheckResult } from '../typecheck.js';
 import type { Dependency, Finding, SdkMajor } from '../types.js';
 import { checkAvailability, RESOLVE_FROM } from '../verify/dependencies.js';
 import type { KeywordValues, Scenario } from '../verify/index.js';
-import { UsageError } from './io.js';
+import { describeFsError, UsageError, writeFileAtomic } from './io.js';
+import { createProgress } from './progress.js';
 import type { Io } from './main.js';
 
 export interface VerifyTarget {
@@ -42,6 +43,8 @@ export interface VerifyOptions {
   timeoutMs?: number;
   /** Default true: type-check each Action (ts-morph, a few seconds per SDK major). */
   typecheck?: boolean;
+  /** Told once per target done (the progress bar). */
+  onTargetDone?: () => void;
 }
 
 const TYPECHECK_KEY = (i: number) => `#${i}`;
@@ -65,7 +68,7 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
   const verifier = runnable.length > 0 ? await createVerifier() : null;
   try {
     const runs = Promise.all(
-      targets.map(async (target): Promise<RuleVerification> => {
+      targets.map((target) => (async (): Promise<RuleVerification> => {
         const builtin = builtinScenarios({ script: target.input.script, linking: target.linking });
         const base: RuleVerification = {
           source: target.input.source,
@@ -104,11 +107,19 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
           });
           const results: ScenarioResult[] = verdicts.map((v) => ({ scenario: v.scenario, equal: v.equal, differences: v.differences, notes: v.notes }));
           const { scenarios: withNotes, common } = liftCommonNotes(results);
+          const hung = verdicts.filter((v) => v.timedOut);
+          if (hung.length > 0) {
+            const limit = options.timeoutMs ?? 5000;
+            const which = hung.map((v) => `${v.scenario} (${v.timedOut!.join(' and ')})`).join(', ');
+            return { ...base, scenarios: withNotes, notes: common, reason: `timeout: did not finish within ${limit} ms in ${which}` };
+          }
           return { ...base, verdict: withNotes.every((s) => s.equal) ? 'equal' : 'different', scenarios: withNotes, notes: common };
         } catch (error) {
+          // VerifyStopped: a loop that never yields or too much memory; its message starts with the reason.
+          if (error instanceof Error && error.name === 'VerifyStopped') return { ...base, reason: error.message };
           return { ...base, reason: `verify failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
         }
-      }),
+      })().finally(() => options.onTargetDone?.())),
     );
     const [results, typeChecks] = await Promise.all([runs, typeCheck]);
     return results.map((r, i) => {
@@ -173,9 +184,9 @@ export function targetFromRun(run: RuleRun, sdk: SdkMajor, action?: { file: stri
  * `migrate --verify`: adds `verification` to each migrated rule's report entry; a rule whose Action
  * differs, fails the type check or could not run becomes `review`, with a finding saying why.
  */
-export async function verifyRuns(runs: RuleRun[], sdk: SdkMajor): Promise<void> {
+export async function verifyRuns(runs: RuleRun[], sdk: SdkMajor, onTargetDone?: () => void): Promise<void> {
   const candidates = runs.filter((r) => r.report.status !== 'failed' && r.result.status === 'ok');
-  const results = await verifyTargets(candidates.map((r) => targetFromRun(r, sdk)));
+  const results = await verifyTargets(candidates.map((r) => targetFromRun(r, sdk)), { onTargetDone });
   candidates.forEach((run, i) => {
     const v = results[i];
     const different = v.scenarios.filter((s) => !s.equal);
@@ -217,6 +228,7 @@ interface VerifyFlags {
   timeout?: number;
   typecheck: boolean;
   color?: boolean;
+  output?: string;
 }
 
 export function verifyCommand(io: Io, version: string, setExitCode: (code: number) => void): Command {
@@ -233,7 +245,8 @@ export function verifyCommand(io: Io, version: string, setExitCode: (code: numbe
     .option('-k, --keywords <file>', 'JSON object of keyword-token values (@@KEY@@, ##KEY##), as a0deploy would replace them')
     .option('--timeout <ms>', 'time limit for one side of one scenario (default 5000)', parseTimeout)
     .option('--no-typecheck', 'skip the type check of the Actions (it takes a few seconds)')
-    .addOption(new Option('-f, --format <format>', 'what goes to stdout').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'what goes to stdout (or --output)').choices(['text', 'json']).default('text'))
+    .option('-o, --output <file>', 'write the verdicts to this file instead of stdout (as in migrate and audit)')
     .option('--no-color', 'no colours even on a terminal')
     .addHelpText(
       'after',
@@ -283,6 +296,7 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const inputs = tenantRules(tenants);
   const problems = tenants.flatMap((t) => t.problems);
+  if (inputs.length + problems.length === 0) throw new UsageError(`No rules found in ${paths.join(', ')}.`);
   if (action && inputs.length + problems.length !== 1) {
     throw new UsageError(`--action needs exactly one rule, got ${inputs.length + problems.length}.`);
   }
@@ -292,13 +306,17 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
     return runs.map((run) => targetFromRun(run, sdk, action));
   });
 
+  // Verify takes seconds per rule: a bar from two rules on (stderr on a terminal).
+  const progress = createProgress(io.stderr, targets.length, { tty: Boolean(io.stderrIsTTY), threshold: 1 });
   const results = await verifyTargets(targets, {
     scenarios,
     builtin: flags.builtin,
     keywords,
     timeoutMs: flags.timeout,
     typecheck: flags.typecheck,
+    onTargetDone: () => progress.tick(null),
   });
+  progress.done();
   for (const p of problems) {
     for (const sdk of majors) {
       results.push({
@@ -308,13 +326,20 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
     }
   }
   const summary = summarizeVerification(results);
+  let text = '';
   if (flags.format === 'json') {
-    io.stdout(formatVerifyJson({ tool: { name: 'rules2actions', version }, summary, rules: results }));
+    text = formatVerifyJson({ tool: { name: 'rules2actions', version }, summary, rules: results });
   } else {
-    const colors = pc.createColors(io.isTTY && flags.color !== false);
-    for (const r of results) io.stdout(formatVerification(r, colors));
-    io.stdout(formatVerifySummary(summary, colors));
+    const colors = pc.createColors(!flags.output && io.isTTY && flags.color !== false);
+    text = results.map((r) => formatVerification(r, colors)).join('') + formatVerifySummary(summary, colors);
   }
+  if (flags.output) {
+    try {
+      await writeFileAtomic(flags.output, text);
+    } catch (error) {
+      throw new UsageError(`Cannot write ${flags.output}: ${describeFsError(error)}`);
+    }
+  } else io.stdout(text);
   return summary.equal === summary.rules ? 0 : 1;
 }
 

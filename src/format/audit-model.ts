@@ -84,6 +84,8 @@ export interface AuditTenant {
 
 export interface AuditReport {
   tool: { name: string; version: string };
+  /** When the audit ran (ISO 8601, UTC); SOURCE_DATE_EPOCH fixes it for reproducible reports. */
+  generatedAt?: string;
   effortModel: typeof EFFORT;
   overall: AuditCounts & { tenants: number };
   tenants: AuditTenant[];
@@ -169,7 +171,7 @@ function sortCodes(codes: Map<string, number>): Record<string, number> {
   return Object.fromEntries([...codes].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)));
 }
 
-export function buildAudit(version: string, groups: TenantRuns[]): AuditReport {
+export function buildAudit(version: string, groups: TenantRuns[], generatedAt?: Date): AuditReport {
   const tenants = groups.map((group): AuditTenant => {
     const rules = group.runs
       .map((run, index) => ({ run, index }))
@@ -198,5 +200,11 @@ export function buildAudit(version: string, groups: TenantRuns[]): AuditReport {
 
   const all = countRules(tenants.flatMap((t) => t.rules), tenants.reduce((sum, t) => sum + t.unreadable.length, 0));
   all.effortHours = round(tenants.reduce((sum, t) => sum + t.counts.effortHours, 0));
-  return { tool: { name: 'rules2actions', version }, effortModel: EFFORT, overall: { tenants: tenants.length, ...all }, tenants };
+  return {
+    tool: { name: 'rules2actions', version },
+    ...(generatedAt ? { generatedAt: generatedAt.toISOString() } : {}),
+    effortModel: EFFORT,
+    overall: { tenants: tenants.length, ...all },
+    tenants,
+  };
 }

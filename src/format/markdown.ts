@@ -1,3 +1,6 @@
+// Markdown tables are joined by hand on purpose: a row is cells between pipes, escaping (below) is the only
+// hard part, and a table library would only add a dependency.
+import { needReview, plural } from './plural.js';
 import type { MigrationReport } from './report-json.js';
 
 const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -8,8 +11,8 @@ export function formatMarkdown(report: MigrationReport): string {
   const out = [
     '# Rules → Actions migration report',
     '',
-    `${summary.rules} rules: ${summary.migrated} migrated, ${summary.review} need review, ${summary.failed} failed ` +
-      `(${summary.errors} errors, ${summary.warnings} warnings).`,
+    `${plural(summary.rules, 'rule')}: ${summary.migrated} migrated, ${needReview(summary.review)}, ${summary.failed} failed ` +
+      `(${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}).`,
     '',
     ...(report.notes ?? []).flatMap((note) => [`> ${escape(note)}`, '']),
   ];

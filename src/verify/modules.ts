@@ -41,7 +41,9 @@ export function createModuleLoader(options: ModuleLoaderOptions): RequireFunctio
       try {
         return req(target);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+        // ERR_ACCESS_DENIED: a folder the verify sandbox does not let the child read.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_ACCESS_DENIED') throw err;
         lastError = err;
       }
     }
