@@ -47,14 +47,11 @@ function tree(dir: string): Record<string, string> {
 
 // Small rules in our own words.
 const CLAIM = (n: string) => `function (user, context, callback) {\n  context.idToken['https://example.com/${n}'] = user.email;\n  callback(null, user, context);\n}\n`;
-/** Still reads the Rules-only auth0 object: its Action would throw at every login. */
+/** Requires a local file, which no Action can: its Action would throw at every login (error finding local-require). */
 const BROKEN = `function (user, context, callback) {
-  const request = require('request@2.88.2');
-  request.get({ url: auth0.baseUrl + '/users/' + user.user_id, headers: { Authorization: 'Bearer ' + auth0.accessToken } }, function (err, res, body) {
-    if (err) return callback(err);
-    context.idToken['https://example.com/name'] = JSON.parse(body).name;
-    callback(null, user, context);
-  });
+  const names = require('./names');
+  context.idToken['https://example.com/name'] = names.display(user);
+  callback(null, user, context);
 }
 `;
 const UNPINNED = `function (user, context, callback) {\n  const uuid = require('uuid');\n  context.idToken['https://example.com/sid'] = uuid();\n  callback(null, user, context);\n}\n`;
@@ -110,6 +107,10 @@ interface Checked {
 /** Import-checks an output folder in its layout. */
 function check(out: string, emit: Emit, existing: string[] = []): Checked {
   const files = tree(out);
+  // Nothing written (e.g. "No rules found", exit 2): nothing to import, no list.
+  if (!Object.keys(files).some((f) => f.startsWith('actions') || f === 'tenant.yaml' || f.startsWith('triggers'))) {
+    return { problems: [], deployed: new Map(), bound: null, files };
+  }
   if (emit === 'directory') {
     const c = checkDirectory(out, existing);
     return { problems: c.problems, deployed: c.actions, bound: c.triggers?.['post-login'] ?? null, files };
@@ -262,7 +263,7 @@ describe('only Actions that can run are deployed and bound', () => {
       expect(result.deployed.get('Broken')).toBe(false);
       expect(result.deployed.get('Fine')).toBe(true);
       expect(result.bound).toEqual(['Fine']);
-      expect(run.stdout).toMatch(/Held back \(not deployed, not bound\): 1\n {2}Broken: 2 error finding\(s\) \(management-api-token\)/);
+      expect(run.stdout).toMatch(/Held back \(not deployed, not bound\): 1\n {2}Broken: 1 error finding\(s\) \(local-require\)/);
       const report = JSON.parse(readFileSync(path.join(out, 'migration-report.json'), 'utf8'));
       expect(report.rules.find((r: { name: string }) => r.name === 'Broken').deploy).toMatchObject({ deployed: false, bound: false });
       if (emit === 'terraform') expect(result.files['actions.tf']).toMatch(/resource "auth0_action" "broken" \{[^}]*deploy  = false/);
