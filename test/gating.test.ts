@@ -69,15 +69,21 @@ describe('exit codes and gating', () => {
     expect((await run(['migrate', DEMO, '--out', out, '--fail-on', 'error'])).code).toBe(0);
   });
 
-  it('exits 2 when no rules are found', async () => {
+  it('exits 2 when no rules are found; an export with an empty rules list is an answer', async () => {
     const empty = tmp();
-    mkdirSync(path.join(empty, 'rules'));
-    const r = await run(['migrate', path.join(empty, 'rules')]);
+    mkdirSync(path.join(empty, 'nothing'));
+    writeFileSync(path.join(empty, 'nothing', 'notes.txt'), 'not a rule');
+    mkdirSync(path.join(empty, 'export'));
+    writeFileSync(path.join(empty, 'export', 'tenant.yaml'), 'rules: []\nrulesConfigs: []\n');
+    const exported = await run(['migrate', path.join(empty, 'export')]);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toContain('0 rules');
+    const r = await run(['migrate', path.join(empty, 'nothing')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('No rules found in');
     expect(r.stdout).toBe('');
     for (const command of ['audit', 'verify']) {
-      const other = await run([command, path.join(empty, 'rules')]);
+      const other = await run([command, path.join(empty, 'nothing')]);
       expect(other.code, command).toBe(2);
       expect(other.stderr).toContain('No rules found in');
     }
