@@ -75,7 +75,10 @@ describe('audit', () => {
       expect(c.migrated + c.review + c.failed).toBe(c.rules);
       expect(c.linking).toBe(t.rules.filter((r) => r.linking).length);
       expect(c.findings.error).toBe(t.rules.flatMap((r) => r.findings).filter((f) => f.severity === 'error').length);
-      const expected = EFFORT.tenant + t.rules.reduce((s, r) => s + r.effortHours, 0) + c.secrets.length * EFFORT.perSecret + c.scopes.length * EFFORT.perScope;
+      // Effort counts enabled rules only (test/audit-counts.test.ts).
+      const enabled = t.rules.filter((r) => r.enabled !== false);
+      const union = (lists: string[][]) => new Set(lists.flat()).size;
+      const expected = EFFORT.tenant + enabled.reduce((s, r) => s + r.effortHours, 0) + union(enabled.map((r) => r.secrets)) * EFFORT.perSecret + union(enabled.map((r) => r.scopes)) * EFFORT.perScope;
       expect(c.effortHours).toBeCloseTo(expected, 2);
     }
     const o = report.overall;
@@ -140,11 +143,12 @@ describe('audit', () => {
     writeFileSync(path.join(dir, 'not-a-folder'), '');
     expect((await audit([ACME, '--output', path.join(dir, 'not-a-folder', 'x.html')])).code).toBe(2);
     expect((await audit(['--format', 'pdf', ACME])).code).toBe(2);
-    // An unreadable export is listed as failed, and the run says so with exit 2.
+    // An unreadable export is listed as an input that could not be read (not a rule), and the run says so with exit 2.
     const broken = await audit([path.join(TENANTS, 'invalid/broken.json'), ACME, '--format', 'json']);
     expect(broken.code).toBe(2);
-    const failed = (JSON.parse(broken.stdout) as AuditReport).tenants[0].rules[0];
-    expect(failed).toMatchObject({ status: 'failed', findings: [{ code: 'read-error', line: 6, column: 5 }] });
+    const [tenant] = (JSON.parse(broken.stdout) as AuditReport).tenants;
+    expect(tenant.rules).toEqual([]);
+    expect(tenant.unreadable).toMatchObject([{ line: 6, column: 5 }]);
   });
 
   it('escapes everything in the HTML and loads nothing from the network', async () => {

@@ -10,7 +10,7 @@ import { formatAuditMarkdown } from '../format/audit-markdown.js';
 import { buildAudit, type AuditReport } from '../format/audit-model.js';
 import { formatAuditTable } from '../format/audit-table.js';
 import { readTenants } from '../inputs/index.js';
-import { groupRuns, tenantRules } from '../tenants.js';
+import { attachTenantViews, groupRuns, tenantRules } from '../tenants.js';
 import type { SdkMajor } from '../types.js';
 import { parseSdk, UsageError, writeFileAtomic } from './io.js';
 import type { Io } from './main.js';
@@ -45,6 +45,7 @@ export function renderAudit(report: AuditReport, format: AuditFormat, colors = f
 
 export async function runAudit(paths: string[], flags: AuditFlags, io: Io, version: string): Promise<number> {
   const tenants = await readTenants(paths, { fromTenant: flags.fromTenant });
+  attachTenantViews(tenants);
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const rules = tenantRules(tenants);
   // Nothing read at all (an export with an empty rules list is audited: it has nothing to migrate).
@@ -93,8 +94,11 @@ Examples:
   $ rules2actions audit exports/ --format html -o audit.html   every tenant folder below exports/
   $ rules2actions audit tenant.yaml rules.json --format csv
 
+Counts are rules, not errors: an input that could not be read is listed as such, not as a rule. Effort
+counts enabled rules only (0 h for a tenant without any); see the README's "Effort estimate".
+
 Exit codes: 0 the report was produced; 2 usage or fatal error, or an input could not be read (the report
-still lists it as a failed entry).`,
+still lists it).`,
     )
     .action(async (paths: string[], flags: AuditFlags) => {
       if (paths.length === 0 && flags.fromTenant.length === 0) throw new UsageError('Give at least one tenant export (see --help).');

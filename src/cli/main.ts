@@ -16,13 +16,15 @@ import type { BindingsMode, TenantPlan } from '../emit/plan.js';
 import { loadPins, PinsError } from '../pins.js';
 import { readTenants } from '../inputs/index.js';
 import type { Tenant } from '../inputs/types.js';
-import { groupRuns, tenantRules, type TenantRuns } from '../tenants.js';
+import { attachTenantViews, groupRuns, tenantRules, type TenantRuns } from '../tenants.js';
 import { auditCommand } from './audit.js';
 import {
   DEFAULT_MAX_SIZE,
   describeFsError,
   dirtyRepositories,
+  encodeText,
   ensureWritableFolder,
+  gitIgnored,
   parseSdk,
   parseSize,
   UsageError,
@@ -222,6 +224,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   if (dumps.length) {
     throw new UsageError(`--write migrates files in place; ${dumps.map((t) => t.source).join(', ')} is a rules dump with no export folder to write into: use --out <dir>.`);
   }
+  attachTenantViews(tenants);
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const problems = tenants.flatMap((t) => t.problems);
   const rules = tenantRules(tenants);
@@ -279,16 +282,26 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
         plans.push(...written.plans);
         notes.push(...written.notes);
       } catch (error) {
+        if (error instanceof UsageError) throw error;
         throw new UsageError(`Cannot write to ${root}: ${describeFsError(error)}`);
       }
       written += group.runs.filter((r) => r.report.action).length;
     }
-    for (const run of runs.filter((r) => !exportRoot(groupOf(groups, r).tenant) && r.input.source !== STDIN_SOURCE)) {
+    const inPlace = runs.filter((r) => !exportRoot(groupOf(groups, r).tenant) && r.input.source !== STDIN_SOURCE);
+    // git would not show the change: say so and leave the file, unless --force.
+    const ignored = flags.force ? new Set<string>() : await gitIgnored(inPlace.map((r) => r.input.source));
+    for (const run of inPlace) {
       // Failed rules stay as they are; an Action already (nochange) is not rewritten.
       if (run.result.status !== 'ok' || run.report.status === 'failed') continue;
+      if (ignored.has(run.input.source)) {
+        io.stderr(`rules2actions: ${run.input.source} is ignored by git, so the rewrite would not show in git status; not written (use --out, or --force).\n`);
+        continue;
+      }
       try {
-        await writeFileAtomic(run.input.source, run.result.code);
+        // Written back in the encoding it was read in (UTF-16 stays UTF-16), never through a symbolic link.
+        await writeFileAtomic(run.input.source, encodeText(run.result.code, run.input.encoding));
       } catch (error) {
+        if (error instanceof UsageError) throw error;
         throw new UsageError(`Cannot write ${run.input.source}: ${describeFsError(error)}`);
       }
       written++;
@@ -297,12 +310,12 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   for (const note of notes) io.stderr(`rules2actions: ${note}\n`);
   // The files written (--out) keep every finding; what is printed follows --quiet.
   const summary = summarize(reports);
-  const report = buildReport(version, summary, reports);
+  const report = buildReport(version, summary, reports, notes);
   const shown = visibleReports(reports, flags);
-  const printed = flags.quiet ? buildReport(version, summarize(shown), shown) : report;
+  const printed = flags.quiet ? buildReport(version, summarize(shown), shown, notes) : report;
   if (flags.out) {
-    await writeFileAtomic(path.join(flags.out, 'migration-report.json'), formatJson(report));
-    await writeFileAtomic(path.join(flags.out, 'migration-report.md'), formatMarkdown(report));
+    await writeFileAtomic(path.join(flags.out, 'migration-report.json'), formatJson(report), { root: flags.out });
+    await writeFileAtomic(path.join(flags.out, 'migration-report.md'), formatMarkdown(report), { root: flags.out });
   }
 
   let text = '';

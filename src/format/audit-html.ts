@@ -9,8 +9,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
-import { createTwoFilesPatch } from 'diff';
 import { AUDIT_COLUMNS, auditRow } from './audit-table.js';
+import { unifiedDiff } from '../diff.js';
 import type { AuditReport, AuditRule, AuditTenant } from './audit-model.js';
 import { needReview, plural } from './plural.js';
 import type { Severity } from '../types.js';
@@ -257,7 +257,7 @@ function pageData(report: AuditReport): PageData {
         secrets: r.secrets,
         scopes: r.scopes,
         dependencies: r.dependencies,
-        diff: changed ? intern(createTwoFilesPatch('rule', 'action', r.before, r.after, undefined, undefined, { context: 3 })) : -1,
+        diff: changed ? intern(unifiedDiff(r.source, r.before, r.after)) : -1,
         rule: !changed && r.before ? intern(r.before) : -1,
       };
     }),

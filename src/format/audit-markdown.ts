@@ -29,6 +29,8 @@ export function formatAuditMarkdown(report: AuditReport): string {
     if (Object.keys(c.codes).length) out.push(`Findings: ${esc(codeList(c.codes))}`, '');
     if (c.secrets.length) out.push(`Secrets to create: ${c.secrets.map(code).join(', ')}`, '');
     if (c.scopes.length) out.push(`Management API scopes: ${c.scopes.map(code).join(', ')}`, '');
+    for (const u of t.unreadable) out.push(`Could not be read: ${code(u.source)}: ${esc(u.message)}`, '');
+    for (const note of t.notes) out.push(`Note: ${esc(note)}`, '');
     out.push('| Order | Rule | Status | Linking | Enabled | Findings | Effort (h) |', '| ---: | --- | --- | --- | --- | --- | ---: |');
     for (const r of t.rules) {
       const findings = r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity} ${f.code} (${f.line}:${f.column})`);

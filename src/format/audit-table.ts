@@ -71,6 +71,8 @@ export function formatAuditTable(report: AuditReport, colors: Colors = pc.create
     for (const r of t.rules.filter((rule) => rule.status === 'failed')) {
       out.push(colors.red(`  ✖ ${r.name}: ${r.findings.find((f) => f.severity === 'error')?.message ?? 'failed'}`));
     }
+    for (const u of t.unreadable) out.push(colors.red(`  ✖ could not be read: ${u.message}`));
+    for (const note of t.notes) out.push(colors.dim(`  note: ${note}`));
     out.push('');
   }
   out.push(colors.dim(`Effort in hours (${report.overall.effortHours.toFixed(2)} in all): see "Effort estimate" in the README for the formula.`), '');

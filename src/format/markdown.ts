@@ -14,14 +14,16 @@ export function formatMarkdown(report: MigrationReport): string {
     `${plural(summary.rules, 'rule')}: ${summary.migrated} migrated, ${needReview(summary.review)}, ${summary.failed} failed ` +
       `(${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}).`,
     '',
+    ...(report.notes ?? []).flatMap((note) => [`> ${escape(note)}`, '']),
   ];
   for (const rule of report.rules) {
     out.push(`## ${rule.name} — ${rule.status}`, '', `Source: \`${rule.source}\``);
     if (rule.action) out.push(`Action: \`${rule.action.file}\``);
+    if (rule.deploy?.heldBack) out.push(`Held back (not deployed, not bound): ${escape(rule.deploy.heldBack)}`);
     if (rule.linking) out.push('Account linking: yes');
     if (rule.secrets.length) out.push(`Secrets to create: ${rule.secrets.map((s) => `\`${s}\``).join(', ')}`);
     if (rule.dependencies.length) {
-      out.push(`Dependencies: ${rule.dependencies.map((d) => `\`${d.name}@${d.version || '(choose a version)'}\``).join(', ')}`);
+      out.push(`Dependencies: ${rule.dependencies.map((d) => `\`${d.name}@${d.version || '(no version: pin it with --pins)'}\``).join(', ')}`);
     }
     if (rule.scopes.length) out.push(`Management API scopes: ${rule.scopes.map((s) => `\`${s}\``).join(', ')}`);
     out.push('');
