@@ -230,7 +230,10 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const problems = tenants.flatMap((t) => t.problems);
   const rules = tenantRules(tenants);
-  if (rules.length === 0 && problems.length === 0) throw new UsageError(`No rules found in ${[...paths, ...flags.fromTenant].join(', ')}.`);
+  // Nothing read at all (an export with an empty rules list is an answer: nothing to migrate).
+  if (rules.length === 0 && problems.length === 0 && tenants.every((t) => t.format === 'plain')) {
+    throw new UsageError(`No rules found in ${paths.join(', ')}.`);
+  }
   const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
   // Large runs spread over worker threads (src/cli/pool.ts); results come back in input order.
   const groups = groupRuns(tenants, await runAll(rules, options, progress.tick));
