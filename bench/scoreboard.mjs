@@ -145,6 +145,10 @@ async function verifyLinking(rules, options) {
     const different = v.scenarios.filter((s) => !s.equal);
     r.verify = {
       verdict: v.verdict,
+      // What the scoreboard counts: every scenario ran and was equal. Verify's verdict may still say
+      // `not-verified` when a module's declared version is not installed (issue 13's policy): it is kept
+      // beside, and counted in its own row.
+      allEqual: v.scenarios.length > 0 && different.length === 0,
       scenarios: v.scenarios.length,
       equal: v.scenarios.length - different.length,
       ...(v.reason ? { reason: v.reason } : {}),
@@ -198,8 +202,9 @@ function tally(rules, verified) {
       ...(verified
         ? {
             verified: linking.filter((r) => r.verify).length,
-            equal: linking.filter((r) => r.verify?.verdict === 'equal').length,
-            convertedAndEqual: linking.filter((r) => r.linkingConverted && r.verify?.verdict === 'equal').length,
+            equal: linking.filter((r) => r.verify?.allEqual).length,
+            convertedAndEqual: linking.filter((r) => r.linkingConverted && r.verify?.allEqual).length,
+            notVerifiedForDependencies: linking.filter((r) => r.verify?.verdict === 'not-verified' && /^dependencies /.test(r.verify.reason ?? '')).length,
           }
         : {}),
     },
@@ -231,6 +236,7 @@ function printTable(columns, verified, timing) {
       ? [
           ['  equal in every verify scenario', (t) => `${t.linking.equal} (${pct(t.linking.equal, t.linking.found)})`],
           ['  converted and equal', (t) => `${t.linking.convertedAndEqual} (${pct(t.linking.convertedAndEqual, t.linking.found)})`],
+          ['  verify: not verified (dependency versions)', (t) => t.linking.notVerifiedForDependencies ?? '—'],
         ]
       : []),
     ['callback bridge', (t) => `${t.callbackBridge} (${pct(t.callbackBridge, t.rules)})`],
