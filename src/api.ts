@@ -12,6 +12,7 @@ const OPTION_TYPES: Record<keyof MigrateOptions, string> = {
   ruleId: 'string',
   guard: 'boolean',
   diff: 'boolean',
+  tenant: 'an object (what migrateTenant passes; leave it out)',
 };
 
 const describeValue = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 40))}` : `${typeof value === 'object' ? 'an object' : String(value)}`);
@@ -31,6 +32,7 @@ function check(source: unknown, options: unknown): asserts options is MigrateOpt
     const ok =
       key === 'sdk' ? value === 4 || value === 7
       : key === 'transforms' ? Array.isArray(value) && value.every((id) => typeof id === 'string')
+      : key === 'tenant' ? typeof value === 'object' && value !== null && !Array.isArray(value)
       : key === 'pins' ? typeof value === 'object' && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === 'string')
       : typeof value === OPTION_TYPES[key as keyof MigrateOptions];
     if (!ok) throw new TypeError(`migrate(source, options): options.${key} must be ${OPTION_TYPES[key as keyof MigrateOptions]}, not ${describeValue(value)}.`);

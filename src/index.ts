@@ -7,3 +7,4 @@ export type { RuleReport, Summary } from './run.js';
 export type { MigrationReport } from './format/report-json.js';
 export type { AuditReport, AuditTenant, AuditRule, AuditCounts } from './format/audit-model.js';
 export type { VerificationEntry } from './format/verify-model.js';
+export { migrateTenant, analyzeTenant, type TenantMigrateOptions, type TenantRule } from './tenant/index.js';

@@ -10,7 +10,7 @@ import { formatAuditMarkdown } from '../format/audit-markdown.js';
 import { buildAudit, type AuditReport } from '../format/audit-model.js';
 import { formatAuditTable } from '../format/audit-table.js';
 import { readTenants } from '../inputs/index.js';
-import { groupRuns, tenantRules } from '../tenants.js';
+import { attachTenantViews, groupRuns, tenantRules } from '../tenants.js';
 import type { SdkMajor } from '../types.js';
 import { parseSdk, UsageError, writeFileAtomic } from './io.js';
 import type { Io } from './main.js';
@@ -45,6 +45,7 @@ export function renderAudit(report: AuditReport, format: AuditFormat, colors = f
 
 export async function runAudit(paths: string[], flags: AuditFlags, io: Io, version: string): Promise<number> {
   const tenants = await readTenants(paths, { fromTenant: flags.fromTenant });
+  attachTenantViews(tenants);
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const rules = tenantRules(tenants);
   if (rules.length === 0 && tenants.every((t) => t.problems.length === 0)) {

@@ -16,7 +16,7 @@ import type { BindingsMode, TenantPlan } from '../emit/plan.js';
 import { loadPins, PinsError } from '../pins.js';
 import { readTenants } from '../inputs/index.js';
 import type { Tenant } from '../inputs/types.js';
-import { groupRuns, tenantRules, type TenantRuns } from '../tenants.js';
+import { attachTenantViews, groupRuns, tenantRules, type TenantRuns } from '../tenants.js';
 import { auditCommand } from './audit.js';
 import {
   DEFAULT_MAX_SIZE,
@@ -224,6 +224,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   if (dumps.length) {
     throw new UsageError(`--write migrates files in place; ${dumps.map((t) => t.source).join(', ')} is a rules dump with no export folder to write into: use --out <dir>.`);
   }
+  attachTenantViews(tenants);
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const problems = tenants.flatMap((t) => t.problems);
   const rules = tenantRules(tenants);

@@ -163,6 +163,8 @@ export function planTenant(tenant: Tenant, runs: RuleRun[], options: PlanOptions
       heldBack.push({ name: run.input.name, source: run.input.source, reason: `migration failed${first ? ` (${first.code})` : ''}: no Action written`, written: false });
       continue;
     }
+    // A library rule's helpers now live in the Actions that use them (src/tenant): nothing to deploy.
+    if (run.result.noAction) continue;
     const { name, file, renamed } = actionNames(run.input.name, names, files);
     const reason = holdBackReason(run, options.bindReview ?? false);
     const deployed = reason === null && run.input.enabled !== false;
