@@ -244,7 +244,7 @@ function printTable(columns, verified, timing) {
       `${code} (rules / findings)`,
       (t) => `${t.codes[code].rules} / ${t.codes[code].occurrences}`,
     ]),
-    ['migrate ms per rule', (t) => t.msPerRule],
+    ['migrate ms per rule (wall, per thread)', (t) => t.msPerRule],
   ];
   const header = ['', ...columns.map((c) => c.name)];
   const body = rows.map(([label, get]) => [label, ...columns.map((c) => String(get(c.tally)))]);
@@ -253,6 +253,7 @@ function printTable(columns, verified, timing) {
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
   const leftovers = columns.at(-1).tally.leftoverKinds;
   out.push('', `leftover kinds (Actions having each, total): ${Object.entries(leftovers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+  if (timing.cpuMsPerRule !== undefined) out.push(`CPU per rule, migrate + analysis, all threads: ${timing.cpuMsPerRule} ms (${timing.threads} thread(s); wall times above grow with the machine's load)`);
   out.push(`time: migrate ${(timing.migrate / 1000).toFixed(1)} s${verified ? `, verify ${(timing.verify / 1000).toFixed(1)} s` : ''}, total ${(timing.total / 1000).toFixed(1)} s`);
   process.stdout.write(out.join('\n') + '\n');
 }
@@ -265,12 +266,16 @@ async function main() {
     return;
   }
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const folders = options.folders.map((f) => path.resolve(f));
   const jobs = folders.flatMap((folder) => jsFiles(folder).map((file) => ({ file, folder })));
   const rules = await measureAll(jobs, options);
   const migrateMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStarted);
+  // CPU of every thread of this process (not the machine's load): migrate plus the scoreboard's own analysis.
+  const cpuMsPerRule = rules.length ? Math.round(((cpu.user + cpu.system) / 1000 / rules.length) * 100) / 100 : 0;
   const verifyMs = options.verify ? await verifyLinking(rules, options) : 0;
-  const timing = { migrate: migrateMs, verify: verifyMs, total: performance.now() - started };
+  const timing = { migrate: migrateMs, verify: verifyMs, total: performance.now() - started, cpuMsPerRule, threads: Math.min(options.threads, rules.length) };
 
   const columns = folders.map((folder) => ({ name: path.basename(folder), tally: tally(rules.filter((r) => r.folder === folder), options.verify) }));
   if (folders.length > 1) columns.push({ name: 'total', tally: tally(rules, options.verify) });
