@@ -145,6 +145,10 @@ async function verifyLinking(rules, options) {
     const different = v.scenarios.filter((s) => !s.equal);
     r.verify = {
       verdict: v.verdict,
+      // What the scoreboard counts: every scenario ran and was equal. Verify's verdict may still say
+      // `not-verified` when a module's declared version is not installed (issue 13's policy): it is kept
+      // beside, and counted in its own row.
+      allEqual: v.scenarios.length > 0 && different.length === 0,
       scenarios: v.scenarios.length,
       equal: v.scenarios.length - different.length,
       ...(v.reason ? { reason: v.reason } : {}),
@@ -198,8 +202,9 @@ function tally(rules, verified) {
       ...(verified
         ? {
             verified: linking.filter((r) => r.verify).length,
-            equal: linking.filter((r) => r.verify?.verdict === 'equal').length,
-            convertedAndEqual: linking.filter((r) => r.linkingConverted && r.verify?.verdict === 'equal').length,
+            equal: linking.filter((r) => r.verify?.allEqual).length,
+            convertedAndEqual: linking.filter((r) => r.linkingConverted && r.verify?.allEqual).length,
+            notVerifiedForDependencies: linking.filter((r) => r.verify?.verdict === 'not-verified' && /^dependencies /.test(r.verify.reason ?? '')).length,
           }
         : {}),
     },
@@ -231,6 +236,7 @@ function printTable(columns, verified, timing) {
       ? [
           ['  equal in every verify scenario', (t) => `${t.linking.equal} (${pct(t.linking.equal, t.linking.found)})`],
           ['  converted and equal', (t) => `${t.linking.convertedAndEqual} (${pct(t.linking.convertedAndEqual, t.linking.found)})`],
+          ['  verify: not verified (dependency versions)', (t) => t.linking.notVerifiedForDependencies ?? '—'],
         ]
       : []),
     ['callback bridge', (t) => `${t.callbackBridge} (${pct(t.callbackBridge, t.rules)})`],
@@ -238,7 +244,7 @@ function printTable(columns, verified, timing) {
       `${code} (rules / findings)`,
       (t) => `${t.codes[code].rules} / ${t.codes[code].occurrences}`,
     ]),
-    ['migrate ms per rule', (t) => t.msPerRule],
+    ['migrate ms per rule (wall, per thread)', (t) => t.msPerRule],
   ];
   const header = ['', ...columns.map((c) => c.name)];
   const body = rows.map(([label, get]) => [label, ...columns.map((c) => String(get(c.tally)))]);
@@ -247,6 +253,7 @@ function printTable(columns, verified, timing) {
   const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
   const leftovers = columns.at(-1).tally.leftoverKinds;
   out.push('', `leftover kinds (Actions having each, total): ${Object.entries(leftovers).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+  if (timing.cpuMsPerRule !== undefined) out.push(`CPU per rule, migrate + analysis, all threads: ${timing.cpuMsPerRule} ms (${timing.threads} thread(s); wall times above grow with the machine's load)`);
   out.push(`time: migrate ${(timing.migrate / 1000).toFixed(1)} s${verified ? `, verify ${(timing.verify / 1000).toFixed(1)} s` : ''}, total ${(timing.total / 1000).toFixed(1)} s`);
   process.stdout.write(out.join('\n') + '\n');
 }
@@ -259,12 +266,16 @@ async function main() {
     return;
   }
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const folders = options.folders.map((f) => path.resolve(f));
   const jobs = folders.flatMap((folder) => jsFiles(folder).map((file) => ({ file, folder })));
   const rules = await measureAll(jobs, options);
   const migrateMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuStarted);
+  // CPU of every thread of this process (not the machine's load): migrate plus the scoreboard's own analysis.
+  const cpuMsPerRule = rules.length ? Math.round(((cpu.user + cpu.system) / 1000 / rules.length) * 100) / 100 : 0;
   const verifyMs = options.verify ? await verifyLinking(rules, options) : 0;
-  const timing = { migrate: migrateMs, verify: verifyMs, total: performance.now() - started };
+  const timing = { migrate: migrateMs, verify: verifyMs, total: performance.now() - started, cpuMsPerRule, threads: Math.min(options.threads, rules.length) };
 
   const columns = folders.map((folder) => ({ name: path.basename(folder), tally: tally(rules.filter((r) => r.folder === folder), options.verify) }));
   if (folders.length > 1) columns.push({ name: 'total', tally: tally(rules, options.verify) });
