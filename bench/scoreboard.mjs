@@ -32,7 +32,7 @@ const { maskTokens } = await import(path.join(root, 'dist/src/tokens.js'));
 const TRACKED_CODES = ['callback-bridge', 'global-state', 'whole-object', 'write-has-no-effect', 'implicit-global', 'stale-read', 'transform-crashed', 'parse-error'];
 
 function parseArgs(argv) {
-  const options = { folders: [], json: false, verify: true, sdk: 7, timeoutMs: 5000, print: null };
+  const options = { folders: [], json: false, verify: true, sdk: 7, timeoutMs: 5000, print: null, tenants: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') options.json = true;
@@ -40,6 +40,8 @@ function parseArgs(argv) {
     else if (arg === '--sdk') options.sdk = Number(argv[++i]);
     else if (arg === '--timeout') options.timeoutMs = Number(argv[++i]);
     else if (arg === '--print') options.print = argv[++i];
+    // Corpus folders are not tenants: group files by source repository (`owner__name__…`), in file-name order.
+    else if (arg === '--tenants-by-repo') options.tenants = true;
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else options.folders.push(arg);
   }
@@ -63,9 +65,9 @@ function jsFiles(folder) {
 }
 
 /** One rule: migrate it and measure the rule and its Action. */
-function measureRule(file, folder, sdk) {
+function measureRule(file, folder, sdk, tenant) {
   const source = readFileSync(file, 'utf8');
-  const input = { source: file, name: path.basename(file, '.js'), script: source };
+  const input = { source: file, name: path.basename(file, '.js'), script: source, ...(tenant ? { tenant } : {}) };
   const text = maskTokens(source.replace(/^\uFEFF/, '')).masked;
   const valid = isValidJavaScript(text);
   const parsedRule = parseAny(text);
@@ -234,6 +236,26 @@ function printTable(columns, verified, timing) {
   process.stdout.write(out.join('\n') + '\n');
 }
 
+/** --tenants-by-repo: the tenant view of every file, its tenant being the files of its repository (src/tenant). */
+async function tenantViews(folders) {
+  const { analyzeTenant } = await import(path.join(root, 'dist/src/tenant/analyze.js'));
+  const groups = new Map();
+  for (const folder of folders) {
+    for (const file of jsFiles(folder)) {
+      const repo = path.basename(file).split('__').slice(0, 2).join('__');
+      if (!groups.has(repo)) groups.set(repo, []);
+      groups.get(repo).push(file);
+    }
+  }
+  const views = new Map();
+  for (const files of groups.values()) {
+    files.sort((a, b) => (path.basename(a) < path.basename(b) ? -1 : 1));
+    const result = analyzeTenant(files.map((file) => ({ source: file, script: readFileSync(file, 'utf8') })), { orderNote: 'file order' });
+    files.forEach((file, i) => views.set(file, result.views[i]));
+  }
+  return views;
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (options.print) {
@@ -244,8 +266,9 @@ async function main() {
   const started = performance.now();
   const rules = [];
   const folders = options.folders.map((f) => path.resolve(f));
+  const views = options.tenants ? await tenantViews(folders) : new Map();
   for (const folder of folders) {
-    for (const file of jsFiles(folder)) rules.push(measureRule(file, folder, options.sdk));
+    for (const file of jsFiles(folder)) rules.push(measureRule(file, folder, options.sdk, views.get(file)));
   }
   const migrateMs = performance.now() - started;
   const verifyMs = options.verify ? await verifyLinking(rules, options) : 0;
