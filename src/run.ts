@@ -15,6 +15,8 @@ export interface RuleInput {
   order?: number;
   enabled?: boolean;
   stage?: string;
+  /** How the file was stored when not UTF-8: `--write` writes the Action back the same way. */
+  encoding?: 'utf16le' | 'utf16be';
   /** What the tenant's other rules share with this one (attachTenantViews); plain data for the worker pool. */
   tenant?: RuleTenantView;
 }

@@ -74,6 +74,11 @@ const objects: Array<[string, string, string | null]> = [
   ['an arrow helper', "const opts = (e) => ({ qs: { email: e } });\nuse(opts(user.email));", 'qs: { email: user.email }'],
   ['a helper that needs its own variable is incomplete', "function opts() {\n  var t = now();\n  return { url: t };\n}\nuse(opts());", ', …'],
   ['an unknown spread is incomplete', 'use({ ...other, url: u });', 'url: u, …'],
+  [
+    'reassigned from itself',
+    "let o = { url: a, json: true };\no = Object.assign({}, o, { url: b });\no.method = 'POST';\nuse(o);",
+    "url: b, json: true, method: 'POST'",
+  ],
   ['a parameter is unknown', 'function f(o) {\n  use(o);\n}', null],
 ];
 

@@ -6,6 +6,7 @@ import { moduleDeclares } from '../src/module-requires.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
 import type { SharedField } from '../src/tenant/types.js';
 
+import { keyNeverUsed, onlyTested } from '../src/value-use.js';
 import { visit } from '../src/visit.js';
 import { fastCheck, someNode } from '../src/walk.js';
 
@@ -185,9 +186,9 @@ function targetFrom(mapping: FieldMapping, length: number): Target {
   };
 }
 
-function reportMapping(ctx: TransformContext, node: unknown, from: string, target: Target) {
+function reportMapping(ctx: TransformContext, node: unknown, from: string, target: Target, at?: NodePath) {
   const { mapping, to } = target;
-  if (mapping.review) {
+  if (mapping.review && !(at && differenceCannotShow(ctx, mapping, at))) {
     ctx.report({ node: node as never, code: 'review-field', data: { from, to, note: mapping.review } });
   } else if (from.startsWith('context.') || !to.startsWith(`event.${from}`)) {
     ctx.report({ node: node as never, code: 'renamed-field', data: { from, to } });
@@ -275,8 +276,15 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
     top.replace(b.identifier('undefined'));
     return;
   }
-  reportMapping(ctx, top.node, [kind, ...props.slice(0, target.length)].join('.'), target);
+  reportMapping(ctx, top.node, [kind, ...props.slice(0, target.length)].join('.'), target, levels[target.length]);
   replaceKeepingShorthand(levels[target.length], target.replacement);
+}
+
+/** The mapped value at `at` is used only where the documented difference cannot change anything. */
+function differenceCannotShow(ctx: TransformContext, mapping: FieldMapping, at: NodePath): boolean {
+  const when = mapping.reviewIf;
+  if (!when) return false;
+  return 'value' in when ? onlyTested(at) : keyNeverUsed(at, when.property, ctx.rule.fn);
 }
 
 function replaceKeepingShorthand(path: NodePath, replacement: recast.types.namedTypes.Node) {

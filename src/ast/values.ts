@@ -76,7 +76,13 @@ export interface Values {
  * An evaluator over the code under `root` (the rule body, usually). Names free in `root` are the
  * sandbox's (`auth0`, `configuration`); `scopes` may be passed when already computed.
  */
-export function createValues(root: Node | readonly Node[], scopes: ScopeAnalysis = analyzeScopes(root)): Values {
+export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis): Values {
+  // Built on the first question: most rules scanned never ask one.
+  let analysis = given ?? null;
+  const scopes = {
+    resolve: (id: unknown) => (analysis ??= analyzeScopes(root)).resolve(id),
+    declared: (id: unknown) => (analysis ??= analyzeScopes(root)).declared(id),
+  };
   let parents: Map<unknown, AnyNode> | null = null;
   const parentOf = (node: unknown): AnyNode | undefined => {
     if (!parents) {
@@ -123,7 +129,8 @@ export function createValues(root: Node | readonly Node[], scopes: ScopeAnalysis
       defs.push({ node: write, value });
     }
     let best: Def | null = null;
-    for (const def of defs) if (startOf(def.node) < start && (!best || startOf(def.node) > startOf(best.node))) best = def;
+    // A write whose own right-hand side holds the read (`o = Object.assign({}, o, …)`) comes after it.
+    for (const def of defs) if (startOf(def.node) < start && !contains(def.node, at) && (!best || startOf(def.node) > startOf(best.node))) best = def;
     if (!best || !best.value) return null;
     if (!straightLine(best.node, at)) return null;
     // A later write in a loop around the read may run before it.
@@ -539,7 +546,9 @@ export function createValues(root: Node | readonly Node[], scopes: ScopeAnalysis
   }
 
   return {
-    scopes,
+    get scopes() {
+      return (analysis ??= analyzeScopes(root));
+    },
     evaluate,
     string: (expr) => stringParts(expr, null, 0),
     object: (expr) => objectValue(expr, null, 0),
