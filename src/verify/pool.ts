@@ -119,7 +119,8 @@ const real = (p: string) => {
 export function sandboxArgs(script: string, temp: string, options: SandboxOptions): string[] {
   const reads = [dirname(script), temp, ...options.readPaths].map(real).filter((p): p is string => p !== null);
   return [
-    '--experimental-permission',
+    // Node 20: --experimental-permission; Node 22.13+ and 23.5+ call it --permission.
+    process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission',
     '--disable-warning=ExperimentalWarning',
     ...[...new Set(reads)].map((p) => `--allow-fs-read=${p}`),
     `--allow-fs-write=${real(temp) ?? temp}`,
@@ -280,9 +281,17 @@ export function createChildPool(script: string, size: number, options: SandboxOp
   };
 }
 
-/** Folders a child must read: the packages (request, auth0 v2/v4/v7, …) and the package.json files that scope them. */
+/**
+ * Folders a child must read: the packages it loads (request, auth0 v2/v4/v7, …) wherever npm put
+ * them — every node_modules from the package up (an npx or project install hoists them beside it) —
+ * the package.json that scopes the runner, and ./node_modules for a rule's own packages.
+ */
 export function packageReadPaths(packageRoot: string, cwd: string): string[] {
-  const paths = [join(packageRoot, 'node_modules'), join(packageRoot, 'package.json')];
+  const paths = [join(packageRoot, 'package.json')];
+  for (let dir = packageRoot; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules'))) paths.push(join(dir, 'node_modules'));
+    if (dirname(dir) === dir) break;
+  }
   const local = join(cwd, 'node_modules');
   if (existsSync(local)) paths.push(local);
   return paths;
