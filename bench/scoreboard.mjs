@@ -7,6 +7,8 @@
 //   node bench/scoreboard.mjs <folder>... [--json] [--no-verify] [--sdk 7|4] [--timeout <ms>]
 //   node bench/scoreboard.mjs --print saved.json      the table of a saved --json run
 //   --threads <n>: migrate on n worker threads (default: one per core; 0 = this thread)
+//   --tenants-by-repo: each file migrated with its tenant view (src/tenant), a tenant being the files of one
+//   source repository (`owner__name__…`) in file-name order
 //
 // --json prints one JSON document (per rule, per folder, total) for tracking (`npm run -s corpus -- … --json
 // > out.json` keeps npm's banner out of it); --no-verify skips the
@@ -35,7 +37,7 @@ const { maskTokens } = await import(path.join(root, 'dist/src/tokens.js'));
 const TRACKED_CODES = ['callback-bridge', 'global-state', 'whole-object', 'write-has-no-effect', 'implicit-global', 'stale-read', 'transform-crashed', 'parse-error'];
 
 function parseArgs(argv) {
-  const options = { folders: [], json: false, verify: true, sdk: 7, timeoutMs: 5000, print: null, threads: availableParallelism() };
+  const options = { folders: [], json: false, verify: true, sdk: 7, timeoutMs: 5000, print: null, threads: availableParallelism(), tenants: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json') options.json = true;
@@ -44,6 +46,8 @@ function parseArgs(argv) {
     else if (arg === '--timeout') options.timeoutMs = Number(argv[++i]);
     else if (arg === '--print') options.print = argv[++i];
     else if (arg === '--threads') options.threads = Math.max(0, Number(argv[++i]) || 0);
+    // Corpus folders are not tenants: group files by source repository (`owner__name__…`), in file-name order.
+    else if (arg === '--tenants-by-repo') options.tenants = true;
     else if (arg.startsWith('--')) throw new Error(`unknown option ${arg}`);
     else options.folders.push(arg);
   }
@@ -67,9 +71,9 @@ function jsFiles(folder) {
 }
 
 /** One rule: migrate it and measure the rule and its Action. */
-function measureRule(file, folder, sdk) {
+function measureRule(file, folder, sdk, tenant) {
   const source = readFileSync(file, 'utf8');
-  const input = { source: file, name: path.basename(file, '.js'), script: source };
+  const input = { source: file, name: path.basename(file, '.js'), script: source, ...(tenant ? { tenant } : {}) };
   const text = maskTokens(source.replace(/^\uFEFF/, '')).masked;
   const valid = isValidJavaScript(text);
   const parsedRule = parseAny(text);
@@ -258,6 +262,26 @@ function printTable(columns, verified, timing) {
   process.stdout.write(out.join('\n') + '\n');
 }
 
+/** --tenants-by-repo: the tenant view of every file, its tenant being the files of its repository (src/tenant). */
+async function tenantViews(folders) {
+  const { analyzeTenant } = await import(path.join(root, 'dist/src/tenant/analyze.js'));
+  const groups = new Map();
+  for (const folder of folders) {
+    for (const file of jsFiles(folder)) {
+      const repo = path.basename(file).split('__').slice(0, 2).join('__');
+      if (!groups.has(repo)) groups.set(repo, []);
+      groups.get(repo).push(file);
+    }
+  }
+  const views = new Map();
+  for (const files of groups.values()) {
+    files.sort((a, b) => (path.basename(a) < path.basename(b) ? -1 : 1));
+    const result = analyzeTenant(files.map((file) => ({ source: file, script: readFileSync(file, 'utf8') })), { orderNote: 'file order' });
+    files.forEach((file, i) => views.set(file, result.views[i]));
+  }
+  return views;
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   if (options.print) {
@@ -268,7 +292,8 @@ async function main() {
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
   const folders = options.folders.map((f) => path.resolve(f));
-  const jobs = folders.flatMap((folder) => jsFiles(folder).map((file) => ({ file, folder })));
+  const views = options.tenants ? await tenantViews(folders) : new Map();
+  const jobs = folders.flatMap((folder) => jsFiles(folder).map((file) => ({ file, folder, tenant: views.get(file) })));
   const rules = await measureAll(jobs, options);
   const migrateMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuStarted);
@@ -293,7 +318,7 @@ async function main() {
  */
 async function measureAll(jobs, options) {
   const threads = Math.min(options.threads, jobs.length);
-  if (threads <= 1) return jobs.map(({ file, folder }) => measureRule(file, folder, options.sdk));
+  if (threads <= 1) return jobs.map(({ file, folder, tenant }) => measureRule(file, folder, options.sdk, tenant));
   const results = new Array(jobs.length);
   await Promise.all(
     Array.from({ length: threads }, (_, t) => {
@@ -313,7 +338,7 @@ async function measureAll(jobs, options) {
 }
 
 if (!isMainThread) {
-  parentPort.postMessage(workerData.jobs.map(({ file, folder }) => measureRule(file, folder, workerData.sdk)));
+  parentPort.postMessage(workerData.jobs.map(({ file, folder, tenant }) => measureRule(file, folder, workerData.sdk, tenant)));
 } else main().catch((error) => {
   process.stderr.write(`scoreboard: ${error.message}\n`);
   process.exit(2);
