@@ -179,7 +179,7 @@ describe('limits', () => {
     const run = cli(['migrate', path.join(dir, 'rules'), '--no-diff']);
     expect(run.error, 'no timeout').toBeUndefined();
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain('1 rules: 1 migrated');
+    expect(run.stdout).toContain('1 rule: 1 migrated');
   });
 
   it('reports a rule whose transform throws, names the transform, and goes on', async () => {
@@ -207,7 +207,7 @@ describe('repeatable', () => {
     expect(dry.stdout).toContain('= already an Action, nothing to migrate:');
     const write = cli(['migrate', dir, '--write']);
     expect(write.status).toBe(0);
-    expect(write.stdout).toContain('Migrated 0 rule(s) in place');
+    expect(write.stdout).toContain('Migrated 0 rules in place');
     expect(readFileSync(path.join(dir, 'action.js'), 'utf8')).toBe(ACTION);
   });
 

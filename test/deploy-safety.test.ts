@@ -184,6 +184,9 @@ describe('bindings are written only when known complete, never empty', () => {
       expect(run.stderr).toContain('post-login bindings not written');
       expect(run.stderr).toContain('in this order: First, Second');
       expect(run.stderr).toContain('--bindings replace');
+      const report = JSON.parse(readFileSync(path.join(out, 'migration-report.json'), 'utf8'));
+      expect(report.notes.join('\n')).toContain('in this order: First, Second');
+      expect(readFileSync(path.join(out, 'migration-report.md'), 'utf8')).toContain('> ' + report.notes[0].slice(0, 40));
     }
   });
 

@@ -1,5 +1,6 @@
 import * as recast from 'recast';
 import { b, n, quote, statements } from '../src/ast.js';
+import { isReference } from '../src/ast/scope.js';
 import type { Statement, Transform } from '../src/types.js';
 import { containsIdentifier } from '../src/nodes.js';
 import { visit } from '../src/visit.js';
@@ -32,7 +33,8 @@ export const ruleSignature: Transform = {
     if (typeof name === 'string' && !name.startsWith('__rules2actions') && containsIdentifier(body, [name])) {
       visit(body, {
         visitIdentifier(path) {
-          if (path.node.name === name && path.scope?.lookup(name)?.node !== rule.fn) {
+          // A member or key name (`event.user.aai` in a rule named aai) is not a reference to the rule.
+          if (path.node.name === name && isReference(path) && path.scope?.lookup(name)?.node !== rule.fn) {
             ctx.todo({ node: path.node, code: 'function-name-referenced', data: { name } });
             return false;
           }

@@ -6,6 +6,7 @@
 // migrated, no error finding, verify did not call it different, every dependency has a version),
 // and a post-login list is written only when the tenant's current list is known (an import
 // replaces all of it) or the user asked for `--bindings replace`. Never an empty list.
+import { createHash } from 'node:crypto';
 import { sanitizeName } from '../cli/io.js';
 import type { Tenant, TriggerBinding, Triggers } from '../inputs/types.js';
 import type { RuleRun } from '../run.js';
@@ -39,6 +40,8 @@ export interface ActionPlan {
   bound: boolean;
   /** Why the Action is neither deployed nor bound (null when it is, or when only disabled). */
   heldBack: string | null;
+  /** Why the name or the file name differs from the rule's name (each gets an info finding); empty when it does not. */
+  renamed: string[];
 }
 
 /** A rule that gave no Action, or an Action that is not deployed: for the summary. */
@@ -67,6 +70,67 @@ function unique(name: string, taken: Set<string>): string {
   for (let i = 2; taken.has(candidate.toLowerCase()); i++) candidate = `${name}-${i}`;
   taken.add(candidate.toLowerCase());
   return candidate;
+}
+
+/** Longest file-name stem we write: `<stem>.json` and the temporary `.<stem>….tmp` stay under 255 bytes. */
+export const MAX_FILE_STEM_BYTES = 200;
+
+/** Names Windows reserves for devices, with or without an extension (CON, aux.js, COM1, LPT¹…). */
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$/i;
+
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);
+
+/** The longest prefix of `text` that fits in `bytes` UTF-8 bytes, never splitting a character. */
+export function truncateUtf8(text: string, bytes: number): string {
+  let used = 0;
+  let end = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (used + size > bytes) break;
+    used += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
+/**
+ * A file name every common file system accepts, chosen deterministically: characters a file system
+ * rejects become '-' (as auth0-deploy-cli does), trailing dots and spaces go, Windows device names and
+ * over-long names get a hash of the full name. Returns the reasons for each change.
+ */
+export function safeFileName(name: string): { file: string; reasons: string[] } {
+  const reasons: string[] = [];
+  let file = sanitizeName(name);
+  if (file !== name) reasons.push('characters a file system rejects were replaced');
+  const trimmed = file.replace(/[. ]+$/, '');
+  if (trimmed !== file) {
+    file = trimmed || 'rule';
+    reasons.push('trailing dots and spaces were removed (Windows drops them)');
+  }
+  if (WINDOWS_RESERVED.test(file)) {
+    file = `${file}-${shortHash(name)}`;
+    reasons.push(`"${sanitizeName(name)}" is a device name Windows reserves`);
+  }
+  if (Buffer.byteLength(file) > MAX_FILE_STEM_BYTES) {
+    file = `${truncateUtf8(file, MAX_FILE_STEM_BYTES - 9).trimEnd()}-${shortHash(name)}`;
+    reasons.push(`the name is longer than ${MAX_FILE_STEM_BYTES} bytes`);
+  }
+  return { file, reasons };
+}
+
+/** The Action's name and file name for a rule, made unique in the tenant, with the reasons for any renaming. */
+function actionNames(ruleName: string, names: Set<string>, files: Set<string>): { name: string; file: string; renamed: string[] } {
+  const wanted = ruleName.trim() || 'rule';
+  const name = unique(wanted, names);
+  const renamed: string[] = [];
+  if (name !== wanted) renamed.push(`the Action is named "${name}": another rule of this tenant is named "${wanted}" (names are compared without case)`);
+  const safe = safeFileName(name);
+  const file = unique(safe.file, files);
+  if (file !== name) {
+    const collided = file !== safe.file ? [`another Action's file is named "${safe.file}" (file names are compared without case)`] : [];
+    renamed.push(`its files are actions/${file}.json and actions/${file}/code.js instead of "${name}": ${[...safe.reasons, ...collided].join('; ')}`);
+  }
+  return { name, file, renamed };
 }
 
 /** Why this migrated rule's Action must not run yet; null when it can. */
@@ -99,20 +163,26 @@ export function planTenant(tenant: Tenant, runs: RuleRun[], options: PlanOptions
       heldBack.push({ name: run.input.name, source: run.input.source, reason: `migration failed${first ? ` (${first.code})` : ''}: no Action written`, written: false });
       continue;
     }
-    const name = unique(run.input.name.trim() || 'rule', names);
-    const file = unique(sanitizeName(name), files);
+    // A library rule's helpers now live in the Actions that use them (src/tenant): nothing to deploy.
+    if (run.result.noAction) continue;
+    const { name, file, renamed } = actionNames(run.input.name, names, files);
     const reason = holdBackReason(run, options.bindReview ?? false);
     const deployed = reason === null && run.input.enabled !== false;
     if (reason) heldBack.push({ name, source: run.input.source, reason, written: true });
-    actions.push({ name, file, run, deployed, bound: bindable && deployed, heldBack: reason });
+    actions.push({ name, file, run, deployed, bound: bindable && deployed, heldBack: reason, renamed });
   }
+  return withActions({ tenant, actions, bindings: [], bindable, mode: options.bindings ?? 'merge', heldBack }, actions);
+}
+
+/** The plan with these Actions and their bindings in rule order (also used to drop Actions that could not be written). */
+export function withActions(plan: TenantPlan, actions: ActionPlan[]): TenantPlan {
   // Stable sort: rules without an order run last, ties keep the input order.
   const bindings = actions
     .map((action, index) => ({ action, index }))
     .filter(({ action }) => action.bound)
     .sort((a, b) => (a.action.run.input.order ?? Infinity) - (b.action.run.input.order ?? Infinity) || a.index - b.index)
     .map(({ action }) => action);
-  return { tenant, actions, bindings, bindable, mode: options.bindings ?? 'merge', heldBack };
+  return { ...plan, actions, bindings };
 }
 
 const toBinding = (a: ActionPlan): TriggerBinding => ({ action_name: a.name, display_name: a.name });
