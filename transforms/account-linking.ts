@@ -1,3 +1,4 @@
+import { keepFlow } from '../src/ast/flow.js';
 import { enclosingStatement } from '../src/ast.js';
 import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { SDK_VERSION } from './account-linking/emit.js';
@@ -126,6 +127,8 @@ export const accountLinking: Transform = {
     const inherited: InheritedHandlers = new Map();
     const unsafe = scan.operations.map((op) => ({ op, reason: unsafeReason(op, scan.operations, ctx.rule, inherited) })).filter((u) => u.reason);
     if (unsafe.length > 0) {
+      // The rule's flow stays whole (callback-to-return keeps it instead of flattening part of it).
+      keepFlow(ctx.rule, `the linking flow is kept: ${unsafe[0].reason}`);
       for (const { op, reason } of unsafe) {
         ctx.todo({ node: op.call, code: 'unsafe-linking-flow', data: { call: op.describe, reason: reason! }, statement: enclosingStatement(op.path)!.node });
       }

@@ -1,14 +1,16 @@
 import * as recast from 'recast';
 import { b, insideNestedFunction, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
 
-import { isWithin, template } from '../src/nodes.js';
+import { flattenFlows, keptFlow, moveEarlyCallbacks } from '../src/ast/flow.js';
+import { cloneNode, endOf, isWithin, startOf, template } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
-import { fastCheck, pathsWhere } from '../src/walk.js';
+import { fastCheck, pathsWhere, walk } from '../src/walk.js';
 
 type Call = recast.types.namedTypes.CallExpression;
 
 const isIdentifier = fastCheck(n.Identifier);
+const isFunction = fastCheck(n.Function);
 
 /**
  * The rule's callback becomes the handler's return: success → `return;`, an error →
@@ -39,7 +41,15 @@ export const callbackToReturn: Transform = {
     },
     'callback-bridge': {
       severity: 'warning',
-      text: 'The rule calls back from inside asynchronous code (or passes the callback on) that could not be flattened: the handler now waits for that callback through a Promise around the rule body, so the Action ends when the rule did. Review it; rewriting the flow with await makes it simpler.',
+      text: 'The flow was kept: the rule calls back from asynchronous code that could not be flattened ({{why}}). The handler waits for that callback through a Promise around the rule body, so the Action ends when the rule did. Review it; rewriting the flow with await makes it simpler.',
+    },
+    'flow-flattened': {
+      severity: 'info',
+      text: 'What the rule ran when this call finished now follows it after `await` (its callback or .then/.catch handlers, unchanged).',
+    },
+    'fire-and-forget-awaited': {
+      severity: 'warning',
+      text: 'The rule called back before this work finished and let it run on; an Action ignores what runs after its handler returns, so the handler now waits for it (the login takes as long as the call; what it saves is kept).',
     },
   },
   apply(ctx) {
@@ -52,16 +62,51 @@ export const callbackToReturn: Transform = {
   },
 };
 
-function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
+const isDirectCall = (path: NodePath) => n.CallExpression.check(path.parent.node) && path.parent.node.callee === path.node;
+
+function callbackUses(ctx: TransformContext, handlerBody: BlockStatement) {
   const { rule } = ctx;
   const uses = pathsWhere(handlerBody, (node) => isIdentifier(node) && node.name === rule.callback).filter((path) => isRuleParam(path, rule, rule.callback));
-  const isDirectCall = (path: NodePath) => n.CallExpression.check(path.parent.node) && path.parent.node.callee === path.node;
-  const bridged = uses.find((path) => !isDirectCall(path) || insideNestedFunction(path, rule));
+  return { uses, bridged: uses.find((path) => !isDirectCall(path) || insideNestedFunction(path, rule)) };
+}
+
+/** Nested functions that use `api` (what they do must happen before the handler returns). */
+const usesApiLater = (root: unknown) => {
+  let found = false;
+  walk(root, (node, ancestors) => {
+    if (found) return false;
+    if (isIdentifier(node) && node.name === 'api' && ancestors.some(isFunction)) found = true;
+  });
+  return found;
+};
+
+function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
+  const { rule } = ctx;
+  let { uses, bridged } = callbackUses(ctx, handlerBody);
+  let kept: Array<{ node: unknown; why: string }> = [];
+  const keptBy = keptFlow(rule);
+  if (keptBy) kept = [{ node: null, why: keptBy }];
+  else if (bridged || usesApiLater(handlerBody.body)) {
+    // Flatten what can be flattened (src/ast/flow.ts), on a copy: the result is taken only when no
+    // callback is left in nested code, else the rule keeps its own flow whole (bridged below).
+    const names = { callback: rule.callback, user: rule.user, context: rule.context };
+    const trial = b.blockStatement(cloneNode(handlerBody.body));
+    moveEarlyCallbacks(trial, names, usesApiLater);
+    const flow = flattenFlows(trial, names);
+    const after = callbackUses(ctx, trial);
+    if (flow.flattened.length > 0 && !after.bridged) {
+      handlerBody.body = trial.body;
+      for (const node of flow.flattened) ctx.report({ node: node as never, code: 'flow-flattened' });
+      for (const node of flow.awaited) ctx.report({ node: node as never, code: 'fire-and-forget-awaited' });
+      ({ uses, bridged } = callbackUses(ctx, handlerBody));
+    }
+    kept = flow.kept;
+  }
   if (!bridged) {
     for (const path of uses) convertCall(ctx, path.parent, handlerBody);
     return;
   }
-  ctx.report({ node: bridged.node, code: 'callback-bridge' });
+  ctx.report({ node: bridged.node, code: 'callback-bridge', data: { why: bridgeReason(bridged, kept, isDirectCall(bridged)) } });
   for (const path of uses) {
     if (!isDirectCall(path)) continue;
     const returnedUser = (path.parent.node as Call).arguments[1] as Expression | undefined;
@@ -71,6 +116,18 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
     bridgeCall(path.parent.node as Call);
   }
   wrapInBridge(handlerBody, rule.callback!);
+}
+
+/** The reason the flow gave for the continuation around `use`, else what the use is. */
+function bridgeReason(use: NodePath, kept: Array<{ node: unknown; why: string }>, direct: boolean): string {
+  // The flow ran on a copy: its nodes are found again by their place in the rule.
+  for (let p: NodePath | null = use; p; p = p.parent) {
+    const found = kept.find((k) => startOf(k.node) === startOf(p!.node) && endOf(k.node) === endOf(p!.node));
+    if (found) return found.why;
+  }
+  const holder = kept[0];
+  if (holder) return holder.why;
+  return direct ? 'it is called from a function that is not the continuation of one awaited call (a helper, a timer, an event)' : 'the callback is passed on as a value';
 }
 
 /** In a bridged rule the callback stays a function: only its first argument (the error) matters. */
@@ -88,9 +145,11 @@ function bridgeCall(call: Call) {
  * that settles it: the first call wins, as in Rules; an error denies the login with its message.
  */
 function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
+  // An async rule body runs as an async function whose failure settles the bridge like an error passed
+  // to the callback: an `async` Promise executor would lose it, and the Action would never finish.
   const hasTopLevelAwait = containsAwaitOutsideFunctions(handlerBody);
   const wrapper = template(
-    `await new Promise(${hasTopLevelAwait ? 'async ' : ''}(resolve) => {\n` +
+    `await new Promise((resolve) => {\n` +
       `  let settled = false;\n` +
       `  const ${callbackName} = (error) => {\n` +
       `    if (settled) return;\n` +
@@ -98,11 +157,20 @@ function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
       `    if (error) api.access.deny(error instanceof Error ? error.message : String(error));\n` +
       `    resolve();\n` +
       `  };\n` +
+      (hasTopLevelAwait ? `  (async () => {\n  })().catch(${callbackName});\n` : '') +
       `});`,
   )[0] as recast.types.namedTypes.ExpressionStatement;
   const executor = ((wrapper.expression as recast.types.namedTypes.AwaitExpression).argument as recast.types.namedTypes.NewExpression)
     .arguments[0] as recast.types.namedTypes.ArrowFunctionExpression;
-  (executor.body as BlockStatement).body.push(...handlerBody.body);
+  const executorBody = (executor.body as BlockStatement).body;
+  if (hasTopLevelAwait) {
+    const run = executorBody[executorBody.length - 1] as recast.types.namedTypes.ExpressionStatement;
+    const call = run.expression as Call;
+    const inner = ((call.callee as recast.types.namedTypes.MemberExpression).object as Call).callee as recast.types.namedTypes.ArrowFunctionExpression;
+    (inner.body as BlockStatement).body.push(...handlerBody.body);
+  } else {
+    executorBody.push(...handlerBody.body);
+  }
   handlerBody.body = [wrapper];
 }
 
