@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../src/analyze.js';
+import { analyzeScopes, countReferences, renameReferences, ruleScopes, type Binding } from '../src/ast/scope.js';
+import { n } from '../src/ast.js';
+import * as recast from 'recast';
+import { parse } from '../src/parse.js';
+
+const print = (node: unknown) => recast.print(node as never);
+import type { Node, RuleShape } from '../src/types.js';
+import { walk } from '../src/walk.js';
+
+function ruleOf(code: string): RuleShape {
+  const analysis = analyze(parse(code));
+  if (analysis.kind !== 'rule') throw new Error('not a rule');
+  return analysis.rule;
+}
+
+/** Every identifier named `name` that the analysis resolves, in source order. */
+function resolutions(code: string, name: string): string[] {
+  const ast = parse(code);
+  const scopes = analyzeScopes(ast.program as unknown as Node);
+  const out: string[] = [];
+  walk(ast.program, (node) => {
+    if (!n.Identifier.check(node) || node.name !== name) return;
+    const binding = scopes.resolve(node);
+    if (binding === undefined) return;
+    out.push(binding === null ? 'free' : `${binding.kind}@${binding.id.loc!.start.line}`);
+  });
+  return out;
+}
+
+// Each identifier named `name` that is a reference, in source order: `free` or `<kind>@<line of its declaration>`.
+const cases: Array<{ title: string; code: string; name: string; expected: string[] }> = [
+  { title: 'a global stays free', code: 'configuration.A;', name: 'configuration', expected: ['free'] },
+  {
+    title: 'a block const hides the global only inside its block',
+    code: 'if (a) {\n  const configuration = 1;\n  configuration;\n}\nconfiguration;',
+    name: 'configuration',
+    expected: ['const@2', 'free'],
+  },
+  {
+    title: 'var is hoisted to the function, out of its block',
+    code: 'function f() {\n  x;\n  if (a) {\n    var x = 1;\n  }\n  x;\n}\nx;',
+    name: 'x',
+    expected: ['var@4', 'var@4', 'free'],
+  },
+  {
+    title: 'a parameter shadows an outer variable',
+    code: 'var user = 1;\nfunction f(user) {\n  user;\n}\nuser;',
+    name: 'user',
+    expected: ['param@2', 'var@1'],
+  },
+  {
+    title: 'destructured parameters and defaults',
+    code: 'function f({ a, b: [c] }, d = a) {\n  c;\n}',
+    name: 'a',
+    expected: ['param@1'],
+  },
+  {
+    title: 'catch parameter scoped to the catch',
+    code: 'try {} catch (err) {\n  err;\n}\nerr;',
+    name: 'err',
+    expected: ['catch@1', 'free'],
+  },
+  {
+    title: 'let in a for head is scoped to the loop',
+    code: 'for (let i = 0; i < 1; i++) {\n  i;\n}\ni;',
+    name: 'i',
+    expected: ['let@1', 'let@1', 'let@1', 'free'],
+  },
+  {
+    title: 'a function declaration in a block is scoped to the block',
+    code: '{\n  function g() {}\n  g();\n}\ng();',
+    name: 'g',
+    expected: ['function@2', 'free'],
+  },
+  {
+    title: 'member names and keys are not references',
+    code: 'var a = 1;\nx.a;\n({ a: 1 });\n({ a });\nx[a];',
+    name: 'a',
+    expected: ['var@1', 'var@1'],
+  },
+  {
+    title: 'a named function expression sees its own name',
+    code: 'var h = function self() {\n  self();\n};\nself;',
+    name: 'self',
+    expected: ['function@1', 'free'],
+  },
+  {
+    title: 'switch cases share one block',
+    code: 'switch (a) {\n  case 1:\n    let s = 1;\n  case 2:\n    s;\n}\ns;',
+    name: 's',
+    expected: ['let@3', 'free'],
+  },
+  {
+    title: 'arrow parameters',
+    code: 'list.map((item) => item.id);\nitem;',
+    name: 'item',
+    expected: ['param@1', 'free'],
+  },
+];
+
+describe('analyzeScopes', () => {
+  it.each(cases)('$title', ({ code, name, expected }) => {
+    expect(resolutions(code, name)).toEqual(expected);
+  });
+
+  const writes: Array<{ title: string; code: string; name: string; writes: number; init: string | null }> = [
+    { title: 'never written', code: 'const a = { b: 1 };\na.b = 2;', name: 'a', writes: 0, init: '{ b: 1 }' },
+    { title: 'reassigned', code: 'var a = 1;\na = 2;', name: 'a', writes: 1, init: '1' },
+    { title: 'updated', code: 'let a = 1;\na++;\na += 1;', name: 'a', writes: 2, init: '1' },
+    { title: 'destructuring assignment', code: 'var a;\n[a] = [1];\n({ x: a } = {});', name: 'a', writes: 2, init: null },
+    { title: 'for-in head', code: 'var k;\nfor (k in o) {}', name: 'k', writes: 1, init: null },
+    { title: 'declared twice with an initialiser', code: 'var a = 1;\nvar a = 2;', name: 'a', writes: 1, init: '1' },
+    { title: 'destructured declaration has no init of its own', code: 'const { a } = o;', name: 'a', writes: 0, init: null },
+  ];
+  it.each(writes)('writes: $title', ({ code, name, writes: count, init }) => {
+    const scopes = analyzeScopes(parse(code).program as unknown as Node);
+    const binding = scopes.bindings.find((b) => b.name === name) as Binding;
+    expect(binding.writes).toHaveLength(count);
+    expect(binding.init ? print(binding.init as never).code : null).toBe(init);
+  });
+
+  it('reads a statement list as a block body', () => {
+    const body = parse('const a = 1;\na;\nb;').program.body as unknown as Node[];
+    const scopes = analyzeScopes(body);
+    expect(scopes.scope.bindings.get('a')?.references).toHaveLength(1);
+    expect(scopes.free.get('b')).toHaveLength(1);
+  });
+});
+
+describe('ruleScopes', () => {
+  const aliasCases: Array<{ title: string; code: string; role: 'user' | 'context' | 'callback'; names: string[] }> = [
+    { title: 'the parameter itself', code: 'function r(user, context, callback) {}', role: 'user', names: ['user'] },
+    { title: 'an alias and an alias of the alias', code: 'function r(u, ctx, cb) {\n  var c = ctx;\n  const d = c;\n}', role: 'context', names: ['ctx', 'c', 'd'] },
+    { title: 'a reassigned alias is not one', code: 'function r(u, ctx, cb) {\n  var c = ctx;\n  c = {};\n}', role: 'context', names: ['ctx'] },
+    { title: 'a shadowing local named like a parameter is not an alias', code: 'function r(user, context, callback) {\n  function f(context) {\n    var c = context;\n  }\n}', role: 'context', names: ['context'] },
+    { title: 'an alias of the callback', code: 'function r(user, context, callback) {\n  var done = callback;\n}', role: 'callback', names: ['callback', 'done'] },
+  ];
+  it.each(aliasCases)('aliases: $title', ({ code, role, names }) => {
+    const scopes = ruleScopes(ruleOf(code));
+    expect([...scopes.aliases[role]].map((b) => b.name)).toEqual(names);
+  });
+
+  it('roleOf tells a rule parameter from a local of the same name', () => {
+    const rule = ruleOf('function r(user, context, callback) {\n  context.a;\n  [1].forEach(function (context) { context.b; });\n  var ctx = context;\n  ctx.c;\n}');
+    const scopes = ruleScopes(rule);
+    const roles: Array<string | null> = [];
+    walk(rule.body, (node, ancestors) => {
+      const parent = ancestors[ancestors.length - 1];
+      if (n.MemberExpression.check(parent) && parent.object === (node as unknown) && n.Identifier.check(node)) roles.push(scopes.roleOf(node));
+    });
+    expect(roles).toEqual(['context', null, 'context']);
+  });
+});
+
+describe('reference helpers', () => {
+  it('counts uses of declared and free names, not of parameters that share the name', () => {
+    const body = parse('a;\nfunction f(a) { a; }\ntry {} catch (a) { a; }\n{ let b = 1; b; }\na.b;').program.body as unknown as Node[];
+    expect(countReferences(body, 'a')).toBe(2);
+    expect(countReferences(body, 'b')).toBe(1);
+  });
+
+  it('renames references and keeps shorthand keys', () => {
+    const ast = parse('use(body, { body });\nfunction f(body) { body; }');
+    renameReferences(ast.program.body as unknown as Node[], 'body', 'data');
+    expect(print(ast).code).toBe('use(data, { body: data });\nfunction f(body) { body; }');
+  });
+});
