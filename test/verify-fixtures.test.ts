@@ -41,6 +41,10 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
     "TODO-marked: the write to another user's metadata still uses the Rules-only auth0 object in the Action",
   'user-metadata/read-after-set':
     'flagged stale-read: event.user does not see api.user.setAppMetadata changes, so claims read from it hold the old values',
+  'callback-to-return/fire-and-forget-awaited':
+    'the rule calls back first and records app_metadata in a later callback; the emulated Rules runtime reads the outcome ' +
+    'when the callback is called, so it never sees that write (real Rules saved it through auth0.users); the Action awaits ' +
+    'the work before returning, with a fire-and-forget-awaited warning, so the write is kept',
   'account-linking/not-linking-search-only':
     'TODO-marked: the search still uses the Rules-only auth0.baseUrl/auth0.accessToken, which do not exist in Actions',
   'account-linking/unsafe-async-each':

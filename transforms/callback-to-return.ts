@@ -2,6 +2,7 @@ import * as recast from 'recast';
 import { b, insideNestedFunction, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
 
 import { flattenFlows, keptFlow, moveEarlyCallbacks } from '../src/ast/flow.js';
+import { countReferences } from '../src/ast/scope.js';
 import { cloneNode, endOf, isWithin, startOf, template } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
@@ -67,7 +68,14 @@ const isDirectCall = (path: NodePath) => n.CallExpression.check(path.parent.node
 function callbackUses(ctx: TransformContext, handlerBody: BlockStatement) {
   const { rule } = ctx;
   const uses = pathsWhere(handlerBody, (node) => isIdentifier(node) && node.name === rule.callback).filter((path) => isRuleParam(path, rule, rule.callback));
-  return { uses, bridged: uses.find((path) => !isDirectCall(path) || insideNestedFunction(path, rule)) };
+  // A function declared and never called (a copy the redirect split left behind) cannot call back.
+  const live = (path: NodePath) => {
+    for (let p: NodePath | null = path.parent; p; p = p.parent) {
+      if (n.FunctionDeclaration.check(p.node) && n.Identifier.check(p.node.id) && countReferences(handlerBody, p.node.id.name) === 0) return false;
+    }
+    return true;
+  };
+  return { uses, bridged: uses.find((path) => (!isDirectCall(path) || insideNestedFunction(path, rule)) && live(path)) };
 }
 
 /** Nested functions that use `api` (what they do must happen before the handler returns). */
@@ -145,11 +153,11 @@ function bridgeCall(call: Call) {
  * that settles it: the first call wins, as in Rules; an error denies the login with its message.
  */
 function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
-  // An async rule body runs as an async function whose failure settles the bridge like an error passed
-  // to the callback: an `async` Promise executor would lose it, and the Action would never finish.
+  // An async rule body runs as an async function whose failure rejects the bridge (the Action fails, as
+  // the rule did): an `async` Promise executor would lose the error, and the Action would never finish.
   const hasTopLevelAwait = containsAwaitOutsideFunctions(handlerBody);
   const wrapper = template(
-    `await new Promise((resolve) => {\n` +
+    `await new Promise(${hasTopLevelAwait ? '(resolve, reject)' : '(resolve)'} => {\n` +
       `  let settled = false;\n` +
       `  const ${callbackName} = (error) => {\n` +
       `    if (settled) return;\n` +
@@ -157,7 +165,7 @@ function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
       `    if (error) api.access.deny(error instanceof Error ? error.message : String(error));\n` +
       `    resolve();\n` +
       `  };\n` +
-      (hasTopLevelAwait ? `  (async () => {\n  })().catch(${callbackName});\n` : '') +
+      (hasTopLevelAwait ? `  (async () => {\n  })().catch(reject);\n` : '') +
       `});`,
   )[0] as recast.types.namedTypes.ExpressionStatement;
   const executor = ((wrapper.expression as recast.types.namedTypes.AwaitExpression).argument as recast.types.namedTypes.NewExpression)

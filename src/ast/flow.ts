@@ -6,7 +6,7 @@
 // the rule's own callback or promise shape and says why, so the caller can keep the flow as it was.
 import type { namedTypes as K } from 'ast-types';
 import { b, n, type NodePath } from '../ast.js';
-import { declarationNames, patternNames } from '../bindings.js';
+import { countReferences, declarationNames, patternNames } from './scope.js';
 import type { Expression, Node, Statement } from '../types.js';
 import { visit } from '../visit.js';
 import { fastCheck, someNode } from '../walk.js';
@@ -84,7 +84,10 @@ const NOT_CONTINUATIONS = new Set([
   'nextTick', 'then', 'catch', 'finally', 'each', 'eachSeries', 'eachLimit', 'forEachOf', 'mapSeries', 'times', 'whilst', 'until',
   'series', 'parallel', 'waterfall', 'auto', 'retry', 'queue', 'use',
 ]);
-const ERROR_NAME = /^(e|er|err|error|ex|exc|exception|\w*(Err|Error))$/;
+/** The `async` library's functions whose last argument is the final callback. */
+const ASYNC_FINAL = new Set(['each', 'eachSeries', 'eachLimit', 'forEachOf', 'map', 'mapSeries', 'series', 'parallel', 'waterfall', 'auto', 'times', 'whilst', 'until', 'retry', 'filter', 'some', 'every', 'reduce', 'forEach']);
+const isAsyncLibrary = (callee: unknown) => n.MemberExpression.check(callee) && n.Identifier.check(callee.object) && callee.object.name === 'async';
+const ERROR_NAME = /^_?(e|er|err|error|ex|exc|exception|\w*(Err|Error))\d*$/i;
 
 // ---------------------------------------------------------------------------------------------
 // Matching
@@ -108,7 +111,9 @@ function matchErrorFirst(statement: NodePath, call: K.CallExpression, names: Flo
   const last = call.arguments[call.arguments.length - 1];
   if (!last || call.arguments.length < 1) return null;
   const name = calleeName(call);
-  if (name === null || NOT_CONTINUATIONS.has(name) || name === names.callback) return null;
+  if (name === null || name === names.callback) return null;
+  // `async.each(items, iterator, done)`, `async.series(tasks, done)`…: `done` runs once, when all is over.
+  if (NOT_CONTINUATIONS.has(name) && !(ASYNC_FINAL.has(name) && isAsyncLibrary(call.callee))) return null;
   if (n.Identifier.check(call.callee) && call.callee.name === 'require') return null;
   let handler: Handler | null = null;
   if (n.Identifier.check(last) && last.name === names.callback) {
@@ -186,6 +191,8 @@ function isNamedStep(arg: unknown, names: FlowNames): boolean {
 /** The rule's callback as a handler: `.catch(callback)` → `(err) => callback(err)`; `helper(x, callback)` passes on the outcome. */
 function callbackHandler(node: K.Identifier, names: FlowNames, shape: 'error' | 'passed-on'): Handler {
   const error = b.identifier('error');
+  // Findings on the new code point at the callback the rule passed.
+  error.loc = node.loc;
   const args: Expression[] = shape === 'error' ? [error] : [error, b.identifier(names.user!), b.identifier(names.context!)];
   return {
     params: [error],
@@ -205,7 +212,7 @@ function handlerOf(arg: unknown, statement: NodePath, root: Node): Handler | nul
   const declaration = findFunctionDeclaration(statement, arg.name);
   if (!declaration) return null;
   const fn = declaration.node as K.FunctionDeclaration;
-  if (fn.generator || countIdentifiers(root, arg.name) !== 2) return null; // the declaration and this use
+  if (fn.generator || countReferences(root, arg.name) !== 1) return null; // used only here
   return { params: fn.params as Node[], body: bodyOf(fn), declaration, node: fn as Node };
 }
 
@@ -224,15 +231,6 @@ function findFunctionDeclaration(statement: NodePath, name: string): NodePath | 
     if (n.Function.check(p.node)) return null;
   }
   return null;
-}
-
-function countIdentifiers(root: Node, name: string): number {
-  let count = 0;
-  someNode(root, (node) => {
-    if (is.Identifier(node) && node.name === name) count++;
-    return false;
-  });
-  return count;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,6 +280,8 @@ export function decide(c: Continuation, names: FlowNames, root: Node): { why: st
   if (n.ExpressionStatement.check(c.statement.node)) {
     const list = c.statement.parentPath.value as Statement[];
     const after = list.slice(list.indexOf(c.statement.node as Statement) + 1).filter((s) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
+    // A bare `return;` right after the call only says that nothing else runs: it stays where it is.
+    if (after.length === 1 && n.ReturnStatement.check(after[0]) && !after[0].argument) after.pop();
     const last = after[after.length - 1];
     if (last && isSuccessCallback(last, names) && !callsBack) {
       placement.tail = last;
@@ -291,7 +291,8 @@ export function decide(c: Continuation, names: FlowNames, root: Node): { why: st
       return { why: callsBack ? 'the rule calls back after starting it and again in its callback (the callback is called twice)' : 'code after it ends the rule before its callback runs' };
     }
     placement.before = after;
-    if (outerCodeAfter(c.statement, root)) return { why: 'code after the block that holds it runs before its callback in Rules' };
+    const endsHere = list.some((s, i) => i > list.indexOf(c.statement.node as Statement) && n.ReturnStatement.check(s) && !s.argument);
+    if (!endsHere && outerCodeAfter(c.statement, root)) return { why: 'code after the block that holds it runs before its callback in Rules' };
   }
   for (const handler of handlers) {
     const clash = varClash(handler, c.statement, root);
@@ -339,11 +340,11 @@ function isSuccessCallback(statement: Statement, names: FlowNames): boolean {
 }
 
 /** True when the statement can end the rule at this level: return, throw, a callback call, a deny. */
-function exits(statement: Node, names: FlowNames): boolean {
+function exits(statement: Node, names: FlowNames, bareReturnEnds = true): boolean {
   return someNode(
     statement,
     (node) =>
-      n.ReturnStatement.check(node) ||
+      (n.ReturnStatement.check(node) && (bareReturnEnds || Boolean(node.argument))) ||
       n.ThrowStatement.check(node) ||
       (is.Identifier(node) && node.name === names.callback) ||
       (n.MemberExpression.check(node) && n.Identifier.check(node.property) && node.property.name === 'deny'),
@@ -358,7 +359,9 @@ function outerCodeAfter(statement: NodePath, root: Node): boolean {
       if (p !== current) {
         const list = p.parentPath.value as Statement[];
         const after = list.slice(list.indexOf(p.node as Statement) + 1).filter((s) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
-        if (after.some((s) => !(n.ReturnStatement.check(s) && !s.argument))) return true;
+        // `return;` first: what follows never runs.
+        if (n.ReturnStatement.check(after[0]) && !after[0].argument) return false;
+        if (after.length > 0) return true;
       }
       current = p;
     }
@@ -634,7 +637,8 @@ export function moveEarlyCallbacks(body: K.BlockStatement, names: FlowNames, per
     const index = list.findIndex((s) => n.ExpressionStatement.check(s) && isSuccessCallback(s, names));
     if (index < 0) continue;
     const after = list.slice(index + 1).filter((s) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
-    if (after.length === 0 || after.some((s) => exits(s, names)) || !persists(after)) continue;
+    // A bare `return;` after the callback only ends what was left running: it may stay before the callback.
+    if (after.length === 0 || after.some((s) => exits(s, names, false)) || !persists(after)) continue;
     const [callback] = list.splice(index, 1);
     const lastIndex = list.lastIndexOf(after[after.length - 1]);
     list.splice(lastIndex + 1, 0, callback);
