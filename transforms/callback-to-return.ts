@@ -1,9 +1,9 @@
 import * as recast from 'recast';
 import { b, insideNestedFunction, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
 
-import { flattenFlows, keptFlow, moveEarlyCallbacks } from '../src/ast/flow.js';
+import { flattenFlows, keptFlow, moveEarlyCallbacks, resolveTailHelpers } from '../src/ast/flow.js';
 import { countReferences } from '../src/ast/scope.js';
-import { cloneNode, endOf, isWithin, startOf, template } from '../src/nodes.js';
+import { cloneNode, enclosingFunction, endOf, isWithin, startOf, template } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 import { fastCheck, pathsWhere, walk } from '../src/walk.js';
@@ -48,6 +48,10 @@ export const callbackToReturn: Transform = {
       severity: 'info',
       text: 'What the rule ran when this call finished now follows it after `await` (its callback or .then/.catch handlers, unchanged).',
     },
+    'tail-helper': {
+      severity: 'info',
+      text: '`{{name}}` calls back for the rule and is only called last: its callback calls are its returns, and its callers return what it returns.',
+    },
     'fire-and-forget-awaited': {
       severity: 'warning',
       text: 'The rule called back before this work finished and let it run on; an Action ignores what runs after its handler returns, so the handler now waits for it (the login takes as long as the call; what it saves is kept).',
@@ -65,7 +69,7 @@ export const callbackToReturn: Transform = {
 
 const isDirectCall = (path: NodePath) => n.CallExpression.check(path.parent.node) && path.parent.node.callee === path.node;
 
-function callbackUses(ctx: TransformContext, handlerBody: BlockStatement) {
+function callbackUses(ctx: TransformContext, handlerBody: BlockStatement, helpers: ReadonlySet<unknown> = new Set()) {
   const { rule } = ctx;
   const uses = pathsWhere(handlerBody, (node) => isIdentifier(node) && node.name === rule.callback).filter((path) => isRuleParam(path, rule, rule.callback));
   // A function declared and never called (a copy the redirect split left behind) cannot call back.
@@ -75,7 +79,18 @@ function callbackUses(ctx: TransformContext, handlerBody: BlockStatement) {
     }
     return true;
   };
-  return { uses, bridged: uses.find((path) => (!isDirectCall(path) || insideNestedFunction(path, rule)) && live(path)) };
+  // A call directly in a tail helper (src/ast/flow.ts) is that helper's return.
+  const nested = (path: NodePath) => {
+    const fn = enclosingFunction(path);
+    return fn !== null && fn !== rule.fn && !helpers.has(fn);
+  };
+  return { uses, bridged: uses.find((path) => (!isDirectCall(path) || nested(path)) && live(path)) };
+}
+
+/** The body a callback call returns from: its tail helper's, else the handler's. */
+function returningBody(path: NodePath, handlerBody: BlockStatement, helpers: ReadonlySet<unknown>): BlockStatement {
+  const fn = enclosingFunction(path);
+  return fn && helpers.has(fn) ? ((fn as unknown as { body: BlockStatement }).body) : handlerBody;
 }
 
 /** Nested functions that use `api` (what they do must happen before the handler returns). */
@@ -92,26 +107,35 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
   const { rule } = ctx;
   let { uses, bridged } = callbackUses(ctx, handlerBody);
   let kept: Array<{ node: unknown; why: string }> = [];
-  const keptBy = keptFlow(rule);
-  if (keptBy) kept = [{ node: null, why: keptBy }];
-  else if (bridged || usesApiLater(handlerBody.body)) {
+  let helpers: ReadonlySet<unknown> = new Set();
+  if (bridged || usesApiLater(handlerBody.body)) {
     // Flatten what can be flattened (src/ast/flow.ts), on a copy: the result is taken only when no
     // callback is left in nested code, else the rule keeps its own flow whole (bridged below).
     const names = { callback: rule.callback, user: rule.user, context: rule.context };
     const trial = b.blockStatement(cloneNode(handlerBody.body));
     moveEarlyCallbacks(trial, names, usesApiLater);
     const flow = flattenFlows(trial, names);
-    const after = callbackUses(ctx, trial);
-    if (flow.flattened.length > 0 && !after.bridged) {
+    const tail = resolveTailHelpers(trial, names);
+    const trialHelpers = new Set<unknown>(tail.helpers.map((h) => h.fn));
+    flow.flattened.push(...tail.flow.flattened);
+    flow.awaited.push(...tail.flow.awaited);
+    flow.kept.push(...tail.flow.kept);
+    const after = callbackUses(ctx, trial, trialHelpers);
+    if ((flow.flattened.length > 0 || trialHelpers.size > 0) && !after.bridged) {
       handlerBody.body = trial.body;
+      helpers = trialHelpers;
       for (const node of flow.flattened) ctx.report({ node: node as never, code: 'flow-flattened' });
       for (const node of flow.awaited) ctx.report({ node: node as never, code: 'fire-and-forget-awaited' });
-      ({ uses, bridged } = callbackUses(ctx, handlerBody));
+      for (const helper of tail.helpers) ctx.report({ node: helper.fn as never, code: 'tail-helper', data: { name: helper.name } });
+      ({ uses, bridged } = callbackUses(ctx, handlerBody, helpers));
     }
     kept = flow.kept;
   }
+  // A transform that left the flow as the rule wrote it on purpose (an unsafe linking flow) gives the reason.
+  const keptBy = keptFlow(rule);
+  if (keptBy) kept = [{ node: null, why: keptBy }, ...kept];
   if (!bridged) {
-    for (const path of uses) convertCall(ctx, path.parent, handlerBody);
+    for (const path of uses) convertCall(ctx, path.parent, returningBody(path, handlerBody, helpers));
     return;
   }
   ctx.report({ node: bridged.node, code: 'callback-bridge', data: { why: bridgeReason(bridged, kept, isDirectCall(bridged)) } });

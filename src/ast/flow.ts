@@ -646,3 +646,121 @@ export function moveEarlyCallbacks(body: K.BlockStatement, names: FlowNames, per
   }
   return moved;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers that answer for the rule
+
+/**
+ * A local function that calls the rule's callback itself and is only ever called in tail position
+ * (`return done(…)`, or `done(…);` with nothing after it; itself included: a sequential recursion
+ * over a list). Its callback calls become its own returns, and its callers return what it returns.
+ */
+export interface TailHelper {
+  name: string;
+  fn: Fn;
+}
+
+/**
+ * Finds the tail helpers of `body`, flattens the continuations inside each, makes every call to one
+ * a `return` (and the helper `async` when it now awaits). Returns them, with what the flattening did.
+ */
+export function resolveTailHelpers(body: K.BlockStatement, options: FlowOptions): { helpers: TailHelper[]; flow: FlowResult } {
+  const flow: FlowResult = { flattened: [], kept: [], awaited: [] };
+  const root = body as unknown as Node;
+  const candidates = helperCandidates(body, options);
+  // Their own continuations first: a recursive call inside one is in tail position only after that.
+  // (A candidate that is then not a helper still calls back from nested code: the caller keeps the flow.)
+  for (const candidate of candidates) {
+    const inner = flattenFlows(candidate.fn.body as K.BlockStatement, options);
+    flow.flattened.push(...inner.flattened);
+    flow.kept.push(...inner.kept);
+    flow.awaited.push(...inner.awaited);
+    if (someNode(candidate.fn.body, (node) => n.AwaitExpression.check(node), (node) => n.Function.check(node))) candidate.fn.async = true;
+  }
+  const allowed = new Set<unknown>(candidates.map((c) => c.fn));
+  const helpers: TailHelper[] = [];
+  for (const candidate of candidates) {
+    const sites = callSites(root, candidate.name);
+    if (!sites || sites.length === 0) continue;
+    if (!sites.every((site) => isTailSite(site, root, allowed))) continue;
+    if (callsBackAndGoesOn((candidate.fn.body as K.BlockStatement).body as Statement[], options)) continue;
+    helpers.push(candidate);
+  }
+  // Callers return what the helper returns (its promise, when it awaits).
+  for (const helper of helpers) {
+    for (const site of callSites(root, helper.name) ?? []) {
+      const statement = site.parent.parent as NodePath;
+      if (n.ExpressionStatement.check(statement.node)) statement.replace(b.returnStatement(site.parent.node));
+    }
+  }
+  return { helpers, flow };
+}
+
+function helperCandidates(body: K.BlockStatement, options: FlowOptions): TailHelper[] {
+  const found: TailHelper[] = [];
+  visit(body as unknown as Node, {
+    visitFunctionDeclaration(path) {
+      const fn = path.node;
+      if (n.Identifier.check(fn.id) && !fn.generator && mentions(fn.body, options.callback)) found.push({ name: fn.id.name, fn });
+      this.traverse(path);
+    },
+    visitVariableDeclarator(path) {
+      const { id, init } = path.node;
+      if (
+        n.Identifier.check(id) &&
+        (n.FunctionExpression.check(init) || n.ArrowFunctionExpression.check(init)) &&
+        n.BlockStatement.check(init.body) &&
+        !init.generator &&
+        mentions(init.body, options.callback)
+      ) {
+        found.push({ name: id.name, fn: init });
+      }
+      this.traverse(path);
+    },
+  });
+  // One declaration per name (a name declared twice is left alone).
+  return found.filter((c) => found.filter((d) => d.name === c.name).length === 1);
+}
+
+/** Paths of the identifiers `name` that are called (`name(…)`); null when `name` is used any other way. */
+function callSites(root: Node, name: string): NodePath[] | null {
+  const sites: NodePath[] = [];
+  let other = false;
+  visit(root, {
+    visitIdentifier(path) {
+      if (path.node.name !== name) return false;
+      const parent = path.parent?.node;
+      if (n.CallExpression.check(parent) && parent.callee === path.node) sites.push(path);
+      else if ((n.FunctionDeclaration.check(parent) || n.VariableDeclarator.check(parent)) && parent.id === path.node) return false;
+      else if (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) return false;
+      else if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.key === path.node && !parent.computed) return false;
+      else other = true;
+      return false;
+    },
+  });
+  return other ? null : sites;
+}
+
+/** `return name(…)` or `name(…);` with nothing after it, at handler level or directly inside a helper. */
+function isTailSite(site: NodePath, root: Node, helpers: Set<unknown>): boolean {
+  const statement = site.parent?.parent as NodePath | undefined;
+  if (!statement || !Array.isArray(statement.parentPath?.value)) return false;
+  const isReturn = n.ReturnStatement.check(statement.node) && statement.node.argument === site.parent.node;
+  const isStatement = n.ExpressionStatement.check(statement.node) && statement.node.expression === site.parent.node;
+  if (!isReturn && !isStatement) return false;
+  // Up to the handler body or a helper: no loop, no other function.
+  let scope: Node = root;
+  for (let p: NodePath | null = statement.parent; p && p.node !== root; p = p.parent) {
+    if (LOOPS.has(p.node.type) || n.SwitchStatement.check(p.node)) return false;
+    if (n.Function.check(p.node)) {
+      if (!helpers.has(p.node)) return false;
+      scope = (p.node as Fn).body as Node;
+      break;
+    }
+  }
+  if (isReturn) return true;
+  const list = statement.parentPath.value as Statement[];
+  const after = list.slice(list.indexOf(statement.node as Statement) + 1).filter((s) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
+  if (after.length > 0 && !(n.ReturnStatement.check(after[0]) && !after[0].argument)) return false;
+  return after.length > 0 || !outerCodeAfter(statement, scope);
+}
