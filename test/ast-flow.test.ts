@@ -85,8 +85,13 @@ describe('flattenFlows: what each continuation becomes', () => {
     },
     {
       name: 'chained .then: a returned value is the next handler\'s parameter',
-      code: `fetch(url).then((res) => res.json()).then((data) => {\n  callback(null, user, context);\n});`,
-      expected: `const res = await fetch(url);\nconst data = await res.json();\ncallback(null, user, context);`,
+      code: `fetch(url).then((res) => {\n  api.user.setAppMetadata('status', res.status);\n  return res.json();\n}).then((data) => {\n  callback(null, user, context);\n});`,
+      expected: `const res = await fetch(url);\napi.user.setAppMetadata('status', res.status);\nconst data = await res.json();\ncallback(null, user, context);`,
+    },
+    {
+      name: 'leading .then handlers that only compute and return early stay in the awaited promise',
+      code: `fetch(url).then((res) => {\n  if (!res.ok) return null;\n  return res.json();\n}).then((data) => {\n  callback(null, user, context);\n});`,
+      expected: `const data = await fetch(url).then((res) => {\n  if (!res.ok) return null;\n  return res.json();\n});\ncallback(null, user, context);`,
     },
     {
       name: 'named error-first handler is inlined and its declaration removed',
@@ -121,10 +126,10 @@ describe('flattenFlows: what each continuation becomes', () => {
 describe('flattenFlows: what it keeps, and why', () => {
   const cases: Array<{ name: string; code: string; why: RegExp }> = [
     { name: 'inside a loop', code: `for (const x of xs) {\n  a(x, function (err) { callback(err); });\n}`, why: /inside a loop/ },
-    { name: 'calls back twice (before and in the callback)', code: `a(function (err) { callback(err); });\ncallback(null, user, context);`, why: /called twice/ },
+    { name: 'calls back twice (an error after it, and in the callback)', code: `a(function (err) { callback(err); });\ncallback(new Error('no'));`, why: /called twice/ },
     { name: 'callback that goes on after calling back', code: `a(function (err) {\n  if (err) { callback(err); }\n  callback(null, user, context);\n});`, why: /keeps running/ },
     { name: 'code after the enclosing block', code: `if (x) {\n  a(function (err) { callback(err); });\n}\nconsole.log('after');`, why: /code after the block/ },
-    { name: 'early return in a .then before the last', code: `p.then(function (v) {\n  if (!v) return 1;\n  return v;\n}).then(function (w) { callback(null, user, context); });`, why: /returns early/ },
+    { name: 'early return in a .then before the last', code: `p.then(function (v) {\n  if (!v) return callback(null, user, context);\n  return v;\n}).then(function (w) { callback(null, user, context); });`, why: /returns early/ },
     { name: 'this in the callback', code: `a(function (err) { this.x = 1; callback(err); });`, why: /this/ },
   ];
   it.each(cases)('$name', ({ code, why }) => {
@@ -146,6 +151,15 @@ describe('fire and forget', () => {
     expect(result.awaited).toHaveLength(1);
     expect(printed(rule)).toBe(
       `const [err] = await new Promise(resolve => request.post(url, (...results) => resolve(results)));\napi.user.setAppMetadata('lead', true);\ncallback(null, user, context);`,
+    );
+  });
+
+  it('drops the calls back made after the rule had called back (the first call won)', () => {
+    const rule = ruleOf(`a(function (err) {\n  api.user.setAppMetadata('seen', true);\n  return callback(err);\n});\nreturn callback(null, user, context);`);
+    const result = flattenFlows(rule.body, names(rule));
+    expect(result.lateCallbacks).toHaveLength(1);
+    expect(printed(rule)).toBe(
+      `const [err] = await new Promise(resolve => a((...results) => resolve(results)));\napi.user.setAppMetadata('seen', true);\nreturn callback(null, user, context);`,
     );
   });
 

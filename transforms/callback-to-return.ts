@@ -48,6 +48,10 @@ export const callbackToReturn: Transform = {
       severity: 'info',
       text: 'What the rule ran when this call finished now follows it after `await` (its callback or .then/.catch handlers, unchanged).',
     },
+    'late-callback-dropped': {
+      severity: 'warning',
+      text: 'The callback of this call calls back again, after the rule already had: in Rules the first call won and these did nothing, so they are left out (what the callback saves is kept).',
+    },
     'tail-helper': {
       severity: 'info',
       text: '`{{name}}` calls back for the rule and is only called last: its callback calls are its returns, and its callers return what it returns.',
@@ -119,6 +123,7 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
     const trialHelpers = new Set<unknown>(tail.helpers.map((h) => h.fn));
     flow.flattened.push(...tail.flow.flattened);
     flow.awaited.push(...tail.flow.awaited);
+    flow.lateCallbacks.push(...tail.flow.lateCallbacks);
     flow.kept.push(...tail.flow.kept);
     const after = callbackUses(ctx, trial, trialHelpers);
     if ((flow.flattened.length > 0 || trialHelpers.size > 0) && !after.bridged) {
@@ -126,6 +131,7 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
       helpers = trialHelpers;
       for (const node of flow.flattened) ctx.report({ node: node as never, code: 'flow-flattened' });
       for (const node of flow.awaited) ctx.report({ node: node as never, code: 'fire-and-forget-awaited' });
+      for (const node of flow.lateCallbacks) ctx.report({ node: node as never, code: 'late-callback-dropped' });
       for (const helper of tail.helpers) ctx.report({ node: helper.fn as never, code: 'tail-helper', data: { name: helper.name } });
       ({ uses, bridged } = callbackUses(ctx, handlerBody, helpers));
     }

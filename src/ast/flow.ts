@@ -67,6 +67,8 @@ export interface FlowResult {
   kept: Array<{ node: Node; why: string }>;
   /** Work the rule left running after calling back, now awaited before the handler returns. */
   awaited: Node[];
+  /** Of those, the ones whose continuation called back again (calls dropped: the first call won). */
+  lateCallbacks: Node[];
 }
 
 const is = {
@@ -145,7 +147,15 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
   if (links.length === 0 || !n.Expression.check(current)) return null;
   // Leading `.then(named)` steps stay in the awaited promise: `await p.then(parse)` reads as the rule did.
   let promise = current as Expression;
-  while (links.length > 0 && links[0].method === 'then' && links[0].args.length === 1 && isNamedStep(links[0].args[0], names)) {
+  // So do leading handlers that only compute the value (no callback, no `api`) and return early,
+  // which could not be inlined.
+  const quiet = (arg: unknown) => !mentions(arg, names.callback) && !mentions(arg, 'api') && returnsEarly(arg as Fn);
+  while (
+    links.length > 1 &&
+    links[0].method === 'then' &&
+    links[0].args.length === 1 &&
+    (isNamedStep(links[0].args[0], names) || ((n.FunctionExpression.check(links[0].args[0]) || n.ArrowFunctionExpression.check(links[0].args[0])) && quiet(links[0].args[0])))
+  ) {
     // The rule's own node: it prints as the rule wrote it.
     promise = links.shift()!.call as Expression;
   }
@@ -180,6 +190,11 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
     }
   }
   return { kind: 'promise', statement, promise, steps, rejection, failure };
+}
+
+function returnsEarly(fn: Fn): boolean {
+  const body = bodyOf(fn);
+  return countReturns(body) > (n.ReturnStatement.check(body[body.length - 1]) ? 1 : 0);
 }
 
 /** A function passed by name (`.then(parse)`, `.then(helpers.parse)`) that is not the rule's callback. */
@@ -242,6 +257,8 @@ interface Placement {
   before: Statement[];
   /** A final `callback(null, …)` after the call: the rule called back before the work finished. */
   tail: Statement | null;
+  /** The continuation calls back too, after the rule already had: those calls are dropped. */
+  lateCallbacks?: boolean;
 }
 
 /** Why the continuation cannot be flattened safely, or how its surroundings are placed. */
@@ -283,9 +300,11 @@ export function decide(c: Continuation, names: FlowNames, root: Node): { why: st
     // A bare `return;` right after the call only says that nothing else runs: it stays where it is.
     if (after.length === 1 && n.ReturnStatement.check(after[0]) && !after[0].argument) after.pop();
     const last = after[after.length - 1];
-    if (last && isSuccessCallback(last, names) && !callsBack) {
+    if (last && isSuccessCallback(last, names)) {
       placement.tail = last;
       after.pop();
+      // It calls back again later: in Rules the first call won and the later ones did nothing.
+      placement.lateCallbacks = callsBack;
     }
     if (after.some((s) => exits(s, names))) {
       return { why: callsBack ? 'the rule calls back after starting it and again in its callback (the callback is called twice)' : 'code after it ends the rule before its callback runs' };
@@ -439,10 +458,16 @@ export function flattenContinuation(c: Continuation, placement: Placement, names
   } else {
     awaited = start;
   }
+  if (placement.lateCallbacks) {
+    for (const handler of c.kind === 'error-first' ? [c.handler] : [...c.steps, ...(c.rejection ? [c.rejection] : [])]) dropCallbacks(handler.body, names);
+  }
   const continuation = c.kind === 'error-first' ? errorFirstBody(c, awaited) : promiseBody(c, awaited, names);
   // The continuation's names could clash with those around it: a block keeps them apart.
   const declared = new Set(continuation.flatMap(topLevelNames));
   const clashes = [...declared].some((name) => taken.has(name) || name === pendingName);
+  // Before the rule's own final callback, a bare `return;` ending the continuation says nothing more.
+  const ending = continuation[continuation.length - 1];
+  if (placement.tail && n.ReturnStatement.check(ending) && !ending.argument) continuation.pop();
   out.push(...(clashes ? [b.blockStatement(continuation)] : continuation));
   if (placement.tail) out.push(placement.tail);
   if (n.ReturnStatement.check(c.statement.node)) {
@@ -456,6 +481,21 @@ export function flattenContinuation(c: Continuation, placement: Placement, names
   const comments = (c.statement.node as { comments?: unknown[] }).comments;
   if (comments?.length) (out[0] as { comments?: unknown[] }).comments = comments;
   return out;
+}
+
+/** Calls of the rule's callback made after it was already called: `return callback(…)` → `return;`, a statement goes, else `undefined`. */
+function dropCallbacks(body: Statement[], names: FlowNames): void {
+  visit(b.blockStatement(body), {
+    visitCallExpression(path) {
+      const call = path.node;
+      if (!n.Identifier.check(call.callee) || call.callee.name !== names.callback) return this.traverse(path);
+      const parent = path.parent.node;
+      if (n.ReturnStatement.check(parent) && parent.argument === call) parent.argument = null;
+      else if (n.ExpressionStatement.check(parent) && Array.isArray(path.parent.parentPath?.value)) path.parent.prune();
+      else path.replace(b.identifier('undefined'));
+      return false;
+    },
+  });
 }
 
 /** `new Promise((resolve) => call(…, (...results) => resolve(results)))`: the callback's arguments, as one value. */
@@ -573,7 +613,7 @@ export interface FlowOptions extends FlowNames {
  * outermost first, until none is left; the ones that cannot be flattened are listed in `kept`.
  */
 export function flattenFlows(body: K.BlockStatement, options: FlowOptions): FlowResult {
-  const result: FlowResult = { flattened: [], kept: [], awaited: [] };
+  const result: FlowResult = { flattened: [], kept: [], awaited: [], lateCallbacks: [] };
   const wanted = options.wanted ?? ((handlers: Handler[]) => handlers.some((h) => mentions(h.body, options.callback) || mentions(h.body, 'api')));
   const root = body as unknown as Node;
   const seen = new Set<unknown>();
@@ -607,7 +647,8 @@ export function flattenFlows(body: K.BlockStatement, options: FlowOptions): Flow
         const rest = list.slice(index + 1).filter((s) => !moved.has(s));
         list.splice(index, list.length - index, ...replacement, ...rest);
         result.flattened.push(c.kind === 'error-first' ? (c.call as Node) : node);
-        if (decision.tail && !handlers.some((h) => mentions(h.body, options.callback))) result.awaited.push(c.kind === 'error-first' ? (c.call as Node) : node);
+        if (decision.tail) result.awaited.push(c.kind === 'error-first' ? (c.call as Node) : node);
+        if (decision.lateCallbacks) result.lateCallbacks.push(c.kind === 'error-first' ? (c.call as Node) : node);
         changed = true;
         return false;
       },
@@ -665,7 +706,7 @@ export interface TailHelper {
  * a `return` (and the helper `async` when it now awaits). Returns them, with what the flattening did.
  */
 export function resolveTailHelpers(body: K.BlockStatement, options: FlowOptions): { helpers: TailHelper[]; flow: FlowResult } {
-  const flow: FlowResult = { flattened: [], kept: [], awaited: [] };
+  const flow: FlowResult = { flattened: [], kept: [], awaited: [], lateCallbacks: [] };
   const root = body as unknown as Node;
   const candidates = helperCandidates(body, options);
   // Their own continuations first: a recursive call inside one is in tail position only after that.
@@ -675,6 +716,7 @@ export function resolveTailHelpers(body: K.BlockStatement, options: FlowOptions)
     flow.flattened.push(...inner.flattened);
     flow.kept.push(...inner.kept);
     flow.awaited.push(...inner.awaited);
+    flow.lateCallbacks.push(...inner.lateCallbacks);
     if (someNode(candidate.fn.body, (node) => n.AwaitExpression.check(node), (node) => n.Function.check(node))) candidate.fn.async = true;
   }
   const allowed = new Set<unknown>(candidates.map((c) => c.fn));
