@@ -94,6 +94,11 @@ describe('flattenFlows: what each continuation becomes', () => {
       expected: `const data = await fetch(url).then((res) => {\n  if (!res.ok) return null;\n  return res.json();\n});\ncallback(null, user, context);`,
     },
     {
+      name: 'a promise passed to .then (not a function) stays in the awaited chain, started where the rule started it',
+      code: `save(a).then(save(b)).then(function () {\n  callback(null, user, context);\n}).catch(callback);`,
+      expected: `try {\n  await save(a).then(save(b));\n  callback(null, user, context);\n} catch (error) {\n  return callback(error);\n}`,
+    },
+    {
       name: 'named error-first handler is inlined and its declaration removed',
       code: `verify(token, done);\nfunction done(err, decoded) {\n  callback(err);\n}`,
       expected: `const [err, decoded] = await new Promise(resolve => verify(token, (...results) => resolve(results)));\ncallback(err);`,

@@ -197,10 +197,15 @@ function returnsEarly(fn: Fn): boolean {
   return countReturns(body) > (n.ReturnStatement.check(body[body.length - 1]) ? 1 : 0);
 }
 
-/** A function passed by name (`.then(parse)`, `.then(helpers.parse)`) that is not the rule's callback. */
+/**
+ * A function passed by name (`.then(parse)`, `.then(helpers.parse)`) that is not the rule's callback,
+ * or a value that is no function at all (`.then(update(…))`: started when the chain was built, and
+ * ignored by `.then`): either way it stays in the promise as the rule wrote it.
+ */
 function isNamedStep(arg: unknown, names: FlowNames): boolean {
   if (n.Identifier.check(arg)) return arg.name !== names.callback;
-  return n.MemberExpression.check(arg) && !arg.computed;
+  if (n.FunctionExpression.check(arg) || n.ArrowFunctionExpression.check(arg)) return false;
+  return n.Expression.check(arg) && !mentions(arg, names.callback);
 }
 
 /** The rule's callback as a handler: `.catch(callback)` → `(err) => callback(err)`; `helper(x, callback)` passes on the outcome. */
