@@ -14,19 +14,24 @@ export interface Insertion {
   length: number;
 }
 
+// 1: everything up to `function` included; 2: the spaces and comments between it and `(`.
 const ANONYMOUS_RULE =
-  /^(?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/|(['"])use strict\1;?)*(?:async\s+)?function\s*(?=\()/;
+  /^((?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/|(['"])use strict\2;?)*(?:async(?:\s|\/\*[\s\S]*?\*\/)+)?function)((?:\s|\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)*)(?=\()/;
 
 /** A Rule script is a single function expression; as a program, an anonymous one is a syntax error. */
 export function makeParseable(source: string): { text: string; insertion: Insertion | null } {
   const match = ANONYMOUS_RULE.exec(source);
   if (!match) return { text: source, insertion: null };
-  const at = match[0].length;
+  // The name goes before the `(`, after plain spaces; with no space (`function(user, …)` would give one
+  // identifier, `function__rules2actions_rule`) or with a comment in between, right after `function`.
+  const spacesOnly = /^\s+$/.test(match[3]);
+  const at = spacesOnly ? match[0].length : match[1].length;
+  const name = spacesOnly ? RULE_NAME_PLACEHOLDER : ` ${RULE_NAME_PLACEHOLDER}`;
   const before = source.slice(0, at);
   const line = before.split('\n').length;
   const column = at - (before.lastIndexOf('\n') + 1) + 1;
-  const text = source.slice(0, at) + RULE_NAME_PLACEHOLDER + source.slice(at);
-  return { text, insertion: { line, column, length: RULE_NAME_PLACEHOLDER.length } };
+  const text = before + name + source.slice(at);
+  return { text, insertion: { line, column, length: name.length } };
 }
 
 export function mapLocation(insertion: Insertion | null, line: number, column: number) {

@@ -10,6 +10,12 @@ export interface FieldMapping {
   optional?: string[];
   /** A finding to raise even though the read is converted. */
   review?: string;
+  /**
+   * Raise `review` only where the difference can show (issue 17): `value` when the value is used for
+   * more than a presence test; a property name when that property of the value (or of its elements)
+   * may be read or leave the rule.
+   */
+  reviewIf?: { value: true } | { property: string };
   why?: string;
 }
 
@@ -44,14 +50,24 @@ export const contextFields: Record<string, FieldMapping> = {
   'request.geoip.continent_code': { to: 'event.request.geoip.continentCode' },
   'request.geoip.subdivision_code': { to: 'event.request.geoip.subdivisionCode' },
   'request.geoip.subdivision_name': { to: 'event.request.geoip.subdivisionName' },
-  'request.geoip': { to: 'event.request.geoip', review: 'geoip keys are camelCase in Actions (country_code → countryCode)' },
-  request: { to: 'event.request', review: 'userAgent is user_agent and geoip keys are camelCase in Actions' },
+  'request.geoip': {
+    to: 'event.request.geoip',
+    review: 'geoip keys are camelCase in Actions (country_code → countryCode)',
+    reviewIf: { value: true },
+  },
+  request: { to: 'event.request', review: 'userAgent is user_agent and geoip keys are camelCase in Actions', reviewIf: { value: true } },
   'authentication.methods': {
     to: 'event.authentication.methods',
     optional: ['event.authentication'],
     review: 'method timestamps are ISO strings in Actions, numbers in Rules',
+    reviewIf: { property: 'timestamp' },
   },
-  authentication: { to: 'event.authentication', optional: [], review: 'method timestamps are ISO strings in Actions' },
+  authentication: {
+    to: 'event.authentication',
+    optional: [],
+    review: 'method timestamps are ISO strings in Actions',
+    reviewIf: { value: true },
+  },
   'authorization.roles': { to: 'event.authorization.roles', optional: ['event.authorization'] },
   authorization: { to: 'event.authorization' },
   organization: { to: 'event.organization' },

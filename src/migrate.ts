@@ -1,10 +1,13 @@
 import { analyze, makeParseable } from './analyze.js';
-import { b } from './ast.js';
+import { b, memberChain, n } from './ast.js';
 import { unifiedDiff } from './diff.js';
 import { checkSyntax, parse, print, toSyntaxProblem } from './parse.js';
 import { createDisabler, createReporter, sortFindings } from './report.js';
 import { maskTokens } from './tokens.js';
 import { pipelineTransform } from './pipeline-messages.js';
+import { tenantTransform } from './tenant/messages.js';
+import { prepareTenant, type Prepared } from './tenant/prepare.js';
+import { hoistCarried } from './tenant/hoist.js';
 import { transforms as registry } from '../transforms/index.js';
 import type {
   Finding,
@@ -87,8 +90,27 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     ? registry.filter((t) => resolved.transforms!.includes(t.id) || t.id === 'rule-signature')
     : registry;
 
+  // Tenant-level facts (shared globals, helpers receiving the whole context) become code of this rule
+  // first, so every transform converts it like the rule's own.
+  let prepared: Prepared;
+  try {
+    const { report } = createReporter(tenantTransform, findings, insertion, rule.fn);
+    prepared = prepareTenant({ rule, module: moduleParts, tenant: resolved.tenant, report }, ast);
+  } catch (error) {
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
+      return unchanged('error');
+    }
+    pipeline(rule.fn).report({
+      node: rule.fn,
+      code: 'transform-crashed',
+      data: { transform: tenantTransform.id, error: error instanceof Error ? error.message : String(error) },
+    });
+    return unchanged('error');
+  }
+
   for (const transform of selected) {
-    if (transform.relevant && !transform.relevant.test(text)) continue;
+    if (transform.relevant && !transform.relevant.test(text) && !transform.relevant.test(prepared.addedText)) continue;
     const { report, todo } = createReporter(transform, findings, insertion, rule.fn);
     const ctx: TransformContext & { markLinking(): void } = {
       ast,
@@ -141,6 +163,12 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     }
   }
 
+  // Carried helpers go to module level where they can (after rule-signature built the module).
+  if (prepared.carried.size) hoistCarried(ast, rule, prepared.carried);
+  // A library rule: everything it did was define what later rules use, and that moved into them.
+  const noAction = prepared.movedDefinitions > 0 && !moduleParts.continueBody && rule.body.body.every(isGuard);
+  if (noAction) createReporter(tenantTransform, findings, insertion, rule.fn).report({ node: rule.fn, code: 'library-rule' });
+
   let printed: string;
   try {
     printed = print(ast, lineTerminator);
@@ -189,7 +217,13 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     status: restored === source ? 'nochange' : 'ok',
     needs,
     linking,
+    ...(noAction ? { noAction } : {}),
   };
+}
+
+/** The `api.rules.wasExecuted` guard rule-signature puts first: not code of the rule. */
+function isGuard(statement: Statement): boolean {
+  return n.IfStatement.check(statement) && n.CallExpression.check(statement.test) && memberChain(statement.test.callee)?.join('.') === 'api.rules.wasExecuted';
 }
 
 /**

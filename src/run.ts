@@ -3,6 +3,7 @@ import { migrate } from './migrate.js';
 import { ruleStatus, type RuleStatus } from './report.js';
 import type { Dependency, Finding, MigrateOptions, MigrationResult } from './types.js';
 import type { VerificationEntry } from './format/verify-model.js';
+import type { RuleTenantView } from './tenant/types.js';
 
 /** A rule as read from any input: a .js file, a deploy-cli export, an API dump. */
 export interface RuleInput {
@@ -14,6 +15,10 @@ export interface RuleInput {
   order?: number;
   enabled?: boolean;
   stage?: string;
+  /** How the file was stored when not UTF-8: `--write` writes the Action back the same way. */
+  encoding?: 'utf16le' | 'utf16be';
+  /** What the tenant's other rules share with this one (attachTenantViews); plain data for the worker pool. */
+  tenant?: RuleTenantView;
 }
 
 export interface RuleReport {
@@ -31,6 +36,8 @@ export interface RuleReport {
   stage?: string;
   /** Set by `migrate --verify`. */
   verification?: VerificationEntry;
+  /** Set when the Action is written: deployed and bound, or held back and why (src/emit/plan.ts). */
+  deploy?: { deployed: boolean; bound: boolean; heldBack?: string };
 }
 
 export interface RuleRun {
@@ -40,7 +47,7 @@ export interface RuleRun {
 }
 
 export function runRule(input: RuleInput, options: MigrateOptions): RuleRun {
-  const result = migrate(input.script, { ...options, filename: input.source, ruleId: input.id ?? options.ruleId });
+  const result = migrate(input.script, { ...options, filename: input.source, ruleId: input.id ?? options.ruleId, ...(input.tenant ? { tenant: input.tenant } : {}) });
   const report: RuleReport = {
     source: input.source,
     name: input.name,

@@ -3,6 +3,7 @@
 import type { InputProblem } from './cli/io.js';
 import { LOGIN_STAGE, type Tenant } from './inputs/types.js';
 import type { RuleInput, RuleReport, RuleRun } from './run.js';
+import { analyzeTenant } from './tenant/analyze.js';
 
 export interface TenantRuns {
   tenant: Tenant;
@@ -14,6 +15,34 @@ export interface TenantRuns {
 /** The rules of every tenant in one list, in tenant order (runs come back in the same order). */
 export function tenantRules(tenants: Tenant[]): RuleInput[] {
   return tenants.flatMap((t) => t.rules);
+}
+
+/**
+ * The tenant-level pass, on the main thread before the rules are migrated (one Babel parse per rule):
+ * each rule gets what the tenant's other rules share with it as `input.tenant`, plain data that goes
+ * to the worker threads with the rule. Rules run in `order` (plain .js files: in file order, which the
+ * findings say); disabled rules and other stages do not run, so they share nothing.
+ */
+export function attachTenantViews(tenants: Tenant[]): void {
+  for (const tenant of tenants) {
+    if (tenant.rules.length < 2) continue;
+    const ordered = tenant.rules
+      .map((rule, index) => ({ rule, index }))
+      .sort((a, b) => (a.rule.order ?? Infinity) - (b.rule.order ?? Infinity) || a.index - b.index)
+      .map(({ rule }) => rule);
+    const orderNote = tenant.format === 'plain' ? 'file order' : undefined;
+    const { views } = analyzeTenant(
+      ordered.map((rule) => ({ source: rule.source, script: rule.script, runs: rule.enabled !== false && (rule.stage ?? LOGIN_STAGE) === LOGIN_STAGE })),
+      { orderNote },
+    );
+    ordered.forEach((rule, i) => {
+      const view = views[i];
+      if (Object.keys(view.globals).length || view.passes.length || view.receives.length) rule.tenant = view;
+    });
+    if (orderNote && ordered.some((rule) => rule.tenant)) {
+      tenant.notes.push(`${tenant.source}: plain .js rules have no order; shared state between them is migrated as if they ran in file order (${ordered.map((r) => r.name).join(', ')}).`);
+    }
+  }
 }
 
 /** Splits runs (in tenantRules order) back per tenant and applies stage and rules-configs. */

@@ -3,19 +3,40 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { makeParseable } from './analyze.js';
 import { PACKAGE_ROOT } from './paths.js';
 import { maskTokens } from './tokens.js';
-import type { Finding, SdkMajor } from './types.js';
+import type { Dependency, Finding, SdkMajor } from './types.js';
+import { checkAvailability, installedPackage, RESOLVE_FROM } from './verify/dependencies.js';
 
 export interface TypeCheckInput {
   /** A name for messages; unique within one call. */
   file: string;
   code: string;
   sdk: SdkMajor;
+  /**
+   * The Action's declared dependencies: a module resolves to its installed copy only when that is
+   * the declared version (or the same major); otherwise to `any`. Undefined (an Action file given
+   * by hand): only the SDK resolves.
+   */
+  dependencies?: Dependency[];
+  /** The rule the Action came from: type errors of code the rule already had are set apart. */
+  rule?: string;
+}
+
+export interface TypeCheckResult {
+  /** Type errors of the Action's own making. */
+  errors: Finding[];
+  /** Errors the rule's own JavaScript has too (`new Date(a) - new Date(b)`): not the migration's doing. */
+  fromRule: Finding[];
+  /** Modules checked as `any`, with why (not installed, another version, no declared version). */
+  unresolved: string[];
 }
 
 const ROOT = PACKAGE_ROOT;
 const TYPINGS = path.join(ROOT, 'types/post-login.d.ts');
+const UNRESOLVED = path.join(ROOT, 'types/unresolved-module.d.ts');
+
 const SDK_PACKAGE: Record<SdkMajor, string> = { 7: 'auth0-v7', 4: 'auth0-v4' };
 
 export const TYPE_ERROR = 'type-error';
@@ -40,8 +61,20 @@ function checkableText(code: string): string {
 
 /** Returns the type errors of each input, keyed by file; an input with none maps to []. */
 export async function typeCheckActions(inputs: TypeCheckInput[]): Promise<Map<string, Finding[]>> {
+  const detailed = await typeCheckDetailed(inputs);
+  return new Map([...detailed].map(([file, result]) => [file, result.errors]));
+}
+
+/** A rule as a checkable module: named, tokens masked, no globals shared with other files. */
+function checkableRule(rule: string): string {
+  // The name goes in on the function's own line: diagnostics keep their line numbers.
+  return `${checkableText(makeParseable(rule).text)}\nmodule.exports = {};\n`;
+}
+
+/** The type check with its detail: errors, errors the rule already had, modules checked as `any`. */
+export async function typeCheckDetailed(inputs: TypeCheckInput[]): Promise<Map<string, TypeCheckResult>> {
   const { Project, ts } = await import('ts-morph');
-  const results = new Map<string, Finding[]>();
+  const results = new Map<string, TypeCheckResult>();
   const require = createRequire(import.meta.url);
   for (const sdk of [7, 4] as const) {
     const batch = inputs.filter((i) => i.sdk === sdk);
@@ -51,6 +84,19 @@ export async function typeCheckActions(inputs: TypeCheckInput[]): Promise<Map<st
       sdkDir = packageDir(require, SDK_PACKAGE[sdk]);
     } catch {
       throw new Error(`the ${SDK_PACKAGE[sdk]} package (auth0 v${sdk} types) is not installed; run npm ci`);
+    }
+    // A module resolves to the installed copy only when every Action of the batch may use it.
+    const availability = batch.map((input) => checkAvailability(input.code, input.dependencies, RESOLVE_FROM));
+    const paths: Record<string, string[]> = { auth0: [sdkDir], 'auth0/*': [`${sdkDir}/*`] };
+    const unavailable = new Set(availability.flatMap((a) => a.unavailable));
+    for (const name of new Set(availability.flatMap((a) => a.available))) {
+      if (name === 'auth0' || unavailable.has(name)) continue;
+      const installed = installedPackage(name, RESOLVE_FROM);
+      if (installed) paths[name] = [installed.dir];
+    }
+    for (const name of unavailable) {
+      paths[name] = [UNRESOLVED];
+      paths[`${name}/*`] = [UNRESOLVED];
     }
     const project = new Project({
       compilerOptions: {
@@ -67,7 +113,7 @@ export async function typeCheckActions(inputs: TypeCheckInput[]): Promise<Map<st
         skipLibCheck: true,
         ignoreDeprecations: '6.0',
         baseUrl: ROOT,
-        paths: { auth0: [sdkDir] },
+        paths,
       },
       skipAddingFilesFromTsConfig: true,
     });
@@ -78,18 +124,36 @@ export async function typeCheckActions(inputs: TypeCheckInput[]): Promise<Map<st
         overwrite: true,
       }),
     }));
-    for (const { input, source } of files) {
-      const findings: Finding[] = [];
+    const rules = batch.map((input, index) =>
+      input.rule === undefined
+        ? null
+        : project.createSourceFile(path.join(ROOT, `.typecheck-${sdk}`, `${index}.rule.js`), checkableRule(input.rule), { overwrite: true }),
+    );
+    files.forEach(({ input, source }, index) => {
+      // What the rule's own code already does wrong: as many diagnostics of the same code and message
+      // as the rule has (the code around them is renamed: user → event.user).
+      const ruleKeys = new Map<string, number>();
+      for (const d of rules[index]?.getPreEmitDiagnostics() ?? []) {
+        const key = `${d.getCode()}:${ts.flattenDiagnosticMessageText(d.compilerObject.messageText, ' ')}`;
+        ruleKeys.set(key, (ruleKeys.get(key) ?? 0) + 1);
+      }
+      const result: TypeCheckResult = { errors: [], fromRule: [], unresolved: availability[index].problems };
       for (const diagnostic of source.getPreEmitDiagnostics()) {
         const text = ts.flattenDiagnosticMessageText(diagnostic.compilerObject.messageText, ' ');
         // The SDKs type a link's `provider` as a union of literals; JavaScript holds the same values
         // as plain strings (event.user.identities[].provider), which the API accepts.
         if (/^Type 'string' is not assignable to type '\w*ProviderEnum'\.$/.test(text)) continue;
         const { line, column } = source.getLineAndColumnAtPos(diagnostic.getStart() ?? 0);
-        findings.push({ code: TYPE_ERROR, transform: 'typecheck', severity: 'error', message: `Type check (auth0 v${sdk}): ${text}`, line, column });
+        const finding: Finding = { code: TYPE_ERROR, transform: 'typecheck', severity: 'error', message: `Type check (auth0 v${sdk}): ${text}`, line, column };
+        const key = `${diagnostic.getCode()}:${text}`;
+        const left = ruleKeys.get(key) ?? 0;
+        if (left > 0) {
+          ruleKeys.set(key, left - 1);
+          result.fromRule.push(finding);
+        } else result.errors.push(finding);
       }
-      results.set(input.file, findings);
-    }
+      results.set(input.file, result);
+    });
   }
   return results;
 }

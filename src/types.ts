@@ -1,5 +1,6 @@
 import type { namedTypes } from 'ast-types';
 import type { ExpressionKind, NodeKind, StatementKind } from 'ast-types/lib/gen/kinds.js';
+import type { RuleTenantView } from './tenant/types.js';
 
 export type Node = NodeKind;
 /** A recast NodePath whose node is a statement inside a block. */
@@ -133,10 +134,17 @@ export interface MigrateOptions {
   guard?: boolean;
   /** Compute `diff` (default true); runs that only write Actions skip its cost. */
   diff?: boolean;
+  /**
+   * Versions for modules required without one (`--pins`, rules2actions.config.json; src/pins.ts):
+   * package → exact version. A module with neither a version nor a pin gets an error finding.
+   */
+  pins?: Record<string, string>;
+  /** What the other rules of the tenant share with this one (src/tenant); migrateTenant fills it. */
+  tenant?: RuleTenantView;
 }
 
-export type ResolvedOptions = Required<Omit<MigrateOptions, 'ruleId' | 'transforms'>> &
-  Pick<MigrateOptions, 'ruleId' | 'transforms'>;
+export type ResolvedOptions = Required<Omit<MigrateOptions, 'ruleId' | 'transforms' | 'pins' | 'tenant'>> &
+  Pick<MigrateOptions, 'ruleId' | 'transforms' | 'pins' | 'tenant'>;
 
 /** Library view of one file. The report view (migrated/review/failed) is derived in report.ts. */
 export type FileStatus = 'ok' | 'nochange' | 'error';
@@ -151,4 +159,6 @@ export interface MigrationResult {
   needs: Requirements;
   /** True when account-linking code was detected. */
   linking: boolean;
+  /** A library rule: it only defined shared helpers/values, now carried into the Actions using them; no Action to deploy. */
+  noAction?: boolean;
 }

@@ -179,7 +179,7 @@ describe('limits', () => {
     const run = cli(['migrate', path.join(dir, 'rules'), '--no-diff']);
     expect(run.error, 'no timeout').toBeUndefined();
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain('1 rules: 1 migrated');
+    expect(run.stdout).toContain('1 rule: 1 migrated');
   });
 
   it('reports a rule whose transform throws, names the transform, and goes on', async () => {
@@ -207,7 +207,7 @@ describe('repeatable', () => {
     expect(dry.stdout).toContain('= already an Action, nothing to migrate:');
     const write = cli(['migrate', dir, '--write']);
     expect(write.status).toBe(0);
-    expect(write.stdout).toContain('Migrated 0 rule(s) in place');
+    expect(write.stdout).toContain('Migrated 0 rules in place');
     expect(readFileSync(path.join(dir, 'action.js'), 'utf8')).toBe(ACTION);
   });
 
@@ -245,14 +245,17 @@ describe('--write', () => {
     expect(bindings.map((b: { action_name: string }) => b.action_name).slice(0, 3)).toEqual(['Zeta Runs First', 'Add Claims', 'Enrich Profile']);
   });
 
-  it('writes actions: and triggers: into a tenant.yaml export, keeping its rules', () => {
+  it('writes actions: into a tenant.yaml export, keeping its rules; triggers: only when its bindings are known or with --bindings replace', () => {
     const dir = tempDir();
     cpSync(path.join(ROOT, 'fixtures/tenants/globex-yaml'), dir, { recursive: true });
     cli(['migrate', path.join(dir, 'tenant.yaml'), '--write']);
     const yaml = readFileSync(path.join(dir, 'tenant.yaml'), 'utf8');
     expect(yaml).toMatch(/^rules:/m);
     expect(yaml).toMatch(/^actions:/m);
-    expect(yaml).toMatch(/^triggers:/m);
+    // This export has no triggers: key, so the tenant's current bindings are unknown.
+    expect(yaml).not.toMatch(/^triggers:/m);
+    cli(['migrate', path.join(dir, 'tenant.yaml'), '--write', '--force', '--bindings', 'replace']);
+    expect(readFileSync(path.join(dir, 'tenant.yaml'), 'utf8')).toMatch(/^triggers:\n {2}post-login:\n {4}- action_name: /m);
   });
 
   it('refuses a rules dump, which has no folder layout to write into (exit 2)', () => {

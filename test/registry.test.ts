@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pipelineTransform } from '../src/pipeline-messages.js';
+import { tenantTransform } from '../src/tenant/messages.js';
 import { transforms } from '../transforms/index.js';
 import { discoverFixtures, FIXTURES } from './support/fixtures.js';
 
@@ -30,7 +31,7 @@ describe('transform registry', () => {
   });
 
   it('every finding code in an expected report is declared by the transform that raises it', () => {
-    const declared = new Set([pipelineTransform, ...transforms].flatMap((t) => Object.keys(t.messages)));
+    const declared = new Set([pipelineTransform, tenantTransform, ...transforms].flatMap((t) => Object.keys(t.messages)));
     for (const c of discoverFixtures()) {
       for (const f of c.expectedReport.findings) expect(declared.has(f.code), `${c.id}: ${f.code}`).toBe(true);
     }

@@ -111,7 +111,7 @@ describe('rules2actions verify', () => {
     expect(run.stdout).toMatch(/✔ equal .*rule\.js \(sdk 7, generic matrix, action .*action\.sdk7\.js\)/);
     expect(run.stdout).toMatch(/✔ returning-user/);
     expect(run.stdout).toMatch(/✔ first-login-unverified/);
-    expect(run.stdout).toMatch(/1 rules: 1 equal, 0 different, 0 not verified; 2 scenarios: 2 equal, 0 different/);
+    expect(run.stdout).toMatch(/1 rule: 1 equal, 0 different, 0 not verified; 2 scenarios: 2 equal, 0 different/);
     expect(run.code).toBe(0);
   }, 60_000);
 
@@ -174,7 +174,7 @@ describe('rules2actions verify', () => {
     expect(run.stdout).toMatch(/✖ different .*rule\.js \(sdk 7, linking matrix/);
     expect(run.stdout).toMatch(/✖ new-account-joins-existing differs\n\s+primary user: rule "auth0\|5f0c8a1e2b3c4d5e6f708091", action \(not set\)/);
     expect(run.stdout).toMatch(/✔ no-candidate/);
-    expect(run.stdout).toMatch(/1 rules: 0 equal, 1 different, 0 not verified; 11 scenarios: 9 equal, 2 different/);
+    expect(run.stdout).toMatch(/1 rule: 0 equal, 1 different, 0 not verified; 11 scenarios: 9 equal, 2 different/);
   }, 60_000);
 
   it('a hard-coded tenant URL is served by the emulator; a rule with keyword tokens runs only with values', async () => {

@@ -1,5 +1,4 @@
 /** The Management API emulator over real HTTPS, in-process; only these test requests trust its certificate. */
-import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCertificate, linkingScenarios, startEmulator, type Emulator, type Scenario } from '../src/verify/index.js';
@@ -46,7 +45,7 @@ const credentials = () => ({
 
 beforeAll(async () => {
   const certificate = await createCertificate();
-  ca = readFileSync(certificate.certPath);
+  ca = Buffer.from(certificate.cert);
   emulator = await startEmulator(certificate);
 });
 afterAll(() => emulator?.stop());

@@ -32,7 +32,7 @@ describe.concurrent('Rules runner vs Actions runner', () => {
     }
   });
 
-  it('a rule that never calls back and an Action that never settles are reported as errors, not hung', async () => {
+  it('a rule that never calls back and an Action that never settles are timeouts, not hung and never equal', async () => {
     const v = await one(
       `function (user, context, callback) { /* forgot the callback */ }`,
       `exports.onExecutePostLogin = () => new Promise(() => {});`,
@@ -41,7 +41,9 @@ describe.concurrent('Rules runner vs Actions runner', () => {
     );
     expect(v.rule).toMatchObject({ result: 'error', message: 'callback not called within 300 ms' });
     expect(v.action).toMatchObject({ result: 'error', message: 'onExecutePostLogin did not settle within 300 ms' });
-    expect(v.equal).toBe(true);
+    // Both hung alike, yet that proves nothing (issue 12): the pair is not verified.
+    expect(v.equal).toBe(false);
+    expect(v.timedOut).toEqual(['rule', 'action']);
   });
 
   it('an exception thrown inside an async rule callback is an error outcome', async () => {

@@ -82,6 +82,8 @@ describe('stripVersion', () => {
     ['@sentry/node@7.1.0', '@sentry/node'],
     ['lodash', 'lodash'],
     ['@scope/pkg', '@scope/pkg'],
+    ['uuid/v1@3.3.2', 'uuid/v1'],
+    ['@scope/pkg@1.0.0/sub', '@scope/pkg/sub'],
   ])('%s → %s', (input, output) => expect(stripVersion(input)).toBe(output));
 });
 

@@ -1,7 +1,7 @@
 import { keepFlow } from '../src/ast/flow.js';
-import { enclosingStatement } from '../src/ast.js';
+import { enclosingStatement, n } from '../src/ast.js';
 import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
-import { SDK_VERSION } from './account-linking/emit.js';
+import { SCOPES, SDK_VERSION } from './account-linking/emit.js';
 import { flatten, unsafeReason, type Flattened, type InheritedHandlers } from './account-linking/flatten.js';
 import { scanRule, type Operation, type RuleScan } from './account-linking/operations.js';
 import { chooseClientName, convertPrimaryUser, convertV2Query, placeClient, removeUnused, setUp } from './account-linking/rewrite.js';
@@ -20,14 +20,23 @@ export const accountLinking: Transform = {
   id: 'account-linking',
   description: 'Account linking: Management API calls → ManagementClient (cached M2M token), callbacks flattened, setPrimaryUser',
   safety: 'review',
-  // Every link operation it converts names /identities or a link method.
-  relevant: /identities|link/i,
+  // A link names /identities or a link method; other Management API calls name the API's base, a
+  // legacy client or one of its methods.
+  relevant: /identities|link|\/api\/v2|ManagementClient|auth0\s*\.\s*(?:baseUrl|domain|accessToken)/i,
   messages: {
     'linking-detected': {
       severity: 'info',
       text: 'Account linking: the Management API is called through ManagementClient (auth0@{{version}}) with the M2M application in the secrets AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (scopes read:users and update:users); its token is cached in api.cache.',
     },
+    'management-api-detected': {
+      severity: 'info',
+      text: 'The Management API is called through ManagementClient (auth0@{{version}}) with the M2M application in the secrets AUTH0_DOMAIN, AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET (scopes {{scopes}}); its token is cached in api.cache, and the client is built only where a call needs it.',
+    },
     'call-converted': { severity: 'info', text: '`{{from}}` → `await {{to}}`.' },
+    'metadata-on-primary': {
+      severity: 'warning',
+      text: '`{{from}}` writes metadata onto another user (the linking rule\'s primary) through the Management API (users.update): in an Action, api.user.setAppMetadata/setUserMetadata change only the current user, and setPrimaryUser discards what was set in the same Action. Check that the merge targets the primary.',
+    },
     'callback-flattened': {
       severity: 'info',
       text: 'The callback of `{{from}}` now follows an await; its error checks became a try/catch that answers as the rule did.',
@@ -39,7 +48,7 @@ export const accountLinking: Transform = {
     },
     'unchecked-http-status': {
       severity: 'warning',
-      text: '`{{from}}` gives an HTTP error (409 when the identity is already linked, 429, 5xx) in its response, not in `err`, and the rule did not test the status: it went on after such a failure. The SDK call throws instead, so the Action answers as the rule\'s `err` check did.',
+      text: '`{{from}}` gives an HTTP error (4xx such as 409 when an identity is already linked, 429, 5xx) in its response, not in `err`, and the rule did not test the status: it went on after such a failure. The SDK call throws instead, so the Action answers as the rule\'s `err` check did.',
       suggestion: 'Keep the Action\'s answer if a failed call should stop the login; to go on as the rule did, catch the error and continue.',
     },
     'primary-user': {
@@ -53,7 +62,7 @@ export const accountLinking: Transform = {
     'removed-require': { severity: 'info', text: '`{{name}}` ({{module}}) is no longer needed: the Action calls the Management API through ManagementClient.' },
     'removed-client': {
       severity: 'info',
-      text: 'The legacy client `{{name}}` (Rules token auth0.accessToken) is replaced by a ManagementClient built from the Action secrets.',
+      text: 'The legacy client `{{name}}` (built with the Rules token auth0.accessToken or credentials of its own) is replaced by a ManagementClient built from the Action secrets, only where a call needs it.',
     },
     'removed-variable': {
       severity: 'info',
@@ -118,9 +127,20 @@ export const accountLinking: Transform = {
     },
   },
   apply(ctx) {
-    const scan = scanRule(ctx.rule.body, ctx.module.requires);
+    const scan = scanRule(ctx.rule.body, ctx.module.requires, [], ctx.rule.user);
+    if (scan.operations.length === 0) return;
     const links = scan.operations.filter((op) => op.endpoint.kind === 'link');
-    if (links.length === 0) return;
+    if (links.length === 0) {
+      // Outside linking, another user's metadata written with the Rules object stays user-metadata's.
+      scan.operations = scan.operations.filter((op) => !op.otherUserMetadata);
+      if (scan.operations.length === 0) return;
+      // Other Management API calls: converted when every flow flattens; otherwise left for
+      // no-equivalent's findings on the Rules token.
+      const inherited: InheritedHandlers = new Map();
+      if (scan.operations.some((op) => unsafeReason(op, scan.operations, ctx.rule, inherited))) return;
+      convert(ctx, scan, [], false);
+      return;
+    }
     ctx.markLinking?.();
 
     const deferred = reportSecurity(ctx, scan);
@@ -135,7 +155,7 @@ export const accountLinking: Transform = {
       for (const d of deferred) ctx.todo({ node: d.op.call, code: d.code, statement: enclosingStatement(d.op.path)!.node });
       return;
     }
-    convert(ctx, scan, deferred);
+    convert(ctx, scan, deferred, true);
   },
 };
 
@@ -173,16 +193,27 @@ function reportSecurity(ctx: TransformContext, scan: RuleScan): DeferredTodo[] {
   return deferred;
 }
 
-function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredTodo[]) {
+function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredTodo[], linking: boolean) {
   const { rule, options } = ctx;
   const sdk = options.sdk;
   const client = chooseClientName(ctx, firstScan);
-  const firstLink = firstScan.operations.find((op) => op.endpoint.kind === 'link')!;
-  ctx.report({ node: firstLink.call, code: 'linking-detected', data: { version: SDK_VERSION[sdk] } });
+  const scopes = scopesFor(firstScan.operations);
+  if (linking) {
+    const firstLink = firstScan.operations.find((op) => op.endpoint.kind === 'link')!;
+    ctx.report({ node: firstLink.call, code: 'linking-detected', data: { version: SDK_VERSION[sdk] } });
+  } else {
+    ctx.report({ node: firstScan.operations[0].call, code: 'management-api-detected', data: { version: SDK_VERSION[sdk], scopes: scopes.join(', ') } });
+  }
 
   // Printing the body to find them is costly: only when the rule has keyword tokens at all.
   const tokensBefore = hasTokens(ctx.text) ? tokensIn(rule.body) : [];
   const reportedBases = new Set<string>();
+  for (const entry of firstScan.requires) {
+    const host = entry.module === 'client' ? hardCodedDomain(entry.declarator.init) : null;
+    if (!host) continue;
+    reportedBases.add(`https://${host}/api/v2`);
+    ctx.report({ node: entry.declarator, code: 'tenant-url', data: { base: `https://${host}/api/v2`, host: ` (${host}, unless that is a custom domain)` } });
+  }
   for (const op of firstScan.operations) {
     if (op.url && op.url.base !== 'base-url') {
       const base = op.url.base === 'hard-coded' ? `https://${op.url.host}/api/v2` : op.url.base === 'keyword-token' ? 'a keyword token' : 'a domain expression';
@@ -204,8 +235,8 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
   const anchors: Statement[] = [];
   const anchorOf = new Map<Node, Statement>();
   for (;;) {
-    const scan = scanRule(rule.body, ctx.module.requires, firstScan.clients);
-    const op = scan.operations.find((o) => !generated.has(o.call));
+    const scan = scanRule(rule.body, ctx.module.requires, firstScan.clients, rule.user);
+    const op = scan.operations.find((o) => !generated.has(o.call) && (linking || !o.otherUserMetadata));
     if (!op) break;
     const wasCallback = op.style === 'callback' || op.style === 'then';
     const original = op.call;
@@ -215,6 +246,7 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
     anchorOf.set(original, result.anchor);
     if (op.endpoint.kind === 'link') linkAnchors.add(result.anchor);
     ctx.report({ node: original, code: 'call-converted', data: { from: op.describe, to: result.describe } });
+    if (linking && op.endpoint.kind === 'update-user') ctx.report({ node: original, code: 'metadata-on-primary', data: { from: op.describe } });
     if (wasCallback) ctx.report({ node: original, code: 'callback-flattened', data: { from: op.describe } });
     if (result.unchecked && (wasCallback || op.transport === 'fetch')) ctx.report({ node: original, code: 'unchecked-api-error', data: { from: op.describe } });
     if (result.statusUnchecked) ctx.report({ node: original, code: 'unchecked-http-status', data: { from: op.describe } });
@@ -223,7 +255,7 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
     ctx.todo({ node: d.op.call, code: d.code, statement: anchorOf.get(d.op.call) });
   }
 
-  convertPrimaryUser(ctx, linkAnchors);
+  if (linking) convertPrimaryUser(ctx, linkAnchors);
   removeUnused(ctx, firstScan);
   const tokensAfter = tokensBefore.length > 0 ? tokensIn(rule.body) : [];
   const lost = tokensBefore.filter((token) => {
@@ -233,5 +265,40 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
     return false;
   });
   placeClient(ctx, client, anchors, lost);
-  setUp(ctx);
+  setUp(ctx, scopes);
+}
+
+/** `new ManagementClient({ domain: 'tenant.auth0.com', … })` → the host. */
+function hardCodedDomain(init: unknown): string | null {
+  if (!n.NewExpression.check(init)) return null;
+  const [options] = init.arguments;
+  if (!n.ObjectExpression.check(options)) return null;
+  for (const prop of options.properties) {
+    if (!(n.ObjectProperty.check(prop) || n.Property.check(prop)) || prop.computed) continue;
+    const key = n.Identifier.check(prop.key) ? prop.key.name : null;
+    const value = prop.value;
+    if (key === 'domain' && n.StringLiteral.check(value)) return value.value.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  }
+  return null;
+}
+
+/** The M2M application's scopes the converted calls need (Management API v2 scopes per endpoint). */
+const ENDPOINT_SCOPES: Record<Operation['endpoint']['kind'], string[]> = {
+  'by-email': ['read:users'],
+  search: ['read:users'],
+  'get-user': ['read:users'],
+  'update-user': ['update:users'],
+  link: ['update:users'],
+  unlink: ['update:users'],
+  'user-roles': ['read:users', 'read:roles'],
+  'assign-roles': ['update:users', 'create:role_members'],
+  'user-permissions': ['read:users'],
+  'verification-email': ['update:users'],
+};
+
+function scopesFor(operations: Operation[]): string[] {
+  const wanted = new Set(operations.flatMap((op) => ENDPOINT_SCOPES[op.endpoint.kind]));
+  // Linking rules have always been given both (the search and the link).
+  if (operations.some((op) => op.endpoint.kind === 'link')) for (const scope of SCOPES) wanted.add(scope);
+  return [...wanted].sort();
 }

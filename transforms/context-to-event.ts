@@ -1,9 +1,12 @@
 import * as recast from 'recast';
-import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, type NodePath } from '../src/ast.js';
-import { assignmentAt, chainAbove, isDeleteOrUpdate } from '../src/context-writes.js';
+import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, statements, type NodePath } from '../src/ast.js';
+import { assignmentAt, chainAbove, freshStatements, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
+import { moduleDeclares } from '../src/module-requires.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
+import type { SharedField } from '../src/tenant/types.js';
 
+import { keyNeverUsed, onlyTested } from '../src/value-use.js';
 import { visit } from '../src/visit.js';
 import { fastCheck, someNode } from '../src/walk.js';
 
@@ -49,6 +52,26 @@ export const contextToEvent: Transform = {
       text: 'Upstream identity-provider tokens ({{from}}) are not available in Actions; it reads as undefined here.',
     },
     'alias-followed': { severity: 'info', text: '`{{alias}}` was an alias of `{{of}}`; its uses now read from event.' },
+    'transaction-metadata-write': {
+      severity: 'info',
+      text: '{{from}} is read by a later rule ({{readers}}): it is passed on with api.transaction.setMetadata(\'{{field}}\', …), read there as event.transaction.metadata.{{field}}.',
+    },
+    'transaction-metadata-json': {
+      severity: 'warning',
+      text: '{{from}} is read by a later rule ({{readers}}) and is not a string, number or boolean: it is passed on JSON-encoded with api.transaction.setMetadata (values ≤8 KB, ≤16 KB per login) and decoded where it is read.',
+    },
+    'transaction-metadata-read': {
+      severity: 'info',
+      text: '{{from}} was set by an earlier rule ({{writers}}): it is read from event.transaction.metadata.{{field}}.',
+    },
+    'transaction-metadata-read-back': {
+      severity: 'warning',
+      text: '{{from}} is set by this rule and read again here: event.* does not see the change (the value goes to later Actions through api.transaction.setMetadata); keep it in a local variable if this read needs it.',
+    },
+    'whole-object-copy': {
+      severity: 'warning',
+      text: 'The whole `{{name}}` is passed on here: it is now rulesContext(event), a read-only copy of the Rules context built from the event (the same field names). Anything written into it (claims, redirect, MFA, metadata) has no effect; check that what receives it only reads it.',
+    },
     'whole-object': {
       severity: 'error',
       text: 'The whole `{{name}}` object is used here; Actions have no single equivalent. Pass the event fields it needs.',
@@ -163,9 +186,9 @@ function targetFrom(mapping: FieldMapping, length: number): Target {
   };
 }
 
-function reportMapping(ctx: TransformContext, node: unknown, from: string, target: Target) {
+function reportMapping(ctx: TransformContext, node: unknown, from: string, target: Target, at?: NodePath) {
   const { mapping, to } = target;
-  if (mapping.review) {
+  if (mapping.review && !(at && differenceCannotShow(ctx, mapping, at))) {
     ctx.report({ node: node as never, code: 'review-field', data: { from, to, note: mapping.review } });
   } else if (from.startsWith('context.') || !to.startsWith(`event.${from}`)) {
     ctx.report({ node: node as never, code: 'renamed-field', data: { from, to } });
@@ -192,10 +215,23 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
   const statement = enclosingStatement(path) as unknown as StatementPath;
   const from = [kind, ...props].join('.');
 
-  if (props.length > 0 && levels.some(isWriteTarget)) {
+  const tenant = ctx.options.tenant;
+  const written = levels.findIndex(isWriteTarget);
+  if (props.length > 0 && written >= 0) {
+    const path = props.slice(0, written).join('.');
+    const passes = tenant?.passes.find((f) => f.kind === kind && f.field === path);
+    if (passes && toSetMetadata(ctx, levels[written], passes, `${kind}.${path}`)) return;
     ctx.disable({ node: top.node, code: 'write-has-no-effect', data: { from }, statement });
     return;
   }
+  const readPath = props.join('.');
+  const receives = tenant?.receives.find((f) => f.kind === kind && (readPath === f.field || readPath.startsWith(`${f.field}.`)));
+  if (receives) {
+    toMetadataRead(ctx, kind, levels[receives.field.split('.').length], receives, `${kind}.${receives.field}`);
+    return;
+  }
+  const readBack = tenant?.passes.find((f) => f.kind === kind && (readPath === f.field || readPath.startsWith(`${f.field}.`)));
+  if (readBack) ctx.report({ node: top.node, code: 'transaction-metadata-read-back', data: { from: `${kind}.${readBack.field}` } });
 
   if (kind === 'user') {
     const identities = props.indexOf('identities');
@@ -218,6 +254,12 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
     return;
   }
 
+  if (props.length === 0 && !isWriteTarget(path) && !isReassignedTarget(path)) {
+    addRulesContext(ctx);
+    ctx.report({ node: path.node, code: 'whole-object-copy', data: { name } });
+    replaceKeepingShorthand(path, b.callExpression(b.identifier(RULES_CONTEXT), [b.identifier('event')]));
+    return;
+  }
   if (props.length === 0 || props[0] === '*') {
     ctx.disable({ node: path.node, code: 'whole-object', data: { name }, statement });
     return;
@@ -234,8 +276,15 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
     top.replace(b.identifier('undefined'));
     return;
   }
-  reportMapping(ctx, top.node, [kind, ...props.slice(0, target.length)].join('.'), target);
+  reportMapping(ctx, top.node, [kind, ...props.slice(0, target.length)].join('.'), target, levels[target.length]);
   replaceKeepingShorthand(levels[target.length], target.replacement);
+}
+
+/** The mapped value at `at` is used only where the documented difference cannot change anything. */
+function differenceCannotShow(ctx: TransformContext, mapping: FieldMapping, at: NodePath): boolean {
+  const when = mapping.reviewIf;
+  if (!when) return false;
+  return 'value' in when ? onlyTested(at) : keyNeverUsed(at, when.property, ctx.rule.fn);
 }
 
 function replaceKeepingShorthand(path: NodePath, replacement: recast.types.namedTypes.Node) {
@@ -297,4 +346,97 @@ function mentionsUserIdentities(ctx: TransformContext, root: unknown): boolean {
 function isUserIdentities(ctx: TransformContext, node: unknown): boolean {
   return isMember(node) && isIdentifier(node.object) && node.object.name === ctx.rule.user &&
     isIdentifier(node.property) && node.property.name === 'identities';
+}
+
+// ---------------------------------------------------------------------------------------------
+// context.X / user.X shared with other rules of the tenant (src/tenant): transaction metadata.
+
+/**
+ * `context.X = v;` / `user.X = v;` that a later rule reads → `api.transaction.setMetadata('X', v);`
+ * (`JSON.stringify(v)` when some rule writes a value that is not a string, number or boolean). Only a
+ * plain assignment statement of the field itself; false when it is anything else.
+ */
+function toSetMetadata(ctx: TransformContext, member: NodePath, shared: SharedField, from: string): boolean {
+  const assignment = assignmentAt(member);
+  if (!assignment || assignment.operator !== '=' || !n.ExpressionStatement.check(member.parent?.parent?.node)) return false;
+  const value = assignment.right as Expression;
+  const encoded = shared.json ? b.callExpression(memberExpression('JSON.stringify'), [value]) : value;
+  const key = b.stringLiteral(shared.field);
+  member.parent.replace(b.callExpression(memberExpression('api.transaction.setMetadata'), [key, encoded]));
+  const readers = shared.others.join(', ');
+  ctx.report({ node: member.node, code: shared.json ? 'transaction-metadata-json' : 'transaction-metadata-write', data: { from, readers, field: shared.field } });
+  return true;
+}
+
+/** A read of a field an earlier rule set → the transaction metadata (decoded), else what the event has. */
+function toMetadataRead(ctx: TransformContext, kind: Kind, member: NodePath, shared: SharedField, from: string) {
+  const field = shared.field;
+  const key = /^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `[${JSON.stringify(field)}]`;
+  let code = `event.transaction?.metadata?.${key.startsWith('.') ? key.slice(1) : key}`;
+  if (shared.json) code = `JSON.parse(${code} ?? 'null')`;
+  const parts = field.split('.');
+  const mapped = kind === 'user' ? (parts.length === 1 && eventUserFields.has(field) ? `event.user${key}` : null) : contextTarget(parts);
+  // What the event has at the same place: the mapped field and the keys below it.
+  const below = (rest: string[]) => rest.map((k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`)).join('');
+  const fallback = typeof mapped === 'string' ? mapped : mapped?.to ? eventPath(mapped.to) + below(parts.slice(mapped.length)) : null;
+  if (fallback) code = `(${code} ?? ${fallback})`;
+  ctx.report({ node: member.node, code: 'transaction-metadata-read', data: { from, writers: shared.others.join(', '), field } });
+  const [statement] = freshStatements(`${code};`);
+  replaceKeepingShorthand(member, (statement as recast.types.namedTypes.ExpressionStatement).expression);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole context passed on (to a library, a logger, lodash): a read-only copy in the Rules shape.
+
+const RULES_CONTEXT = 'rulesContext';
+
+/** Optional objects of the post-login event: reached with `?.` in the copy. */
+const OPTIONAL_EVENT = ['event.transaction', 'event.authentication', 'event.authorization', 'event.session', 'event.organization', 'event.request.geoip'];
+
+function eventPath(to: string): string {
+  let code = to;
+  for (const optional of OPTIONAL_EVENT) {
+    if (code.startsWith(`${optional}.`)) code = `${optional}?.${code.slice(optional.length + 1)}`;
+  }
+  return code;
+}
+
+/**
+ * Source of `function rulesContext(event) {…}`, from the same table the field reads use: each Rules
+ * field at its Rules path (nested ones nested), valued from its event field.
+ */
+function rulesContextCode(): string {
+  interface Tree { [key: string]: Tree | string }
+  const tree: Tree = {};
+  const paths = Object.keys(contextFields);
+  for (const path of paths) {
+    const mapping = contextFields[path];
+    const value = mapping.expression ?? (mapping.to ? eventPath(mapping.to) : null);
+    // An umbrella entry (`request`) whose fields are listed one by one is built from them.
+    if (!value || paths.some((other) => other.startsWith(`${path}.`))) continue;
+    const keys = path.split('.');
+    let node = tree;
+    for (const key of keys.slice(0, -1)) node = (node[key] ??= {}) as Tree;
+    node[keys[keys.length - 1]] = value;
+  }
+  const print = (node: Tree, indent: string): string =>
+    `{\n${Object.entries(node).map(([key, value]) => `${indent}  ${key}: ${typeof value === 'string' ? value : print(value, `${indent}  `)},`).join('\n')}\n${indent}}`;
+  return `// rules2actions: a read-only copy of the Rules \`context\`, for code that takes it whole. Writing into it has no effect.
+function ${RULES_CONTEXT}(event) {
+  return ${print(tree, '  ')};
+}`;
+}
+
+let rulesContextSource: string | undefined;
+
+function addRulesContext(ctx: TransformContext) {
+  if (moduleDeclares(ctx.module, RULES_CONTEXT)) return;
+  // Parsed with its positions: it prints as written here.
+  ctx.module.prelude.push(...statements((rulesContextSource ??= rulesContextCode())));
+}
+
+/** `context = …` or `({ context } = …)`: the name itself is reassigned. */
+function isReassignedTarget(path: NodePath): boolean {
+  const parent = path.parent?.node;
+  return (n.AssignmentExpression.check(parent) && parent.left === path.node) || n.UpdateExpression.check(parent);
 }

@@ -3,6 +3,8 @@ import { accountLinking } from './account-linking.js';
 import { callbackToReturn } from './callback-to-return.js';
 import { configurationToSecrets } from './configuration-to-secrets.js';
 import { contextToEvent } from './context-to-event.js';
+import { localUserFields } from './local-user-fields.js';
+import { suggestions } from './suggestions.js';
 import { reservedNames } from './reserved-names.js';
 import { requireDependencies } from './require-dependencies.js';
 import { noEquivalent } from './no-equivalent.js';
@@ -15,4 +17,4 @@ import { tokenClaims } from './token-claims.js';
 import { userMetadata } from './user-metadata.js';
 
 /** Execution order: each transform sees the rule as the ones before it left it. */
-export const transforms: readonly Transform[] = [reservedNames, accountLinking, requireDependencies, configurationToSecrets, userMetadata, tokenClaims, multifactor, redirect, primaryUser, samlConfiguration, noEquivalent, callbackToReturn, contextToEvent, ruleSignature];
+export const transforms: readonly Transform[] = [reservedNames, accountLinking, requireDependencies, configurationToSecrets, userMetadata, localUserFields, suggestions, tokenClaims, multifactor, redirect, primaryUser, samlConfiguration, noEquivalent, callbackToReturn, contextToEvent, ruleSignature];

@@ -11,6 +11,7 @@ import {
   valueUnused,
   visitContextChains,
 } from '../src/context-writes.js';
+import { MFA_REMEMBER_BROWSER } from '../src/platform-defaults.js';
 import type { Expression, Node, StatementPath, Transform, TransformContext } from '../src/types.js';
 
 const PROVIDERS = ['none', 'guardian', 'google-authenticator', 'duo', 'any'];
@@ -41,6 +42,10 @@ export const multifactor: Transform = {
     'ignore-cookie': {
       severity: 'info',
       text: 'ignoreCookie is allowRememberBrowser negated in Actions.',
+    },
+    'remember-browser-default': {
+      severity: 'info',
+      text: 'allowRememberBrowser is written out as true: Rules remembered the browser when it was left out, api.multifactor.enable defaults to false (users would get MFA on every login).',
     },
     'unknown-option': {
       severity: 'warning',
@@ -95,11 +100,14 @@ function enableCall(ctx: TransformContext, settings: Expression, flag: Flag, dro
   if (n.Identifier.check(settings) || n.MemberExpression.check(settings)) {
     flag('mfa-object-dynamic', settings);
     const value = code(settings);
-    return enable(`${value}.provider`, [`allowRememberBrowser: ${value}.allowRememberBrowser`, `providerOptions: ${value}`]);
+    // Left out (undefined), the Rules default applies, not the Actions one.
+    const remember = `allowRememberBrowser: ${value}.allowRememberBrowser ?? ${String(MFA_REMEMBER_BROWSER.rulesDefault)}`;
+    return enable(`${value}.provider`, [remember, `providerOptions: ${value}`]);
   }
   if (!n.ObjectExpression.check(settings)) return null;
 
   let provider: Expression | null = null;
+  let remember = false;
   const options: string[] = [];
   const providerOptions: string[] = [];
   for (const property of settings.properties) {
@@ -118,9 +126,11 @@ function enableCall(ctx: TransformContext, settings: Expression, flag: Flag, dro
       provider = value;
       dropped.push(property);
     } else if (key === 'allowRememberBrowser') {
+      remember = true;
       options.push(code(property));
     } else if (key === 'ignoreCookie') {
       ctx.report({ node: property, code: 'ignore-cookie' });
+      remember = true;
       dropped.push(property);
       const negated = n.BooleanLiteral.check(value) ? String(!value.value) : `!(${code(value)})`;
       options.push(`allowRememberBrowser: ${negated}`);
@@ -135,6 +145,11 @@ function enableCall(ctx: TransformContext, settings: Expression, flag: Flag, dro
   const name = n.StringLiteral.check(provider) ? provider.value : null;
   if (name === null) ctx.report({ node: provider, code: 'dynamic-provider' });
   else if (!PROVIDERS.includes(name)) flag('unknown-provider', provider, { provider: name });
+  // The Rules default, written out: api.multifactor.enable's own default is the opposite (reference section of the README).
+  if (!remember && name !== 'none') {
+    ctx.report({ node: settings, code: 'remember-browser-default' });
+    options.unshift(`allowRememberBrowser: ${String(MFA_REMEMBER_BROWSER.rulesDefault)}`);
+  }
   if (providerOptions.length) options.push(`providerOptions: ${objectCode(providerOptions)}`);
   return enable(code(provider), options);
 }

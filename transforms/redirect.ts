@@ -1,6 +1,6 @@
 import type { namedTypes as K } from 'ast-types';
 import { b, enclosingStatement, memberExpression, n, type NodePath } from '../src/ast.js';
-import { cloneNode } from '../src/nodes.js';
+import { cloneNode, declaredNames as namesDeclaredIn } from '../src/nodes.js';
 import type { Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
@@ -350,12 +350,29 @@ function alwaysExits(statement: Statement): boolean {
 }
 
 /** Code that can run twice without a visible effect: declarations and guards with no calls or writes. */
+/** The assigned expression is a variable declared in the rule (or a member of one), not a parameter or a global. */
+function writesLocal(ctx: TransformContext, target: unknown): boolean {
+  let root = target;
+  while (n.MemberExpression.check(root)) root = root.object;
+  if (!n.Identifier.check(root) || [ctx.rule.user, ctx.rule.context, ctx.rule.callback].includes(root.name)) return false;
+  return namesDeclaredIn(ctx.rule.body).has(root.name);
+}
+
+function isFreshCopy(call: K.CallExpression): boolean {
+  const { callee, arguments: args } = call;
+  return n.MemberExpression.check(callee) && n.Identifier.check(callee.object) && callee.object.name === 'Object' &&
+    n.Identifier.check(callee.property) && callee.property.name === 'assign' &&
+    n.ObjectExpression.check(args[0]) && args[0].properties.length === 0 && args.slice(1).every((a) => n.Identifier.check(a) || n.MemberExpression.check(a));
+}
+
 function isHarmless(ctx: TransformContext, statement: Statement): boolean {
   if (n.FunctionDeclaration.check(statement) || n.ReturnStatement.check(statement) && !statement.argument) return true;
   let harmless = true;
   visit(statement, {
     visitCallExpression(path) {
       const callee = path.node.callee;
+      // `Object.assign({}, x)`: a fresh copy (the metadata copy user-metadata declares), nothing outside changes.
+      if (isFreshCopy(path.node)) return false;
       const isSuccess = n.Identifier.check(callee) && callee.name === ctx.rule.callback && (path.node.arguments.length === 0 || n.NullLiteral.check(path.node.arguments[0]));
       if (!isSuccess) harmless = false;
       return false;
@@ -364,12 +381,15 @@ function isHarmless(ctx: TransformContext, statement: Statement): boolean {
       harmless = false;
       return false;
     },
-    visitAssignmentExpression() {
-      harmless = false;
+    // Writing to the rule's own variables changes nothing outside the pass (the Action's handlers each
+    // get their own copy); anything else (user, context, globals) may.
+    visitAssignmentExpression(path) {
+      if (!writesLocal(ctx, path.node.left)) harmless = false;
+      else this.traverse(path.get('right'));
       return false;
     },
-    visitUpdateExpression() {
-      harmless = false;
+    visitUpdateExpression(path) {
+      if (!writesLocal(ctx, path.node.argument)) harmless = false;
       return false;
     },
     visitAwaitExpression() {

@@ -3,6 +3,7 @@ import * as recast from 'recast';
 import { b, enclosingStatement, n, quote, type NodePath } from '../src/ast.js';
 import { declares, isGlobalReference, isReference } from '../src/bindings.js';
 import { addModuleRequire, declaredNames, moduleDeclares } from '../src/module-requires.js';
+import { isConcreteVersion, pinnedVersion } from '../src/pins.js';
 import { freshStatements } from '../src/context-writes.js';
 import { identifiersIn } from '../src/nodes.js';
 import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
@@ -30,16 +31,19 @@ export const requireDependencies: Transform = {
   messages: {
     'dependency-pinned': { severity: 'info', text: '{{name}}@{{version}} becomes a dependency of the Action.' },
     'version-unknown': {
-      severity: 'warning',
-      text: '{{name}} is required without a version; it becomes a dependency whose version must be chosen (the rule ran whatever version the sandbox had).',
+      severity: 'error',
+      text:
+        '{{name}} is required without a version and no pin names one, so the Action is not deployed: add "{{name}}": "x.y.z" to a pins file ' +
+        '(--pins pins.json) or to "dependencies" in rules2actions.config.json, or require \'{{name}}@x.y.z\' (the rule ran whatever version the sandbox had).',
     },
+    'version-from-pins': { severity: 'info', text: '{{name}} is required without a version; the pins give {{version}}.' },
     'version-conflict': {
       severity: 'warning',
       text: '{{name}} is required as version {{version}} here and {{other}} elsewhere; the Action has one dependency, {{name}}@{{other}}.',
     },
     'implicit-global': {
       severity: 'warning',
-      text: '`{{global}}` was provided by the Rules sandbox without a require; the Action requires {{name}} at the top and lists it as a dependency whose version must be chosen.',
+      text: '`{{global}}` was provided by the Rules sandbox without a require; the Action requires {{name}} at the top and lists it as a dependency.',
     },
     'dynamic-require': {
       severity: 'error',
@@ -74,7 +78,7 @@ function pinnedVersions(requires: FoundRequire[]): Map<string, string> {
   for (const { argument } of requires) {
     const specifier = literalValue(argument.node);
     const parsed = specifier === null ? null : parseSpecifier(specifier);
-    if (parsed?.version && !pinned.has(parsed.name)) pinned.set(parsed.name, parsed.version);
+    if (parsed && isConcreteVersion(parsed.version) && !pinned.has(parsed.name)) pinned.set(parsed.name, parsed.version);
   }
   return pinned;
 }
@@ -110,12 +114,16 @@ interface Specifier {
   bare: string;
 }
 
-/** `@scope/pkg@1.0.0/sub` → { name: '@scope/pkg', version: '1.0.0', bare: '@scope/pkg/sub' }. */
+/**
+ * `@scope/pkg@1.0.0/sub` → { name: '@scope/pkg', version: '1.0.0', bare: '@scope/pkg/sub' }; the
+ * version may also follow the sub-path (`uuid/v1@3.3.2` → uuid 3.3.2, `uuid/v1`).
+ */
 export function parseSpecifier(specifier: string): Specifier | null {
-  const match = /^((?:@[^/@\s]+\/)?[^/@\s]+)(?:@([^/\s]*))?(\/[^@\s]*)?$/.exec(specifier);
+  const match = /^((?:@[^/@\s]+\/)?[^/@\s]+)(?:@([^/\s]*))?(\/[^@\s]*)?(?:@([^/@\s]+))?$/.exec(specifier);
   if (!match) return null;
-  const [, name, version = '', subPath = ''] = match;
-  return { name, version, bare: name + subPath };
+  const [, name, before = '', subPath = '', after = ''] = match;
+  if (before && after) return null;
+  return { name, version: before || after, bare: name + subPath };
 }
 
 function literalValue(node: unknown): string | null {
@@ -145,15 +153,20 @@ function resolveRequire(ctx: TransformContext, { call, argument }: FoundRequire,
   // Node core modules come with the runtime.
   if (isBuiltin(parsed.bare) || isBuiltin(parsed.name)) return parsed;
 
-  const chosen = pinned.get(parsed.name) ?? '';
-  if (parsed.version && parsed.version !== chosen) {
-    ctx.report({ node: call, code: 'version-conflict', data: { name: parsed.name, version: parsed.version, other: chosen } });
-  } else if (parsed.version) {
-    ctx.report({ node: call, code: 'dependency-pinned', data: { name: parsed.name, version: parsed.version } });
+  // The rule's own version wins; else the user's pins; never an invented one (`latest` is no version).
+  const own = pinned.get(parsed.name) ?? '';
+  const chosen = own || pinnedVersion(ctx.options.pins, parsed.name);
+  const version = isConcreteVersion(parsed.version) ? parsed.version : '';
+  if (version && version !== chosen) {
+    ctx.report({ node: call, code: 'version-conflict', data: { name: parsed.name, version, other: chosen } });
+  } else if (version) {
+    ctx.report({ node: call, code: 'dependency-pinned', data: { name: parsed.name, version } });
   } else if (!chosen) {
-    // Pinned elsewhere in the rule: that version is the dependency's.
     ctx.report({ node: call, code: 'version-unknown', data: { name: parsed.name } });
+  } else if (!own) {
+    ctx.report({ node: call, code: 'version-from-pins', data: { name: parsed.name, version: chosen } });
   }
+  // Pinned elsewhere in the rule: that version is the dependency's.
   ctx.addDependency({ name: parsed.name, version: chosen });
   return parsed;
 }
@@ -259,6 +272,8 @@ function requireSandboxGlobals(ctx: TransformContext) {
     const [statement] = freshStatements(`const ${global} = require(${quote(name)});`);
     addModuleRequire(ctx.module, statement);
     ctx.report({ node, code: 'implicit-global', data: { global, name } });
-    ctx.addDependency({ name, version: '' });
+    const version = pinnedVersion(ctx.options.pins, name);
+    if (!version) ctx.report({ node, code: 'version-unknown', data: { name } });
+    ctx.addDependency({ name, version });
   }
 }

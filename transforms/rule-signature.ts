@@ -1,5 +1,6 @@
 import * as recast from 'recast';
 import { b, n, quote, statements } from '../src/ast.js';
+import { isReference } from '../src/ast/scope.js';
 import type { Statement, Transform } from '../src/types.js';
 import { containsIdentifier } from '../src/nodes.js';
 import { visit } from '../src/visit.js';
@@ -32,7 +33,8 @@ export const ruleSignature: Transform = {
     if (typeof name === 'string' && !name.startsWith('__rules2actions') && containsIdentifier(body, [name])) {
       visit(body, {
         visitIdentifier(path) {
-          if (path.node.name === name && path.scope?.lookup(name)?.node !== rule.fn) {
+          // A member or key name (`event.user.aai` in a rule named aai) is not a reference to the rule.
+          if (path.node.name === name && isReference(path) && path.scope?.lookup(name)?.node !== rule.fn) {
             ctx.todo({ node: path.node, code: 'function-name-referenced', data: { name } });
             return false;
           }
@@ -48,6 +50,9 @@ export const ruleSignature: Transform = {
     }
 
     const handlers: Statement[] = [handler('onExecutePostLogin', body)];
+    // Comments inside the rule's header (`function /* c */ (user, …)`) have no place in the handler's
+    // `(event, api)`: they go above it.
+    handlers[0].comments = headerComments(rule.fn, rule.statement);
     if (module.continueBody) handlers.push(handler('onContinuePostLogin', module.continueBody));
 
     const replacement = [...module.requires, ...module.prelude, ...handlers];
@@ -61,6 +66,17 @@ export const ruleSignature: Transform = {
     program.splice(program.indexOf(rule.statement), 1, ...replacement);
   },
 };
+
+type Comment = { type: string; value: string };
+type Commented = { comments?: Comment[] | null } | null | undefined;
+
+function headerComments(fn: Commented & { id?: Commented; params: Commented[] }, statement: Commented): Statement['comments'] {
+  const holders: Commented[] = [fn === statement ? null : fn, fn.id, ...fn.params];
+  // New comment nodes: each printed on a line of its own above the handler.
+  return holders
+    .flatMap((node) => node?.comments ?? [])
+    .map((c) => (c.type === 'CommentBlock' || c.type === 'Block' ? b.commentBlock(c.value, true, false) : b.commentLine(c.value, true, false)));
+}
 
 function handler(name: string, body: recast.types.namedTypes.BlockStatement): Statement {
   const fn = b.arrowFunctionExpression([b.identifier('event'), b.identifier('api')], body);

@@ -12,6 +12,7 @@ import {
   valueUnused,
   visitContextChains,
 } from '../src/context-writes.js';
+import { SAML_ALLOWED_ALGORITHMS } from '../src/platform-defaults.js';
 import type { Expression, Statement, StatementPath, Transform, TransformContext } from '../src/types.js';
 
 /** SAML settings with an `api.samlResponse.set<Name>` setter (reference §5, §8.1). */
@@ -55,6 +56,14 @@ export const samlConfiguration: Transform = {
       severity: 'error',
       text: 'This SAML mapping is not a literal user property name; call api.samlResponse.setAttribute(attribute, value) with the value itself.',
     },
+    'fallback-removed': {
+      severity: 'info',
+      text: '`{{from}} = {{from}} || {}` is not needed: the api.samlResponse setters need no object to write into.',
+    },
+    'legacy-algorithm': {
+      severity: 'warning',
+      text: "context.samlConfiguration.{{name}} is '{{value}}'; api.samlResponse.set{{setter}} documents only {{allowed}}: the Action may be refused. Use {{allowed}} if the service provider accepts it, or keep {{value}} on the SAML2 Web App add-on.",
+    },
     'saml-not-converted': {
       severity: 'error',
       text: 'This change to {{from}} cannot be converted: Actions set SAML settings with one api.samlResponse setter call each.',
@@ -78,6 +87,12 @@ function convertUse(ctx: TransformContext, keys: Array<string | null>, levels: N
   const holder = assignment && assignment.operator === '=' && valueUnused(written.parent) ? expressionStatementOf(written.parent) : null;
 
   let result: Conversion = { ok: false, code: 'saml-not-converted', node: written.parent.node, data: { from } };
+  if (holder && assignment && isFallback(written.node, assignment.right)) {
+    // `x = x || {}` only made sure there was an object to write into: a no-op for the setters.
+    ctx.report({ node: written.parent.node as never, code: 'fallback-removed', data: { from } });
+    replaceStatement(holder, []);
+    return;
+  }
   if (holder && assignment) {
     if (depth === 1) result = convertSettings(ctx, assignment.right);
     else if (depth === 2) result = convertSetting(ctx, keys[1], assignment.right, written.parent.node);
@@ -90,6 +105,13 @@ function convertUse(ctx: TransformContext, keys: Array<string | null>, levels: N
     return;
   }
   ctx.disable({ node: result.node as never, code: result.code, data: result.data, statement });
+}
+
+/** `left = left || {}` (or `??`), with the same member chain on both sides. */
+function isFallback(left: unknown, right: unknown): boolean {
+  if (!n.LogicalExpression.check(right) || (right.operator !== '||' && right.operator !== '??')) return false;
+  if (!n.ObjectExpression.check(right.right) || right.right.properties.length > 0) return false;
+  return code(left) === code(right.left);
 }
 
 function settingFailure(name: string, node: unknown): Conversion {
@@ -107,6 +129,12 @@ function convertSetting(ctx: TransformContext, name: string | null, value: unkno
   }
   if (!SETTERS.has(name)) return settingFailure(name, node);
   const setter = `api.samlResponse.set${name[0].toUpperCase()}${name.slice(1)}`;
+  const allowed = SAML_ALLOWED_ALGORITHMS[name];
+  const literal = n.StringLiteral.check(value) ? value.value : null;
+  if (allowed && literal !== null && !allowed.includes(literal)) {
+    const data = { name, value: literal, setter: setter.slice('api.samlResponse.set'.length), allowed: allowed.map((a) => `'${a}'`).join(', ') };
+    ctx.report({ node: node as never, code: 'legacy-algorithm', data });
+  }
   return { ok: true, statements: [call(`${setter}(${code(value)})`)] };
 }
 

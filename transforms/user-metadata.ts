@@ -1,7 +1,7 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberChain, n, statements, type NodePath } from '../src/ast.js';
-
+import { freshStatements } from '../src/context-writes.js';
 import { cloneNode, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
@@ -74,6 +74,14 @@ export const userMetadata: Transform = {
     'read-after-set': {
       severity: 'info',
       text: '{{target}} was set above; event.user does not see that change in an Action, so the assigned value is used here.',
+    },
+    'local-copy': {
+      severity: 'info',
+      text: 'user.{{kind}} is changed and read back in this rule: `{{name}}`, a copy of event.user.{{kind}}, carries the rule\'s values (event.user does not see api.user.{{set}} changes).',
+    },
+    'kept-locally': {
+      severity: 'warning',
+      text: 'user.{{kind}} is changed here but never saved with auth0.users.{{update}}: in Rules this change was not persisted either, but later rules saw it on the user object. The Action keeps it in `{{name}}` for this rule\'s own reads; pass it with api.transaction.setMetadata if a later Action needs it.',
     },
     'chain-not-converted': {
       severity: 'error',
@@ -646,6 +654,11 @@ function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<unk
     ...fallbacks.map((f) => f.node),
     ...updates.map((u) => u.statement.node),
   ]);
+  // Reads of a key after it was set: classified while the paths are valid. A kind with a read that no
+  // constant can answer gets a local copy that carries the rule's values (issue 17, item 2).
+  const reads = classifyReads(ctx, assignments, updates.map((u) => u.metadata));
+  const mirrors = planMirrors(ctx, assignments, mutations, reads);
+
   // Read only for a change that has its update (below), so collected only then.
   const exits = assignments.some((a) => a.target) ? collectExits(ctx) : [];
   const removals: NodePath[] = [...fallbacks];
@@ -665,6 +678,7 @@ function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<unk
   }
 
   const replacements = new Map<Update, Statement[]>();
+  const insertAfter: Array<{ statement: NodePath; set: Statement }> = [];
   for (const update of updates) {
     const names = KINDS[update.kind];
     ctx.report({ node: update.call, code: 'update-converted', data: names });
@@ -673,15 +687,18 @@ function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<unk
     if (isOwnMetadata(ctx, update.metadata, update.kind)) {
       const own = assignments.filter((a) => a.target === update);
       for (const assignment of own) {
-        const set = setCall(names.set, assignment.key, assignment.value);
+        const mirror = mirrors.get(assignment.kind);
+        const set = setCall(names.set, assignment.key, mirror ? mirroredValue(mirror, assignment) : assignment.value);
         if (isContiguous(assignment.statement, update.statement, movable)) {
           sets.push(set);
-          removals.push(assignment.statement);
+          // With a copy the change itself stays, written to the copy.
+          if (!mirror) removals.push(assignment.statement);
         } else {
           if (exits.some((at) => at > endOf(assignment.node) && at < startOf(update.call))) {
             ctx.report({ node: assignment.node, code: 'saved-earlier', data: { line: update.call.loc?.start.line ?? 0 } });
           }
-          assignment.statement.replace(set);
+          if (mirror) insertAfter.push({ statement: assignment.statement, set });
+          else assignment.statement.replace(set);
         }
       }
       const mutated = mutations.some((m) => m.kind === update.kind);
@@ -703,17 +720,24 @@ function convertUpdates(ctx: TransformContext, linking: boolean, failed: Set<unk
   }
 
   // Stale reads are resolved before the statements move: paths are still valid here.
-  resolveReads(ctx, assignments, updates.map((u) => u.metadata));
+  resolveReads(ctx, reads.filter((read) => !mirrors.has(read.kind)));
 
   // Kept as a comment rather than deleted: the reviewer sees what went, and keyword tokens survive.
   for (const assignment of assignments) {
     if (assignment.target) continue;
     const names = KINDS[assignment.kind];
+    const mirror = mirrors.get(assignment.kind);
+    if (mirror) {
+      ctx.report({ node: assignment.node, code: 'kept-locally', data: { kind: assignment.kind, update: names.update, name: mirror } });
+      continue;
+    }
     ctx.disable({ node: assignment.node, code: 'not-persisted', data: { kind: assignment.kind, update: names.update }, statement: assignment.statement });
   }
 
+  for (const { statement, set } of insertAfter) insertStatementAfter(statement, set);
   for (const [update, sets] of replacements) replaceStatement(update.statement, sets);
   for (const removal of removals) replaceStatement(removal, []);
+  applyMirrors(ctx, assignments, mirrors);
 }
 
 function isPlainProperty(property: unknown): boolean {
@@ -781,13 +805,24 @@ function replaceStatement(path: NodePath, replacement: Statement[]) {
 // ---------------------------------------------------------------------------------------------
 // Step 3: reads of a key after it was set. event.user keeps the values from before the login.
 
-function resolveReads(ctx: TransformContext, assignments: Assignment[], saved: Expression[]) {
-  if (assignments.length === 0) return;
+interface Read {
+  path: NodePath;
+  kind: Kind;
+  /** `user.app_metadata.key` as the finding names it. */
+  name: string;
+  /** The assigned value, when reading it again gives the same result; null: the read is stale. */
+  value: Expression | null;
+}
+
+/** Reads of user.<kind>[.key] after a change to it in the rule. */
+function classifyReads(ctx: TransformContext, assignments: Assignment[], saved: Expression[]): Read[] {
+  const reads: Read[] = [];
+  if (assignments.length === 0) return reads;
   const reassigned = assignedNames(ctx);
   // The right-hand side of a change reads the value before it; what an update saves is not a read.
   const ownNodes = new Set<unknown>([...assignments.map((a) => a.node), ...saved]);
   // Reads are rare (the changes and what the updates save are not reads): visit only for one.
-  if (!someNode(ctx.rule.body, (node) => mayBeMetadataRead(ctx, node), (node) => ownNodes.has(node))) return;
+  if (!someNode(ctx.rule.body, (node) => mayBeMetadataRead(ctx, node), (node) => ownNodes.has(node))) return reads;
   visit(ctx.rule.body, {
     visitNode(path) {
       if (ownNodes.has(path.node)) return false;
@@ -803,7 +838,7 @@ function resolveReads(ctx: TransformContext, assignments: Assignment[], saved: E
         (a) => a.kind === target.kind && endOf(a.node) < at && (isWithin(path, a.statement.parentPath?.parentPath?.node ?? null) || !listExits(ctx, a.statement.parentPath?.value)),
       );
       if (target.depth === 1) {
-        if (earlier.length > 0) flagStale(ctx, path, target.kind, `user.${target.kind}`);
+        if (earlier.length > 0) reads.push({ path, kind: target.kind, name: `user.${target.kind}`, value: null });
         return false;
       }
       const relevant = earlier.filter((a) => a.keyName === null || a.keyName === target.keyName);
@@ -813,15 +848,98 @@ function resolveReads(ctx: TransformContext, assignments: Assignment[], saved: E
       const value = last.keyName !== null && last.fn === enclosingFunction(path) && isWithin(path, last.statement.parentPath?.parentPath?.node ?? null)
         ? stableValue(last.value, reassigned)
         : null;
-      if (!value) {
-        flagStale(ctx, path, target.kind, name);
-        return false;
-      }
-      ctx.report({ node: path.node, code: 'read-after-set', data: { target: name } });
-      path.replace(value);
+      reads.push({ path, kind: target.kind, name, value });
       return false;
     },
   });
+  return reads;
+}
+
+/** Reads with a constant answer get it; the others are flagged (kinds without a local copy). */
+function resolveReads(ctx: TransformContext, reads: Read[]) {
+  for (const read of reads) {
+    if (!read.value) {
+      flagStale(ctx, read.path, read.kind, read.name);
+      continue;
+    }
+    ctx.report({ node: read.path.node, code: 'read-after-set', data: { target: read.name } });
+    read.path.replace(read.value);
+  }
+}
+
+/**
+ * The kinds that get a local copy: a read no constant answers, and no change the copy cannot follow
+ * (the whole object replaced). Kind → the copy's name.
+ */
+function planMirrors(ctx: TransformContext, assignments: Assignment[], mutations: Collected['mutations'], reads: Read[]): Map<Kind, string> {
+  const mirrors = new Map<Kind, string>();
+  const taken = new Set([...declaredNames(ctx.ast), ...identifierNames(ctx.ast)]);
+  for (const kind of Object.keys(KINDS) as Kind[]) {
+    if (!reads.some((read) => read.kind === kind && !read.value)) continue;
+    if (mutations.some((m) => m.kind === kind && m.why === 'the whole object is replaced')) continue;
+    if (!assignments.some((a) => a.kind === kind)) continue;
+    const base = kind === 'app_metadata' ? 'appMetadata' : 'userMetadata';
+    let name = base;
+    for (let i = 2; taken.has(name); i++) name = `${base}${i}`;
+    taken.add(name);
+    mirrors.set(kind, name);
+  }
+  return mirrors;
+}
+
+/** What a set call saves from the copy: the key's value after the change (null for a delete). */
+function mirroredValue(mirror: string, assignment: Assignment): Expression {
+  if (n.UnaryExpression.check(assignment.node) && assignment.node.operator === 'delete') return b.nullLiteral();
+  const plain = assignment.keyName !== null && /^[A-Za-z_$][\w$]*$/.test(assignment.keyName);
+  const key = plain ? b.identifier(assignment.keyName!) : (cloneNode(assignment.key) as Expression);
+  return b.memberExpression(b.identifier(mirror), key, !plain);
+}
+
+/**
+ * The copies: declared first in the rule (`const appMetadata = Object.assign({}, user.app_metadata);`, which
+ * context-to-event reads from event.user), and every `user.<kind>` from the first change on (the
+ * changes themselves and the reads after them) goes through the copy.
+ */
+function applyMirrors(ctx: TransformContext, assignments: Assignment[], mirrors: Map<Kind, string>) {
+  if (mirrors.size === 0) return;
+  const firstChange = new Map<Kind, Assignment>();
+  for (const assignment of assignments) if (!firstChange.has(assignment.kind)) firstChange.set(assignment.kind, assignment);
+  const declarations: Statement[] = [];
+  for (const [kind, name] of mirrors) {
+    const first = firstChange.get(kind)!;
+    ctx.report({ node: first.node, code: 'local-copy', data: { kind, name, set: KINDS[kind].set } });
+    declarations.push(...freshStatements(`const ${name} = Object.assign({}, ${ctx.rule.user}.${kind});`));
+  }
+  visit(ctx.rule.body, {
+    visitMemberExpression(path) {
+      const target = metadataTarget(ctx, path.node, path);
+      const name = target?.depth === 1 ? mirrors.get(target.kind) : undefined;
+      if (!target || !name) return this.traverse(path);
+      if (startOf(path.node) >= startOf(firstChange.get(target.kind)!.node)) path.replace(b.identifier(name));
+      return false;
+    },
+  });
+  ctx.rule.body.body.unshift(...declarations);
+}
+
+function identifierNames(root: unknown): Set<string> {
+  const names = new Set<string>();
+  someNode(root, (node) => {
+    if (is.Identifier(node)) names.add(node.name);
+    return false;
+  });
+  return names;
+}
+
+/** Puts `added` right after the statement (in a block when the statement is not in a list). */
+function insertStatementAfter(path: NodePath, added: Statement) {
+  const list: unknown = path.parentPath?.value;
+  if (Array.isArray(list)) {
+    const index = list.indexOf(path.node);
+    if (index >= 0) list.splice(index + 1, 0, added);
+    return;
+  }
+  path.replace(b.blockStatement([path.node as Statement, added]));
 }
 
 /** What metadataTarget needs of the node alone: `user.app_metadata…` or `user.user_metadata…`, any key after. */

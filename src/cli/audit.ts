@@ -1,5 +1,6 @@
 // `rules2actions audit <tenant...>`: migrate every rule of every tenant in memory (nothing is written
 // but the report) and summarise per tenant and overall.
+import { plural } from '../format/plural.js';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { formatAuditCsv } from '../format/audit-csv.js';
@@ -9,7 +10,7 @@ import { formatAuditMarkdown } from '../format/audit-markdown.js';
 import { buildAudit, type AuditReport } from '../format/audit-model.js';
 import { formatAuditTable } from '../format/audit-table.js';
 import { readTenants } from '../inputs/index.js';
-import { groupRuns, tenantRules } from '../tenants.js';
+import { attachTenantViews, groupRuns, tenantRules } from '../tenants.js';
 import type { SdkMajor } from '../types.js';
 import { parseSdk, UsageError, writeFileAtomic } from './io.js';
 import type { Io } from './main.js';
@@ -44,13 +45,17 @@ export function renderAudit(report: AuditReport, format: AuditFormat, colors = f
 
 export async function runAudit(paths: string[], flags: AuditFlags, io: Io, version: string): Promise<number> {
   const tenants = await readTenants(paths, { fromTenant: flags.fromTenant });
+  attachTenantViews(tenants);
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const rules = tenantRules(tenants);
+  if (rules.length === 0 && tenants.every((t) => t.problems.length === 0)) {
+    throw new UsageError(`No rules found in ${[...paths, ...flags.fromTenant].join(', ')}.`);
+  }
   const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
   // The HTML report diffs rule and Action itself: no format needs the unified diff.
   const runs = await runAll(rules, { sdk: flags.sdk, diff: false }, progress.tick);
   progress.done();
-  const report = buildAudit(version, groupRuns(tenants, runs));
+  const report = buildAudit(version, groupRuns(tenants, runs), reportDate());
   const text = renderAudit(report, flags.format, !flags.output && io.isTTY && flags.color !== false);
   if (flags.output) {
     try {
@@ -58,10 +63,16 @@ export async function runAudit(paths: string[], flags: AuditFlags, io: Io, versi
     } catch (error) {
       throw new UsageError(`Cannot write ${flags.output}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
-    io.stdout(`Wrote the ${flags.format} audit of ${report.overall.tenants} tenants (${report.overall.rules} rules) to ${flags.output}\n`);
+    io.stdout(`Wrote the ${flags.format} audit of ${plural(report.overall.tenants, 'tenant')} (${plural(report.overall.rules, 'rule')}) to ${flags.output}\n`);
   } else io.stdout(text);
   // As in migrate: an input that could not be read (not one skipped on purpose) fails the run.
   return tenants.some((t) => t.problems.some((p) => !p.code)) ? 2 : 0;
+}
+
+/** Now, or SOURCE_DATE_EPOCH (seconds) when set: the reproducible-builds convention. */
+function reportDate(): Date {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  return epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date();
 }
 
 /** The `audit` subcommand; `setExit` receives its exit code. */
@@ -82,8 +93,11 @@ Examples:
   $ rules2actions audit exports/ --format html -o audit.html   every tenant folder below exports/
   $ rules2actions audit tenant.yaml rules.json --format csv
 
+Counts are rules, not errors: an input that could not be read is listed as such, not as a rule. Effort
+counts enabled rules only (0 h for a tenant without any); see the README's "Effort estimate".
+
 Exit codes: 0 the report was produced; 2 usage or fatal error, or an input could not be read (the report
-still lists it as a failed entry).`,
+still lists it).`,
     )
     .action(async (paths: string[], flags: AuditFlags) => {
       if (paths.length === 0 && flags.fromTenant.length === 0) throw new UsageError('Give at least one tenant export (see --help).');

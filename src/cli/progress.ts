@@ -1,4 +1,7 @@
-// A progress bar on stderr for long runs; silent when stderr is not a terminal or the run is short.
+// A progress bar with an ETA on stderr for long runs (cli-progress); silent when stderr is not a
+// terminal or the run is short.
+import cliProgress from 'cli-progress';
+
 export const PROGRESS_THRESHOLD = 50;
 
 export interface Progress {
@@ -7,31 +10,48 @@ export interface Progress {
   done(): void;
 }
 
+/** The terminal stream cli-progress draws on, made of our Io's stderr writer. */
+function terminal(write: (text: string) => void) {
+  return {
+    isTTY: true,
+    columns: process.stderr.columns || 80,
+    write(text: string, callback?: () => void) {
+      write(text);
+      callback?.();
+      return true;
+    },
+  };
+}
+
 export function createProgress(
   write: (text: string) => void,
   total: number,
-  options: { tty: boolean; width?: number; label?: string },
+  options: { tty: boolean; width?: number; label?: string; threshold?: number },
 ): Progress {
-  if (!options.tty || total <= PROGRESS_THRESHOLD) return { tick: (value) => value, done: () => {} };
-  const width = options.width ?? 30;
-  const label = options.label ?? 'rules';
+  if (!options.tty || total <= (options.threshold ?? PROGRESS_THRESHOLD)) return { tick: (value) => value, done: () => {} };
+  const bar = new cliProgress.SingleBar({
+    stream: terminal(write) as unknown as NodeJS.WritableStream,
+    format: `[{bar}] {value}/{total} ${options.label ?? 'rules'} | {percentage}% | ETA {eta_formatted}`,
+    barsize: options.width ?? 30,
+    barCompleteChar: '#',
+    barIncompleteChar: '-',
+    hideCursor: true,
+    clearOnComplete: true,
+    // The last rules of a run come back in a burst from the worker pool: a longer window steadies the ETA.
+    etaBuffer: 50,
+    fps: 5,
+  });
+  bar.start(total, 0);
   let count = 0;
-  let shown = -1;
-  const draw = () => {
-    const filled = Math.round((count / total) * width);
-    if (filled === shown && count !== total) return; // redraw only when the bar moves
-    shown = filled;
-    write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${count}/${total} ${label}`);
-  };
-  draw();
   return {
     tick(value) {
-      count++;
-      draw();
+      bar.update(++count);
       return value;
     },
     done() {
-      write('\r\x1b[2K');
+      // Draw the final state once (visible in a log of the terminal), then clear it.
+      bar.render();
+      bar.stop();
     },
   };
 }

@@ -11,9 +11,12 @@ import { formatVerification, formatVerifySummary } from '../format/verify-text.j
 import { readTenants } from '../inputs/index.js';
 import { runRule, type RuleInput, type RuleRun } from '../run.js';
 import { groupRuns, tenantRules } from '../tenants.js';
-import type { Finding, SdkMajor } from '../types.js';
+import type { TypeCheckResult } from '../typecheck.js';
+import type { Dependency, Finding, SdkMajor } from '../types.js';
+import { checkAvailability, RESOLVE_FROM } from '../verify/dependencies.js';
 import type { KeywordValues, Scenario } from '../verify/index.js';
-import { UsageError } from './io.js';
+import { describeFsError, UsageError, writeFileAtomic } from './io.js';
+import { createProgress } from './progress.js';
 import type { Io } from './main.js';
 
 export interface VerifyTarget {
@@ -27,6 +30,8 @@ export interface VerifyTarget {
   linking: boolean;
   /** Secret names the Action reads: each gets a placeholder value unless a scenario sets it. */
   secrets: string[];
+  /** The Action's declared dependencies; undefined for an Action file (--action), which declares none. */
+  dependencies?: Dependency[];
 }
 
 export interface VerifyOptions {
@@ -38,6 +43,8 @@ export interface VerifyOptions {
   timeoutMs?: number;
   /** Default true: type-check each Action (ts-morph, a few seconds per SDK major). */
   typecheck?: boolean;
+  /** Told once per target done (the progress bar). */
+  onTargetDone?: () => void;
 }
 
 const TYPECHECK_KEY = (i: number) => `#${i}`;
@@ -47,11 +54,13 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
   const { createVerifier, builtinScenarios, configurationKeys, substituteKeywords, withPlaceholderSecrets } = await import('../verify/index.js');
   const runnable = targets.map((t, i) => ({ t, i })).filter(({ t }) => t.action !== null);
   // The type check runs in this process while the pairs run in their children.
-  const typeCheck: Promise<Map<string, Finding[]>> =
+  const typeCheck: Promise<Map<string, TypeCheckResult>> =
     runnable.length === 0 || options.typecheck === false
       ? Promise.resolve(new Map())
-      : import('../typecheck.js').then(({ typeCheckActions }) =>
-          typeCheckActions(runnable.map(({ t, i }) => ({ file: TYPECHECK_KEY(i), code: t.action!, sdk: t.sdk }))),
+      : import('../typecheck.js').then(({ typeCheckDetailed }) =>
+          typeCheckDetailed(
+            runnable.map(({ t, i }) => ({ file: TYPECHECK_KEY(i), code: t.action!, sdk: t.sdk, dependencies: t.dependencies, rule: t.input.script })),
+          ),
         );
   // Awaited below; a failure must not count as unhandled while the verifier starts.
   typeCheck.catch(() => undefined);
@@ -59,7 +68,7 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
   const verifier = runnable.length > 0 ? await createVerifier() : null;
   try {
     const runs = Promise.all(
-      targets.map(async (target): Promise<RuleVerification> => {
+      targets.map((target) => (async (): Promise<RuleVerification> => {
         const builtin = builtinScenarios({ script: target.input.script, linking: target.linking });
         const base: RuleVerification = {
           source: target.input.source,
@@ -98,17 +107,42 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
           });
           const results: ScenarioResult[] = verdicts.map((v) => ({ scenario: v.scenario, equal: v.equal, differences: v.differences, notes: v.notes }));
           const { scenarios: withNotes, common } = liftCommonNotes(results);
+          const hung = verdicts.filter((v) => v.timedOut);
+          if (hung.length > 0) {
+            const limit = options.timeoutMs ?? 5000;
+            const which = hung.map((v) => `${v.scenario} (${v.timedOut!.join(' and ')})`).join(', ');
+            return { ...base, scenarios: withNotes, notes: common, reason: `timeout: did not finish within ${limit} ms in ${which}` };
+          }
           return { ...base, verdict: withNotes.every((s) => s.equal) ? 'equal' : 'different', scenarios: withNotes, notes: common };
         } catch (error) {
+          // VerifyStopped: a loop that never yields or too much memory; its message starts with the reason.
+          if (error instanceof Error && error.name === 'VerifyStopped') return { ...base, reason: error.message };
           return { ...base, reason: `verify failed: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` };
         }
-      }),
+      })().finally(() => options.onTargetDone?.())),
     );
-    const [results, typeErrors] = await Promise.all([runs, typeCheck]);
-    // A type error fails a pair that behaved the same.
+    const [results, typeChecks] = await Promise.all([runs, typeCheck]);
     return results.map((r, i) => {
-      const errors = typeErrors.get(TYPECHECK_KEY(i)) ?? [];
-      return errors.length > 0 && r.verdict === 'equal' ? { ...r, typeErrors: errors, verdict: 'different' } : { ...r, typeErrors: errors };
+      const check = typeChecks.get(TYPECHECK_KEY(i));
+      const errors = check?.errors ?? [];
+      const notes = [...r.notes];
+      if (check?.fromRule.length) {
+        notes.push(
+          `${check.fromRule.length} type error(s) are in the rule's own code too (not counted): ${check.fromRule[0].message.replace(/^Type check \(auth0 v\d\): /, '')}`,
+        );
+      }
+      const target = targets[i];
+      // Modules verify cannot load in the declared version: neither the run nor the type check says anything about the Action.
+      const availability = target.action === null ? null : checkAvailability(target.action, target.dependencies, RESOLVE_FROM);
+      notes.push(...(availability?.notes ?? []));
+      if (availability?.problems.length && r.verdict !== 'not-verified') {
+        const reason =
+          `dependencies not available to the type check and the run: ${availability.problems.join('; ')}. ` +
+          'Install the declared versions next to rules2actions (or in the current folder) to verify.';
+        return { ...r, typeErrors: errors, notes, verdict: 'not-verified', reason };
+      }
+      // A type error fails a pair that behaved the same.
+      return { ...r, typeErrors: errors, notes, ...(errors.length > 0 && r.verdict === 'equal' ? { verdict: 'different' as const } : {}) };
     });
   } finally {
     await verifier?.close();
@@ -134,23 +168,25 @@ export function targetFromRun(run: RuleRun, sdk: SdkMajor, action?: { file: stri
     secrets: [...new Set([...run.result.needs.secrets, ...run.report.secrets])],
   };
   if (action) return { ...base, action: action.code, actionSource: action.file };
+  // A migrated Action declares what the migration found.
+  const migrated = { ...base, dependencies: run.result.needs.dependencies };
   if (run.report.status === 'failed' || run.result.status === 'error') {
     const first = run.report.findings.find((f) => f.severity === 'error');
-    return { ...base, action: null, actionSource: 'migrated', reason: `migration failed${first ? `: ${first.message}` : ''}` };
+    return { ...migrated, action: null, actionSource: 'migrated', reason: `migration failed${first ? `: ${first.message}` : ''}` };
   }
   if (run.result.status === 'nochange') {
-    return { ...base, action: null, actionSource: 'migrated', reason: 'nothing to compare: the input is already an Action' };
+    return { ...migrated, action: null, actionSource: 'migrated', reason: 'nothing to compare: the input is already an Action' };
   }
-  return { ...base, action: run.result.code, actionSource: 'migrated' };
+  return { ...migrated, action: run.result.code, actionSource: 'migrated' };
 }
 
 /**
  * `migrate --verify`: adds `verification` to each migrated rule's report entry; a rule whose Action
  * differs, fails the type check or could not run becomes `review`, with a finding saying why.
  */
-export async function verifyRuns(runs: RuleRun[], sdk: SdkMajor): Promise<void> {
+export async function verifyRuns(runs: RuleRun[], sdk: SdkMajor, onTargetDone?: () => void): Promise<void> {
   const candidates = runs.filter((r) => r.report.status !== 'failed' && r.result.status === 'ok');
-  const results = await verifyTargets(candidates.map((r) => targetFromRun(r, sdk)));
+  const results = await verifyTargets(candidates.map((r) => targetFromRun(r, sdk)), { onTargetDone });
   candidates.forEach((run, i) => {
     const v = results[i];
     const different = v.scenarios.filter((s) => !s.equal);
@@ -192,6 +228,7 @@ interface VerifyFlags {
   timeout?: number;
   typecheck: boolean;
   color?: boolean;
+  output?: string;
 }
 
 export function verifyCommand(io: Io, version: string, setExitCode: (code: number) => void): Command {
@@ -208,7 +245,8 @@ export function verifyCommand(io: Io, version: string, setExitCode: (code: numbe
     .option('-k, --keywords <file>', 'JSON object of keyword-token values (@@KEY@@, ##KEY##), as a0deploy would replace them')
     .option('--timeout <ms>', 'time limit for one side of one scenario (default 5000)', parseTimeout)
     .option('--no-typecheck', 'skip the type check of the Actions (it takes a few seconds)')
-    .addOption(new Option('-f, --format <format>', 'what goes to stdout').choices(['text', 'json']).default('text'))
+    .addOption(new Option('-f, --format <format>', 'what goes to stdout (or --output)').choices(['text', 'json']).default('text'))
+    .option('-o, --output <file>', 'write the verdicts to this file instead of stdout (as in migrate and audit)')
     .option('--no-color', 'no colours even on a terminal')
     .addHelpText(
       'after',
@@ -223,6 +261,11 @@ Examples:
 
 Account-linking rules (and rules calling the Management API) run over the account-linking matrix,
 other rules over a generic one; see the README's Verify section for the scenario file format.
+
+Verdicts: not verified (with the reason) when a module the Action requires is not installed here in
+its declared version (or the same major): install it to verify; the type check then treats it as
+any, never another version. Type errors the rule's own code already had are notes. Counts are per
+rule (--sdk both: one rule, equal only when both majors are).
 
 Exit codes: 0 every scenario of every rule is equal and every Action type-checks; 1 a difference,
 a type error or a rule that could not be verified; 2 usage or fatal error.`,
@@ -253,6 +296,7 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const inputs = tenantRules(tenants);
   const problems = tenants.flatMap((t) => t.problems);
+  if (inputs.length + problems.length === 0) throw new UsageError(`No rules found in ${paths.join(', ')}.`);
   if (action && inputs.length + problems.length !== 1) {
     throw new UsageError(`--action needs exactly one rule, got ${inputs.length + problems.length}.`);
   }
@@ -262,13 +306,17 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
     return runs.map((run) => targetFromRun(run, sdk, action));
   });
 
+  // Verify takes seconds per rule: a bar from two rules on (stderr on a terminal).
+  const progress = createProgress(io.stderr, targets.length, { tty: Boolean(io.stderrIsTTY), threshold: 1 });
   const results = await verifyTargets(targets, {
     scenarios,
     builtin: flags.builtin,
     keywords,
     timeoutMs: flags.timeout,
     typecheck: flags.typecheck,
+    onTargetDone: () => progress.tick(null),
   });
+  progress.done();
   for (const p of problems) {
     for (const sdk of majors) {
       results.push({
@@ -278,13 +326,20 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
     }
   }
   const summary = summarizeVerification(results);
+  let text = '';
   if (flags.format === 'json') {
-    io.stdout(formatVerifyJson({ tool: { name: 'rules2actions', version }, summary, rules: results }));
+    text = formatVerifyJson({ tool: { name: 'rules2actions', version }, summary, rules: results });
   } else {
-    const colors = pc.createColors(io.isTTY && flags.color !== false);
-    for (const r of results) io.stdout(formatVerification(r, colors));
-    io.stdout(formatVerifySummary(summary, colors));
+    const colors = pc.createColors(!flags.output && io.isTTY && flags.color !== false);
+    text = results.map((r) => formatVerification(r, colors)).join('') + formatVerifySummary(summary, colors);
   }
+  if (flags.output) {
+    try {
+      await writeFileAtomic(flags.output, text);
+    } catch (error) {
+      throw new UsageError(`Cannot write ${flags.output}: ${describeFsError(error)}`);
+    }
+  } else io.stdout(text);
   return summary.equal === summary.rules ? 0 : 1;
 }
 

@@ -1,16 +1,20 @@
 // auth0-deploy-cli directory layout: actions/<name>.json, actions/<name>/code.js, triggers/triggers.json.
 import type { Triggers } from '../inputs/types.js';
-import { ACTION_RUNTIME, dependenciesOf, mergeTriggers, POST_LOGIN, secretsOf, type TenantPlan } from './plan.js';
+import { ACTION_RUNTIME, currentPostLogin, dependenciesOf, POST_LOGIN, secretsOf, triggersToWrite, type ActionPlan, type TenantPlan } from './plan.js';
 
 export const TRIGGERS_FILE = 'triggers/triggers.json';
 
 const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 
+/** `deployed` as written: plain rules leave deploying to the user unless the Action is held back. */
+export const deployedField = (plan: TenantPlan, action: ActionPlan) =>
+  plan.bindable ? { deployed: action.deployed } : action.heldBack ? { deployed: false } : {};
+
 /**
- * Files to write, by path relative to the tenant's output folder. `existingTriggers`: the bindings
- * already in the output folder; null → those of the input export.
+ * Files to write, by path relative to the tenant's output folder. `outputTriggers`: the triggers
+ * file already in the output folder (undefined when there is none).
  */
-export function emitDirectory(plan: TenantPlan, existingTriggers: Triggers | null): Map<string, string> {
+export function emitDirectory(plan: TenantPlan, outputTriggers: Triggers | undefined): Map<string, string> {
   const files = new Map<string, string>();
   for (const action of plan.actions) {
     files.set(`actions/${action.file}/code.js`, action.run.result.code);
@@ -24,13 +28,11 @@ export function emitDirectory(plan: TenantPlan, existingTriggers: Triggers | nul
         // Names only: values are never read or written; set them before deploying.
         secrets: secretsOf(action).map((name) => ({ name, value: '' })),
         supported_triggers: [{ id: POST_LOGIN, version: 'v3' }],
-        // Plain rules have no bindings: whether to deploy is the user's call.
-        ...(plan.bindable ? { deployed: action.bound } : {}),
+        ...deployedField(plan, action),
       }),
     );
   }
-  if (plan.bindable) {
-    files.set(TRIGGERS_FILE, json(mergeTriggers(existingTriggers ?? plan.tenant.triggers, plan)));
-  }
+  const triggers = triggersToWrite(plan, outputTriggers, currentPostLogin(outputTriggers, plan.tenant));
+  if (triggers) files.set(TRIGGERS_FILE, json(triggers));
   return files;
 }

@@ -1,14 +1,14 @@
 // Writes each tenant's Actions in the chosen layout. With several tenants, one subfolder each.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UsageError, writeFilesAtomic } from '../cli/io.js';
+import { assertWritable, describeFsError, UnsafeWriteError, UsageError, writeFilesAtomic } from '../cli/io.js';
 import { DataError, parseJson } from '../inputs/data.js';
 import { triggerMap } from '../inputs/records.js';
 import type { TenantFormat } from '../inputs/types.js';
 import type { TenantRuns } from '../tenants.js';
 import { emitDirectory, TRIGGERS_FILE } from './directory.js';
-import { planTenant, type TenantPlan } from './plan.js';
-import { emitTerraform } from './terraform.js';
+import { bindingNotes, planTenant, withActions, type ActionPlan, type PlanOptions, type TenantPlan } from './plan.js';
+import { emitTerraform, TERRAFORM_FILE } from './terraform.js';
 import { emitYaml, YAML_FILE } from './yaml.js';
 
 export type Emit = 'directory' | 'yaml' | 'terraform';
@@ -17,7 +17,14 @@ export const EMITS: Emit[] = ['directory', 'yaml', 'terraform'];
 /** The input's own format; dumps and plain rules become a deploy-cli directory. */
 export const defaultEmit = (format: TenantFormat): Emit => (format === 'yaml' ? 'yaml' : 'directory');
 
-const readIfExists = (file: string) => fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+/**
+ * A file already in the output folder. A symbolic link on the way (the file, or a folder below
+ * `folder`) is refused, never read: it could name any file.
+ */
+const readIfExists = async (folder: string, file: string) => {
+  assertWritable(folder, file);
+  return fs.readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? null : Promise.reject(e)));
+};
 
 /** Files of one tenant, by path relative to its folder; reads what is already in that folder. */
 export async function renderTenant(plan: TenantPlan, folder: string, emit: Emit): Promise<Map<string, string>> {
@@ -25,32 +32,96 @@ export async function renderTenant(plan: TenantPlan, folder: string, emit: Emit)
     if (emit === 'terraform') return emitTerraform(plan);
     if (emit === 'yaml') {
       const file = path.join(folder, YAML_FILE);
-      const text = await readIfExists(file);
+      const text = await readIfExists(folder, file);
       return emitYaml(plan, text === null ? null : { text, file });
     }
     const file = path.join(folder, TRIGGERS_FILE);
-    const text = await readIfExists(file);
-    return emitDirectory(plan, text === null ? null : (triggerMap(parseJson(text, file)) ?? {}));
+    const text = await readIfExists(folder, file);
+    return emitDirectory(plan, text === null ? undefined : (triggerMap(parseJson(text, file)) ?? {}));
   } catch (error) {
     if (error instanceof DataError) throw new UsageError(`${error.message} (the output folder already holds this file; fix or remove it)`);
     throw error;
   }
 }
 
-/** Writes every tenant; sets each report's `action` (file relative to outDir). Returns the plans. */
-export async function writeTenants(outDir: string, groups: TenantRuns[], emit?: Emit): Promise<TenantPlan[]> {
+export interface Written {
+  plans: TenantPlan[];
+  /** What the user must know: bindings not written (and how to add them), --bindings replace. */
+  notes: string[];
+}
+
+/** Whether the files bind the migrated Actions to post-login. */
+function writesBindings(files: Map<string, string>, emit: Emit): boolean {
+  if (emit === 'terraform') return /^resource "auth0_trigger_actions"/m.test(files.get(TERRAFORM_FILE) ?? '');
+  if (emit === 'yaml') return /^ {2}post-login:/m.test(files.get(YAML_FILE) ?? '');
+  return (files.get(TRIGGERS_FILE) ?? '').includes('"post-login"');
+}
+
+const WHY_UNKNOWN: Record<string, string> = {
+  api: 'a rules dump holds no bindings',
+  live: 'the live tenant did not return its bindings (read:actions)',
+  directory: 'the export has no triggers/ folder',
+  yaml: 'the export has no triggers: key',
+};
+
+/**
+ * Writes every tenant; sets each report's `action` (file relative to outDir) and `deploy`.
+ * Returns the plans and the notes to show.
+ */
+export async function writeTenants(outDir: string, groups: TenantRuns[], emit?: Emit, options: PlanOptions = {}): Promise<Written> {
   const plans: TenantPlan[] = [];
+  const notes: string[] = [];
   for (const group of groups) {
-    const plan = planTenant(group.tenant, group.runs);
+    let plan = planTenant(group.tenant, group.runs, options);
     const sub = groups.length > 1 ? group.tenant.name : '';
     const folder = path.join(outDir, sub);
-    const files = await renderTenant(plan, folder, emit ?? defaultEmit(group.tenant.format));
-    const sorted = [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    await writeFilesAtomic(sorted.map(([file, content]) => [path.join(folder, file), content] as const));
+    const layout = emit ?? defaultEmit(group.tenant.format);
+    let files = await renderTenant(plan, folder, layout);
+    // Each Action's own files first: one that cannot be written (a symbolic link in the way, a full
+    // disk) fails alone, with a write-error, and is left out of the bindings written after.
+    const failed = new Set<ActionPlan>();
     for (const action of plan.actions) {
-      action.run.report.action = { name: action.name, file: path.posix.join(sub.replace(/\\/g, '/'), `actions/${action.file}/code.js`) };
+      const own = [...files].filter(([file]) => file.startsWith(`actions/${action.file}/`) || file === `actions/${action.file}.json`);
+      try {
+        await writeFilesAtomic(own.sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
+      } catch (error) {
+        failed.add(action);
+        action.run.report.status = 'failed';
+        action.run.report.findings.push({
+          code: 'write-error',
+          transform: 'emit',
+          severity: 'error',
+          message: `The Action could not be written: ${error instanceof UnsafeWriteError ? error.message : `${path.join(folder, 'actions', action.file)}: ${describeFsError(error)}`}`,
+          line: 1,
+          column: 1,
+        });
+      }
     }
+    if (failed.size) {
+      plan = withActions(plan, plan.actions.filter((a) => !failed.has(a)));
+      files = await renderTenant(plan, folder, layout);
+    }
+    const shared = [...files].filter(([file]) => !file.startsWith('actions/')).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    await writeFilesAtomic(shared.map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
+    for (const action of plan.actions) {
+      for (const why of action.renamed) {
+        action.run.report.findings.push({ code: 'action-renamed', transform: 'emit', severity: 'info', message: `Rule "${action.run.input.name}": ${why}.`, line: 1, column: 1 });
+      }
+      action.run.report.action = { name: action.name, file: path.posix.join(sub.replace(/\\/g, '/'), `actions/${action.file}/code.js`) };
+      action.run.report.deploy = { deployed: action.deployed, bound: action.bound, ...(action.heldBack ? { heldBack: action.heldBack } : {}) };
+    }
+    notes.push(...bindingNotes(plan, writesBindings(files, layout), WHY_UNKNOWN[group.tenant.format] ?? 'no source of bindings'));
     plans.push(plan);
   }
-  return plans;
+  return { plans, notes };
+}
+
+/** The summary lines for Actions held back (not deployed, not bound) and rules that gave none. */
+export function heldBackSummary(plans: TenantPlan[]): string[] {
+  const held = plans.flatMap((p) => p.heldBack.map((h) => ({ ...h, tenant: plans.length > 1 ? `${p.tenant.name}: ` : '' })));
+  if (held.length === 0) return [];
+  return [
+    `Held back (not deployed, not bound): ${held.length}`,
+    ...held.map((h) => `  ${h.tenant}${h.name}: ${h.reason}`),
+  ];
 }

@@ -3,7 +3,8 @@
 import { Document, isMap, type Document as YamlDocument } from 'yaml';
 import { parseYaml, unmaskText } from '../inputs/data.js';
 import { isRecord, triggerMap } from '../inputs/records.js';
-import { ACTION_RUNTIME, dependenciesOf, mergeTriggers, POST_LOGIN, secretsOf, type TenantPlan } from './plan.js';
+import { deployedField } from './directory.js';
+import { ACTION_RUNTIME, currentPostLogin, dependenciesOf, POST_LOGIN, secretsOf, triggersToWrite, type TenantPlan } from './plan.js';
 
 export const YAML_FILE = 'tenant.yaml';
 
@@ -19,7 +20,7 @@ export function emitYaml(plan: TenantPlan, existing: { text: string; file: strin
       dependencies: dependenciesOf(action),
       secrets: secretsOf(action).map((name) => ({ name, value: '' })),
       supported_triggers: [{ id: POST_LOGIN, version: 'v3' }],
-      ...(plan.bindable ? { deployed: action.bound } : {}),
+      ...deployedField(plan, action),
     };
   });
 
@@ -38,10 +39,10 @@ export function emitYaml(plan: TenantPlan, existing: { text: string; file: strin
   const ours = new Set(plan.actions.map((a) => a.name));
   const others = (Array.isArray(current?.actions) ? current.actions : []).filter((a) => !(isRecord(a) && ours.has(String(a.name))));
   document.set('actions', [...others, ...actions]);
-  if (plan.bindable) {
-    const existingTriggers = existing ? triggerMap(current?.triggers) : plan.tenant.triggers;
-    document.set('triggers', mergeTriggers(existingTriggers, plan));
-  }
+  // The output file's `triggers:` (when it has the key) is the tenant's current list; else the input's.
+  const outputTriggers = current && Object.hasOwn(current, 'triggers') ? (triggerMap(current.triggers) ?? {}) : undefined;
+  const triggers = triggersToWrite(plan, outputTriggers, currentPostLogin(outputTriggers, plan.tenant));
+  if (triggers) document.set('triggers', triggers);
   files.set(YAML_FILE, unmaskText(document.toString({ lineWidth: 0 }), tokens));
   return files;
 }

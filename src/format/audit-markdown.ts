@@ -1,4 +1,7 @@
+// Tables joined by hand on purpose: Markdown needs no column widths, only escaping (esc), which a library
+// would not do for us.
 // The audit as Markdown: the portfolio table, then a section per tenant with its rules.
+import { needReview, plural } from './plural.js';
 import { AUDIT_COLUMNS, auditRow, codeList } from './audit-table.js';
 import type { AuditReport } from './audit-model.js';
 
@@ -10,8 +13,8 @@ export function formatAuditMarkdown(report: AuditReport): string {
   const out = [
     '# Rules → Actions audit',
     '',
-    `${o.tenants} tenants, ${o.rules} rules (${o.linking} account linking): ${o.migrated} migrated, ${o.review} need review, ` +
-      `${o.failed} failed. Findings: ${o.findings.error} errors, ${o.findings.warning} warnings, ${o.findings.info} info. ` +
+    `${plural(o.tenants, 'tenant')}, ${plural(o.rules, 'rule')} (${o.linking} account linking): ${o.migrated} migrated, ${needReview(o.review)}, ` +
+      `${o.failed} failed. Findings: ${plural(o.findings.error, 'error')}, ${plural(o.findings.warning, 'warning')}, ${o.findings.info} info. ` +
       `Estimated effort: ${o.effortHours.toFixed(2)} h.`,
     '',
     `| Tenant | Format | ${AUDIT_COLUMNS.map(([, title]) => title).join(' | ')} |`,
@@ -26,6 +29,8 @@ export function formatAuditMarkdown(report: AuditReport): string {
     if (Object.keys(c.codes).length) out.push(`Findings: ${esc(codeList(c.codes))}`, '');
     if (c.secrets.length) out.push(`Secrets to create: ${c.secrets.map(code).join(', ')}`, '');
     if (c.scopes.length) out.push(`Management API scopes: ${c.scopes.map(code).join(', ')}`, '');
+    for (const u of t.unreadable) out.push(`Could not be read: ${code(u.source)}: ${esc(u.message)}`, '');
+    for (const note of t.notes) out.push(`Note: ${esc(note)}`, '');
     out.push('| Order | Rule | Status | Linking | Enabled | Findings | Effort (h) |', '| ---: | --- | --- | --- | --- | --- | ---: |');
     for (const r of t.rules) {
       const findings = r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity} ${f.code} (${f.line}:${f.column})`);

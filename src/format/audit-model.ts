@@ -5,10 +5,11 @@ import type { TenantRuns } from '../tenants.js';
 import type { Finding, Severity } from '../types.js';
 
 /**
- * Effort estimate in hours. Per rule: a base by status (a clean rule still needs a read and a test;
- * a failed one is rewritten by hand), plus time per error and warning finding, plus a security review
- * and test for account linking. Per tenant: set-up (M2M application, deploy, cut-over) plus each
- * secret and Management API scope to provision.
+ * Effort estimate in hours. Per enabled rule: a base by status (a clean rule still needs a read and a
+ * test; a failed one is rewritten by hand), plus time per error and warning finding, plus a security
+ * review and test for account linking. Per tenant with at least one enabled rule: set-up (M2M
+ * application, deploy, cut-over) plus each secret and Management API scope its enabled rules need.
+ * Disabled rules (they do not run today) and inputs that could not be read cost nothing here.
  */
 export const EFFORT = {
   status: { migrated: 0.25, review: 0.5, failed: 2 },
@@ -23,7 +24,10 @@ export const EFFORT = {
 export const SEVERITIES: Severity[] = ['error', 'warning', 'info'];
 
 export interface AuditCounts {
+  /** Rules read (an input that could not be read is not a rule: see `unreadable`). */
   rules: number;
+  /** Inputs that could not be read. */
+  unreadable: number;
   enabled: number;
   disabled: number;
   linking: number;
@@ -58,6 +62,14 @@ export interface AuditRule {
   after: string;
 }
 
+/** An input (file, sidecar, live tenant) that could not be read. */
+export interface AuditUnreadable {
+  source: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
 export interface AuditTenant {
   name: string;
   source: string;
@@ -65,10 +77,15 @@ export interface AuditTenant {
   configKeys: string[];
   counts: AuditCounts;
   rules: AuditRule[];
+  unreadable: AuditUnreadable[];
+  /** What the reader had to say that is no rule's problem (e.g. a tenant without Rules). */
+  notes: string[];
 }
 
 export interface AuditReport {
   tool: { name: string; version: string };
+  /** When the audit ran (ISO 8601, UTC); SOURCE_DATE_EPOCH fixes it for reproducible reports. */
+  generatedAt?: string;
   effortModel: typeof EFFORT;
   overall: AuditCounts & { tenants: number };
   tenants: AuditTenant[];
@@ -76,7 +93,8 @@ export interface AuditReport {
 
 const round = (hours: number) => Math.round(hours * 100) / 100;
 
-function ruleEffort(r: Pick<AuditRule, 'status' | 'findings' | 'linking'>): number {
+function ruleEffort(r: Pick<AuditRule, 'status' | 'findings' | 'linking' | 'enabled'>): number {
+  if (r.enabled === false) return 0;
   let hours: number = EFFORT.status[r.status];
   for (const f of r.findings) hours += f.severity === 'error' ? EFFORT.perError : f.severity === 'warning' ? EFFORT.perWarning : 0;
   return round(hours + (r.linking ? EFFORT.linking : 0));
@@ -105,9 +123,10 @@ function auditRule(report: RuleReport, run?: RuleRun): AuditRule {
 
 const sortedUnion = (lists: string[][]) => [...new Set(lists.flat())].sort();
 
-function countRules(rules: AuditRule[]): AuditCounts {
+function countRules(rules: AuditRule[], unreadable: number): AuditCounts {
   const counts: AuditCounts = {
     rules: rules.length,
+    unreadable,
     enabled: 0,
     disabled: 0,
     linking: 0,
@@ -140,27 +159,52 @@ function sortCodes(codes: Map<string, number>): Record<string, number> {
   return Object.fromEntries([...codes].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)));
 }
 
-export function buildAudit(version: string, groups: TenantRuns[]): AuditReport {
+/** Set-up plus the enabled rules and what they need; 0 for a tenant with no enabled rule. */
+export function tenantEffort(rules: AuditRule[]): number {
+  const enabled = rules.filter((r) => r.enabled !== false);
+  if (enabled.length === 0) return 0;
+  return round(
+    EFFORT.tenant +
+      enabled.reduce((sum, r) => sum + r.effortHours, 0) +
+      sortedUnion(enabled.map((r) => r.secrets)).length * EFFORT.perSecret +
+      sortedUnion(enabled.map((r) => r.scopes)).length * EFFORT.perScope,
+  );
+}
+
+export function buildAudit(version: string, groups: TenantRuns[], generatedAt?: Date): AuditReport {
   const tenants = groups.map((group): AuditTenant => {
-    const rules = [
-      ...group.runs
-        .map((run, index) => ({ run, index }))
-        // Execution order: `order` first (rules without one last), then as read.
-        .sort((a, b) => (a.run.input.order ?? Infinity) - (b.run.input.order ?? Infinity) || a.index - b.index)
-        .map(({ run }) => auditRule(run.report, run)),
-      ...group.failures.map((report) => auditRule(report)),
-    ];
-    const counts = countRules(rules);
-    counts.effortHours = round(
-      EFFORT.tenant +
-        rules.reduce((sum, r) => sum + r.effortHours, 0) +
-        counts.secrets.length * EFFORT.perSecret +
-        counts.scopes.length * EFFORT.perScope,
-    );
-    return { name: group.tenant.name, source: group.tenant.source, format: group.tenant.format, configKeys: group.tenant.configKeys, counts, rules };
+    const rules = group.runs
+      .map((run, index) => ({ run, index }))
+      // Execution order: `order` first (rules without one last), then as read.
+      .sort((a, b) => (a.run.input.order ?? Infinity) - (b.run.input.order ?? Infinity) || a.index - b.index)
+      .map(({ run }) => auditRule(run.report, run));
+    const unreadable = group.tenant.problems.map((p): AuditUnreadable => ({
+      source: p.source,
+      message: p.message,
+      ...(p.line !== undefined ? { line: p.line } : {}),
+      ...(p.column !== undefined ? { column: p.column } : {}),
+    }));
+    const counts = countRules(rules, unreadable.length);
+    counts.effortHours = tenantEffort(rules);
+    return {
+      name: group.tenant.name,
+      source: group.tenant.source,
+      format: group.tenant.format,
+      configKeys: group.tenant.configKeys,
+      counts,
+      rules,
+      unreadable,
+      notes: group.tenant.notes,
+    };
   });
 
-  const all = countRules(tenants.flatMap((t) => t.rules));
+  const all = countRules(tenants.flatMap((t) => t.rules), tenants.reduce((sum, t) => sum + t.unreadable.length, 0));
   all.effortHours = round(tenants.reduce((sum, t) => sum + t.counts.effortHours, 0));
-  return { tool: { name: 'rules2actions', version }, effortModel: EFFORT, overall: { tenants: tenants.length, ...all }, tenants };
+  return {
+    tool: { name: 'rules2actions', version },
+    ...(generatedAt ? { generatedAt: generatedAt.toISOString() } : {}),
+    effortModel: EFFORT,
+    overall: { tenants: tenants.length, ...all },
+    tenants,
+  };
 }

@@ -1,4 +1,6 @@
 // The audit as a terminal table: one row per tenant and a total, then what each tenant needs.
+import { needReview } from './plural.js';
+import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { AuditCounts, AuditReport } from './audit-model.js';
 
@@ -45,15 +47,23 @@ export function formatAuditTable(report: AuditReport, colors: Colors = pc.create
   const header = ['Tenant', 'Format', ...AUDIT_COLUMNS.map(([, title]) => title)];
   const rows = report.tenants.map((t) => [t.name, t.format, ...AUDIT_COLUMNS.map(([key]) => auditRow(t.counts)[key])]);
   const total = [`All (${report.overall.tenants} tenants)`, '', ...AUDIT_COLUMNS.map(([key]) => auditRow(report.overall)[key])];
-  const table = [header, ...rows, total];
-  const widths = header.map((_, i) => Math.max(...table.map((row) => row[i].length)));
-  const line = (row: string[]) => row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ').trimEnd();
-  const out = [colors.bold(line(header)), ...rows.map(line), colors.bold(line(total)), ''];
+  // cli-table3 measures cells with string-width: CJK and emoji tenant names keep the columns aligned.
+  const table = new Table({
+    head: header.map((h) => colors.bold(h)),
+    chars: {
+      top: '', 'top-mid': '', 'top-left': '', 'top-right': '', bottom: '', 'bottom-mid': '', 'bottom-left': '', 'bottom-right': '',
+      left: '', 'left-mid': '', mid: '', 'mid-mid': '', right: '', 'right-mid': '', middle: '  ',
+    },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 0, compact: true },
+    colAligns: header.map((_, i) => (i < 2 ? 'left' : 'right')),
+  });
+  table.push(...rows, total.map((cell) => colors.bold(cell)));
+  const out = [...table.toString().split('\n').map((line) => line.trimEnd()), ''];
 
   for (const t of report.tenants) {
     out.push(`${colors.bold(t.name)}  ${colors.dim(t.source)}`);
     const c = t.counts;
-    out.push(`  ${colors.green(`${c.migrated} migrated`)}, ${colors.yellow(`${c.review} need review`)}, ${colors.red(`${c.failed} failed`)}; ${c.linking} account linking; ${c.disabled} disabled`);
+    out.push(`  ${colors.green(`${c.migrated} migrated`)}, ${colors.yellow(needReview(c.review))}, ${colors.red(`${c.failed} failed`)}; ${c.linking} account linking; ${c.disabled} disabled`);
     if (Object.keys(c.codes).length) out.push(`  findings: ${codeList(c.codes)}`);
     if (c.secrets.length) out.push(`  secrets to create: ${c.secrets.join(', ')}`);
     if (c.scopes.length) out.push(`  Management API scopes: ${c.scopes.join(' ')}`);
@@ -61,6 +71,8 @@ export function formatAuditTable(report: AuditReport, colors: Colors = pc.create
     for (const r of t.rules.filter((rule) => rule.status === 'failed')) {
       out.push(colors.red(`  ✖ ${r.name}: ${r.findings.find((f) => f.severity === 'error')?.message ?? 'failed'}`));
     }
+    for (const u of t.unreadable) out.push(colors.red(`  ✖ could not be read: ${u.message}`));
+    for (const note of t.notes) out.push(colors.dim(`  note: ${note}`));
     out.push('');
   }
   out.push(colors.dim(`Effort in hours (${report.overall.effortHours.toFixed(2)} in all): see "Effort estimate" in the README for the formula.`), '');

@@ -1,3 +1,6 @@
+// Markdown tables are joined by hand on purpose: a row is cells between pipes, escaping (below) is the only
+// hard part, and a table library would only add a dependency.
+import { needReview, plural } from './plural.js';
 import type { MigrationReport } from './report-json.js';
 
 const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -8,17 +11,19 @@ export function formatMarkdown(report: MigrationReport): string {
   const out = [
     '# Rules → Actions migration report',
     '',
-    `${summary.rules} rules: ${summary.migrated} migrated, ${summary.review} need review, ${summary.failed} failed ` +
-      `(${summary.errors} errors, ${summary.warnings} warnings).`,
+    `${plural(summary.rules, 'rule')}: ${summary.migrated} migrated, ${needReview(summary.review)}, ${summary.failed} failed ` +
+      `(${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}).`,
     '',
+    ...(report.notes ?? []).flatMap((note) => [`> ${escape(note)}`, '']),
   ];
   for (const rule of report.rules) {
     out.push(`## ${rule.name} — ${rule.status}`, '', `Source: \`${rule.source}\``);
     if (rule.action) out.push(`Action: \`${rule.action.file}\``);
+    if (rule.deploy?.heldBack) out.push(`Held back (not deployed, not bound): ${escape(rule.deploy.heldBack)}`);
     if (rule.linking) out.push('Account linking: yes');
     if (rule.secrets.length) out.push(`Secrets to create: ${rule.secrets.map((s) => `\`${s}\``).join(', ')}`);
     if (rule.dependencies.length) {
-      out.push(`Dependencies: ${rule.dependencies.map((d) => `\`${d.name}@${d.version || '(choose a version)'}\``).join(', ')}`);
+      out.push(`Dependencies: ${rule.dependencies.map((d) => `\`${d.name}@${d.version || '(no version: pin it with --pins)'}\``).join(', ')}`);
     }
     if (rule.scopes.length) out.push(`Management API scopes: ${rule.scopes.map((s) => `\`${s}\``).join(', ')}`);
     out.push('');

@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import type { RuleRun, Summary } from '../run.js';
+import { needReview, plural } from './plural.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
@@ -41,8 +42,8 @@ export function formatRun(run: RuleRun, options: { diff: boolean; colors: Colors
 
 export function formatSummary(summary: Summary, c: Colors): string {
   return (
-    `${c.bold(String(summary.rules))} rules: ${c.green(`${summary.migrated} migrated`)}, ` +
-    `${c.yellow(`${summary.review} need review`)}, ${c.red(`${summary.failed} failed`)}; ` +
-    `${summary.errors} errors, ${summary.warnings} warnings\n`
+    `${c.bold(plural(summary.rules, 'rule'))}: ${c.green(`${summary.migrated} migrated`)}, ` +
+    `${c.yellow(needReview(summary.review))}, ${c.red(`${summary.failed} failed`)}; ` +
+    `${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}\n`
   );
 }

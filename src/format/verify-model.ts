@@ -42,10 +42,17 @@ export function summarizeVerification(results: RuleVerification[]): VerifySummar
   const summary: VerifySummary = {
     rules: results.length, equal: 0, different: 0, notVerified: 0, scenarios: 0, scenariosEqual: 0, scenariosDifferent: 0, typeErrors: 0,
   };
-  for (const r of results) {
-    if (r.verdict === 'equal') summary.equal++;
-    else if (r.verdict === 'different') summary.different++;
+  // Counts are per rule: `--sdk both` verifies each rule twice. Any difference makes the rule different;
+  // it is equal only when every SDK major is.
+  const verdicts = new Map<string, RuleVerdict[]>();
+  for (const r of results) verdicts.set(r.source, [...(verdicts.get(r.source) ?? []), r.verdict]);
+  summary.rules = verdicts.size;
+  for (const list of verdicts.values()) {
+    if (list.includes('different')) summary.different++;
+    else if (list.every((v) => v === 'equal')) summary.equal++;
     else summary.notVerified++;
+  }
+  for (const r of results) {
     summary.scenarios += r.scenarios.length;
     summary.scenariosEqual += r.scenarios.filter((s) => s.equal).length;
     summary.scenariosDifferent += r.scenarios.filter((s) => !s.equal).length;

@@ -1,3 +1,4 @@
+import { plural } from './plural.js';
 import pc from 'picocolors';
 import type { RuleVerification, VerifySummary } from './verify-model.js';
 
@@ -24,10 +25,10 @@ export function formatVerification(result: RuleVerification, c: Colors): string 
 
 export function formatVerifySummary(s: VerifySummary, c: Colors): string {
   const rules =
-    `${c.bold(String(s.rules))} rules: ${c.green(`${s.equal} equal`)}, ${c.red(`${s.different} different`)}, ` +
+    `${c.bold(plural(s.rules, 'rule'))}: ${c.green(`${s.equal} equal`)}, ${c.red(`${s.different} different`)}, ` +
     `${c.yellow(`${s.notVerified} not verified`)}`;
-  const scenarios = `${s.scenarios} scenarios: ${s.scenariosEqual} equal, ${s.scenariosDifferent} different`;
-  return `${rules}; ${scenarios}${s.typeErrors ? `; ${s.typeErrors} type errors` : ''}\n`;
+  const scenarios = `${plural(s.scenarios, 'scenario')}: ${s.scenariosEqual} equal, ${s.scenariosDifferent} different`;
+  return `${rules}; ${scenarios}${s.typeErrors ? `; ${plural(s.typeErrors, 'type error')}` : ''}\n`;
 }
 
 /** SDK error texts span lines (status, body): one line per item keeps the listing readable. */

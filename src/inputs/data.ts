@@ -96,15 +96,18 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
   return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
 }
 
+/**
+ * Parses JSON with tokens masked. Errors name the file, line, column and the kind of problem, never
+ * the text: export files hold secrets (rules-configs values), and V8's messages quote a snippet.
+ */
 export function parseJson(source: string, file: string): unknown {
   const { text, tokens } = maskJson(source.replace(/^\uFEFF/, ''));
   try {
     return restore(JSON.parse(text), tokens);
-  } catch (error) {
-    const reason = (error as Error).message.replace(/, ".*" is not valid JSON$/s, '').replace(/ in JSON at position \d+$/, '');
-    const at = jsonErrorOffset(text);
-    const { line, column } = lineColumn(text, at);
-    throw new DataError(file, line, column, `invalid JSON: ${reason}. Fix the file and run again.`);
+  } catch {
+    const { offset, kind } = jsonError(text);
+    const { line, column } = lineColumn(text, offset);
+    throw new DataError(file, line, column, `invalid JSON: ${kind}. Fix the file and run again.`);
   }
 }
 
@@ -120,19 +123,23 @@ export function parseYaml(source: string, file: string) {
     const offset = problem.pos?.[0] ?? 0;
     const at = problem.linePos?.[0];
     const { line, column } = at ? { line: at.line, column: at.col } : lineColumn(text, offset);
-    const reason = problem.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    throw new DataError(file, line, column, `invalid YAML: ${reason}. Fix the file and run again.`);
+    // The library's code, not its message: messages may quote the document (a secret value).
+    const kind = String(problem.code ?? 'syntax error').toLowerCase().replace(/_/g, ' ');
+    throw new DataError(file, line, column, `invalid YAML: ${kind}. Fix the file and run again.`);
   }
   return { value: restore(document.toJS() as unknown, tokens), document, tokens };
 }
 
 /**
- * Offset of the first syntax error in text that JSON.parse rejected: V8 does not always say
- * where ("Unexpected token 'x', … is not valid JSON").
+ * Offset and kind of the first syntax error in text that JSON.parse rejected, in our own words: V8
+ * does not always say where, and quotes the text ("Unexpected token 'x', "…" is not valid JSON").
  */
-function jsonErrorOffset(text: string): number {
+function jsonError(text: string): { offset: number; kind: string } {
   let i = 0;
-  const fail = (at: number): never => {
+  let kind = 'unexpected character';
+  const fail = (at: number, why?: string): never => {
+    if (why) kind = why;
+    else if (at >= text.length) kind = 'unexpected end of the file';
     throw at;
   };
   const ws = () => {
@@ -142,15 +149,15 @@ function jsonErrorOffset(text: string): number {
   const string = () => {
     i++;
     while (i < text.length && text[i] !== '"') {
-      if (text.charCodeAt(i) < 0x20) fail(i);
+      if (text.charCodeAt(i) < 0x20) fail(i, 'control character or line break inside a string');
       i += text[i] === '\\' ? 2 : 1;
     }
-    if (i >= text.length) fail(i);
+    if (i >= text.length) fail(i, 'unterminated string');
     i++;
   };
   const number = () => {
     const match = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/.exec(text.slice(i));
-    if (!match) fail(i);
+    if (!match) fail(i, 'invalid number');
     i += match![0].length;
   };
   const value = (): void => {
@@ -172,10 +179,10 @@ function jsonErrorOffset(text: string): number {
     for (;;) {
       if (object) {
         ws();
-        if (text[i] !== '"') fail(i);
+        if (text[i] !== '"') fail(i, i >= text.length ? undefined : 'expected a double-quoted property name');
         string();
         ws();
-        if (text[i] !== ':') fail(i);
+        if (text[i] !== ':') fail(i, i >= text.length ? undefined : "expected ':' after a property name");
         i++;
       }
       value();
@@ -185,14 +192,15 @@ function jsonErrorOffset(text: string): number {
         continue;
       }
       if (text[i] === close) return void i++;
-      fail(i);
+      fail(i, i >= text.length ? undefined : `expected ',' or '${close}'`);
     }
   };
   try {
     value();
     ws();
-    return i < text.length ? i : text.length;
+    if (i < text.length) kind = 'unexpected text after the end of the value';
+    return { offset: Math.min(i, text.length), kind };
   } catch (at) {
-    return typeof at === 'number' ? at : 0;
+    return { offset: typeof at === 'number' ? at : 0, kind };
   }
 }

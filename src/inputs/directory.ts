@@ -3,12 +3,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseJson } from './data.js';
-import { configKeys, isRecord, problemFrom, readText, ruleFields, triggerMap, uniqueKeys } from './records.js';
+import { ConfinementError } from '../cli/io.js';
+import { configKeys, isRecord, locate, problemFrom, readScript, readText, ruleFields, triggerMap, uniqueKeys } from './records.js';
 import type { Tenant } from './types.js';
 
+/** Files and symbolic links (followed only when they stay inside the export: see readText's root) with this extension. */
 const listFiles = async (dir: string, ext: string) =>
   (await fs.readdir(dir, { withFileTypes: true }).catch(() => []))
-    .filter((entry) => entry.isFile() && entry.name.toLowerCase().endsWith(ext))
+    .filter((entry) => !entry.isDirectory() && entry.name.toLowerCase().endsWith(ext))
     .map((entry) => entry.name)
     .sort();
 
@@ -21,7 +23,8 @@ export async function readDirectoryExport(root: string, name: string): Promise<T
     const file = path.join(rulesDir, sidecar);
     const stem = sidecar.slice(0, -'.json'.length);
     try {
-      const record = parseJson(await readText(file), file);
+      const text = await readText(file, root);
+      const record = parseJson(text, file);
       if (!isRecord(record)) {
         tenant.problems.push({ source: file, message: `${file}: a rule sidecar must be a JSON object.`, line: 1, column: 1 });
         continue;
@@ -32,9 +35,15 @@ export async function readDirectoryExport(root: string, name: string): Promise<T
       used.add(path.resolve(scriptFile));
       const ruleName = typeof record.name === 'string' && record.name ? record.name : stem;
       try {
-        tenant.rules.push({ source: scriptFile, name: ruleName, script: await readText(scriptFile), ...ruleFields(record) });
+        tenant.rules.push({ source: scriptFile, name: ruleName, ...(await readScript(scriptFile, root)), ...ruleFields(record) });
       } catch (error) {
-        tenant.problems.push({ ...problemFrom(scriptFile, error), message: `${file}: script ${script} cannot be read (${(error as NodeJS.ErrnoException).code ?? error}).` });
+        // Located at the `script` value in the sidecar: that is what leads outside (or nowhere).
+        const at = locate(text, typeof record.script === 'string' ? JSON.stringify(record.script).slice(1, -1) : '');
+        const why = error instanceof ConfinementError ? error.message : `${(error as NodeJS.ErrnoException).code ?? error}`;
+        const problem = problemFrom(scriptFile, error);
+        tenant.problems.push(
+          problem.code ? problem : { source: file, line: at.line, column: at.column, message: `${file}:${at.line}:${at.column}: script ${script} cannot be read (${why}).` },
+        );
       }
     } catch (error) {
       tenant.problems.push(problemFrom(file, error));
@@ -45,7 +54,7 @@ export async function readDirectoryExport(root: string, name: string): Promise<T
     const file = path.join(rulesDir, script);
     if (used.has(path.resolve(file))) continue;
     try {
-      tenant.rules.push({ source: file, name: script.slice(0, -'.js'.length), script: await readText(file) });
+      tenant.rules.push({ source: file, name: script.slice(0, -'.js'.length), ...(await readScript(file, root)) });
     } catch (error) {
       tenant.problems.push(problemFrom(file, error));
     }
@@ -55,7 +64,7 @@ export async function readDirectoryExport(root: string, name: string): Promise<T
   for (const configFile of await listFiles(configsDir, '.json')) {
     const file = path.join(configsDir, configFile);
     try {
-      tenant.configKeys.push(...configKeys(parseJson(await readText(file), file)));
+      tenant.configKeys.push(...configKeys(parseJson(await readText(file, root), file)));
     } catch (error) {
       tenant.problems.push(problemFrom(file, error));
     }
@@ -67,7 +76,7 @@ export async function readDirectoryExport(root: string, name: string): Promise<T
   if (triggersFile) {
     const file = path.join(root, 'triggers', triggersFile);
     try {
-      tenant.triggers = triggerMap(parseJson(await readText(file), file));
+      tenant.triggers = triggerMap(parseJson(await readText(file, root), file));
     } catch (error) {
       tenant.notes.push(`${problemFrom(file, error).message} (existing bindings ignored)`);
     }

@@ -7,11 +7,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { expandPaths, sanitizeName, UsageError } from '../cli/io.js';
+import { describeMissing, expandPaths, sanitizeName, UsageError } from '../cli/io.js';
 import { readApiDump } from './api-dump.js';
 import { readDirectoryExport } from './directory.js';
 import { readLiveTenant, type LiveOptions } from './live.js';
-import { problemFrom, readText } from './records.js';
+import { problemFrom, readScript } from './records.js';
 import type { Tenant } from './types.js';
 import { readYamlExport } from './yaml-export.js';
 
@@ -26,7 +26,7 @@ export interface ReadOptions extends LiveOptions {
 }
 
 type Unit =
-  | { kind: 'plain'; name: string; files: string[]; source: string }
+  | { kind: 'plain'; name: string; files: string[]; source: string; roots?: Map<string, string> }
   | { kind: 'directory'; name: string; root: string }
   | { kind: 'yaml'; name: string; file: string }
   | { kind: 'api'; name: string; file: string };
@@ -92,23 +92,29 @@ async function folderUnits(dir: string): Promise<Unit[]> {
   const loose = entries.filter((e) => e.isFile() && e.name.endsWith('.js')).map((e) => path.join(dir, e.name));
   if (loose.length === 0) exports += children.filter((u) => u.kind === 'api' || u.kind === 'yaml').length;
   // Not a folder of tenant folders: every *.js below it is a rule.
-  if (exports === 0) return [{ kind: 'plain', name: baseName(dir), files: await expandPaths([dir]), source: dir }];
+  if (exports === 0) return [plainFolder(baseName(dir), dir, await expandPaths([dir]))];
   const units: Unit[] = [];
   for (const unit of children) {
     if (unit.kind !== 'plain') units.push(unit);
     else {
       const files = await expandPaths([unit.source]);
-      if (files.length) units.push({ ...unit, files });
+      if (files.length) units.push(plainFolder(unit.name, unit.source, files));
     }
   }
-  if (loose.length) units.push({ kind: 'plain', name: baseName(dir), files: loose, source: dir });
+  if (loose.length) units.push(plainFolder(baseName(dir), dir, loose));
   return units;
+}
+
+/** Rules found in a folder: each is read only if it resolves inside that folder (a link to elsewhere is not). */
+function plainFolder(name: string, dir: string, files: string[]): Unit {
+  return { kind: 'plain', name, files, source: dir, roots: new Map(files.map((f) => [f, dir])) };
 }
 
 async function unitsFor(given: string): Promise<Unit[]> {
   const found = await stat(given);
-  if (found?.isFile()) return [fileUnit(given)];
   if (found?.isDirectory()) return folderUnits(given);
+  // A file, or a pipe or device named directly: reading it reports what it is.
+  if (found) return [fileUnit(given)];
   if (isDynamicPattern(given)) {
     const files = (await glob(given, { ignore: IGNORE, followSymbolicLinks: false })).sort();
     if (files.length === 0) throw new UsageError(`No files match ${given}`);
@@ -117,14 +123,14 @@ async function unitsFor(given: string): Promise<Unit[]> {
     const others = units.filter((u) => u.kind !== 'plain');
     return [...(plain.length ? [{ kind: 'plain' as const, name: 'rules', files: plain, source: given }] : []), ...others];
   }
-  throw new UsageError(`No such file or folder: ${given}`);
+  throw new UsageError(describeMissing(given));
 }
 
 async function readPlain(unit: Extract<Unit, { kind: 'plain' }>): Promise<Tenant> {
   const tenant: Tenant = { name: unit.name, source: unit.source, format: 'plain', rules: [], configKeys: [], problems: [], notes: [] };
   for (const file of unit.files) {
     try {
-      tenant.rules.push({ source: file, name: stem(file), script: await readText(file) });
+      tenant.rules.push({ source: file, name: stem(file), ...(await readScript(file, unit.roots?.get(file))) });
     } catch (error) {
       tenant.problems.push(problemFrom(file, error));
     }
@@ -152,7 +158,8 @@ export async function readTenants(paths: string[], options: ReadOptions = {}): P
   if (options.mergePlain) {
     const plain = units.filter((u): u is Extract<Unit, { kind: 'plain' }> => u.kind === 'plain');
     if (plain.length > 1) {
-      const merged: Unit = { kind: 'plain', name: 'rules', files: [...new Set(plain.flatMap((u) => u.files))], source: plain.map((u) => u.source).join(', ') };
+      const roots = new Map(plain.flatMap((u) => [...(u.roots ?? [])]));
+      const merged: Unit = { kind: 'plain', name: 'rules', files: [...new Set(plain.flatMap((u) => u.files))], source: plain.map((u) => u.source).join(', '), roots };
       units = units.flatMap((u): Unit[] => (u === plain[0] ? [merged] : u.kind === 'plain' ? [] : [u]));
     }
   }

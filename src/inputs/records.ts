@@ -1,5 +1,5 @@
 // Shared pieces of the export readers: rule records, rules-configs keys, triggers, file reading.
-import { InputLimitError, readInputText, type InputProblem } from '../cli/io.js';
+import { ConfinementError, describeMissing, EncodingError, InputLimitError, readInputFile, readInputText, type InputProblem } from '../cli/io.js';
 import type { RuleInput } from '../run.js';
 import { DataError } from './data.js';
 import { LOGIN_STAGE, type TriggerBinding, type Triggers } from './types.js';
@@ -47,15 +47,33 @@ export function triggerMap(value: unknown): Triggers | undefined {
   return triggers;
 }
 
-/** Too large, binary and special files are skipped (InputLimitError): see readInputText. */
-export async function readText(file: string): Promise<string> {
-  return readInputText(file);
+/** Too large, binary and special files are skipped (InputLimitError): see readInputText. With `root`, the file must resolve inside it. */
+export async function readText(file: string, root?: string): Promise<string> {
+  return readInputText(file, root);
+}
+
+/** A rule script: its text, and its encoding when that is not UTF-8 (see RuleInput.encoding). */
+export async function readScript(file: string, root?: string): Promise<{ script: string; encoding?: 'utf16le' | 'utf16be' }> {
+  const { text, encoding } = await readInputFile(file, root);
+  return encoding === 'utf8' ? { script: text } : { script: text, encoding };
+}
+
+/** 1-based line and column of the first occurrence of `needle` in `text` (where a path was written), else 1:1. */
+export function locate(text: string, needle: string): { line: number; column: number } {
+  const at = needle ? text.indexOf(needle) : -1;
+  if (at < 0) return { line: 1, column: 1 };
+  const before = text.slice(0, at);
+  return { line: before.split('\n').length, column: at - (before.lastIndexOf('\n') + 1) + 1 };
 }
 
 export function problemFrom(source: string, error: unknown): InputProblem {
   if (error instanceof InputLimitError) return { source: error.file, message: error.message, code: error.code };
+  if (error instanceof EncodingError) return { source: error.file, message: error.message, line: error.line, column: error.column, code: 'encoding' };
+  if (error instanceof ConfinementError) return { source, message: error.message };
   if (error instanceof DataError) return { source: error.file, message: error.message, line: error.line, column: error.column };
   const code = (error as NodeJS.ErrnoException)?.code;
+  // A broken link or a link loop is not "no such file".
+  if (code === 'ENOENT' || code === 'ELOOP') return { source, message: describeMissing(source) };
   return { source, message: `Cannot read ${source}: ${code ?? (error instanceof Error ? error.message : String(error))}` };
 }
 

@@ -2,14 +2,17 @@
 // `rulesConfigs:` keys, `triggers:`. See formats.md §3.
 import path from 'node:path';
 import { parseYaml } from './data.js';
-import { configKeys, isRecord, problemFrom, readText, ruleFields, triggerMap, uniqueKeys } from './records.js';
+import { ConfinementError } from '../cli/io.js';
+import { configKeys, isRecord, locate, problemFrom, readScript, readText, ruleFields, triggerMap, uniqueKeys } from './records.js';
 import type { Tenant } from './types.js';
 
 export async function readYamlExport(file: string, name: string): Promise<Tenant> {
   const tenant: Tenant = { name, source: file, format: 'yaml', rules: [], configKeys: [], problems: [], notes: [] };
   let value: unknown;
+  let text = '';
   try {
-    value = parseYaml(await readText(file), file).value;
+    text = await readText(file);
+    value = parseYaml(text, file).value;
   } catch (error) {
     tenant.problems.push(problemFrom(file, error));
     return tenant;
@@ -31,13 +34,18 @@ export async function readYamlExport(file: string, name: string): Promise<Tenant
     const inline = /\n|function\s*\(|=>/.test(entry.script);
     const scriptFile = inline ? `${file}#${ruleName}` : path.join(base, entry.script.replace(/\\/g, '/'));
     try {
-      const script = inline ? entry.script : await readText(scriptFile);
-      tenant.rules.push({ source: scriptFile, name: ruleName, script, ...ruleFields(entry) });
+      // Confined to the YAML's folder: a script path of ../../etc/passwd or a link to elsewhere is not read.
+      const script = inline ? { script: entry.script } : await readScript(scriptFile, base);
+      tenant.rules.push({ source: scriptFile, name: ruleName, ...script, ...ruleFields(entry) });
     } catch (error) {
-      tenant.problems.push({
-        ...problemFrom(scriptFile, error),
-        message: `${file}: script ${entry.script} of rule '${ruleName}' cannot be read (${(error as NodeJS.ErrnoException).code ?? error}).`,
-      });
+      const problem = problemFrom(scriptFile, error);
+      const at = locate(text, entry.script);
+      const why = error instanceof ConfinementError ? error.message : `${(error as NodeJS.ErrnoException).code ?? error}`;
+      tenant.problems.push(
+        problem.code
+          ? problem
+          : { source: file, line: at.line, column: at.column, message: `${file}:${at.line}:${at.column}: script ${entry.script} of rule '${ruleName}' cannot be read (${why}).` },
+      );
     }
   }
   tenant.configKeys = uniqueKeys(configKeys(value.rulesConfigs ?? []));

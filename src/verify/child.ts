@@ -1,7 +1,7 @@
 /**
- * The verify child process: started by index.ts with NODE_EXTRA_CA_CERTS pointing at the emulator's
- * certificate (Node reads it only at start-up), it hosts the emulator and runs one Rule/Action pair
- * over every scenario per message, and sends the Outcomes back over IPC.
+ * The verify child process, started by pool.ts inside Node's permission model: it hosts the emulator
+ * (certificate and key arrive over IPC and stay in memory), runs one Rule/Action pair over every
+ * scenario per message, and sends each scenario's Outcomes back over IPC as it finishes.
  */
 import { fileURLToPath } from 'node:url';
 import { runAction } from './action-runner.js';
@@ -10,7 +10,8 @@ import { startEmulator, type Certificate } from './emulator.js';
 import { actionSecrets, currentUser, isRedirectCallback, postLoginEvent, requestedScopes, rulesContext } from './login.js';
 import { createModuleLoader } from './modules.js';
 import { actionOutcome, ruleOutcome, type Observed } from './outcome.js';
-import { runRule } from './rule-runner.js';
+import { callWithTimeLimit, runRule } from './rule-runner.js';
+import { allowEmulator, installNetworkPolicy, takeBlocked, withListening } from './sandbox.js';
 import { installTenantRedirect, setRedirectTarget } from './tenant-redirect.js';
 import type { Outcome, Scenario, SdkMajor } from './types.js';
 
@@ -30,12 +31,26 @@ export interface ChildResult {
   scenario: string;
   rule: Outcome;
   action: Outcome;
+  /** Sides that did not finish within the time limit: such a scenario proves nothing. */
+  timedOut?: Array<'rule' | 'action'>;
 }
 
-export type ChildReply = { ok: true; results: ChildResult[] } | { ok: false; error: string };
+/** Child → parent, in order: a `start` before each side, a `scenario` after each scenario, then `done` (or `failed`). */
+export type ChildMessage =
+  | { kind: 'start'; scenario: string; side: 'rule' | 'action' }
+  | { kind: 'scenario'; result: ChildResult }
+  | { kind: 'done' }
+  | { kind: 'failed'; error: string };
 
-export async function runJob(job: ChildJob): Promise<ChildResult[]> {
-  const emulator = await startEmulator(job.certificate);
+/** The limit for one callback a rule or Action scheduled (timers): a loop inside one is stopped there. */
+let callbackLimitMs = 5000;
+
+const TIMED_OUT = /^Script execution timed out/;
+
+export async function runJob(job: ChildJob, notify: (message: ChildMessage) => void = () => undefined): Promise<ChildResult[]> {
+  callbackLimitMs = job.timeoutMs;
+  const emulator = await withListening(() => startEmulator(job.certificate));
+  allowEmulator(emulator.port, job.certificate.cert);
   setRedirectTarget('localhost', emulator.port);
   const ruleRequire = createModuleLoader({ resolveFrom: job.resolveFrom, aliases: { auth0: 'auth0-v2' } });
   const actionRequire = createModuleLoader({
@@ -59,6 +74,8 @@ export async function runJob(job: ChildJob): Promise<ChildResult[]> {
       setNow(scenario.login?.now);
       emulator.load(scenario);
       const ruleUser = currentUser(scenario);
+      takeBlocked();
+      notify({ kind: 'start', scenario: scenario.name, side: 'rule' });
       const ruleRun = await runRule({
         source: job.rule,
         user: ruleUser,
@@ -70,9 +87,10 @@ export async function runJob(job: ChildJob): Promise<ChildResult[]> {
         // Requests left running after the answer (fire-and-forget links) still reach the tenant.
         settle: () => emulator.idle(),
       });
-      const rule = ruleOutcome(ruleRun, observe());
+      const rule = withSandboxNotes(ruleOutcome(ruleRun, observe()));
 
       emulator.load(scenario);
+      notify({ kind: 'start', scenario: scenario.name, side: 'action' });
       const actionRun = await runAction({
         source: job.action,
         handler: isRedirectCallback(scenario) ? 'onContinuePostLogin' : 'onExecutePostLogin',
@@ -82,12 +100,46 @@ export async function runJob(job: ChildJob): Promise<ChildResult[]> {
         timeoutMs: job.timeoutMs,
         settle: () => emulator.idle(),
       });
-      results.push({ scenario: scenario.name, rule, action: actionOutcome(actionRun, observe()) });
+      const action = withSandboxNotes(actionOutcome(actionRun, observe()));
+      const timedOut = [
+        ...(ruleRun.ending === 'timeout' || TIMED_OUT.test(ruleRun.error?.message ?? '') ? (['rule'] as const) : []),
+        ...(actionRun.ending === 'timeout' || TIMED_OUT.test(actionRun.error?.message ?? '') ? (['action'] as const) : []),
+      ];
+      const result: ChildResult = { scenario: scenario.name, rule, action, ...(timedOut.length ? { timedOut } : {}) };
+      notify({ kind: 'scenario', result });
+      results.push(result);
     }
   } finally {
     await emulator.stop();
   }
   return results;
+}
+
+/** What the sandbox refused during a run goes into that side's notes (and the error it saw into its outcome). */
+function withSandboxNotes(outcome: Outcome): Outcome {
+  const blocked = [...new Set(takeBlocked())];
+  if (blocked.length) outcome.details.notes.push(...blocked.map((what) => `sandbox: ${what} was blocked`));
+  return outcome;
+}
+
+/**
+ * Timer callbacks run under the same time limit as the rule's first call, so a loop inside a
+ * `setTimeout` is stopped in the child (and the child can still hear its parent go away).
+ */
+function limitTimerCallbacks(): void {
+  for (const name of ['setTimeout', 'setInterval', 'setImmediate'] as const) {
+    const original = globalThis[name] as (handler: unknown, ...rest: unknown[]) => unknown;
+    const limited = (handler: unknown, ...rest: unknown[]) =>
+      original(
+        typeof handler === 'function'
+          ? function (this: unknown, ...args: unknown[]) {
+              return callWithTimeLimit(() => (handler as (...a: unknown[]) => unknown).apply(this, args), callbackLimitMs);
+            }
+          : handler,
+        ...rest,
+      );
+    (globalThis as Record<string, unknown>)[name] = Object.assign(limited, original);
+  }
 }
 
 /**
@@ -105,6 +157,9 @@ function skipSdkRetryBackoff(): void {
 }
 
 function main(): void {
+  installNetworkPolicy();
+  // First: skipSdkRetryBackoff looks at its immediate caller's stack frame.
+  limitTimerCallbacks();
   skipSdkRetryBackoff();
   installTenantRedirect();
   installFrozenClock();
@@ -113,16 +168,16 @@ function main(): void {
   process.on('unhandledRejection', (err) => process.stderr.write(`verify child: stray rejection: ${String(err)}\n`));
   // One pair per message, for as long as the parent keeps the channel open (pool.ts).
   process.on('message', (job: ChildJob) => {
-    runJob(job).then(
-      (results) => reply({ ok: true, results }),
-      (err: unknown) => reply({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    runJob(job, reply).then(
+      () => reply({ kind: 'done' }),
+      (err: unknown) => reply({ kind: 'failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     );
   });
   // SDK keep-alive sockets and rule timers must not hold the process once the parent is gone.
   process.once('disconnect', () => process.exit(0));
 }
 
-function reply(message: ChildReply): void {
+function reply(message: ChildMessage): void {
   process.send?.(message);
 }
 

@@ -1,5 +1,5 @@
 /** Pure comparison of two Outcomes: one line per difference, readable without the raw data. */
-import { stableJson } from './outcome.js';
+import { effectiveSaml, stableJson } from './outcome.js';
 import type { JsonObject, Outcome, Scenario } from './types.js';
 
 export interface Comparison {
@@ -41,8 +41,10 @@ export function compareOutcomes(rule: Outcome, action: Outcome, scenario: Pick<S
   differ('scopes added', rule.scopes.added, action.scopes.added);
   differ('scopes removed', rule.scopes.removed, action.scopes.removed);
   differ('redirect', rule.redirect ?? undefined, action.redirect ?? undefined);
+  // Both are effective options (each side's defaults applied), see outcome.ts.
   differ('multifactor', rule.multifactor ?? undefined, action.multifactor ?? undefined);
-  compareKeys('SAML', rule.saml, action.saml, differ);
+  const saml = effectiveSaml(rule.saml, action.saml);
+  compareKeys('SAML', saml.rule, saml.action, differ);
 
   notes.push(...rule.details.notes.map((n) => `rule: ${n}`), ...action.details.notes.map((n) => `action: ${n}`));
   return { differences, notes };

@@ -1,35 +1,74 @@
 /**
  * A local Auth0 Management API: real HTTPS on 127.0.0.1 (every SDK major builds `https://<domain>/…`
  * URLs), tenant state loaded from a scenario, every call recorded. Clients trust the throwaway
- * certificate through NODE_EXTRA_CA_CERTS; TLS verification stays on.
+ * certificate only for connections to the emulator (sandbox.ts); TLS verification stays on.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { matchesQuery, parseQuery, QuerySyntaxError } from './search-query.js';
 import { MAPPED_FROM_HEADER } from './tenant-redirect.js';
 import type { FaultTarget, JsonObject, RecordedCall, Scenario, TenantUser } from './types.js';
 
+/** PEM text, kept in memory only: the key never touches the disk. */
 export interface Certificate {
-  certPath: string;
-  keyPath: string;
+  cert: string;
+  key: string;
 }
 
-/** A self-signed certificate for localhost and 127.0.0.1, made with openssl in a new temp dir. */
+// A few DER (X.690) encoders: enough for one self-signed X.509 v3 certificate. Node's crypto makes
+// keys and signatures but not certificates; this replaces spawning openssl, with no dependency.
+function der(tag: number, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  const n = body.length;
+  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...length]), body]);
+}
+const sequence = (...parts: Buffer[]) => der(0x30, ...parts);
+function objectId(dotted: string): Buffer {
+  const [first, second, ...rest] = dotted.split('.').map(Number);
+  const bytes = [40 * first + second];
+  for (const n of rest) {
+    const chunk = [n & 0x7f];
+    for (let v = n >> 7; v > 0; v >>= 7) chunk.unshift((v & 0x7f) | 0x80);
+    bytes.push(...chunk);
+  }
+  return der(0x06, Buffer.from(bytes));
+}
+const utcTime = (date: Date) => der(0x17, Buffer.from(`${date.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z`));
+const pem = (label: string, body: Buffer) => `-----BEGIN ${label}-----\n${body.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END ${label}-----\n`;
+
+/**
+ * A self-signed certificate for localhost and 127.0.0.1 (EC P-256, ECDSA-SHA256, valid from a day
+ * ago for two days), made in memory with node:crypto.
+ */
 export async function createCertificate(): Promise<Certificate> {
-  const dir = await mkdtemp(join(tmpdir(), 'rules2actions-tls-'));
-  const certPath = join(dir, 'cert.pem');
-  const keyPath = join(dir, 'key.pem');
-  await promisify(execFile)('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyPath, '-out', certPath, '-days', '2', '-subj', '/CN=localhost',
-    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-  ]);
-  return { certPath, keyPath };
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const serial = randomBytes(16);
+  serial[0] = (serial[0] & 0x7f) | 0x01; // positive, no leading zero byte
+  const name = sequence(der(0x31, sequence(objectId('2.5.4.3'), der(0x0c, Buffer.from('localhost')))));
+  const algorithm = sequence(objectId('1.2.840.10045.4.3.2'));
+  const now = Date.now();
+  const subjectAltName = sequence(der(0x82, Buffer.from('localhost')), der(0x87, Buffer.from([127, 0, 0, 1])));
+  const extensions = der(
+    0xa3,
+    sequence(
+      sequence(objectId('2.5.29.19'), der(0x01, Buffer.from([0xff])), der(0x04, sequence(der(0x01, Buffer.from([0xff]))))),
+      sequence(objectId('2.5.29.17'), der(0x04, subjectAltName)),
+    ),
+  );
+  const toBeSigned = sequence(
+    der(0xa0, der(0x02, Buffer.from([2]))),
+    der(0x02, serial),
+    algorithm,
+    name,
+    sequence(utcTime(new Date(now - 86_400_000)), utcTime(new Date(now + 2 * 86_400_000))),
+    name,
+    publicKey.export({ type: 'spki', format: 'der' }),
+    extensions,
+  );
+  const certificate = sequence(toBeSigned, algorithm, der(0x03, Buffer.from([0]), sign('sha256', toBeSigned, privateKey)));
+  return { cert: pem('CERTIFICATE', certificate), key: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
 }
 
 export interface StartEmulatorOptions extends Certificate {
@@ -86,7 +125,7 @@ function apiError(status: number, message: string, errorCode?: string): Reply {
 }
 
 export async function startEmulator(options: StartEmulatorOptions): Promise<Emulator> {
-  const [cert, key] = await Promise.all([readFile(options.certPath), readFile(options.keyPath)]);
+  const { cert, key } = options;
   const clientId = options.clientId ?? 'verify-m2m-client';
   const clientSecret = options.clientSecret ?? 'verify-m2m-secret';
   const runtimeToken = 'rules-runtime-token';

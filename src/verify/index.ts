@@ -2,8 +2,8 @@
  * Behavioural verification: run a Rule and its Action over the same scenarios against a local
  * Management API with the real SDKs, and compare what each did.
  *
- * Each pair runs in one child process (NODE_EXTRA_CA_CERTS is read at start-up only), which hosts the
- * emulator and runs every scenario; the caller's process keeps its TLS settings untouched.
+ * Each pair runs in one sandboxed child process (pool.ts), which hosts the emulator and runs every
+ * scenario; the caller's process keeps its TLS settings untouched.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import type { ChildJob } from './child.js';
 import { compareOutcomes } from './compare.js';
 import { createCertificate, type Certificate } from './emulator.js';
-import { createChildPool, type ChildPool } from './pool.js';
+import { PACKAGE_ROOT } from '../paths.js';
+import { createChildPool, packageReadPaths, type ChildPool, type PairStop } from './pool.js';
 import { validateScenario } from './scenarios.js';
 import type { ScenarioVerdict, VerifyPairInput } from './types.js';
 
@@ -35,26 +36,39 @@ export { substituteKeywords, type KeywordValues, type Substitution } from './key
 
 export interface Verifier {
   verifyPair(input: VerifyPairInput): Promise<ScenarioVerdict[]>;
-  /** Removes the temporary certificate. */
+  /** Stops the children (their temporary folders go with them). */
   close(): Promise<void>;
 }
 
 export interface VerifierOptions {
   /** Children running at once (default: the number of CPUs); further pairs wait their turn. */
   concurrency?: number;
+  /** Heap limit of each child in MB (default 384). */
+  heapMb?: number;
+  /** Resident memory at which a child is stopped, in MB (default 1024; Linux only). */
+  rssMb?: number;
+}
+
+/** A pair whose child had to be stopped (a loop that never yields, too much memory) or died: nothing it did counts. */
+export class VerifyStopped extends Error {
+  constructor(readonly stop: PairStop) {
+    super(`${stop.reason === 'timeout' ? 'timeout' : stop.reason === 'memory' ? 'out of memory' : 'crashed'}: ${stop.message}`);
+    this.name = 'VerifyStopped';
+  }
 }
 
 /** One certificate and a pool of children for many pairs; pairs may be verified concurrently. */
 export async function createVerifier(options: VerifierOptions = {}): Promise<Verifier> {
   const [certificate, script] = await Promise.all([createCertificate(), childScript()]);
   // Timeouts in the child are wall-clock: more children than cores would make slow runs look like hangs.
-  const pool = createChildPool(script, certificate, Math.max(1, options.concurrency ?? availableParallelism()));
+  const pool = createChildPool(script, Math.max(1, options.concurrency ?? availableParallelism()), {
+    readPaths: packageReadPaths(PACKAGE_ROOT, process.cwd()),
+    heapMb: options.heapMb ?? 384,
+    rssMb: options.rssMb ?? 1024,
+  });
   return {
     verifyPair: (input) => runPair(input, pool, certificate),
-    close: async () => {
-      pool.close();
-      await rm(dirname(certificate.certPath), { recursive: true, force: true });
-    },
+    close: async () => pool.close(),
   };
 }
 
@@ -86,9 +100,13 @@ async function runPair(input: VerifyPairInput, pool: ChildPool, certificate: Cer
     certificate,
     resolveFrom: [fileURLToPath(import.meta.url), join(process.cwd(), 'package.json')],
   };
-  const results = await pool.run(job, scenarios.length * 2 * (timeoutMs + 2000) + 15000);
-  return results.map(({ scenario, rule, action }) => {
+  // The child's own timers end a side after timeoutMs; this watchdog is for a loop that never lets them run.
+  const run = await pool.run(job, { sideMs: timeoutMs + 5000, startMs: 20000 });
+  if (run.stopped) throw new VerifyStopped(run.stopped);
+  return run.results.map(({ scenario, rule, action, timedOut }) => {
     const { differences, notes } = compareOutcomes(rule, action, scenarios.find((s) => s.name === scenario) ?? {});
+    // Two sides that both hung look alike: a timeout proves nothing, it is never "equal".
+    if (timedOut) return { scenario, equal: false, differences, notes, rule, action, timedOut };
     return { scenario, equal: differences.length === 0, differences, notes, rule, action };
   });
 }

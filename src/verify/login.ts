@@ -72,6 +72,7 @@ export function rulesContext(scenario: Scenario, user: TenantUser): JsonObject {
     },
     sso: { with_auth0: false, with_dbconn: false, current_clients: [] },
     authentication: { methods: [{ name: 'pwd', timestamp: Date.now() }] },
+    ...(scenario.login?.riskAssessment ? { riskAssessment: structuredClone(scenario.login.riskAssessment) } : {}),
     authorization: { roles: [] },
     // Documented Rules fields Actions have no equivalent for (rules-to-actions.md §3): present, so reading them works.
     jwtConfiguration: { lifetimeInSeconds: 36000, scopes: {} },
@@ -126,7 +127,10 @@ export function postLoginEvent(scenario: Scenario, user: TenantUser, secrets: Re
       locale: 'en',
       metadata: {},
     },
-    authentication: { methods: [{ name: 'pwd', timestamp: new Date().toISOString() }] },
+    authentication: {
+      methods: [{ name: 'pwd', timestamp: new Date().toISOString() }],
+      ...(scenario.login?.riskAssessment ? { riskAssessment: structuredClone(scenario.login.riskAssessment) } : {}),
+    },
     authorization: { roles: [] },
     session: { id: 'verify-session', clients: [] },
   };

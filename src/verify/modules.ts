@@ -4,13 +4,15 @@ import { join } from 'node:path';
 
 const BUILTINS = new Set(builtinModules);
 
-/** `request@2.88.2` → `request`, `@scope/pkg@1.0.0/sub` → `@scope/pkg/sub`: the Rules runtime pinned versions in the specifier. */
+/** `request@2.88.2` → `request`, `@scope/pkg@1.0.0/sub` → `@scope/pkg/sub`, `uuid/v1@3.3.2` → `uuid/v1`: the Rules runtime pinned versions in the specifier. */
 export function stripVersion(specifier: string): string {
   const scoped = specifier.startsWith('@');
   const parts = specifier.split('/');
   const nameIndex = scoped ? 1 : 0;
   if (parts[nameIndex] === undefined) return specifier;
   parts[nameIndex] = parts[nameIndex].replace(/@[^@]*$/, '') || parts[nameIndex];
+  // The version may also follow a sub-path: `uuid/v1@3.3.2`.
+  if (parts.length > nameIndex + 1) parts[parts.length - 1] = parts[parts.length - 1].replace(/@[^@/]*$/, '') || parts[parts.length - 1];
   return parts.join('/');
 }
 
@@ -39,7 +41,9 @@ export function createModuleLoader(options: ModuleLoaderOptions): RequireFunctio
       try {
         return req(target);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+        // ERR_ACCESS_DENIED: a folder the verify sandbox does not let the child read.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_ACCESS_DENIED') throw err;
         lastError = err;
       }
     }

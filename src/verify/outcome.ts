@@ -4,6 +4,7 @@
  * `context.idToken[k]` ≡ `idToken.setCustomClaim(k)`, `update*Metadata` on the current user ≡
  * `api.user.set*Metadata` per top-level key, and so on.
  */
+import { MFA_REMEMBER_BROWSER, SAML_DEFAULTS, type Platform } from './platform-defaults.js';
 import type { ActionRun } from './action-runner.js';
 import type { ApiCall } from './post-login-api.js';
 import type { RuleRun } from './rule-runner.js';
@@ -184,7 +185,8 @@ function changesFor(seen: Observed, userId: string, writes: { app_metadata: Json
 
 function claims(calls: ApiCall[]): JsonObject {
   const result: JsonObject = {};
-  for (const call of calls) result[String(call.args[0])] = call.args[1];
+  // A claim set to undefined is not in the token, as a Rules claim left undefined was not.
+  for (const call of calls) if (call.args[1] !== undefined) result[String(call.args[0])] = call.args[1];
   return result;
 }
 
@@ -219,12 +221,22 @@ function redirectUrl(target: string, query: JsonObject): string {
   }
 }
 
+/**
+ * Effective MFA options: each side's default applied to what it left out (src/verify/platform-defaults.ts), so
+ * an option missing on one side and given explicitly on the other compares by what the platform does.
+ */
 function rulesMultifactor(value: unknown): MultifactorRequest | null {
   if (!isObject(value) || typeof value.provider !== 'string') return null;
-  const { provider, allowRememberBrowser, ...providerOptions } = value;
+  const { provider, allowRememberBrowser, ignoreCookie, ...providerOptions } = value;
+  const remember =
+    typeof allowRememberBrowser === 'boolean'
+      ? allowRememberBrowser
+      : typeof ignoreCookie === 'boolean'
+        ? !ignoreCookie
+        : (MFA_REMEMBER_BROWSER.rulesDefault as boolean);
   return withoutUndefined({
     provider,
-    allowRememberBrowser: typeof allowRememberBrowser === 'boolean' ? allowRememberBrowser : undefined,
+    allowRememberBrowser: provider === 'none' ? undefined : remember,
     providerOptions: Object.keys(providerOptions).length ? providerOptions : undefined,
   });
 }
@@ -233,9 +245,11 @@ function actionMultifactor(calls: ApiCall[]): MultifactorRequest | null {
   const last = calls[calls.length - 1];
   if (!last) return null;
   const opts = isObject(last.args[1]) ? last.args[1] : {};
+  const provider = String(last.args[0]);
+  const remember = typeof opts.allowRememberBrowser === 'boolean' ? opts.allowRememberBrowser : (MFA_REMEMBER_BROWSER.actionsDefault as boolean);
   return withoutUndefined({
-    provider: String(last.args[0]),
-    allowRememberBrowser: typeof opts.allowRememberBrowser === 'boolean' ? opts.allowRememberBrowser : undefined,
+    provider,
+    allowRememberBrowser: provider === 'none' ? undefined : remember,
     providerOptions: isObject(opts.providerOptions) && Object.keys(opts.providerOptions).length ? opts.providerOptions : undefined,
   });
 }
@@ -266,6 +280,21 @@ function actionSaml(calls: ApiCall[]): JsonObject {
     else saml[setter.charAt(3).toLowerCase() + setter.slice(4)] = call.args[0];
   }
   return saml;
+}
+
+/**
+ * SAML settings with each side's documented default filled in for a setting only the other side set:
+ * a setting left out on one side and set to that side's default on the other compares equal.
+ */
+export function effectiveSaml(rule: JsonObject, action: JsonObject): { rule: JsonObject; action: JsonObject } {
+  const fill = (own: JsonObject, other: JsonObject, side: Platform): JsonObject => {
+    const result: JsonObject = { ...own };
+    for (const key of Object.keys(other)) {
+      if (!(key in own) && key in SAML_DEFAULTS) result[key] = SAML_DEFAULTS[key][side];
+    }
+    return result;
+  };
+  return { rule: fill(rule, action, 'rules'), action: fill(action, rule, 'actions') };
 }
 
 export function stableJson(value: unknown): string {

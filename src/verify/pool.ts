@@ -3,50 +3,172 @@
  * second, a scenario about 60 ms. Each child runs one pair at a time (its emulator and clock are
  * process-wide); at most `size` children run at once, because run time limits are wall-clock.
  * A child that times out or dies is discarded and replaced on demand.
+ *
+ * Each child is a sandbox (README, "Security"): Node's permission model (reads limited to the runner and
+ * the packages it loads, writes to its own temporary folder, no child processes, no workers), an
+ * environment with nothing of the caller's, a capped heap, a watchdog per scenario side, and network
+ * rules inside the child (sandbox.ts). Children die with this process, whatever ends it but SIGKILL.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import type { ChildJob, ChildReply } from './child.js';
-import type { Certificate } from './emulator.js';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ChildMessage, ChildJob, ChildResult } from './child.js';
 
-type Results = Extract<ChildReply, { ok: true }>['results'];
+/** Where and how long a child stopped before finishing its pair. */
+export interface PairStop {
+  reason: 'timeout' | 'memory' | 'crashed';
+  scenario?: string;
+  side?: 'rule' | 'action';
+  message: string;
+}
+
+export interface PairRun {
+  results: ChildResult[];
+  /** Set when the child had to be stopped (or died): `results` holds the scenarios finished before. */
+  stopped?: PairStop;
+}
+
+export interface Budget {
+  /** One side of one scenario, watched from outside: a loop that never yields cannot stop its own timers. */
+  sideMs: number;
+  /** Start-up (Node, the runner, the emulator) before the first scenario. */
+  startMs: number;
+}
+
+export interface SandboxOptions {
+  /** Folders and files the child may read besides its own script folder and temporary folder. */
+  readPaths: string[];
+  /** V8 old-space limit of each child, in MB. */
+  heapMb: number;
+  /** Resident memory (heap, buffers, code) at which a child is stopped, in MB; read from /proc (Linux only). */
+  rssMb: number;
+}
+
+export interface ChildPool {
+  run(job: ChildJob, budget: Budget): Promise<PairRun>;
+  close(): void;
+}
 
 interface Worker {
   child: ChildProcess;
   stderr: string;
   busy: boolean;
+  temp: string;
 }
 
 interface Task {
   job: ChildJob;
-  limitMs: number;
-  resolve: (results: Results) => void;
+  budget: Budget;
+  resolve: (run: PairRun) => void;
   reject: (error: Error) => void;
 }
 
-export interface ChildPool {
-  run(job: ChildJob, limitMs: number): Promise<Results>;
-  close(): void;
+// ---- Children die with this process ------------------------------------------------------------
+
+const live = new Set<Worker>();
+const EXIT_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const;
+
+function killAll(): void {
+  for (const worker of live) {
+    try {
+      worker.child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+    rmSync(worker.temp, { recursive: true, force: true });
+  }
+  live.clear();
 }
 
-export function createChildPool(script: string, certificate: Certificate, size: number): ChildPool {
+function onExitSignal(signal: NodeJS.Signals): void {
+  killAll();
+  for (const s of EXIT_SIGNALS) process.off(s, onExitSignal);
+  // Die of the same signal, as without this handler (other handlers, e.g. io.ts's, run first).
+  process.kill(process.pid, signal);
+}
+
+function track(worker: Worker): void {
+  if (live.size === 0) {
+    process.on('exit', killAll);
+    for (const s of EXIT_SIGNALS) process.on(s, onExitSignal);
+  }
+  live.add(worker);
+}
+
+function untrack(worker: Worker): void {
+  if (!live.delete(worker)) return;
+  rmSync(worker.temp, { recursive: true, force: true });
+  if (live.size === 0) {
+    process.off('exit', killAll);
+    for (const s of EXIT_SIGNALS) process.off(s, onExitSignal);
+  }
+}
+
+// ---- Sandbox flags ------------------------------------------------------------------------------
+
+const real = (p: string) => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return null;
+  }
+};
+
+/** Node's permission model flags; several --allow-fs-read flags, each a file or a folder (with everything below it). */
+export function sandboxArgs(script: string, temp: string, options: SandboxOptions): string[] {
+  const reads = [dirname(script), temp, ...options.readPaths].map(real).filter((p): p is string => p !== null);
+  return [
+    // Node 20: --experimental-permission; Node 22.13+ and 23.5+ call it --permission.
+    process.allowedNodeEnvironmentFlags.has('--permission') ? '--permission' : '--experimental-permission',
+    '--disable-warning=ExperimentalWarning',
+    ...[...new Set(reads)].map((p) => `--allow-fs-read=${p}`),
+    `--allow-fs-write=${real(temp) ?? temp}`,
+    `--max-old-space-size=${options.heapMb}`,
+  ];
+}
+
+/** Nothing of the caller's environment (client secrets, tokens, NODE_OPTIONS) but the time zone. */
+export function sandboxEnv(temp: string): NodeJS.ProcessEnv {
+  return { TMPDIR: temp, TMP: temp, TEMP: temp, ...(process.env.TZ ? { TZ: process.env.TZ } : {}) };
+}
+
+function residentMb(pid: number | undefined): number | null {
+  if (pid === undefined || process.platform !== 'linux') return null;
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+export function createChildPool(script: string, size: number, options: SandboxOptions): ChildPool {
   const workers = new Set<Worker>();
   const queue: Task[] = [];
   let closed = false;
 
   const spawn = (): Worker => {
+    const temp = mkdtempSync(join(tmpdir(), 'rules2actions-verify-child-'));
     const child = fork(script, [], {
-      // NODE_EXTRA_CA_CERTS is read at start-up only: the reason verification runs in children.
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: certificate.certPath },
-      execArgv: [],
+      env: sandboxEnv(temp),
+      execArgv: sandboxArgs(script, temp, options),
+      cwd: temp,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    const worker: Worker = { child, stderr: '', busy: false };
+    const worker: Worker = { child, stderr: '', busy: false, temp };
     child.stderr?.on('data', (chunk: Buffer) => {
       worker.stderr = (worker.stderr + chunk.toString('utf8')).slice(-4000);
     });
     child.stdout?.resume();
-    child.once('exit', () => workers.delete(worker));
+    child.once('exit', () => {
+      workers.delete(worker);
+      untrack(worker);
+    });
+    // A child that cannot start (EPERM, ENOMEM) reports through 'exit' as well.
+    child.on('error', () => undefined);
     workers.add(worker);
+    track(worker);
     return worker;
   };
 
@@ -63,11 +185,16 @@ export function createChildPool(script: string, certificate: Certificate, size: 
     worker.busy = true;
     worker.stderr = '';
     const { child } = worker;
+    const results: ChildResult[] = [];
+    let current: { scenario: string; side: 'rule' | 'action' } | undefined;
     let settled = false;
-    const finish = (error: Error | null, results?: Results, discard = false) => {
+    let timer: NodeJS.Timeout | undefined;
+
+    const finish = (outcome: { stopped?: PairStop; error?: Error }, discard = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearInterval(memoryWatch);
       child.off('message', onMessage);
       child.off('exit', onExit);
       if (discard) {
@@ -75,39 +202,97 @@ export function createChildPool(script: string, certificate: Certificate, size: 
         child.kill('SIGKILL');
       }
       worker.busy = false;
-      if (error) task.reject(error);
-      else task.resolve(results ?? []);
+      if (outcome.error) task.reject(outcome.error);
+      else task.resolve({ results, ...(outcome.stopped ? { stopped: outcome.stopped } : {}) });
       dispatch();
     };
-    const onMessage = (message: ChildReply) => {
-      if (message.ok) finish(null, message.results);
-      else finish(new Error(`verify child failed: ${message.error}\n${worker.stderr}`), undefined, true);
+    const watch = (ms: number) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const where = current ? `scenario ${current.scenario}: the ${current.side}` : 'the verify child';
+        finish(
+          {
+            stopped: {
+              reason: 'timeout',
+              ...current,
+              message: `${where} did not finish within ${ms} ms (an endless loop or a blocked event loop); its process was stopped`,
+            },
+          },
+          true,
+        );
+      }, ms);
     };
-    const onExit = (code: number | null, signal: string | null) =>
-      finish(new Error(`verify child exited (${signal ?? code}) before answering\n${worker.stderr}`), undefined, true);
-    const timer = setTimeout(
-      () => finish(new Error(`verify child did not finish within ${task.limitMs} ms\n${worker.stderr}`), undefined, true),
-      task.limitMs,
-    );
+    const onMessage = (message: ChildMessage) => {
+      if (message.kind === 'start') {
+        current = { scenario: message.scenario, side: message.side };
+        watch(task.budget.sideMs);
+      } else if (message.kind === 'scenario') {
+        results.push(message.result);
+      } else if (message.kind === 'done') {
+        finish({});
+      } else {
+        finish({ error: new Error(`verify child failed: ${message.error}\n${worker.stderr}`) }, true);
+      }
+    };
+    const onExit = (code: number | null, signal: string | null) => {
+      const memory = /heap limit|out of memory|Allocation failed/i.test(worker.stderr);
+      const where = current ? `scenario ${current.scenario}: the ${current.side}` : 'the verify child';
+      finish(
+        {
+          stopped: memory
+            ? { reason: 'memory', ...current, message: `${where} ran out of memory (heap limit ${options.heapMb} MB); its process was stopped` }
+            : { reason: 'crashed', ...current, message: `${where} ended the verify child (${signal ?? `exit code ${code}`}) before answering` },
+        },
+        true,
+      );
+    };
+    const memoryWatch = setInterval(() => {
+      const mb = residentMb(child.pid);
+      if (mb === null || mb <= options.rssMb) return;
+      const where = current ? `scenario ${current.scenario}: the ${current.side}` : 'the verify child';
+      finish({ stopped: { reason: 'memory', ...current, message: `${where} used ${Math.round(mb)} MB of memory (limit ${options.rssMb} MB); its process was stopped` } }, true);
+    }, 250);
+    memoryWatch.unref();
+    watch(task.budget.startMs);
     child.on('message', onMessage);
     child.once('exit', onExit);
     child.send(task.job);
   };
 
   return {
-    run(job, limitMs) {
+    run(job, budget) {
       if (closed) return Promise.reject(new Error('the verifier is closed'));
-      return new Promise<Results>((resolve, reject) => {
-        queue.push({ job, limitMs, resolve, reject });
+      return new Promise<PairRun>((resolve, reject) => {
+        queue.push({ job, budget, resolve, reject });
         dispatch();
       });
     },
     close() {
       closed = true;
       for (const task of queue.splice(0)) task.reject(new Error('the verifier was closed'));
-      // A child exits once its IPC channel closes.
-      for (const { child } of workers) if (child.connected) child.disconnect();
+      for (const worker of workers) {
+        // A child exits once its IPC channel closes; one stuck in a loop does not, so it is killed.
+        if (worker.child.connected) worker.child.disconnect();
+        if (worker.busy) worker.child.kill('SIGKILL');
+        else setTimeout(() => worker.child.kill('SIGKILL'), 2000).unref();
+      }
       workers.clear();
     },
   };
+}
+
+/**
+ * Folders a child must read: the packages it loads (request, auth0 v2/v4/v7, …) wherever npm put
+ * them — every node_modules from the package up (an npx or project install hoists them beside it) —
+ * the package.json that scopes the runner, and ./node_modules for a rule's own packages.
+ */
+export function packageReadPaths(packageRoot: string, cwd: string): string[] {
+  const paths = [join(packageRoot, 'package.json')];
+  for (let dir = packageRoot; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'node_modules'))) paths.push(join(dir, 'node_modules'));
+    if (dirname(dir) === dir) break;
+  }
+  const local = join(cwd, 'node_modules');
+  if (existsSync(local)) paths.push(local);
+  return paths;
 }

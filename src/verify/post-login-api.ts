@@ -163,12 +163,19 @@ export function createPostLoginApi(options: PostLoginApiOptions): PostLoginApi {
   return { api, calls, cache };
 }
 
-function clone(value: unknown): unknown[] {
-  try {
-    return JSON.parse(JSON.stringify(value ?? [], (_k, v: unknown) => (v === undefined ? null : v))) as unknown[];
-  } catch {
-    return [String(value)];
-  }
+/**
+ * A copy of the arguments as the platform receives them (JSON: object properties that are undefined are
+ * dropped); an argument that is itself undefined stays undefined (`setCustomClaim(k, undefined)` sets nothing).
+ */
+function clone(args: unknown[]): unknown[] {
+  return args.map((arg) => {
+    if (arg === undefined) return undefined;
+    try {
+      return JSON.parse(JSON.stringify(arg)) as unknown;
+    } catch {
+      return String(arg);
+    }
+  });
 }
 
 const base64url = (input: Buffer | string) => Buffer.from(input).toString('base64url');

@@ -27,6 +27,8 @@ export interface RuleRunInput {
   timeoutMs: number;
   /** Awaited after the rule answers, before the result is final: work it left running (a second callback, a late request) still counts. */
   settle?: () => Promise<void>;
+  /** The runtime's `global`, shared by the rules of one pipeline (src/tenant/verify.ts); a fresh one by default. */
+  global?: object;
 }
 
 export interface RuleError {
@@ -86,7 +88,7 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
     exports: module.exports,
     configuration: { ...input.configuration },
     auth0: rulesAuth0(input.runtime, metadataCalls),
-    global: {},
+    global: input.global ?? {},
     UnauthorizedError,
     process: { env: {}, version: process.version, versions: process.versions, nextTick: process.nextTick },
     ...freeGlobals(input.require),

@@ -46,6 +46,8 @@ export interface LoginDetails {
   now?: string;
   /** Rule ids reported by `api.rules.wasExecuted`. */
   executedRules?: string[];
+  /** Rules `context.riskAssessment`, Actions `event.authentication.riskAssessment`; absent by default, as on most logins. */
+  riskAssessment?: JsonObject;
 }
 
 export interface Scenario {
@@ -144,6 +146,8 @@ export interface ScenarioVerdict {
   notes: string[];
   rule: Outcome;
   action: Outcome;
+  /** Sides that ran out of time (never `equal`: the pair is not verified). */
+  timedOut?: Array<'rule' | 'action'>;
 }
 
 export type SdkMajor = 4 | 7;

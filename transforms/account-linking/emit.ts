@@ -22,31 +22,58 @@ function prop(key: string, value: Expression): K.ObjectProperty {
   return property;
 }
 
-/** The SDK call (not awaited) and whether its result is wrapped in `{ data }` (v4, or a v7 Page). */
-export function sdkCall(endpoint: Endpoint, sdk: SdkMajor, client: string): { call: Expression; data: boolean; describe: string } {
-  const c = b.identifier(client);
-  if (endpoint.kind === 'by-email') {
-    const args = [b.objectExpression([prop('email', endpoint.email)])];
-    return sdk === 7
-      ? { call: b.callExpression(member(c, 'users.listUsersByEmail'), args), data: false, describe: `${client}.users.listUsersByEmail({ email })` }
-      : { call: b.callExpression(member(c, 'usersByEmail.getByEmail'), args), data: true, describe: `${client}.usersByEmail.getByEmail({ email })` };
-  }
-  if (endpoint.kind === 'search') {
+type SdkCall = { call: Expression; data: boolean; describe: string };
+
+const call = (client: string, path: string, args: Expression[], data: boolean, describe: string): SdkCall => ({
+  call: b.callExpression(member(b.identifier(client), path), args),
+  data,
+  describe: `${client}.${describe}`,
+});
+const idObject = (id: Expression) => b.objectExpression([prop('id', id)]);
+
+/**
+ * Endpoint → the SDK call per major (auth0-sdk.md §1): v7 takes path parameters positionally and
+ * returns the body (list endpoints a Page, read through `.data`); v4 takes `{ id }` and wraps every
+ * result in `{ data }`.
+ */
+const SDK_CALLS: { [K in Endpoint['kind']]: (endpoint: Extract<Endpoint, { kind: K }>, sdk: SdkMajor, client: string) => SdkCall } = {
+  'by-email': (e, sdk, c) =>
+    sdk === 7
+      ? call(c, 'users.listUsersByEmail', [b.objectExpression([prop('email', e.email)])], false, 'users.listUsersByEmail({ email })')
+      : call(c, 'usersByEmail.getByEmail', [b.objectExpression([prop('email', e.email)])], true, 'usersByEmail.getByEmail({ email })'),
+  search: (e, sdk, c) => {
     const props = [
-      ...(endpoint.q ? [prop('q', endpoint.q)] : []),
+      ...(e.q ? [prop('q', e.q)] : []),
       b.objectProperty(b.identifier('search_engine'), b.stringLiteral('v3')),
-      ...endpoint.extra.map(([key, value]) => prop(key, value)),
+      ...e.extra.map(([key, value]) => prop(key, value)),
     ];
     const method = sdk === 7 ? 'users.list' : 'users.getAll';
-    return { call: b.callExpression(member(c, method), [b.objectExpression(props)]), data: true, describe: `${client}.${method}({ q, search_engine: 'v3' })` };
-  }
-  return sdk === 7
-    ? { call: b.callExpression(member(c, 'users.identities.link'), [endpoint.primary, endpoint.body]), data: false, describe: `${client}.users.identities.link(primaryId, { provider, user_id })` }
-    : {
-        call: b.callExpression(member(c, 'users.link'), [b.objectExpression([prop('id', endpoint.primary)]), endpoint.body]),
-        data: true,
-        describe: `${client}.users.link({ id: primaryId }, { provider, user_id })`,
-      };
+    return call(c, method, [b.objectExpression(props)], true, `${method}({ q, search_engine: 'v3' })`);
+  },
+  link: (e, sdk, c) =>
+    sdk === 7
+      ? call(c, 'users.identities.link', [e.primary, e.body], false, 'users.identities.link(primaryId, { provider, user_id })')
+      : call(c, 'users.link', [idObject(e.primary), e.body], true, 'users.link({ id: primaryId }, { provider, user_id })'),
+  unlink: (e, sdk, c) =>
+    sdk === 7
+      ? call(c, 'users.identities.delete', [e.primary, e.provider, e.secondary], false, 'users.identities.delete(primaryId, provider, user_id)')
+      : call(c, 'users.unlink', [b.objectExpression([prop('id', e.primary), prop('provider', e.provider), prop('user_id', e.secondary)])], true, 'users.unlink({ id, provider, user_id })'),
+  'get-user': (e, sdk, c) => (sdk === 7 ? call(c, 'users.get', [e.id], false, 'users.get(id)') : call(c, 'users.get', [idObject(e.id)], true, 'users.get({ id })')),
+  'update-user': (e, sdk, c) =>
+    sdk === 7 ? call(c, 'users.update', [e.id, e.body], false, 'users.update(id, changes)') : call(c, 'users.update', [idObject(e.id), e.body], true, 'users.update({ id }, changes)'),
+  'user-roles': (e, sdk, c) =>
+    sdk === 7 ? call(c, 'users.roles.list', [e.id], true, 'users.roles.list(id)') : call(c, 'users.getRoles', [idObject(e.id)], true, 'users.getRoles({ id })'),
+  'assign-roles': (e, sdk, c) =>
+    sdk === 7 ? call(c, 'users.roles.assign', [e.id, e.body], false, 'users.roles.assign(id, { roles })') : call(c, 'users.assignRoles', [idObject(e.id), e.body], true, 'users.assignRoles({ id }, { roles })'),
+  'user-permissions': (e, sdk, c) =>
+    sdk === 7 ? call(c, 'users.permissions.list', [e.id], true, 'users.permissions.list(id)') : call(c, 'users.getPermissions', [idObject(e.id)], true, 'users.getPermissions({ id })'),
+  'verification-email': (e, sdk, c) =>
+    sdk === 7 ? call(c, 'jobs.verificationEmail.create', [e.body], false, 'jobs.verificationEmail.create({ user_id })') : call(c, 'jobs.verifyEmail', [e.body], true, 'jobs.verifyEmail({ user_id })'),
+};
+
+/** The SDK call (not awaited) and whether its result is wrapped in `{ data }` (v4, or a v7 Page). */
+export function sdkCall(endpoint: Endpoint, sdk: SdkMajor, client: string): SdkCall {
+  return (SDK_CALLS[endpoint.kind] as (e: Endpoint, sdk: SdkMajor, client: string) => SdkCall)(endpoint, sdk, client);
 }
 
 /** `await call`, or `(await call).data` when the result is used and wrapped. */

@@ -1,10 +1,10 @@
 // Pure matchers for the Management API calls a linking rule makes: `request`, `axios` and the
 // legacy `auth0` client (or the Rules `auth0.users` object). Each returns the parts or null.
-import { memberChain, n, type NodePath } from '../../src/ast.js';
+import { b, memberChain, n, type NodePath } from '../../src/ast.js';
 import type { Expression, Node } from '../../src/types.js';
-import { bindingsOf, type Bindings } from './bindings.js';
+import { createValues, type ObjectValue, type Part, type Values } from '../../src/ast/values.js';
 import { isAssignmentType, isCallType, isDeclaratorType, isIdentifierType, isNewType } from './tree.js';
-import { classifyPath, managementUrl, unwrapEncode, urlParts, type ManagementUrl } from './urls.js';
+import { managementUrl, parseQuery, unwrapEncode, type ManagementUrl } from './urls.js';
 
 import type { namedTypes as K } from 'ast-types';
 import { type Key, rootPath, walk } from '../../src/walk.js';
@@ -13,7 +13,14 @@ export type Continuation = K.FunctionExpression | K.ArrowFunctionExpression;
 export type Endpoint =
   | { kind: 'by-email'; email: Expression; encoded: boolean }
   | { kind: 'search'; q: Expression | null; engine: string | null; extra: Array<[string, Expression]>; encoded: boolean }
-  | { kind: 'link'; primary: Expression; body: Expression };
+  | { kind: 'link'; primary: Expression; body: Expression }
+  | { kind: 'unlink'; primary: Expression; provider: Expression; secondary: Expression }
+  | { kind: 'get-user'; id: Expression }
+  | { kind: 'update-user'; id: Expression; body: Expression }
+  | { kind: 'user-roles'; id: Expression }
+  | { kind: 'assign-roles'; id: Expression; body: Expression }
+  | { kind: 'user-permissions'; id: Expression }
+  | { kind: 'verification-email'; body: Expression };
 
 export interface Operation {
   endpoint: Endpoint;
@@ -22,7 +29,8 @@ export interface Operation {
   path: NodePath;
   /** What stands for the whole operation in its statement: the call or its `.then(…).catch(…)` chain. */
   outer: NodePath;
-  transport: 'request' | 'sdk' | 'axios' | 'fetch';
+  /** `promise`: a promise of the response body (request-promise with `json`, got's `.json()`). */
+  transport: 'request' | 'sdk' | 'axios' | 'fetch' | 'promise';
   style: 'callback' | 'then' | 'await' | 'other';
   continuation: Continuation | null;
   /** `.catch(fn)` or the second argument of `.then`. */
@@ -35,13 +43,16 @@ export interface Operation {
   inputs: string[];
   /** How the rule spelled it, for findings. */
   describe: string;
+  /** A Rules `auth0.users.update*Metadata` of a user other than the current one. */
+  otherUserMetadata?: boolean;
 }
 
 export interface RuleScan {
-  bindings: Bindings;
-  requestNames: Set<string>;
-  axiosNames: Set<string>;
-  fetchNames: Set<string>;
+  values: Values;
+  /** The rule's user parameter (free in the scanned body). */
+  userName: string | undefined;
+  /** Local name → HTTP client module (`request`, `axios`, `node-fetch`, `fetch`, `got`, `request-promise`…). */
+  transports: Map<string, string>;
   /** Names bound to a ManagementClient constructor (`require('auth0@2.x').ManagementClient`). */
   clientClasses: Set<string>;
   /** Names bound to `new ManagementClient(…)`. */
@@ -51,7 +62,7 @@ export interface RuleScan {
   operations: Operation[];
 }
 
-const REQUIRE = /^(request|axios|auth0|node-fetch)(@[^/]*)?$/;
+const REQUIRE = /^(request-promise-native|request-promise|request|axios|auth0|node-fetch|got)(@[^/]*)?$/;
 
 /** `require('x@1.2.3')` (optionally `.prop`) → module name and property. */
 export function matchRequire(init: unknown): { module: string; property: string | null } | null {
@@ -69,7 +80,7 @@ export function matchRequire(init: unknown): { module: string; property: string 
 }
 
 /** `moduleRequires`: requires already hoisted to the top of the module by require-dependencies. */
-export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: Iterable<string> = []): RuleScan {
+export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: Iterable<string> = [], userName?: string): RuleScan {
   // One plain walk gathers what the matchers need; NodePaths are made only for candidate calls.
   const declarators: K.VariableDeclarator[] = [];
   const assignments: K.AssignmentExpression[] = [];
@@ -89,10 +100,9 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
     else if (isCallType(type)) calls.push({ node: node as unknown as K.CallExpression, keys: [...keys] });
   });
   const scan: RuleScan = {
-    bindings: bindingsOf(declarators, assignments),
-    requestNames: new Set(),
-    axiosNames: new Set(),
-    fetchNames: new Set(),
+    values: createValues(body),
+    userName,
+    transports: new Map(),
     clientClasses: new Set(),
     clients: new Set(knownClients),
     requires: [],
@@ -106,9 +116,7 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
     if (n.Identifier.check(id) && id.name === 'fetch') fetchDeclared = true;
     const required = matchRequire(init);
     if (required && n.Identifier.check(id)) {
-      if (required.module === 'request') scan.requestNames.add(id.name);
-      if (required.module === 'axios') scan.axiosNames.add(id.name);
-      if (required.module === 'node-fetch') scan.fetchNames.add(id.name);
+      if (required.module in TRANSPORTS && required.property === null) scan.transports.set(id.name, required.module);
       if (required.module === 'auth0' && required.property === 'ManagementClient') scan.clientClasses.add(id.name);
       scan.requires.push({ name: id.name, module: required.module, declarator });
     } else if (required && required.module === 'auth0' && n.ObjectPattern.check(id)) {
@@ -120,9 +128,9 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
       scan.requires.push({ name: '', module: 'auth0', declarator });
     }
   }
-  if (!requestDeclared) scan.requestNames.add('request');
+  if (!requestDeclared) scan.transports.set('request', 'request');
   // The global fetch (Node 18+), unless the rule declares its own.
-  if (!fetchDeclared) scan.fetchNames.add('fetch');
+  if (!fetchDeclared) scan.transports.set('fetch', 'fetch');
   for (const { node, parent: declarator } of constructions) {
     const chain = memberChain(node.callee);
     const isClient = chain && (scan.clientClasses.has(chain.join('.')) || (chain.length > 1 && chain[chain.length - 1] === 'ManagementClient'));
@@ -132,13 +140,13 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
     }
   }
   // Every matcher wants the callee to start with one of these names.
-  const receivers = new Set(['auth0', ...scan.requestNames, ...scan.axiosNames, ...scan.fetchNames, ...scan.clients]);
+  const receivers = new Set(['auth0', ...scan.transports.keys(), ...scan.clients]);
   const root = rootPath(body);
   for (const { node, keys } of calls) {
     const head = memberChain(node.callee)?.[0];
     if (head === undefined || !receivers.has(head)) continue;
     const path = root.get(...keys) as NodePath;
-    const op = matchRequestCall(path, scan) ?? matchSdkCall(path, scan) ?? matchAxiosCall(path, scan) ?? matchFetchCall(path, scan);
+    const op = matchHttpCall(path, scan) ?? matchSdkCall(path, scan);
     if (op) scan.operations.push(op);
   }
   return scan;
@@ -153,22 +161,12 @@ function paramName(fn: Continuation | null, index: number): string | undefined {
   return n.Identifier.check(param) ? param.name : undefined;
 }
 
-function objectOf(node: unknown, bindings: Bindings): K.ObjectExpression | null {
-  if (n.ObjectExpression.check(node)) return node;
-  if (n.Identifier.check(node)) {
-    const value = bindings.value(node.name);
-    if (n.ObjectExpression.check(value)) return value;
-  }
-  return null;
+function objectOf(node: unknown, values: Values): ObjectValue | null {
+  return node ? values.object(node) : null;
 }
 
-export function property(object: K.ObjectExpression | null, name: string): Expression | null {
-  for (const prop of object?.properties ?? []) {
-    if (!(n.ObjectProperty.check(prop) || n.Property.check(prop)) || prop.computed) continue;
-    const key = n.Identifier.check(prop.key) ? prop.key.name : n.StringLiteral.check(prop.key) ? prop.key.value : null;
-    if (key === name) return prop.value as Expression;
-  }
-  return null;
+export function property(object: ObjectValue | null, name: string): Expression | null {
+  return object?.properties.get(name) ?? null;
 }
 
 function stringValue(node: unknown): string | null {
@@ -222,65 +220,180 @@ function continuationOf(path: NodePath, lastArgIsCallback: boolean) {
   return { style: 'other' as const, outer: path, continuation: null, rejection: null };
 }
 
-export function matchRequestCall(path: NodePath, scan: RuleScan): Operation | null {
-  const call = path.node as K.CallExpression;
-  const chain = memberChain(call.callee);
-  if (!chain || !scan.requestNames.has(chain[0]) || chain.length > 2) return null;
-  const verb = chain[1];
-  if (verb !== undefined && !['get', 'post', 'put', 'patch', 'del', 'delete'].includes(verb)) return null;
-  const args = call.arguments as Expression[];
-  const callbackArg = isFunction(args[args.length - 1]) ? args[args.length - 1] : null;
-  const plain = callbackArg ? args.slice(0, -1) : args;
-  let options = objectOf(plain[0], scan.bindings);
-  let url: Expression | null = null;
-  if (!options) {
-    url = plain[0] ?? null;
-    options = objectOf(plain[1], scan.bindings);
-  } else {
-    url = property(options, 'url') ?? property(options, 'uri');
-  }
-  if (!url) return null;
-  const spelled = (verb ?? stringValue(property(options, 'method')) ?? 'get').toUpperCase();
-  const method = spelled === 'DEL' ? 'DELETE' : spelled;
-  const parsedUrl = managementUrl(urlParts(url, scan.bindings));
-  const target = parsedUrl ? classifyPath(parsedUrl.path) : null;
-  if (!parsedUrl || !target) return null;
-  const qs = objectOf(property(options, 'qs'), scan.bindings);
-  const json = property(options, 'json');
-  const inputs = identifiersIn([plain[0], plain[1], url]);
 
-  let endpoint: Endpoint | null = null;
-  if (target.kind === 'by-email' && method === 'GET') {
-    const fromQs = property(qs, 'email');
-    const email = target.email ?? (fromQs ? unwrapEncode(fromQs).expr : null);
-    if (email) endpoint = { kind: 'by-email', email, encoded: target.email ? target.encoded : true };
-  } else if (target.kind === 'search' && method === 'GET') {
-    const params = new Map(target.params);
-    for (const prop of qs?.properties ?? []) {
-      if ((n.ObjectProperty.check(prop) || n.Property.check(prop)) && !prop.computed) {
-        const key = n.Identifier.check(prop.key) ? prop.key.name : stringValue(prop.key);
-        if (key) params.set(key, prop.value as Expression);
-      }
-    }
-    endpoint = searchEndpoint(params, qs ? true : target.encoded);
-  } else if (target.kind === 'link' && method === 'POST') {
-    let body: Expression | null = json && !n.BooleanLiteral.check(json) ? json : property(options, 'body');
-    if (n.CallExpression.check(body) && memberChain(body.callee)?.join('.') === 'JSON.stringify') body = body.arguments[0] as Expression;
-    if (body) endpoint = { kind: 'link', primary: target.primary, body: objectOf(body, scan.bindings) ?? body };
-  }
-  if (!endpoint) return null;
-  const shape = continuationOf(path, Boolean(callbackArg));
-  return {
-    endpoint,
-    call,
-    path,
-    ...shape,
-    transport: 'request',
-    params: { error: paramName(shape.continuation, 0), response: paramName(shape.continuation, 1), data: paramName(shape.continuation, 2) },
-    url: parsedUrl,
-    inputs,
-    describe: `${chain.join('.')}(…) ${method} ${endpoint.kind === 'by-email' ? '/users-by-email' : endpoint.kind === 'search' ? '/users' : '/users/{id}/identities'}`,
+// ---------------------------------------------------------------------------------------------
+// The endpoint table: a Management API route → what the Action calls (emit.ts has the SDK side).
+
+type EndpointKind = Endpoint['kind'];
+
+interface Route {
+  kind: EndpointKind;
+  method: string;
+  /** Path segments after /api/v2; `:name` is a hole. */
+  path: string[];
+}
+
+const ROUTES: Route[] = [
+  { kind: 'by-email', method: 'GET', path: ['users-by-email'] },
+  { kind: 'search', method: 'GET', path: ['users'] },
+  { kind: 'get-user', method: 'GET', path: ['users', ':id'] },
+  { kind: 'update-user', method: 'PATCH', path: ['users', ':id'] },
+  { kind: 'link', method: 'POST', path: ['users', ':id', 'identities'] },
+  { kind: 'unlink', method: 'DELETE', path: ['users', ':id', 'identities', ':provider', ':secondary'] },
+  { kind: 'user-roles', method: 'GET', path: ['users', ':id', 'roles'] },
+  { kind: 'assign-roles', method: 'POST', path: ['users', ':id', 'roles'] },
+  { kind: 'user-permissions', method: 'GET', path: ['users', ':id', 'permissions'] },
+  { kind: 'verification-email', method: 'POST', path: ['jobs', 'verification-email'] },
+];
+
+const DESCRIBE_ROUTE: Record<EndpointKind, string> = {
+  'by-email': '/users-by-email',
+  search: '/users',
+  'get-user': '/users/{id}',
+  'update-user': '/users/{id}',
+  link: '/users/{id}/identities',
+  unlink: '/users/{id}/identities/{provider}/{user_id}',
+  'user-roles': '/users/{id}/roles',
+  'assign-roles': '/users/{id}/roles',
+  'user-permissions': '/users/{id}/permissions',
+  'verification-email': '/jobs/verification-email',
+};
+
+/** Path segments (text or a whole-segment hole) and the query text after `?`. */
+function splitPath(parts: Part[]): { segments: Array<string | Expression>; query: Part[] } | null {
+  const segments: Array<string | Expression> = [];
+  let current: Part[] = [];
+  const flush = () => {
+    if (current.length === 0) return true;
+    if (current.length === 1 && 'text' in current[0]) segments.push(current[0].text);
+    else if (current.length === 1) segments.push((current[0] as { expr: Expression }).expr);
+    else return false;
+    current = [];
+    return true;
   };
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (!('text' in part)) {
+      current.push(part);
+      continue;
+    }
+    const q = part.text.indexOf('?');
+    const text = q >= 0 ? part.text.slice(0, q) : part.text;
+    const pieces = text.split('/');
+    pieces.forEach((piece, index) => {
+      if (index > 0 && !flush()) segments.push(null as never);
+      if (piece !== '') current.push({ text: piece });
+    });
+    if (q >= 0) {
+      if (!flush() || segments.includes(null as never)) return null;
+      return { segments, query: [{ text: part.text.slice(q) }, ...parts.slice(i + 1)] };
+    }
+  }
+  if (!flush() || segments.includes(null as never)) return null;
+  return { segments, query: [] };
+}
+
+interface RouteMatch {
+  route: Route;
+  holes: Record<string, Expression>;
+  query: Map<string, Expression>;
+  encoded: boolean;
+}
+
+/** The route a Management API path names, with its holes and query parameters. */
+function matchRoute(method: string, path: Part[]): RouteMatch | null {
+  const split = splitPath(path);
+  if (!split) return null;
+  const query = split.query.length > 0 ? parseQuery(split.query) : { params: new Map<string, Expression>(), encoded: true };
+  if (!query) return null;
+  for (const route of ROUTES) {
+    if (route.method !== method || route.path.length !== split.segments.length) continue;
+    const holes: Record<string, Expression> = {};
+    const fits = route.path.every((segment, i) => {
+      const actual = split.segments[i];
+      if (segment.startsWith(':')) {
+        if (typeof actual === 'string') {
+          if (actual === '' || segment === ':id') return false;
+          holes[segment.slice(1)] = b.stringLiteral(decodeURIComponent(actual));
+          return true;
+        }
+        holes[segment.slice(1)] = unwrapEncode(actual).expr;
+        return true;
+      }
+      return actual === segment;
+    });
+    if (fits) return { route, holes, query: query.params, encoded: query.encoded };
+  }
+  return null;
+}
+
+/** The endpoint of a raw HTTP call: its route, query (URL and `qs`/`params`) and JSON body. */
+function httpEndpoint(method: string, match: RouteMatch, extraQuery: ObjectValue | null, body: Expression | null, values: Values): Endpoint | null {
+  const params = new Map(match.query);
+  for (const [key, value] of extraQuery?.properties ?? []) params.set(key, value);
+  const encoded = extraQuery ? true : match.encoded;
+  const { id } = match.holes;
+  const objectBody = (expr: Expression | null) => (expr ? bodyExpression(expr, values) : null);
+  switch (match.route.kind) {
+    case 'by-email': {
+      const email = params.get('email');
+      return email ? { kind: 'by-email', email, encoded: match.query.has('email') ? match.encoded : true } : null;
+    }
+    case 'search':
+      return searchEndpoint(params, encoded);
+    case 'link': {
+      const payload = objectBody(body);
+      return payload ? { kind: 'link', primary: id, body: payload } : null;
+    }
+    case 'unlink':
+      return { kind: 'unlink', primary: id, provider: match.holes.provider, secondary: match.holes.secondary };
+    case 'get-user':
+      return { kind: 'get-user', id };
+    case 'update-user': {
+      const payload = objectBody(body);
+      return payload ? { kind: 'update-user', id, body: payload } : null;
+    }
+    case 'user-roles':
+    case 'user-permissions':
+      return { kind: match.route.kind, id };
+    case 'assign-roles': {
+      const payload = objectBody(body);
+      return payload ? { kind: 'assign-roles', id, body: payload } : null;
+    }
+    case 'verification-email': {
+      const payload = objectBody(body);
+      return payload ? { kind: 'verification-email', body: payload } : null;
+    }
+  }
+  void method;
+  return null;
+}
+
+/**
+ * A request body as the Action passes it: `JSON.stringify(x)` → x; a variable holding a plain object
+ * literal → that literal; an object built otherwise (spread, Object.assign, property writes) → a
+ * literal of its properties; anything else as written.
+ */
+function bodyExpression(expr: Expression, values: Values): Expression | null {
+  let body = expr;
+  if (n.BooleanLiteral.check(body)) return null;
+  if (n.CallExpression.check(body) && memberChain(body.callee)?.join('.') === 'JSON.stringify') body = body.arguments[0] as Expression;
+  if (n.ObjectExpression.check(body)) return body;
+  const value = values.object(body);
+  if (!value?.complete) return body;
+  const literal = n.Identifier.check(body) ? values.valueAt(body) : null;
+  if (n.ObjectExpression.check(literal) && literal.properties.length === value.properties.size && literal.properties.every((p) => (n.ObjectProperty.check(p) || n.Property.check(p)) && [...value.properties.values()].includes(p.value as Expression))) {
+    return literal;
+  }
+  return objectExpressionOf(value);
+}
+
+function objectExpressionOf(value: ObjectValue): Expression {
+  return b.objectExpression([...value.properties].map(([key, v]) => {
+    const property = b.objectProperty(/^[A-Za-z_$][\w$]*$/.test(key) ? b.identifier(key) : b.stringLiteral(key), v as never);
+    if (n.Identifier.check(v) && v.name === key) property.shorthand = true;
+    return property;
+  }));
 }
 
 function searchEndpoint(params: Map<string, Expression>, encoded: boolean): Endpoint {
@@ -289,17 +402,277 @@ function searchEndpoint(params: Map<string, Expression>, encoded: boolean): Endp
   return { kind: 'search', q: params.get('q') ?? null, engine, extra, encoded };
 }
 
-const SDK_METHODS: Record<string, 'by-email' | 'search' | 'link'> = {
+// ---------------------------------------------------------------------------------------------
+// The transport table: how each HTTP client spells method, URL, query and body.
+
+interface HttpRequest {
+  method: string;
+  url: Expression;
+  query: ObjectValue | null;
+  body: Expression | null;
+  /** The last argument is an error-first callback. */
+  callback: boolean;
+  /** Expressions the call read its URL, options or headers from. */
+  inputs: unknown[];
+}
+
+type HttpReader = (call: K.CallExpression, verb: string | undefined, values: Values) => HttpRequest | null;
+
+const VERBS = new Set(['get', 'post', 'put', 'patch', 'del', 'delete', 'head']);
+
+function normalizeMethod(spelled: string): string {
+  const upper = spelled.toUpperCase();
+  return upper === 'DEL' ? 'DELETE' : upper;
+}
+
+/** `request(opts[, cb])`, `request(url[, opts][, cb])`, `request.get/post(…)`; also request-promise. */
+const readRequest: HttpReader = (call, verb, values) => {
+  const args = call.arguments as Expression[];
+  const callback = isFunction(args[args.length - 1]);
+  const plain = callback ? args.slice(0, -1) : args;
+  let options = objectOf(plain[0], values);
+  let url: Expression | null;
+  if (options && !values.string(plain[0])) {
+    url = property(options, 'url') ?? property(options, 'uri');
+  } else {
+    url = plain[0] ?? null;
+    options = objectOf(plain[1], values);
+  }
+  if (!url) return null;
+  const method = normalizeMethod(verb ?? stringValue(property(options, 'method')) ?? 'get');
+  const json = property(options, 'json');
+  const body = json && !n.BooleanLiteral.check(json) ? json : (property(options, 'body') ?? property(options, 'form'));
+  return { method, url, query: objectOf(property(options, 'qs'), values), body, callback, inputs: [plain[0], plain[1], url] };
+};
+
+/** `axios(config)`, `axios.request(config)`, `axios.get(url[, config])`, `axios.post(url, data[, config])`. */
+const readAxios: HttpReader = (call, verb, values) => {
+  const args = call.arguments as Expression[];
+  let method = verb ?? 'get';
+  let url: Expression | null;
+  let config: ObjectValue | null;
+  let data: Expression | null;
+  if (!verb || verb === 'request') {
+    config = objectOf(args[0], values);
+    url = property(config, 'url');
+    method = stringValue(property(config, 'method')) ?? 'get';
+    data = property(config, 'data');
+  } else if (['post', 'put', 'patch'].includes(verb)) {
+    url = args[0] ?? null;
+    data = args[1] ?? null;
+    config = objectOf(args[2], values);
+  } else {
+    url = args[0] ?? null;
+    data = null;
+    config = objectOf(args[1], values);
+  }
+  if (!url) return null;
+  return { method: normalizeMethod(method), url, query: objectOf(property(config, 'params'), values), body: data, callback: false, inputs: [args[0], args[1], args[2], url] };
+};
+
+/** `fetch(url[, init])` (global or node-fetch). */
+const readFetch: HttpReader = (call, verb, values) => {
+  if (verb) return null;
+  const [url, init] = call.arguments as Expression[];
+  if (!url) return null;
+  const options = objectOf(init, values);
+  const method = normalizeMethod(stringValue(property(options, 'method')) ?? 'get');
+  return { method, url, query: null, body: property(options, 'body'), callback: false, inputs: [url, init] };
+};
+
+/** `got(url[, opts])`, `got.get/post(url[, opts])` with `searchParams` and `json`. */
+const readGot: HttpReader = (call, verb, values) => {
+  const [first, second] = call.arguments as Expression[];
+  let options = objectOf(second, values);
+  let url: Expression | null = first ?? null;
+  if (!second && first && !values.string(first)) {
+    options = objectOf(first, values);
+    url = property(options, 'url');
+  }
+  if (!url) return null;
+  const method = normalizeMethod(verb ?? stringValue(property(options, 'method')) ?? 'get');
+  return { method, url, query: objectOf(property(options, 'searchParams'), values), body: property(options, 'json') ?? property(options, 'body'), callback: false, inputs: [first, second, url] };
+};
+
+interface TransportSpec {
+  transport: Operation['transport'];
+  read: HttpReader;
+  /** What the promise or callback gives back. */
+  result: 'request-callback' | 'body' | 'axios-response' | 'fetch-response';
+}
+
+/** Module → transport. request-promise resolves to the body (parsed with `json: true`). */
+const TRANSPORTS: Record<string, TransportSpec> = {
+  request: { transport: 'request', read: readRequest, result: 'request-callback' },
+  'request-promise': { transport: 'promise', read: readRequest, result: 'body' },
+  'request-promise-native': { transport: 'promise', read: readRequest, result: 'body' },
+  axios: { transport: 'axios', read: readAxios, result: 'axios-response' },
+  'node-fetch': { transport: 'fetch', read: readFetch, result: 'fetch-response' },
+  fetch: { transport: 'fetch', read: readFetch, result: 'fetch-response' },
+  got: { transport: 'promise', read: readGot, result: 'body' },
+};
+
+/** A raw HTTP call to the Management API through one of the transports. */
+export function matchHttpCall(path: NodePath, scan: RuleScan): Operation | null {
+  const call = path.node as K.CallExpression;
+  const chain = memberChain(call.callee);
+  if (!chain || chain.length > 2) return null;
+  const module = scan.transports.get(chain[0]);
+  const spec = module ? TRANSPORTS[module] : undefined;
+  if (!spec) return null;
+  const verb = chain[1];
+  if (verb !== undefined && !VERBS.has(verb) && !(spec.transport === 'axios' && verb === 'request')) return null;
+  const request = spec.read(call, verb, scan.values);
+  if (!request) return null;
+  // request-promise without `json: true` resolves to a string; got's plain promise to a response.
+  if (module === 'got' && !isJsonCall(path)) return null;
+  if (spec.transport === 'promise' && module !== 'got' && !jsonOption(call, scan.values)) return null;
+  const parsedUrl = managementUrl(scan.values.string(request.url) ?? [{ expr: request.url }]);
+  const match = parsedUrl ? matchRoute(request.method, parsedUrl.path) : null;
+  if (!parsedUrl || !match) return null;
+  const endpoint = httpEndpoint(request.method, match, request.query, request.body, scan.values);
+  if (!endpoint) return null;
+  // got(…).json(): the operation is the `.json()` call.
+  const opPath = module === 'got' ? (path.parent.parent as NodePath) : path;
+  const shape = spec.transport === 'fetch' ? fetchShape(opPath) : continuationOf(opPath, request.callback);
+  const params = spec.result === 'request-callback'
+    ? { error: paramName(shape.continuation, 0), response: paramName(shape.continuation, 1), data: paramName(shape.continuation, 2) }
+    : spec.result === 'fetch-response'
+      ? fetchParams(opPath)
+      : { data: paramName(shape.continuation, 0), error: paramName(shape.rejection, 0) };
+  return {
+    endpoint,
+    call: opPath.node as K.CallExpression,
+    path: opPath,
+    ...shape,
+    transport: spec.transport,
+    params,
+    url: parsedUrl,
+    inputs: identifiersIn(request.inputs),
+    describe: `${chain.join('.')}(…) ${request.method} ${DESCRIBE_ROUTE[endpoint.kind]}`,
+  };
+}
+
+function isJsonCall(path: NodePath): boolean {
+  const member = path.parent?.node;
+  const outer = path.parent?.parent?.node;
+  return n.MemberExpression.check(member) && n.Identifier.check(member.property) && member.property.name === 'json' && n.CallExpression.check(outer) && outer.arguments.length === 0;
+}
+
+function jsonOption(call: K.CallExpression, values: Values): boolean {
+  const options = objectOf(call.arguments[0], values) ?? objectOf(call.arguments[1], values);
+  const json = property(options, 'json');
+  return Boolean(json) && !(n.BooleanLiteral.check(json) && !json.value);
+}
+
+/** fetch is read by flatten as `const res = await fetch(…)`. */
+function fetchShape(path: NodePath) {
+  const awaited = n.AwaitExpression.check(path.parent?.node);
+  return { style: awaited ? ('await' as const) : ('other' as const), outer: path, continuation: null, rejection: null };
+}
+
+function fetchParams(path: NodePath) {
+  const holder = n.AwaitExpression.check(path.parent?.node) ? path.parent.parent?.node : null;
+  return { response: n.VariableDeclarator.check(holder) && n.Identifier.check(holder.id) ? holder.id.name : undefined };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The legacy client (auth0@2/3 ManagementClient) and the Rules `auth0.users` object.
+
+type SdkArgs = (args: Expression[], values: Values) => Endpoint | null;
+
+const idOf = (arg: Expression | undefined, values: Values): Expression | null => property(objectOf(arg, values), 'id');
+
+const SDK_ENDPOINTS: Record<string, SdkArgs> = {
+  'by-email': ([email]) => (email ? { kind: 'by-email', email, encoded: true } : null),
+  search: ([params], values) => {
+    const object = objectOf(params, values);
+    return object ? searchEndpoint(new Map(object.properties), true) : null;
+  },
+  link: ([primary, body], values) => (primary && body ? { kind: 'link', primary, body: bodyExpression(body, values) ?? body } : null),
+  unlink: ([params], values) => {
+    const object = objectOf(params, values);
+    const [id, provider, secondary] = ['id', 'provider', 'user_id'].map((key) => property(object, key));
+    return id && provider && secondary ? { kind: 'unlink', primary: id, provider, secondary } : null;
+  },
+  'get-user': ([params], values) => {
+    const id = idOf(params, values);
+    return id ? { kind: 'get-user', id } : null;
+  },
+  'update-user': ([params, body], values) => {
+    const id = idOf(params, values);
+    return id && body ? { kind: 'update-user', id, body: bodyExpression(body, values) ?? body } : null;
+  },
+  'update-app-metadata': ([params, metadata], values) => {
+    const id = idOf(params, values);
+    return id && metadata ? { kind: 'update-user', id, body: b.objectExpression([b.objectProperty(b.identifier('app_metadata'), metadata)]) } : null;
+  },
+  'update-user-metadata': ([params, metadata], values) => {
+    const id = idOf(params, values);
+    return id && metadata ? { kind: 'update-user', id, body: b.objectExpression([b.objectProperty(b.identifier('user_metadata'), metadata)]) } : null;
+  },
+  'user-roles': ([params], values) => {
+    const id = idOf(params, values);
+    return id ? { kind: 'user-roles', id } : null;
+  },
+  'assign-roles': ([params, body], values) => {
+    const id = idOf(params, values);
+    return id && body ? { kind: 'assign-roles', id, body: bodyExpression(body, values) ?? body } : null;
+  },
+  'user-permissions': ([params], values) => {
+    const id = idOf(params, values);
+    return id ? { kind: 'user-permissions', id } : null;
+  },
+  'verification-email': ([body], values) => (body ? { kind: 'verification-email', body: bodyExpression(body, values) ?? body } : null),
+  'rules-update-app-metadata': ([id, metadata]) => (id && metadata ? { kind: 'update-user', id, body: b.objectExpression([b.objectProperty(b.identifier('app_metadata'), metadata)]) } : null),
+  'rules-update-user-metadata': ([id, metadata]) => (id && metadata ? { kind: 'update-user', id, body: b.objectExpression([b.objectProperty(b.identifier('user_metadata'), metadata)]) } : null),
+};
+
+/** Method (as spelled after the client) → endpoint reader. auth0@2/3 had both flat and `users.*` names. */
+const SDK_METHODS: Record<string, keyof typeof SDK_ENDPOINTS> = {
   getUsersByEmail: 'by-email',
   'users.getByEmail': 'by-email',
   getUsers: 'search',
   'users.getAll': 'search',
   linkUsers: 'link',
   'users.link': 'link',
-  // The Rules `auth0.users` object spelled them like the v2 client.
+  unlinkUsers: 'unlink',
+  'users.unlink': 'unlink',
+  getUser: 'get-user',
+  'users.get': 'get-user',
+  updateUser: 'update-user',
+  'users.update': 'update-user',
+  updateAppMetadata: 'update-app-metadata',
+  'users.updateAppMetadata': 'update-app-metadata',
+  updateUserMetadata: 'update-user-metadata',
+  'users.updateUserMetadata': 'update-user-metadata',
+  getUserRoles: 'user-roles',
+  'users.getRoles': 'user-roles',
+  assignRolestoUser: 'assign-roles',
+  'users.assignRoles': 'assign-roles',
+  getUserPermissions: 'user-permissions',
+  'users.getPermissions': 'user-permissions',
+  sendEmailVerification: 'verification-email',
+  'jobs.verifyEmail': 'verification-email',
+};
+
+/**
+ * The Rules `auth0.users` object spelled the lookups like the v2 client. Its metadata updates take a
+ * bare user id; those of the current user are user-metadata's (api.user.set*Metadata), those of
+ * another user (a linking rule's primary) are a Management API update.
+ */
+const RULES_OBJECT_METHODS: Record<string, keyof typeof SDK_ENDPOINTS> = {
+  'users.updateAppMetadata': 'rules-update-app-metadata',
+  'users.updateUserMetadata': 'rules-update-user-metadata',
   'users.getUsersByEmail': 'by-email',
+  'users.getByEmail': 'by-email',
   'users.getUsers': 'search',
+  'users.getAll': 'search',
   'users.linkUsers': 'link',
+  'users.link': 'link',
+  getUsersByEmail: 'by-email',
+  getUsers: 'search',
+  linkUsers: 'link',
 };
 
 export function matchSdkCall(path: NodePath, scan: RuleScan): Operation | null {
@@ -307,30 +680,14 @@ export function matchSdkCall(path: NodePath, scan: RuleScan): Operation | null {
   const chain = memberChain(call.callee);
   if (!chain || chain.length < 2) return null;
   const receiver = chain[0];
-  if (!scan.clients.has(receiver) && receiver !== 'auth0') return null;
   const method = chain.slice(1).join('.');
-  const kind = SDK_METHODS[method];
+  const kind = scan.clients.has(receiver) ? SDK_METHODS[method] : receiver === 'auth0' && isFreeHead(call.callee, scan.values) ? RULES_OBJECT_METHODS[method] : undefined;
   if (!kind) return null;
   const args = call.arguments as Expression[];
   const shape = continuationOf(path, true);
   const plain = shape.style === 'callback' ? args.slice(0, -1) : args;
-  let endpoint: Endpoint | null = null;
-  if (kind === 'by-email' && plain[0]) endpoint = { kind, email: plain[0], encoded: true };
-  if (kind === 'search') {
-    const params = objectOf(plain[0], scan.bindings);
-    if (!params) return null;
-    const map = new Map<string, Expression>();
-    for (const prop of params.properties) {
-      if ((n.ObjectProperty.check(prop) || n.Property.check(prop)) && !prop.computed) {
-        const key = n.Identifier.check(prop.key) ? prop.key.name : stringValue(prop.key);
-        if (key) map.set(key, prop.value as Expression);
-      }
-    }
-    endpoint = searchEndpoint(map, true);
-  }
-  if (kind === 'link' && plain[0] && plain[1]) {
-    endpoint = { kind, primary: plain[0], body: objectOf(plain[1], scan.bindings) ?? plain[1] };
-  }
+  if (kind.startsWith('rules-update') && isCurrentUserId(plain[0], scan)) return null;
+  const endpoint = SDK_ENDPOINTS[kind](plain, scan.values);
   if (!endpoint) return null;
   const callbackStyle = shape.style === 'callback';
   return {
@@ -345,105 +702,22 @@ export function matchSdkCall(path: NodePath, scan: RuleScan): Operation | null {
     url: null,
     inputs: [],
     describe: `${chain.join('.')}(…)`,
+    ...(kind.startsWith('rules-update') ? { otherUserMetadata: true } : {}),
   };
 }
 
-export function matchAxiosCall(path: NodePath, scan: RuleScan): Operation | null {
-  const call = path.node as K.CallExpression;
-  const chain = memberChain(call.callee);
-  if (!chain || !scan.axiosNames.has(chain[0]) || chain.length > 2) return null;
-  const args = call.arguments as Expression[];
-  let method = chain[1]?.toUpperCase() ?? 'GET';
-  let url: Expression | null = null;
-  let config: K.ObjectExpression | null = null;
-  let data: Expression | null = null;
-  if (chain.length === 1 || chain[1] === 'request') {
-    config = objectOf(args[0], scan.bindings);
-    url = property(config, 'url');
-    method = (stringValue(property(config, 'method')) ?? 'get').toUpperCase();
-    data = property(config, 'data');
-  } else if (method === 'POST' || method === 'PUT' || method === 'PATCH') {
-    url = args[0] ?? null;
-    data = args[1] ?? null;
-    config = objectOf(args[2], scan.bindings);
-  } else {
-    url = args[0] ?? null;
-    config = objectOf(args[1], scan.bindings);
-  }
-  if (!url) return null;
-  const parsedUrl = managementUrl(urlParts(url, scan.bindings));
-  const target = parsedUrl ? classifyPath(parsedUrl.path) : null;
-  if (!parsedUrl || !target) return null;
-  const params = objectOf(property(config, 'params'), scan.bindings);
-  let endpoint: Endpoint | null = null;
-  if (target.kind === 'by-email' && method === 'GET') {
-    const fromParams = property(params, 'email');
-    const email = target.email ?? (fromParams ? unwrapEncode(fromParams).expr : null);
-    if (email) endpoint = { kind: 'by-email', email, encoded: target.email ? target.encoded : true };
-  } else if (target.kind === 'search' && method === 'GET') {
-    const map = new Map(target.params);
-    for (const prop of params?.properties ?? []) {
-      if ((n.ObjectProperty.check(prop) || n.Property.check(prop)) && !prop.computed) {
-        const key = n.Identifier.check(prop.key) ? prop.key.name : stringValue(prop.key);
-        if (key) map.set(key, prop.value as Expression);
-      }
-    }
-    endpoint = searchEndpoint(map, params ? true : target.encoded);
-  } else if (target.kind === 'link' && method === 'POST' && data) {
-    endpoint = { kind: 'link', primary: target.primary, body: objectOf(data, scan.bindings) ?? data };
-  }
-  if (!endpoint) return null;
-  const shape = continuationOf(path, false);
-  return {
-    endpoint,
-    call,
-    path,
-    ...shape,
-    transport: 'axios',
-    params: { data: paramName(shape.continuation, 0), error: paramName(shape.rejection, 0) },
-    url: parsedUrl,
-    inputs: identifiersIn([args[0], args[1], args[2], url]),
-    describe: `${chain.join('.')}(…)`,
-  };
+/** `user.user_id` (the rule's own user, possibly through an alias), as the first argument of a metadata update. */
+function isCurrentUserId(arg: unknown, scan: RuleScan): boolean {
+  if (!n.MemberExpression.check(arg) || arg.computed || !n.Identifier.check(arg.property) || arg.property.name !== 'user_id') return false;
+  const object = arg.object;
+  if (!n.Identifier.check(object)) return false;
+  if (object.name === scan.userName && scan.values.scopes.resolve(object) === null) return true;
+  const init = scan.values.valueAt(object);
+  return n.Identifier.check(init) && init.name === scan.userName && scan.values.scopes.resolve(init) === null;
 }
 
-/** `await fetch(url, { method, headers, body: JSON.stringify(…) })`; the response is read by flatten. */
-export function matchFetchCall(path: NodePath, scan: RuleScan): Operation | null {
-  const call = path.node as K.CallExpression;
-  if (!n.Identifier.check(call.callee) || !scan.fetchNames.has(call.callee.name)) return null;
-  const [url, init] = call.arguments as Expression[];
-  if (!url) return null;
-  const options = objectOf(init, scan.bindings);
-  const method = (stringValue(property(options, 'method')) ?? 'get').toUpperCase();
-  const parsedUrl = managementUrl(urlParts(url, scan.bindings));
-  const target = parsedUrl ? classifyPath(parsedUrl.path) : null;
-  if (!parsedUrl || !target) return null;
-  let endpoint: Endpoint | null = null;
-  if (target.kind === 'by-email' && method === 'GET' && target.email) {
-    endpoint = { kind: 'by-email', email: target.email, encoded: target.encoded };
-  } else if (target.kind === 'search' && method === 'GET') {
-    endpoint = searchEndpoint(new Map(target.params), target.encoded);
-  } else if (target.kind === 'link' && method === 'POST') {
-    let body = property(options, 'body');
-    if (n.CallExpression.check(body) && memberChain(body.callee)?.join('.') === 'JSON.stringify') body = body.arguments[0] as Expression;
-    if (body) endpoint = { kind: 'link', primary: target.primary, body: objectOf(body, scan.bindings) ?? body };
-  }
-  if (!endpoint) return null;
-  const awaited = n.AwaitExpression.check(path.parent?.node);
-  const holder = awaited ? path.parent.parent?.node : null;
-  const response = n.VariableDeclarator.check(holder) && n.Identifier.check(holder.id) ? holder.id.name : undefined;
-  return {
-    endpoint,
-    call,
-    path,
-    style: awaited ? 'await' : 'other',
-    outer: path,
-    continuation: null,
-    rejection: null,
-    transport: 'fetch',
-    params: { response },
-    url: parsedUrl,
-    inputs: identifiersIn([url, init]),
-    describe: `${call.callee.name}(…) ${method} ${endpoint.kind === 'by-email' ? '/users-by-email' : endpoint.kind === 'search' ? '/users' : '/users/{id}/identities'}`,
-  };
+function isFreeHead(callee: unknown, values: Values): boolean {
+  let node = callee;
+  while (n.MemberExpression.check(node)) node = node.object;
+  return n.Identifier.check(node) && values.scopes.resolve(node) === null;
 }

@@ -139,10 +139,48 @@ function afterLink(path: NodePath, anchors: Set<Node>): boolean {
   return false;
 }
 
+/**
+ * Statements that only build a request the converted calls no longer make: `opts = …;`,
+ * `opts.method = …;`, `url.searchParams.append(…);`, for a variable the calls read and nothing else
+ * does. Its declaration then goes with the other unused ones.
+ */
+function removeDeadWrites(body: Node, candidates: Set<string>) {
+  const found = new Map<string, Array<{ list: unknown[]; statement: Node }>>();
+  walk(body, (node, ancestors, keys) => {
+    if (!n.ExpressionStatement.check(node)) return;
+    const name = writtenName(node.expression);
+    if (!name || !candidates.has(name)) return;
+    const parent = ancestors[ancestors.length - 1];
+    const list = parent?.[keys[keys.length - 2] as string];
+    if (!Array.isArray(list)) return;
+    found.set(name, [...(found.get(name) ?? []), { list, statement: node as unknown as Node }]);
+  });
+  for (const [name, statements] of found) {
+    const inside = statements.reduce((sum, { statement }) => sum + countReferences(statement, name), 0);
+    if (countReferences(body, name) !== inside) continue;
+    for (const { list, statement } of statements) list.splice(list.indexOf(statement), 1);
+  }
+}
+
+/** The variable an expression statement only writes to: `x = …`, `x.a.b = …`, `x.searchParams.append/set(…)`. */
+function writtenName(expr: unknown): string | null {
+  if (n.AssignmentExpression.check(expr)) {
+    if (n.Identifier.check(expr.left)) return expr.left.name;
+    const chain = memberChain(expr.left);
+    return chain && chain.length > 1 ? chain[0] : null;
+  }
+  if (n.CallExpression.check(expr)) {
+    const chain = memberChain(expr.callee);
+    if (chain && chain.length === 3 && chain[1] === 'searchParams' && ['append', 'set'].includes(chain[2])) return chain[0];
+  }
+  return null;
+}
+
 /** Requires, legacy clients, URL/token/header variables the converted calls no longer read. */
 export function removeUnused(ctx: TransformContext, scan: RuleScan) {
   const { rule } = ctx;
   const candidates = new Set<string>(scan.operations.flatMap((op) => op.inputs));
+  removeDeadWrites(rule.body, candidates);
   // Counted once, and again after each removal: a declarator's uses change only when one goes.
   let counts = referenceCounts(rule.body);
   for (;;) {
@@ -268,7 +306,7 @@ export function placeClient(ctx: TransformContext, client: string, anchors: Stat
   }
 }
 
-export function setUp(ctx: TransformContext) {
+export function setUp(ctx: TransformContext, scopes: readonly string[] = SCOPES) {
   const { module, options } = ctx;
   const existing = module.requires.findIndex((s) => n.VariableDeclaration.check(s) && matchRequire((s.declarations[0] as K.VariableDeclarator)?.init)?.module === 'auth0');
   if (existing >= 0) module.requires.splice(existing, 1, requireStatement());
@@ -276,7 +314,7 @@ export function setUp(ctx: TransformContext) {
   const hasPrelude = module.prelude.some((s) => n.FunctionDeclaration.check(s) && s.id?.name === CLIENT_FACTORY);
   if (!hasPrelude) module.prelude.push(...preludeStatements());
   for (const secret of SECRETS) ctx.addSecret(secret);
-  for (const scope of SCOPES) ctx.addScope(scope);
+  for (const scope of scopes) ctx.addScope(scope);
   const version = SDK_VERSION[options.sdk];
   const dependency = ctx.needs.dependencies.find((d) => d.name === 'auth0');
   if (dependency) dependency.version = version;

@@ -7,7 +7,7 @@ import type { Bindings } from './bindings.js';
 
 import type { namedTypes as K } from 'ast-types';
 
-export type Part = { text: string } | { expr: Expression };
+export type Part = { text: string } | { expr: Expression; encoded?: boolean };
 
 /** Masked keyword tokens (src/tokens.ts): `$<n>$___$`, as long as the token. */
 export const TOKEN_PLACEHOLDER = /\$[0-9a-z]+\$_*\$?/g;
@@ -121,7 +121,7 @@ export function classifyPath(path: Part[]): UrlEndpoint | null {
 }
 
 /** `?a=x&b=` + expr … → param → value expression (string pieces kept, encodeURIComponent unwrapped). */
-function parseQuery(parts: Part[]): { params: Map<string, Expression>; encoded: boolean } | null {
+export function parseQuery(parts: Part[]): { params: Map<string, Expression>; encoded: boolean } | null {
   const params = new Map<string, Expression>();
   let encoded = true;
   if (parts.length === 0 || (parts.length === 1 && 'text' in parts[0] && parts[0].text === '')) return { params, encoded };
@@ -138,7 +138,7 @@ function parseQuery(parts: Part[]): { params: Map<string, Expression>; encoded: 
   for (const piece of pieces) {
     if ('expr' in piece) {
       if (key === null) return null;
-      const unwrapped = unwrapEncode(piece.expr);
+      const unwrapped = piece.encoded ? { expr: piece.expr, encoded: true } : unwrapEncode(piece.expr);
       if (!unwrapped.encoded) encoded = false;
       value.push(unwrapped.expr);
       continue;
