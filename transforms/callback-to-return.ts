@@ -52,6 +52,14 @@ export const callbackToReturn: Transform = {
       severity: 'warning',
       text: 'The callback of this call calls back again, after the rule already had: in Rules the first call won and these did nothing, so they are left out (what the callback saves is kept).',
     },
+    'handler-inlined': {
+      severity: 'info',
+      text: 'This function was the callback of one call only: its body now follows that call after `await`, so the declaration goes.',
+    },
+    'tail-call': {
+      severity: 'info',
+      text: 'This call was the last thing the rule did here: it now returns what the helper returns (the helper answers for the rule).',
+    },
     'tail-helper': {
       severity: 'info',
       text: '`{{name}}` calls back for the rule and is only called last: its callback calls are its returns, and its callers return what it returns.',
@@ -124,6 +132,8 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
     flow.flattened.push(...tail.flow.flattened);
     flow.awaited.push(...tail.flow.awaited);
     flow.lateCallbacks.push(...tail.flow.lateCallbacks);
+    flow.inlined.push(...tail.flow.inlined);
+    flow.tailCalls.push(...tail.flow.tailCalls);
     flow.kept.push(...tail.flow.kept);
     const after = callbackUses(ctx, trial, trialHelpers);
     if ((flow.flattened.length > 0 || trialHelpers.size > 0) && !after.bridged) {
@@ -133,6 +143,8 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
       for (const node of flow.awaited) ctx.report({ node: node as never, code: 'fire-and-forget-awaited' });
       for (const node of flow.lateCallbacks) ctx.report({ node: node as never, code: 'late-callback-dropped' });
       for (const helper of tail.helpers) ctx.report({ node: helper.fn as never, code: 'tail-helper', data: { name: helper.name } });
+      for (const node of flow.inlined) ctx.report({ node: node as never, code: 'handler-inlined' });
+      for (const node of flow.tailCalls) ctx.report({ node: node as never, code: 'tail-call' });
       ({ uses, bridged } = callbackUses(ctx, handlerBody, helpers));
     }
     kept = flow.kept;

@@ -69,6 +69,10 @@ export interface FlowResult {
   awaited: Node[];
   /** Of those, the ones whose continuation called back again (calls dropped: the first call won). */
   lateCallbacks: Node[];
+  /** Declarations of named handlers, inlined after their call and removed. */
+  inlined: Node[];
+  /** Calls of a tail helper that now return what it returns. */
+  tailCalls: Node[];
 }
 
 const is = {
@@ -618,7 +622,7 @@ export interface FlowOptions extends FlowNames {
  * outermost first, until none is left; the ones that cannot be flattened are listed in `kept`.
  */
 export function flattenFlows(body: K.BlockStatement, options: FlowOptions): FlowResult {
-  const result: FlowResult = { flattened: [], kept: [], awaited: [], lateCallbacks: [] };
+  const result: FlowResult = { flattened: [], kept: [], awaited: [], lateCallbacks: [], inlined: [], tailCalls: [] };
   const wanted = options.wanted ?? ((handlers: Handler[]) => handlers.some((h) => mentions(h.body, options.callback) || mentions(h.body, 'api')));
   const root = body as unknown as Node;
   const seen = new Set<unknown>();
@@ -644,6 +648,7 @@ export function flattenFlows(body: K.BlockStatement, options: FlowOptions): Flow
           return false;
         }
         const node = path.node as Node;
+        for (const handler of handlers) if (handler.declaration) result.inlined.push(handler.declaration.node as Node);
         const replacement = flattenContinuation(c, decision, options, root);
         const list = path.parentPath.value as Statement[];
         const index = list.indexOf(node as Statement);
@@ -711,7 +716,7 @@ export interface TailHelper {
  * a `return` (and the helper `async` when it now awaits). Returns them, with what the flattening did.
  */
 export function resolveTailHelpers(body: K.BlockStatement, options: FlowOptions): { helpers: TailHelper[]; flow: FlowResult } {
-  const flow: FlowResult = { flattened: [], kept: [], awaited: [], lateCallbacks: [] };
+  const flow: FlowResult = { flattened: [], kept: [], awaited: [], lateCallbacks: [], inlined: [], tailCalls: [] };
   const root = body as unknown as Node;
   const candidates = helperCandidates(body, options);
   // Their own continuations first: a recursive call inside one is in tail position only after that.
@@ -722,6 +727,7 @@ export function resolveTailHelpers(body: K.BlockStatement, options: FlowOptions)
     flow.kept.push(...inner.kept);
     flow.awaited.push(...inner.awaited);
     flow.lateCallbacks.push(...inner.lateCallbacks);
+    flow.inlined.push(...inner.inlined);
     if (someNode(candidate.fn.body, (node) => n.AwaitExpression.check(node), (node) => n.Function.check(node))) candidate.fn.async = true;
   }
   const allowed = new Set<unknown>(candidates.map((c) => c.fn));
@@ -737,7 +743,10 @@ export function resolveTailHelpers(body: K.BlockStatement, options: FlowOptions)
   for (const helper of helpers) {
     for (const site of callSites(root, helper.name) ?? []) {
       const statement = site.parent.parent as NodePath;
-      if (n.ExpressionStatement.check(statement.node)) statement.replace(b.returnStatement(site.parent.node));
+      if (n.ExpressionStatement.check(statement.node)) {
+        flow.tailCalls.push(site.parent.node as Node);
+        statement.replace(b.returnStatement(site.parent.node));
+      }
     }
   }
   return { helpers, flow };
