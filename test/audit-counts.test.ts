@@ -119,9 +119,10 @@ describe('audit --from-tenant', () => {
       res.writeHead(403, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ statusCode: 403, error: 'Forbidden', message: 'Insufficient privileges to use this deprecated feature' }));
     });
-    const { code, report, stderr } = await json(['--from-tenant', 'new.eu.auth0.com']);
+    // With a tenant that has rules beside it: an audit of nothing but empty tenants is "No rules found" (exit 2).
+    const { code, report, stderr } = await json([directoryExport([{ name: 'a' }]), '--from-tenant', 'new.eu.auth0.com']);
     expect(code).toBe(0);
-    const [t] = report.tenants;
+    const t = report.tenants[1];
     expect(t.counts).toMatchObject({ rules: 0, unreadable: 0, effortHours: 0 });
     expect(t.notes).toEqual([
       'https://new.eu.auth0.com: the Management API answers 403 "Insufficient privileges to use this deprecated feature" for GET /api/v2/rules: Rules are not available on this tenant, so it has no rules to migrate.',

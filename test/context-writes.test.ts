@@ -117,7 +117,8 @@ describe('multifactor: the Action enables the provider the Rule asked for', () =
   const cases = [
     { clientId: 'abc', useMfa: false, expected: ['multifactor.enable', 'duo', { allowRememberBrowser: false, providerOptions: { ikey: 'ik', skey: 'sk', host: 'api-duo.example.com' } }] },
     { clientId: 'x', useMfa: true, expected: ['multifactor.enable', 'guardian', { allowRememberBrowser: false }] },
-    { clientId: 'x', useMfa: false, expected: ['multifactor.enable', 'any'] },
+    // The rule left allowRememberBrowser out: Rules remembered the browser, api.multifactor.enable's default is false (issue 17).
+    { clientId: 'x', useMfa: false, expected: ['multifactor.enable', 'any', { allowRememberBrowser: true }] },
   ];
   it.each(cases)('client $clientId, use_mfa $useMfa', async ({ clientId, useMfa, expected }) => {
     const c = fixture('multifactor/duo-and-guardian');

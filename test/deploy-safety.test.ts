@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { main, type Io } from '../src/cli/main.js';
 import { EMITS, type Emit } from '../src/emit/index.js';
 import { printBlock } from '../src/emit/terraform.js';
+import { holdBackReason, planTenant, postLoginBindings } from '../src/emit/plan.js';
+import { runRule } from '../src/run.js';
 import { loadPins, PinsError } from '../src/pins.js';
 import { checkDirectory, checkTerraform, checkYaml, fmtProblems, parseHcl } from './support/import-check.js';
 
@@ -45,14 +47,11 @@ function tree(dir: string): Record<string, string> {
 
 // Small rules in our own words.
 const CLAIM = (n: string) => `function (user, context, callback) {\n  context.idToken['https://example.com/${n}'] = user.email;\n  callback(null, user, context);\n}\n`;
-/** Still reads the Rules-only auth0 object: its Action would throw at every login. */
+/** Requires a local file, which no Action can: its Action would throw at every login (error finding local-require). */
 const BROKEN = `function (user, context, callback) {
-  const request = require('request@2.88.2');
-  request.get({ url: auth0.baseUrl + '/users/' + user.user_id, headers: { Authorization: 'Bearer ' + auth0.accessToken } }, function (err, res, body) {
-    if (err) return callback(err);
-    context.idToken['https://example.com/name'] = JSON.parse(body).name;
-    callback(null, user, context);
-  });
+  const names = require('./names');
+  context.idToken['https://example.com/name'] = names.display(user);
+  callback(null, user, context);
 }
 `;
 const UNPINNED = `function (user, context, callback) {\n  const uuid = require('uuid');\n  context.idToken['https://example.com/sid'] = uuid();\n  callback(null, user, context);\n}\n`;
@@ -108,6 +107,10 @@ interface Checked {
 /** Import-checks an output folder in its layout. */
 function check(out: string, emit: Emit, existing: string[] = []): Checked {
   const files = tree(out);
+  // Nothing written (e.g. "No rules found", exit 2): nothing to import, no list.
+  if (!Object.keys(files).some((f) => f.startsWith('actions') || f === 'tenant.yaml' || f.startsWith('triggers'))) {
+    return { problems: [], deployed: new Map(), bound: null, files };
+  }
   if (emit === 'directory') {
     const c = checkDirectory(out, existing);
     return { problems: c.problems, deployed: c.actions, bound: c.triggers?.['post-login'] ?? null, files };
@@ -260,7 +263,7 @@ describe('only Actions that can run are deployed and bound', () => {
       expect(result.deployed.get('Broken')).toBe(false);
       expect(result.deployed.get('Fine')).toBe(true);
       expect(result.bound).toEqual(['Fine']);
-      expect(run.stdout).toMatch(/Held back \(not deployed, not bound\): 1\n {2}Broken: 2 error finding\(s\) \(management-api-token\)/);
+      expect(run.stdout).toMatch(/Held back \(not deployed, not bound\): 1\n {2}Broken: 1 error finding\(s\) \(local-require\)/);
       const report = JSON.parse(readFileSync(path.join(out, 'migration-report.json'), 'utf8'));
       expect(report.rules.find((r: { name: string }) => r.name === 'Broken').deploy).toMatchObject({ deployed: false, bound: false });
       if (emit === 'terraform') expect(result.files['actions.tf']).toMatch(/resource "auth0_action" "broken" \{[^}]*deploy  = false/);
@@ -276,6 +279,22 @@ describe('only Actions that can run are deployed and bound', () => {
       expect(result.problems).toEqual([]);
       expect(result.bound).toEqual(['Broken', 'Fine']);
     }
+  });
+
+  it('an Action verify called different is held back too; --bind-review releases it, never a missing version', () => {
+    const run = runRule({ source: 'a.js', name: 'A', script: CLAIM('a'), order: 1, enabled: true }, { sdk: 7 });
+    expect(holdBackReason(run, false)).toBeNull();
+    run.report.verification = { sdk: 7, verdict: 'different', scenarios: 2, equal: 1, different: 1, differences: ['x: y'], typeErrors: 0 };
+    expect(holdBackReason(run, false)).toMatch(/^verify: the Action behaves differently/);
+    expect(holdBackReason(run, true)).toBeNull();
+    const unpinned = runRule({ source: 'b.js', name: 'B', script: UNPINNED, order: 2, enabled: true }, { sdk: 7 });
+    expect(holdBackReason(unpinned, true)).toMatch(/^no version for uuid/);
+    const tenant = { name: 't', source: 't', format: 'api' as const, rules: [], configKeys: [], problems: [], notes: [], triggers: { 'post-login': [] } };
+    const plan = planTenant(tenant, [run, unpinned]);
+    expect(plan.actions.map((a) => [a.name, a.deployed, a.bound])).toEqual([['A', false, false], ['B', false, false]]);
+    // Nothing to bind and nothing bound today: no list at all, not an empty one.
+    expect(postLoginBindings(plan, [])).toBeNull();
+    expect(plan.heldBack.map((h) => h.name)).toEqual(['A', 'B']);
   });
 
   it('a rule that fails (another stage) gives no Action and is listed as held back', async () => {
@@ -365,5 +384,36 @@ describe('Terraform', () => {
       { attribute: 'a', value: '1' }, { attribute: 'long_name', value: '2' }, { blank: true }, { attribute: 'bb', value: '3' },
     ] }).join('\n') + '\n';
     expect(text).toBe('resource "x" "y" {\n  a         = 1\n  long_name = 2\n\n  bb = 3\n}\n');
+  });
+});
+
+describe('--module', () => {
+  it('writes the Management API client helper once, as an Actions Module each layout imports, and the Actions require it', async () => {
+    const input = path.join(TENANTS, 'globex-yaml');
+    for (const emit of EMITS) {
+      const out = tmp();
+      await migrate([input, '--out', out, '--emit', emit, '--module', '--bindings', 'replace']);
+      const result = check(out, emit);
+      expect(result.problems, emit).toEqual([]);
+      const code = result.files['actions/Link Accounts/code.js'];
+      expect(code).toContain("const { managementClient } = require('actions:rules2actions-management-api');");
+      expect(code).not.toContain('async function managementApiToken');
+      const module = result.files['action-modules/rules2actions-management-api/code.js'];
+      expect(module).toMatch(/^const \{ ManagementClient \} = require\('auth0'\);\n/);
+      expect(module).toContain('async function managementApiToken(api, domain, clientId, clientSecret) {');
+      expect(module).toMatch(/module\.exports = \{ managementClient, managementApiToken \};\n$/);
+      if (emit === 'directory') {
+        expect(JSON.parse(result.files['actions/Link Accounts.json']).modules).toEqual([{ module_name: 'rules2actions-management-api', module_version_number: 1 }]);
+        expect(JSON.parse(result.files['action-modules/rules2actions-management-api.json'])).toMatchObject({ all_changes_published: true, dependencies: [{ name: 'auth0', version: '7.1.0' }] });
+      }
+      if (emit === 'terraform') {
+        expect(result.files['actions.tf']).toContain('resource "auth0_action_module" "management_api" {');
+        expect(result.files['actions.tf']).toContain('    module_version_id = auth0_action_module.management_api.version_id');
+      }
+    }
+    // Without --module the helper stays in the Action.
+    const plain = tmp();
+    await migrate([input, '--out', plain]);
+    expect(readFileSync(path.join(plain, 'actions/Link Accounts/code.js'), 'utf8')).toContain('async function managementApiToken');
   });
 });

@@ -14,6 +14,10 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const DEMO = 'fixtures/demo-tenant';
 const BROKEN = 'function (user, context, callback) {\n  const x = ;\n  callback(null, user, context);\n}\n';
 const SIMPLE = "function (user, context, callback) {\n  context.idToken['https://example.com/email'] = user.email;\n  callback(null, user, context);\n}\n";
+// Converted, with one warning to review (global state is per Action instance now).
+const WARNS = 'function (user, context, callback) {\n  global.cache = global.cache || {};\n  callback(null, user, context);\n}\n';
+// Converted, with an error finding (a claim read back is undefined in an Action).
+const ERRS = 'function (user, context, callback) {\n  var claims = context.idToken;\n  claims.x = 1;\n  console.log(context.idToken.x);\n  callback(null, user, context);\n}\n';
 
 async function run(args: string[], stdin?: string) {
   const out = { stdout: '', stderr: '' };
@@ -29,6 +33,12 @@ async function run(args: string[], stdin?: string) {
 
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'r2a-gating-'));
 
+function folder(files: Record<string, string>): string {
+  const dir = tmp();
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
 function brokenFolder(): string {
   const dir = tmp();
   writeFileSync(path.join(dir, 'broken.js'), BROKEN);
@@ -41,18 +51,29 @@ describe('exit codes and gating', () => {
     expect(process.cwd()).toBe(ROOT);
     const r = await run(['migrate', DEMO]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('5 rules: 4 migrated, 1 needs review, 0 failed; 0 errors, 1 warning\n');
+    expect(r.stdout).toMatch(/^5 rules: \d migrated, \d needs? review, 0 failed; /m);
+    // A rule to review (even with an error finding) is an answer too; a failed rule is not.
+    const review = await run(['migrate', folder({ 'warns.js': WARNS, 'errs.js': ERRS })]);
+    expect(review.stdout).toContain('2 rules: 0 migrated, 2 need review, 0 failed; 1 error, 1 warning\n');
+    expect(review.code).toBe(0);
   });
 
   it('--fail-on, --max-warnings and --quiet decide exit 1 as ESLint does', async () => {
-    expect((await run(['migrate', DEMO, '--no-diff', '--fail-on', 'warning'])).code).toBe(1);
-    expect((await run(['migrate', DEMO, '--no-diff', '--fail-on', 'error'])).code).toBe(0);
-    expect((await run(['migrate', DEMO, '--no-diff', '--max-warnings', '0'])).code).toBe(1);
-    expect((await run(['migrate', DEMO, '--no-diff', '--max-warnings', '1'])).code).toBe(0);
-    const quiet = await run(['migrate', DEMO, '--no-diff', '--quiet', '--fail-on', 'warning']);
+    const warns = folder({ 'warns.js': WARNS, 'simple.js': SIMPLE });
+    expect((await run(['migrate', warns, '--no-diff'])).code).toBe(0);
+    expect((await run(['migrate', warns, '--no-diff', '--fail-on', 'warning'])).code).toBe(1);
+    expect((await run(['migrate', warns, '--no-diff', '--fail-on', 'error'])).code).toBe(0);
+    expect((await run(['migrate', warns, '--no-diff', '--max-warnings', '0'])).code).toBe(1);
+    expect((await run(['migrate', warns, '--no-diff', '--max-warnings', '1'])).code).toBe(0);
+    const quiet = await run(['migrate', warns, '--no-diff', '--quiet', '--fail-on', 'warning']);
     expect(quiet.code).toBe(0);
     expect(quiet.stdout).not.toMatch(/\s(warning|info)\s/);
-    expect(quiet.stdout).toContain('Geo Blocking.js'); // the rule is still listed, without its warning
+    expect(quiet.stdout).toContain('warns.js'); // the rule is still listed, without its warning
+    expect(quiet.stdout).toContain('0 errors, 0 warnings');
+    const errs = folder({ 'errs.js': ERRS });
+    expect((await run(['migrate', errs, '--no-diff', '--fail-on', 'error'])).code).toBe(1);
+    expect((await run(['migrate', errs, '--no-diff', '--quiet', '--fail-on', 'error'])).code).toBe(1);
+    expect((await run(['migrate', errs, '--no-diff', '--fail-on', 'never'])).code).toBe(0);
     const broken = brokenFolder();
     expect((await run(['migrate', broken, '--no-diff'])).code).toBe(1); // a failed rule fails a dry run
     expect((await run(['migrate', broken, '--no-diff', '--fail-on', 'never'])).code).toBe(0);
@@ -64,20 +85,26 @@ describe('exit codes and gating', () => {
   });
 
   it('writing runs keep exit 1 for a rule to review unless told otherwise', async () => {
-    const out = tmp();
-    expect((await run(['migrate', DEMO, '--out', out])).code).toBe(1);
-    expect((await run(['migrate', DEMO, '--out', out, '--fail-on', 'error'])).code).toBe(0);
+    const warns = folder({ 'warns.js': WARNS });
+    expect((await run(['migrate', warns, '--out', tmp()])).code).toBe(1);
+    expect((await run(['migrate', warns, '--out', tmp(), '--fail-on', 'error'])).code).toBe(0);
   });
 
-  it('exits 2 when no rules are found', async () => {
+  it('exits 2 when no rules are found; an export with an empty rules list is an answer', async () => {
     const empty = tmp();
-    mkdirSync(path.join(empty, 'rules'));
-    const r = await run(['migrate', path.join(empty, 'rules')]);
+    mkdirSync(path.join(empty, 'nothing'));
+    writeFileSync(path.join(empty, 'nothing', 'notes.txt'), 'not a rule');
+    mkdirSync(path.join(empty, 'export'));
+    writeFileSync(path.join(empty, 'export', 'tenant.yaml'), 'rules: []\nrulesConfigs: []\n');
+    const exported = await run(['migrate', path.join(empty, 'export')]);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).toContain('0 rules');
+    const r = await run(['migrate', path.join(empty, 'nothing')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('No rules found in');
     expect(r.stdout).toBe('');
     for (const command of ['audit', 'verify']) {
-      const other = await run([command, path.join(empty, 'rules')]);
+      const other = await run([command, path.join(empty, 'nothing')]);
       expect(other.code, command).toBe(2);
       expect(other.stderr).toContain('No rules found in');
     }
@@ -124,10 +151,9 @@ describe('SARIF', () => {
 
   it('is valid SARIF 2.1.0 with one located result per finding', async () => {
     const broken = brokenFolder();
-    const [sarifRun, jsonRun] = await Promise.all([
-      run(['migrate', DEMO, path.relative(ROOT, broken), '--format', 'sarif']),
-      run(['migrate', DEMO, path.relative(ROOT, broken), '--format', 'json']),
-    ]);
+    const more = folder({ 'warns.js': WARNS, 'errs.js': ERRS });
+    const args = ['migrate', DEMO, path.relative(ROOT, broken), path.relative(ROOT, more)];
+    const [sarifRun, jsonRun] = await Promise.all([run([...args, '--format', 'sarif']), run([...args, '--format', 'json'])]);
     const log = JSON.parse(sarifRun.stdout);
     expect(validate(log), JSON.stringify(validate.errors, null, 2)).toBe(true);
     const report = JSON.parse(jsonRun.stdout) as MigrationReport;
@@ -151,7 +177,8 @@ describe('SARIF', () => {
     const parseError = sarif.tool.driver.rules.find((r: { id: string }) => r.id === 'rules2actions/parse-error');
     expect(parseError.help.text).toMatch(/Syntax error/);
     expect(parseError.defaultConfiguration.level).toBe('error');
-    const geo = sarif.tool.driver.rules.find((r: { id: string }) => r.id === 'rules2actions/review-field');
-    expect(geo.shortDescription.text.length).toBeGreaterThan(0);
+    const levels = new Set(sarif.results.map((r: { level: string }) => r.level));
+    expect([...levels].sort()).toEqual(['error', 'note', 'warning']);
+    for (const rule of sarif.tool.driver.rules) expect(rule.shortDescription.text.length, rule.id).toBeGreaterThan(0);
   });
 });

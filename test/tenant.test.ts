@@ -68,6 +68,12 @@ describe('migrateTenant', () => {
     for (const r of results) expect(codes(r)).not.toContain('write-has-no-effect');
   });
 
+  it('emits Actions that pass the type check against the post-login declarations', async () => {
+    const { typeCheckActions } = await import('../src/typecheck.js');
+    const checked = await typeCheckActions(results.filter((r) => !r.noAction).map((r, i) => ({ file: `action-${i}.js`, code: r.code, sdk: 7 as const, dependencies: [] })));
+    for (const [file, errors] of checked) expect(errors, file).toEqual([]);
+  });
+
   it('leaves migrate() of one rule as it was: no tenant, no shared state', () => {
     const alone = migrate(rules[2].script);
     expect(codes(alone)).toContain('global-state');

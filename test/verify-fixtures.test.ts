@@ -59,12 +59,11 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
   'account-linking/not-linking-search-only':
     'flagged unchecked-http-status: when the search answers 500 the rule reads the error body as the user list and throws, ' +
     'while the SDK throws and the Action denies with the error message',
-  'account-linking/unsafe-async-each':
-    'TODO-marked: linking every match with async.each is left unconverted, still using the Rules-only auth0 object',
-  'account-linking/unsafe-callback-twice':
-    'TODO-marked: the link flow calls back twice and is left unconverted, still using the Rules-only auth0 object',
+  'no-equivalent/management-api-object':
+    'the rule calls auth0.users.getUsersByEmail, which the emulated Rules runtime does not offer, so it fails in every scenario; ' +
+    'the Action calls ManagementClient instead (and keeps auth0.domain in a log line under a TODO)',
   'account-linking/unsafe-fire-and-forget':
-    'TODO-marked: the fire-and-forget link is left unconverted, still using the Rules-only auth0 object',
+    'TODO-marked: the rule writes the Rules token auth0.accessToken to the log; that line stays for a human, and auth0 does not exist in Actions',
   'account-linking/link-network-errors-only':
     'flagged unchecked-http-status: the rule tested only `err`, so after a 409 or 500 from the link it went on and ' +
     'still switched the login; the SDK throws, so the Action denies as the rule did for a network error',
@@ -86,7 +85,6 @@ const RULE_CANNOT_RUN: Record<string, string> = {
   'require-dependencies/pins-and-sub-paths': 'requires uuid/v1 (uuid 3: the installed uuid 11 has no such path) and moment, which is not installed',
   'callback-to-return/nested-callback-flagged': 'synthetic: calls someLibrary, which is defined nowhere',
   'configuration-to-secrets/whole-object': 'synthetic: calls send, which is defined nowhere',
-  'no-equivalent/management-api-object': 'calls auth0.users.getUsersByEmail, which the emulated Rules runtime does not offer',
 };
 
 /** Values for keyword tokens, as a0deploy would replace them; unlisted tokens get "verify-<KEY>". */

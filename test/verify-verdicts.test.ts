@@ -107,7 +107,7 @@ describe('verify verdicts', () => {
     expect(report.rules[0].notes.join('\n')).toContain("type error(s) are in the rule's own code too (not counted)");
     expect(report.summary).toMatchObject({ rules: 1, equal: 1, different: 0, notVerified: 0 });
     const text = await cli(['verify', file, '--sdk', 'both']);
-    expect(text.stdout).toMatch(/1 rules: 1 equal, 0 different, 0 not verified/);
+    expect(text.stdout).toMatch(/1 rule: 1 equal, 0 different, 0 not verified/);
     expect(text.code).toBe(0);
   }, 120_000);
 });

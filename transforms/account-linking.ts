@@ -1,7 +1,9 @@
 import { keepFlow } from '../src/ast/flow.js';
-import { enclosingStatement, n } from '../src/ast.js';
+import { b, enclosingStatement, n } from '../src/ast.js';
+import type { Expression } from '../src/types.js';
+import type { namedTypes as K } from 'ast-types';
 import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
-import { SCOPES, SDK_VERSION } from './account-linking/emit.js';
+import { CLIENT_FACTORY, ensureAdapter, SCOPES, sdkCall, SDK_VERSION, SUCCESS_STATUS } from './account-linking/emit.js';
 import { flatten, unsafeReason, type Flattened, type InheritedHandlers } from './account-linking/flatten.js';
 import { scanRule, type Operation, type RuleScan } from './account-linking/operations.js';
 import { chooseClientName, convertPrimaryUser, convertV2Query, placeClient, removeUnused, setUp } from './account-linking/rewrite.js';
@@ -76,6 +78,10 @@ export const accountLinking: Transform = {
       severity: 'warning',
       text: 'User search v2 is gone (end of life 2019-06-30): the query now runs on search engine v3{{raw}}. v3 matches email case-insensitively; review the results.',
     },
+    'flow-kept': {
+      severity: 'warning',
+      text: '`{{call}}` → `{{to}}` where the rule called it, in the same {{shape}} ({{adapter}}): the flow was kept because {{reason}}. It no longer needs request or the Rules token; flatten it into await when you can.',
+    },
     'unsafe-linking-flow': {
       severity: 'error',
       text: '`{{call}}` was not converted: {{reason}}. Rewrite this flow with await (see the Account linking section of the README).',
@@ -137,8 +143,9 @@ export const accountLinking: Transform = {
       // Other Management API calls: converted when every flow flattens; otherwise left for
       // no-equivalent's findings on the Rules token.
       const inherited: InheritedHandlers = new Map();
-      if (scan.operations.some((op) => unsafeReason(op, scan.operations, ctx.rule, inherited))) return;
-      convert(ctx, scan, [], false);
+      const reasons = new Map(scan.operations.map((op) => [op, unsafeReason(op, scan.operations, ctx.rule, inherited)] as const).filter(([, r]) => r) as Array<[Operation, string]>);
+      if (reasons.size > 0) convertKeepingFlow(ctx, scan, reasons, false);
+      else convert(ctx, scan, [], false);
       return;
     }
     ctx.markLinking?.();
@@ -147,11 +154,9 @@ export const accountLinking: Transform = {
     const inherited: InheritedHandlers = new Map();
     const unsafe = scan.operations.map((op) => ({ op, reason: unsafeReason(op, scan.operations, ctx.rule, inherited) })).filter((u) => u.reason);
     if (unsafe.length > 0) {
-      // The rule's flow stays whole (callback-to-return keeps it instead of flattening part of it).
+      // The reason names the flow kept (callback-bridge) if callback-to-return cannot flatten around it.
       keepFlow(ctx.rule, `the linking flow is kept: ${unsafe[0].reason}`);
-      for (const { op, reason } of unsafe) {
-        ctx.todo({ node: op.call, code: 'unsafe-linking-flow', data: { call: op.describe, reason: reason! }, statement: enclosingStatement(op.path)!.node });
-      }
+      convertKeepingFlow(ctx, scan, new Map(unsafe.map((u) => [u.op, u.reason!])), true);
       for (const d of deferred) ctx.todo({ node: d.op.call, code: d.code, statement: enclosingStatement(d.op.path)!.node });
       return;
     }
@@ -207,26 +212,7 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
 
   // Printing the body to find them is costly: only when the rule has keyword tokens at all.
   const tokensBefore = hasTokens(ctx.text) ? tokensIn(rule.body) : [];
-  const reportedBases = new Set<string>();
-  for (const entry of firstScan.requires) {
-    const host = entry.module === 'client' ? hardCodedDomain(entry.declarator.init) : null;
-    if (!host) continue;
-    reportedBases.add(`https://${host}/api/v2`);
-    ctx.report({ node: entry.declarator, code: 'tenant-url', data: { base: `https://${host}/api/v2`, host: ` (${host}, unless that is a custom domain)` } });
-  }
-  for (const op of firstScan.operations) {
-    if (op.url && op.url.base !== 'base-url') {
-      const base = op.url.base === 'hard-coded' ? `https://${op.url.host}/api/v2` : op.url.base === 'keyword-token' ? 'a keyword token' : 'a domain expression';
-      if (!reportedBases.has(base)) {
-        reportedBases.add(base);
-        ctx.report({ node: op.call, code: 'tenant-url', data: { base, host: op.url.host ? ` (${op.url.host}, unless that is a custom domain)` : '' } });
-      }
-    }
-    if (op.endpoint.kind === 'search' && op.endpoint.engine === 'v2') {
-      const raw = convertV2Query(op);
-      ctx.report({ node: op.call, code: 'search-v2-converted', data: { raw: raw ? ' and `email.raw` became `email`' : '' } });
-    }
-  }
+  reportBases(ctx, firstScan);
 
   // Outermost first: flattening a callback hoists the calls nested in it into the rule body.
   const inherited: InheritedHandlers = new Map();
@@ -266,6 +252,130 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
   });
   placeClient(ctx, client, anchors, lost);
   setUp(ctx, scopes);
+}
+
+/** A Management API base other than auth0.baseUrl becomes the AUTH0_DOMAIN secret; search v2 becomes v3. */
+function reportBases(ctx: TransformContext, firstScan: RuleScan) {
+  const reportedBases = new Set<string>();
+  for (const entry of firstScan.requires) {
+    const host = entry.module === 'client' ? hardCodedDomain(entry.declarator.init) : null;
+    if (!host) continue;
+    reportedBases.add(`https://${host}/api/v2`);
+    ctx.report({ node: entry.declarator, code: 'tenant-url', data: { base: `https://${host}/api/v2`, host: ` (${host}, unless that is a custom domain)` } });
+  }
+  for (const op of firstScan.operations) {
+    if (op.url && op.url.base !== 'base-url') {
+      const base = op.url.base === 'hard-coded' ? `https://${op.url.host}/api/v2` : op.url.base === 'keyword-token' ? 'a keyword token' : 'a domain expression';
+      if (!reportedBases.has(base)) {
+        reportedBases.add(base);
+        ctx.report({ node: op.call, code: 'tenant-url', data: { base, host: op.url.host ? ` (${op.url.host}, unless that is a custom domain)` : '' } });
+      }
+    }
+    if (op.endpoint.kind === 'search' && op.endpoint.engine === 'v2') {
+      const raw = convertV2Query(op);
+      ctx.report({ node: op.call, code: 'search-v2-converted', data: { raw: raw ? ' and `email.raw` became `email`' : '' } });
+    }
+  }
+
+}
+
+/**
+ * The second level of rewrite: where a flow cannot be flattened, each call is replaced where it is by
+ * its ManagementClient call, wrapped so that it answers in the rule's own shape (an error-first
+ * callback as `request` or the old client called it, a promise, a fetch Response). The Action keeps
+ * the rule's control flow and no longer depends on `request` or the Rules token.
+ */
+function convertKeepingFlow(ctx: TransformContext, scan: RuleScan, reasons: Map<Operation, string>, linking: boolean) {
+  const { options } = ctx;
+  const client = chooseClientName(ctx, scan);
+  const scopes = scopesFor(scan.operations);
+  const first = scan.operations.find((op) => op.endpoint.kind === 'link') ?? scan.operations[0];
+  if (linking) ctx.report({ node: first.call, code: 'linking-detected', data: { version: SDK_VERSION[options.sdk] } });
+  else ctx.report({ node: first.call, code: 'management-api-detected', data: { version: SDK_VERSION[options.sdk], scopes: scopes.join(', ') } });
+  reportBases(ctx, scan);
+  const tokensBefore = hasTokens(ctx.text) ? tokensIn(ctx.rule.body) : [];
+  // Innermost first: an outer call's replacement carries its callback, with the inner calls already replaced.
+  const ordered = [...scan.operations].sort((a, b) => startOf(b.call) - startOf(a.call));
+  for (const op of ordered) {
+    const sdkResult = sdkCall(op.endpoint, options.sdk, client);
+    const promise = unwrapData(inlineClient(sdkResult.call, client), sdkResult.data);
+    const kept = keptShape(op, promise, ctx);
+    op.path.replace(kept.expression);
+    const reason = reasons.get(op) ?? 'another call of the same flow could not be flattened';
+    ctx.report({ node: op.call, code: 'flow-kept', data: { call: op.describe, to: sdkResult.describe, shape: kept.shape, adapter: kept.adapter, reason } });
+    if (linking && op.endpoint.kind === 'update-user') ctx.report({ node: op.call, code: 'metadata-on-primary', data: { from: op.describe } });
+  }
+  removeUnused(ctx, scan);
+  // Keyword tokens must survive byte for byte: the ones the removed options held go into a note.
+  const tokensAfter = tokensBefore.length > 0 ? tokensIn(ctx.rule.body) : [];
+  const lost = tokensBefore.filter((token) => {
+    const index = tokensAfter.indexOf(token);
+    if (index < 0) return true;
+    tokensAfter.splice(index, 1);
+    return false;
+  });
+  const outermost = ordered[ordered.length - 1];
+  const holder = outermost && enclosingStatement(outermost.path)?.node;
+  if (lost.length > 0 && holder) {
+    const note = b.commentLine(` rules2actions: ${lost.join(', ')} (keyword token) no longer used here: the Management API domain is the AUTH0_DOMAIN secret.`, true, false);
+    (holder as { comments?: unknown[] }).comments = [...((holder as { comments?: unknown[] }).comments ?? []), note];
+  }
+  setUp(ctx, scopes);
+}
+
+/** `client.users.x(…)` → `managementClient(event, api).users.x(…)`: built where the call is made, nothing at the top. */
+function inlineClient(call: Expression, client: string): Expression {
+  let node: unknown = (call as K.CallExpression).callee;
+  while (n.MemberExpression.check(node) && n.MemberExpression.check(node.object)) node = node.object;
+  if (n.MemberExpression.check(node) && n.Identifier.check(node.object) && node.object.name === client) {
+    node.object = b.callExpression(b.identifier(CLIENT_FACTORY), [b.identifier('event'), b.identifier('api')]);
+  }
+  return call;
+}
+
+function unwrapData(call: Expression, data: boolean): Expression {
+  if (!data) return call;
+  const result = b.identifier('result');
+  return b.callExpression(b.memberExpression(call, b.identifier('then')), [b.arrowFunctionExpression([result], b.memberExpression(result, b.identifier('data')))]);
+}
+
+/** The expression that stands where the rule's call was. */
+function keptShape(op: Operation, promise: Expression, ctx: TransformContext): { expression: Expression; shape: string; adapter: string } {
+  const callback = op.style === 'callback' ? (op.call.arguments[op.call.arguments.length - 1] as Expression) : null;
+  const status = b.numericLiteral(SUCCESS_STATUS[op.endpoint.kind]);
+  if (op.transport === 'request') {
+    ensureAdapter(ctx.module.prelude, 'requestCallback');
+    const done = callback ?? b.arrowFunctionExpression([], b.blockStatement([]));
+    return {
+      expression: b.callExpression(b.identifier('requestCallback'), [promise, done, b.booleanLiteral(Boolean(op.json)), status]),
+      shape: callback ? 'error-first callback' : 'fire-and-forget call',
+      adapter: 'requestCallback answers as request did',
+    };
+  }
+  if (op.transport === 'sdk' && callback) {
+    ensureAdapter(ctx.module.prelude, 'sdkCallback');
+    return { expression: b.callExpression(b.identifier('sdkCallback'), [promise, callback]), shape: 'error-first callback', adapter: 'sdkCallback answers as the old client did' };
+  }
+  if (op.transport === 'fetch') {
+    ensureAdapter(ctx.module.prelude, 'fetchResponse');
+    return { expression: b.callExpression(b.identifier('fetchResponse'), [promise, status]), shape: 'promise of a Response', adapter: 'fetchResponse answers as fetch did' };
+  }
+  if (op.transport === 'axios') {
+    const data = b.identifier('data');
+    const response = b.objectExpression([b.objectProperty(data, data), b.objectProperty(b.identifier('status'), status)]);
+    response.properties[0] = Object.assign(b.objectProperty(data, data), { shorthand: true });
+    return {
+      expression: b.callExpression(b.memberExpression(promise, b.identifier('then')), [b.arrowFunctionExpression([data], response)]),
+      shape: 'promise',
+      adapter: 'resolving to { data, status } as axios did',
+    };
+  }
+  return { expression: promise, shape: 'promise', adapter: 'the SDK promise resolves to the same result' };
+}
+
+function startOf(node: unknown): number {
+  const start = (node as { start?: unknown } | null)?.start;
+  return typeof start === 'number' ? start : Number.POSITIVE_INFINITY;
 }
 
 /** `new ManagementClient({ domain: 'tenant.auth0.com', … })` → the host. */

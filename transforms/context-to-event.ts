@@ -373,7 +373,8 @@ function toMetadataRead(ctx: TransformContext, kind: Kind, member: NodePath, sha
   const field = shared.field;
   const key = /^[A-Za-z_$][\w$]*$/.test(field) ? `.${field}` : `[${JSON.stringify(field)}]`;
   let code = `event.transaction?.metadata?.${key.startsWith('.') ? key.slice(1) : key}`;
-  if (shared.json) code = `JSON.parse(${code} ?? 'null')`;
+  // Metadata values are typed string | number | boolean: String() keeps the type check and JSON.parse happy.
+  if (shared.json) code = `JSON.parse(String(${code} ?? null))`;
   const parts = field.split('.');
   const mapped = kind === 'user' ? (parts.length === 1 && eventUserFields.has(field) ? `event.user${key}` : null) : contextTarget(parts);
   // What the event has at the same place: the mapped field and the keys below it.

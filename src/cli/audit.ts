@@ -48,7 +48,8 @@ export async function runAudit(paths: string[], flags: AuditFlags, io: Io, versi
   attachTenantViews(tenants);
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const rules = tenantRules(tenants);
-  if (rules.length === 0 && tenants.every((t) => t.problems.length === 0)) {
+  // Nothing read at all (an export with an empty rules list is audited: it has nothing to migrate).
+  if (rules.length === 0 && tenants.every((t) => t.problems.length === 0 && t.format === 'plain')) {
     throw new UsageError(`No rules found in ${[...paths, ...flags.fromTenant].join(', ')}.`);
   }
   const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });

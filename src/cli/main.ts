@@ -78,6 +78,7 @@ interface MigrateFlags extends GatingFlags {
   bindings: BindingsMode;
   bindReview?: boolean;
   pins?: string;
+  module?: boolean;
 }
 
 /** Runs the CLI; returns the exit code (0 clean, 1 something needs review or failed, 2 usage or fatal error). */
@@ -129,6 +130,7 @@ Run "rules2actions <command> --help" for each command's options.`,
         .default('merge'),
     )
     .option('--bind-review', 'also deploy and bind Actions held back for an error finding or a verify difference')
+    .option('--module', 'write the Management API client helper once, as an Actions Module (actionModules / auth0_action_module), instead of in every Action')
     .option('--pins <file>', 'JSON {"package": "x.y.z"}: versions for modules required without one (default: "dependencies" of ./rules2actions.config.json)')
     .addHelpText(
       'after',
@@ -228,7 +230,10 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const problems = tenants.flatMap((t) => t.problems);
   const rules = tenantRules(tenants);
-  if (rules.length === 0 && problems.length === 0) throw new UsageError(`No rules found in ${[...paths, ...flags.fromTenant].join(', ')}.`);
+  // Nothing read at all (an export with an empty rules list is an answer: nothing to migrate).
+  if (rules.length === 0 && problems.length === 0 && tenants.every((t) => t.format === 'plain')) {
+    throw new UsageError(`No rules found in ${paths.join(', ')}.`);
+  }
   const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
   // Large runs spread over worker threads (src/cli/pool.ts); results come back in input order.
   const groups = groupRuns(tenants, await runAll(rules, options, progress.tick));
@@ -254,7 +259,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
     })),
   ];
 
-  const planOptions = { bindings: flags.bindings, bindReview: flags.bindReview };
+  const planOptions = { bindings: flags.bindings, bindReview: flags.bindReview, module: flags.module };
   const plans: TenantPlan[] = [];
   const notes: string[] = [];
   if (flags.out) {

@@ -296,7 +296,7 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const inputs = tenantRules(tenants);
   const problems = tenants.flatMap((t) => t.problems);
-  if (inputs.length + problems.length === 0) throw new UsageError(`No rules found in ${paths.join(', ')}.`);
+  if (inputs.length + problems.length === 0 && tenants.every((t) => t.format === 'plain')) throw new UsageError(`No rules found in ${paths.join(', ')}.`);
   if (action && inputs.length + problems.length !== 1) {
     throw new UsageError(`--action needs exactly one rule, got ${inputs.length + problems.length}.`);
   }

@@ -1,6 +1,7 @@
 // auth0-deploy-cli directory layout: actions/<name>.json, actions/<name>/code.js, triggers/triggers.json.
 import type { Triggers } from '../inputs/types.js';
-import { ACTION_RUNTIME, currentPostLogin, dependenciesOf, POST_LOGIN, secretsOf, triggersToWrite, type ActionPlan, type TenantPlan } from './plan.js';
+import { actionCode, MODULE_FOLDER } from './module.js';
+import { ACTION_RUNTIME, currentPostLogin, dependenciesOf, moduleRefs, POST_LOGIN, secretsOf, triggersToWrite, type ActionPlan, type TenantPlan } from './plan.js';
 
 export const TRIGGERS_FILE = 'triggers/triggers.json';
 
@@ -17,7 +18,7 @@ export const deployedField = (plan: TenantPlan, action: ActionPlan) =>
 export function emitDirectory(plan: TenantPlan, outputTriggers: Triggers | undefined): Map<string, string> {
   const files = new Map<string, string>();
   for (const action of plan.actions) {
-    files.set(`actions/${action.file}/code.js`, action.run.result.code);
+    files.set(`actions/${action.file}/code.js`, actionCode(action));
     files.set(
       `actions/${action.file}.json`,
       json({
@@ -29,8 +30,15 @@ export function emitDirectory(plan: TenantPlan, outputTriggers: Triggers | undef
         secrets: secretsOf(action).map((name) => ({ name, value: '' })),
         supported_triggers: [{ id: POST_LOGIN, version: 'v3' }],
         ...deployedField(plan, action),
+        ...moduleRefs(action),
       }),
     );
+  }
+  if (plan.module) {
+    const { name, code, dependencies } = plan.module;
+    files.set(`${MODULE_FOLDER}/${name}/code.js`, code);
+    // all_changes_published: a0deploy publishes it on import (version 1 the first time).
+    files.set(`${MODULE_FOLDER}/${name}.json`, json({ name, code: `./${MODULE_FOLDER}/${name}/code.js`, dependencies, secrets: [], all_changes_published: true }));
   }
   const triggers = triggersToWrite(plan, outputTriggers, currentPostLogin(outputTriggers, plan.tenant));
   if (triggers) files.set(TRIGGERS_FILE, json(triggers));

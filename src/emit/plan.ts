@@ -12,6 +12,7 @@ import type { Tenant, TriggerBinding, Triggers } from '../inputs/types.js';
 import type { RuleRun } from '../run.js';
 import type { Dependency } from '../types.js';
 import { isConcreteVersion } from '../pins.js';
+import { extractModule, MODULE_NAME, type ModulePlan, type ModuleUse } from './module.js';
 
 export const ACTION_RUNTIME = 'node22';
 export const POST_LOGIN = 'post-login';
@@ -26,6 +27,8 @@ export interface PlanOptions {
   bindings?: BindingsMode;
   /** Deploy and bind Actions held back for an error finding or a verify difference. */
   bindReview?: boolean;
+  /** The Management API client helper as one Actions Module (src/emit/module.ts). */
+  module?: boolean;
 }
 
 export interface ActionPlan {
@@ -42,6 +45,8 @@ export interface ActionPlan {
   heldBack: string | null;
   /** Why the name or the file name differs from the rule's name (each gets an info finding); empty when it does not. */
   renamed: string[];
+  /** Set when the Action requires the Actions Module instead of carrying the helper (--module). */
+  module?: ModuleUse;
 }
 
 /** A rule that gave no Action, or an Action that is not deployed: for the summary. */
@@ -63,6 +68,8 @@ export interface TenantPlan {
   bindable: boolean;
   mode: BindingsMode;
   heldBack: HeldBack[];
+  /** The Actions Module to write (--module and an Action with the helper), else null. */
+  module: ModulePlan | null;
 }
 
 function unique(name: string, taken: Set<string>): string {
@@ -171,7 +178,8 @@ export function planTenant(tenant: Tenant, runs: RuleRun[], options: PlanOptions
     if (reason) heldBack.push({ name, source: run.input.source, reason, written: true });
     actions.push({ name, file, run, deployed, bound: bindable && deployed, heldBack: reason, renamed });
   }
-  return withActions({ tenant, actions, bindings: [], bindable, mode: options.bindings ?? 'merge', heldBack }, actions);
+  const module = options.module ? extractModule(actions) : null;
+  return withActions({ tenant, actions, bindings: [], bindable, mode: options.bindings ?? 'merge', heldBack, module }, actions);
 }
 
 /** The plan with these Actions and their bindings in rule order (also used to drop Actions that could not be written). */
@@ -230,7 +238,12 @@ export function currentPostLogin(outputTriggers: Triggers | undefined, tenant: T
 
 /** Dependencies with a version; an unversioned one holds its Action back and is left out (never `latest`). */
 export const dependenciesOf = (action: ActionPlan): Dependency[] =>
-  action.run.result.needs.dependencies.filter((d) => isConcreteVersion(d.version)).map((d) => ({ name: d.name, version: d.version }));
+  action.run.result.needs.dependencies
+    .filter((d) => isConcreteVersion(d.version) && !action.module?.dropped.includes(d.name))
+    .map((d) => ({ name: d.name, version: d.version }));
+
+/** deploy-cli's reference to the module: the first version it publishes on import. */
+export const moduleRefs = (action: ActionPlan) => (action.module ? { modules: [{ module_name: MODULE_NAME, module_version_number: 1 }] } : {});
 
 export const secretsOf = (action: ActionPlan) => action.run.result.needs.secrets;
 

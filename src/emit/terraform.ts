@@ -2,6 +2,7 @@
 // the post-login bindings in rule order (only when the tenant's current list is known), a sensitive
 // variable per secret passed write-only (secrets_wo: never stored in state). Printed the way
 // `terraform fmt` prints it: two-space indent, `=` aligned within each run of attributes.
+import { actionCode, MODULE_FOLDER } from './module.js';
 import { currentPostLogin, dependenciesOf, POST_LOGIN, postLoginBindings, secretsOf, type TenantPlan } from './plan.js';
 import { ACTION_RUNTIME } from './plan.js';
 
@@ -124,12 +125,28 @@ export function emitTerraform(plan: TenantPlan): Map<string, string> {
     });
   }
 
+  const MODULE_RESOURCE = 'management_api';
+  if (plan.module) {
+    const { name, code, dependencies } = plan.module;
+    files.set(`${MODULE_FOLDER}/${name}/code.js`, code);
+    blocks.push({
+      type: 'resource',
+      labels: ['auth0_action_module', MODULE_RESOURCE],
+      items: [
+        attr('name', hclString(name)),
+        attr('publish', 'true'),
+        attr('code', `file(${hclString(`./${MODULE_FOLDER}/${name}/code.js`).replace(/^"\.\//, '"${path.module}/')})`),
+        ...dependencies.flatMap((dep) => [BLANK, nested('dependencies', [attr('name', hclString(dep.name)), attr('version', hclString(dep.version))])]),
+      ],
+    });
+  }
+
   const resources = new Map<string, string>();
   const resourceNames = new Set<string>();
   for (const action of plan.actions) {
     const resource = identifier(action.file, resourceNames, 'action');
     resources.set(action.name, resource);
-    files.set(`actions/${action.file}/code.js`, action.run.result.code);
+    files.set(`actions/${action.file}/code.js`, actionCode(action));
     // Plain rules leave deploying to the user, unless the Action is held back.
     const deploy = plan.bindable ? [attr('deploy', String(action.deployed))] : action.heldBack ? [attr('deploy', 'false')] : [];
     const items: HclItem[] = [
@@ -142,6 +159,12 @@ export function emitTerraform(plan: TenantPlan): Map<string, string> {
     items.push(BLANK, nested('supported_triggers', [attr('id', hclString(POST_LOGIN)), attr('version', '"v3"')]));
     for (const dep of dependenciesOf(action)) {
       items.push(BLANK, nested('dependencies', [attr('name', hclString(dep.name)), attr('version', hclString(dep.version))]));
+    }
+    if (action.module) {
+      items.push(BLANK, nested('modules', [
+        attr('module_id', `auth0_action_module.${MODULE_RESOURCE}.id`),
+        attr('module_version_id', `auth0_action_module.${MODULE_RESOURCE}.version_id`),
+      ]));
     }
     const secrets = secretsOf(action);
     for (const secret of secrets) {

@@ -4,7 +4,8 @@ import { Document, isMap, type Document as YamlDocument } from 'yaml';
 import { parseYaml, unmaskText } from '../inputs/data.js';
 import { isRecord, triggerMap } from '../inputs/records.js';
 import { deployedField } from './directory.js';
-import { ACTION_RUNTIME, currentPostLogin, dependenciesOf, POST_LOGIN, secretsOf, triggersToWrite, type TenantPlan } from './plan.js';
+import { actionCode, MODULE_FOLDER } from './module.js';
+import { ACTION_RUNTIME, currentPostLogin, dependenciesOf, moduleRefs, POST_LOGIN, secretsOf, triggersToWrite, type TenantPlan } from './plan.js';
 
 export const YAML_FILE = 'tenant.yaml';
 
@@ -12,7 +13,7 @@ export const YAML_FILE = 'tenant.yaml';
 export function emitYaml(plan: TenantPlan, existing: { text: string; file: string } | null): Map<string, string> {
   const files = new Map<string, string>();
   const actions = plan.actions.map((action) => {
-    files.set(`actions/${action.file}/code.js`, action.run.result.code);
+    files.set(`actions/${action.file}/code.js`, actionCode(action));
     return {
       name: action.name,
       code: `./actions/${action.file}/code.js`,
@@ -21,6 +22,7 @@ export function emitYaml(plan: TenantPlan, existing: { text: string; file: strin
       secrets: secretsOf(action).map((name) => ({ name, value: '' })),
       supported_triggers: [{ id: POST_LOGIN, version: 'v3' }],
       ...deployedField(plan, action),
+      ...moduleRefs(action),
     };
   });
 
@@ -39,6 +41,12 @@ export function emitYaml(plan: TenantPlan, existing: { text: string; file: strin
   const ours = new Set(plan.actions.map((a) => a.name));
   const others = (Array.isArray(current?.actions) ? current.actions : []).filter((a) => !(isRecord(a) && ours.has(String(a.name))));
   document.set('actions', [...others, ...actions]);
+  if (plan.module) {
+    const { name, code, dependencies } = plan.module;
+    files.set(`${MODULE_FOLDER}/${name}/code.js`, code);
+    const otherModules = (Array.isArray(current?.actionModules) ? current.actionModules : []).filter((m) => !(isRecord(m) && m.name === name));
+    document.set('actionModules', [...otherModules, { name, code: `./${MODULE_FOLDER}/${name}/code.js`, dependencies, secrets: [], all_changes_published: true }]);
+  }
   // The output file's `triggers:` (when it has the key) is the tenant's current list; else the input's.
   const outputTriggers = current && Object.hasOwn(current, 'triggers') ? (triggerMap(current.triggers) ?? {}) : undefined;
   const triggers = triggersToWrite(plan, outputTriggers, currentPostLogin(outputTriggers, plan.tenant));

@@ -155,10 +155,6 @@ function countRules(rules: AuditRule[], unreadable: number): AuditCounts {
   return counts;
 }
 
-function sortCodes(codes: Map<string, number>): Record<string, number> {
-  return Object.fromEntries([...codes].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)));
-}
-
 /** Set-up plus the enabled rules and what they need; 0 for a tenant with no enabled rule. */
 export function tenantEffort(rules: AuditRule[]): number {
   const enabled = rules.filter((r) => r.enabled !== false);
@@ -169,6 +165,10 @@ export function tenantEffort(rules: AuditRule[]): number {
       sortedUnion(enabled.map((r) => r.secrets)).length * EFFORT.perSecret +
       sortedUnion(enabled.map((r) => r.scopes)).length * EFFORT.perScope,
   );
+}
+
+function sortCodes(codes: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...codes].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)));
 }
 
 export function buildAudit(version: string, groups: TenantRuns[], generatedAt?: Date): AuditReport {

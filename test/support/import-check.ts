@@ -94,10 +94,44 @@ function checkBound(check: LayoutCheck, existing: string[]) {
   }
 }
 
+/** An actionModules entry (handler schema: name and code required; dependencies {name, version} only). */
+function checkModule(module: unknown, where: string, codeRoot: string, problems: string[]): string | null {
+  if (!isObject(module) || typeof module.name !== 'string' || typeof module.code !== 'string') {
+    problems.push(`${where}: an Actions Module needs name and code`);
+    return null;
+  }
+  if (!existsSync(path.resolve(codeRoot, module.code))) problems.push(`${where}: code ${module.code} does not exist`);
+  for (const d of Array.isArray(module.dependencies) ? module.dependencies : []) {
+    if (!isObject(d) || Object.keys(d).some((k) => !['name', 'version'].includes(k)) || typeof d.version !== 'string' || !d.version) problems.push(`${where}: dependency ${JSON.stringify(d)}`);
+  }
+  return module.name;
+}
+
+/** Each Action's `modules` must name a module written here, as {module_name, module_version_number}. */
+function checkModuleRefs(actions: Array<[string, unknown]>, modules: Set<string>, problems: string[]) {
+  for (const [where, action] of actions) {
+    if (!isObject(action) || !('modules' in action)) continue;
+    if (!Array.isArray(action.modules)) problems.push(`${where}: modules must be a list`);
+    else {
+      for (const m of action.modules) {
+        if (!isObject(m) || typeof m.module_name !== 'string' || typeof m.module_version_number !== 'number') problems.push(`${where}: module ${JSON.stringify(m)}`);
+        else if (!modules.has(m.module_name)) problems.push(`${where}: module ${m.module_name} is not written`);
+      }
+    }
+  }
+}
+
 /** auth0-deploy-cli directory format below `root`. */
 export function checkDirectory(root: string, existing: string[] = []): LayoutCheck {
   const problems: string[] = [];
   const actions = new Map<string, boolean | undefined>();
+  const records: Array<[string, unknown]> = [];
+  const modules = new Set<string>();
+  const modulesDir = path.join(root, 'action-modules');
+  for (const file of existsSync(modulesDir) ? readdirSync(modulesDir).filter((f) => f.endsWith('.json')).sort() : []) {
+    const name = checkModule(JSON.parse(readFileSync(path.join(modulesDir, file), 'utf8')), `action-modules/${file}`, root, problems);
+    if (name) modules.add(name);
+  }
   const dir = path.join(root, 'actions');
   const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
   for (const file of files) {
@@ -109,6 +143,7 @@ export function checkDirectory(root: string, existing: string[] = []): LayoutChe
       continue;
     }
     const name = checkAction(value, `actions/${file}`, root, problems);
+    records.push([`actions/${file}`, value]);
     if (name) {
       if (actions.has(name)) problems.push(`two Actions named ${name}`);
       actions.set(name, (value as Json).deployed as boolean | undefined);
@@ -118,6 +153,7 @@ export function checkDirectory(root: string, existing: string[] = []): LayoutChe
   const triggersDir = path.join(root, 'triggers');
   const [first] = existsSync(triggersDir) ? readdirSync(triggersDir).filter((f) => f.endsWith('.json')).sort() : [];
   if (first) triggers = checkTriggers(JSON.parse(readFileSync(path.join(triggersDir, first), 'utf8')), `triggers/${first}`, problems);
+  checkModuleRefs(records, modules, problems);
   const check = { problems, actions, triggers };
   checkBound(check, existing);
   return check;
@@ -139,6 +175,15 @@ export function checkYaml(file: string, existing: string[] = []): LayoutCheck {
     }
   }
   const triggers = 'triggers' in value ? checkTriggers(value.triggers ?? {}, 'triggers:', problems) : null;
+  const modules = new Set<string>();
+  if ('actionModules' in value) {
+    if (!Array.isArray(value.actionModules)) problems.push('actionModules: must be a list');
+    else value.actionModules.forEach((m, i) => {
+      const name = checkModule(m, `actionModules[${i}]`, path.dirname(file), problems);
+      if (name) modules.add(name);
+    });
+  }
+  checkModuleRefs((Array.isArray(value.actions) ? value.actions : []).map((a, i) => [`actions[${i}]`, a] as [string, unknown]), modules, problems);
   const check = { problems, actions, triggers };
   checkBound(check, existing);
   return check;
@@ -231,6 +276,16 @@ export function checkTerraform(text: string, root: string): TerraformCheck {
   for (const b of blocks.filter((x) => x.type === 'data')) {
     if (b.labels[0] !== 'auth0_action' || !isString(b.attributes.name)) problems.push(`data ${b.labels.join('.')}: needs auth0_action with a name`);
   }
+  const modules = new Set<string>();
+  for (const b of blocks.filter((x) => x.type === 'resource' && x.labels[0] === 'auth0_action_module')) {
+    const where = `auth0_action_module.${b.labels[1]}`;
+    for (const key of Object.keys(b.attributes)) if (!['name', 'code', 'publish'].includes(key)) problems.push(`${where}: unknown attribute ${key}`);
+    for (const child of b.blocks) if (!['dependencies', 'secrets'].includes(child.type)) problems.push(`${where}: unknown block ${child.type}`);
+    if (!isString(b.attributes.name) || !b.attributes.code) problems.push(`${where}: name and code are required`);
+    const file = /^file\("\$\{path\.module\}\/(.+)"\)$/.exec(b.attributes.code ?? '');
+    if (!file || !existsSync(path.join(root, file[1]))) problems.push(`${where}: code must be an existing file("\${path.module}/…")`);
+    modules.add(b.labels[1]);
+  }
   const actions = new Map<string, { name: string; deploy?: string }>();
   for (const b of blocks.filter((x) => x.type === 'resource' && x.labels[0] === 'auth0_action')) {
     const where = `auth0_action.${b.labels[1]}`;
@@ -247,6 +302,11 @@ export function checkTerraform(text: string, root: string): TerraformCheck {
     if (triggers.length !== 1 || !isString(triggers[0].attributes.id) || !isString(triggers[0].attributes.version)) problems.push(`${where}: one supported_triggers { id, version }`);
     for (const d of b.blocks.filter((x) => x.type === 'dependencies')) {
       if (!isString(d.attributes.name) || !isString(d.attributes.version)) problems.push(`${where}: dependencies { name, version }`);
+    }
+    for (const m of b.blocks.filter((x) => x.type === 'modules')) {
+      const id = /^auth0_action_module\.([\w-]+)\.id$/.exec(m.attributes.module_id ?? '');
+      const version = /^auth0_action_module\.([\w-]+)\.version_id$/.exec(m.attributes.module_version_id ?? '');
+      if (!id || !version || id[1] !== version[1] || !modules.has(id[1])) problems.push(`${where}: modules { module_id, module_version_id } must refer to a declared auth0_action_module`);
     }
     const wo = b.blocks.filter((x) => x.type === 'secrets_wo');
     if (wo.length && b.blocks.some((x) => x.type === 'secrets')) problems.push(`${where}: secrets conflicts with secrets_wo`);

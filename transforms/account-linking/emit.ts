@@ -133,3 +133,61 @@ async function managementApiToken(api, domain, clientId, clientSecret) {
 }
 `);
 }
+
+/**
+ * Adapters for a call converted where its flow is kept (the rule's own callback or promise shape):
+ * the SDK promise answers as the rule's transport did. Emitted once per Action, when used.
+ */
+export const ADAPTERS = {
+  requestCallback: `
+/** Calls back as \`request\` did: an HTTP error comes as a response with its status code, not as \`err\`. */
+function requestCallback(promise, callback, json, status) {
+  const asBody = (value) => (json || value === undefined ? value : JSON.stringify(value));
+  promise.then(
+    (body) => callback(null, { statusCode: status, body: asBody(body) }, asBody(body)),
+    (err) => (err && err.statusCode ? callback(null, { statusCode: err.statusCode, statusMessage: err.message, body: asBody(err.body) }, asBody(err.body)) : callback(err)),
+  );
+}
+`,
+  sdkCallback: `
+/** Calls back as the auth0@2 client did: (err, result). */
+function sdkCallback(promise, callback) {
+  promise.then((result) => callback(null, result), (err) => callback(err));
+}
+`,
+  fetchResponse: `
+/** A fetch Response for the SDK's result: HTTP errors resolve with ok false, as fetch did. */
+function fetchResponse(promise, status) {
+  const response = (ok, code, statusText, body) => ({ ok, status: code, statusText, json: async () => body, text: async () => JSON.stringify(body) });
+  return promise.then(
+    (body) => response(true, status, 'OK', body),
+    (err) => {
+      if (!err || !err.statusCode) throw err;
+      return response(false, err.statusCode, err.message, err.body);
+    },
+  );
+}
+`,
+} as const;
+
+export type AdapterName = keyof typeof ADAPTERS;
+
+/** Adds the adapter to the module's prelude unless it is there. */
+export function ensureAdapter(prelude: Statement[], name: AdapterName): void {
+  if (prelude.some((s) => n.FunctionDeclaration.check(s) && s.id?.name === name)) return;
+  prelude.push(...template(ADAPTERS[name]));
+}
+
+/** The status a successful call of the endpoint answered with (raw HTTP callers may test it). */
+export const SUCCESS_STATUS: Record<Endpoint['kind'], number> = {
+  'by-email': 200,
+  search: 200,
+  'get-user': 200,
+  'update-user': 200,
+  link: 201,
+  unlink: 200,
+  'user-roles': 200,
+  'assign-roles': 204,
+  'user-permissions': 200,
+  'verification-email': 201,
+};

@@ -45,6 +45,8 @@ export interface Operation {
   describe: string;
   /** A Rules `auth0.users.update*Metadata` of a user other than the current one. */
   otherUserMetadata?: boolean;
+  /** request: the body reached the callback parsed (`json` option); otherwise as a string. */
+  json?: boolean;
 }
 
 export interface RuleScan {
@@ -550,6 +552,7 @@ export function matchHttpCall(path: NodePath, scan: RuleScan): Operation | null 
     url: parsedUrl,
     inputs: identifiersIn(request.inputs),
     describe: `${chain.join('.')}(…) ${request.method} ${DESCRIBE_ROUTE[endpoint.kind]}`,
+    json: spec.transport === 'request' ? jsonOption(call, scan.values) : true,
   };
 }
 

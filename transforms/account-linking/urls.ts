@@ -1,9 +1,8 @@
-// Management API URLs as linking rules build them: concatenation, template literals, hoisted
-// variables; based on auth0.baseUrl, a hard-coded https://<tenant>/api/v2 or a keyword token.
+// Management API URLs, from the pieces src/ast/values.ts evaluates them to: the base (auth0.baseUrl,
+// a hard-coded https://<tenant>/api/v2, a domain expression or a keyword token), the path and its query.
 import * as recast from 'recast';
 import { b, memberChain, n } from '../../src/ast.js';
 import type { Expression } from '../../src/types.js';
-import type { Bindings } from './bindings.js';
 
 import type { namedTypes as K } from 'ast-types';
 
@@ -20,37 +19,6 @@ export interface ManagementUrl {
   host?: string;
   /** Everything after `/api/v2`. */
   path: Part[];
-}
-
-export type UrlEndpoint =
-  | { kind: 'by-email'; email: Expression | null; encoded: boolean }
-  | { kind: 'search'; params: Map<string, Expression>; encoded: boolean }
-  | { kind: 'link'; primary: Expression }
-  | { kind: 'user'; id: Expression };
-
-/** The string pieces of a URL expression, hoisted variables resolved. */
-export function urlParts(node: Expression, bindings: Bindings, depth = 0): Part[] {
-  if (depth > 8) return [{ expr: node }];
-  if (n.StringLiteral.check(node) || (n.Literal.check(node) && typeof node.value === 'string')) {
-    return [{ text: String((node as K.StringLiteral).value) }];
-  }
-  if (n.TemplateLiteral.check(node)) {
-    const parts: Part[] = [];
-    node.quasis.forEach((quasi, i) => {
-      parts.push({ text: quasi.value.cooked ?? quasi.value.raw });
-      const expr = node.expressions[i] as Expression | undefined;
-      if (expr) parts.push(...urlParts(expr, bindings, depth + 1));
-    });
-    return merge(parts);
-  }
-  if (n.BinaryExpression.check(node) && node.operator === '+') {
-    return merge([...urlParts(node.left as Expression, bindings, depth + 1), ...urlParts(node.right as Expression, bindings, depth + 1)]);
-  }
-  if (n.Identifier.check(node)) {
-    const init = bindings.value(node.name);
-    if (init) return urlParts(init, bindings, depth + 1);
-  }
-  return [{ expr: node }];
 }
 
 function merge(parts: Part[]): Part[] {
@@ -94,30 +62,6 @@ export function unwrapEncode(expr: Expression): { expr: Expression; encoded: boo
     return { expr: expr.arguments[0] as Expression, encoded: true };
   }
   return { expr, encoded: false };
-}
-
-export function classifyPath(path: Part[]): UrlEndpoint | null {
-  const first = path[0];
-  if (!first || !('text' in first)) return null;
-  const text = first.text;
-  if (text.startsWith('/users-by-email')) {
-    const query = parseQuery([{ text: text.slice('/users-by-email'.length) }, ...path.slice(1)]);
-    if (!query) return null;
-    const email = query.params.get('email') ?? null;
-    return { kind: 'by-email', email, encoded: query.encoded };
-  }
-  if (text === '/users/' && path.length >= 2 && 'expr' in path[1]) {
-    const rest = path.slice(2).map((p) => ('text' in p ? p.text : null));
-    const id = unwrapEncode(path[1].expr).expr;
-    if (rest.length === 1 && rest[0] !== null && /^\/identities\/?$/.test(rest[0])) return { kind: 'link', primary: id };
-    if (rest.length === 0) return { kind: 'user', id };
-  }
-  if (/^\/users\/?(\?|$)/.test(text)) {
-    const query = parseQuery([{ text: text.replace(/^\/users\/?/, '') }, ...path.slice(1)]);
-    if (!query) return null;
-    return { kind: 'search', params: query.params, encoded: query.encoded };
-  }
-  return null;
 }
 
 /** `?a=x&b=` + expr … → param → value expression (string pieces kept, encodeURIComponent unwrapped). */
