@@ -37,8 +37,9 @@ export type Continuation =
   | {
       kind: 'error-first';
       statement: NodePath;
-      /** The call; its last argument is the handler. */
+      /** The call; its argument at `index` is the handler. */
       call: K.CallExpression;
+      index: number;
       handler: Handler;
       failure: 'error-value';
     }
@@ -113,8 +114,14 @@ function calleeName(call: K.CallExpression): string | null {
   return null;
 }
 
+const isLiteralValue = (node: unknown) =>
+  n.StringLiteral.check(node) || n.NumericLiteral.check(node) || n.BooleanLiteral.check(node) || n.NullLiteral.check(node);
+
 function matchErrorFirst(statement: NodePath, call: K.CallExpression, names: FlowNames, root: Node): Continuation | null {
-  const last = call.arguments[call.arguments.length - 1];
+  // The callback is the last argument, or the last before plain options (`adapter(p, cb, true, 201)`).
+  let index = call.arguments.length - 1;
+  while (index > 0 && isLiteralValue(call.arguments[index])) index--;
+  const last = call.arguments[index];
   if (!last || call.arguments.length < 1) return null;
   const name = calleeName(call);
   if (name === null || name === names.callback) return null;
@@ -132,7 +139,7 @@ function matchErrorFirst(statement: NodePath, call: K.CallExpression, names: Flo
   if (!handler) return null;
   const [first] = handler.params;
   if (!n.Identifier.check(first) || !ERROR_NAME.test(first.name)) return null;
-  return { kind: 'error-first', statement, call, handler, failure: 'error-value' };
+  return { kind: 'error-first', statement, call, handler, failure: 'error-value', index };
 }
 
 function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: FlowNames, root: Node): Continuation | null {
@@ -456,7 +463,7 @@ export function flattenContinuation(c: Continuation, placement: Placement, names
   const taken = scopeNames(c.statement, root);
   const pendingName = uniqueName('pending', taken);
   const deferred = placement.before.length > 0;
-  const start: Expression = c.kind === 'error-first' ? adapter(c.call) : c.promise;
+  const start: Expression = c.kind === 'error-first' ? adapter(c.call, c.index) : c.promise;
   const out: Statement[] = [];
   let awaited: Expression;
   if (deferred) {
@@ -508,10 +515,10 @@ function dropCallbacks(body: Statement[], names: FlowNames): void {
 }
 
 /** `new Promise((resolve) => call(…, (...results) => resolve(results)))`: the callback's arguments, as one value. */
-function adapter(call: K.CallExpression): Expression {
+function adapter(call: K.CallExpression, index: number): Expression {
   const results = b.identifier('results');
   const settle = b.arrowFunctionExpression([b.restElement(results)], b.callExpression(b.identifier('resolve'), [results]));
-  const started = b.callExpression(call.callee, [...call.arguments.slice(0, -1), settle]);
+  const started = b.callExpression(call.callee, [...call.arguments.slice(0, index), settle, ...call.arguments.slice(index + 1)]);
   return b.newExpression(b.identifier('Promise'), [b.arrowFunctionExpression([b.identifier('resolve')], started)]);
 }
 
@@ -656,9 +663,11 @@ export function flattenFlows(body: K.BlockStatement, options: FlowOptions): Flow
         const moved = new Set<unknown>([...decision.before, ...(decision.tail ? [decision.tail] : [])]);
         const rest = list.slice(index + 1).filter((s) => !moved.has(s));
         list.splice(index, list.length - index, ...replacement, ...rest);
-        result.flattened.push(c.kind === 'error-first' ? (c.call as Node) : node);
-        if (decision.tail) result.awaited.push(c.kind === 'error-first' ? (c.call as Node) : node);
-        if (decision.lateCallbacks) result.lateCallbacks.push(c.kind === 'error-first' ? (c.call as Node) : node);
+        // Reported where the rule has it: a call another transform generated has no location, its callback does.
+        const at = (c.kind === 'error-first' ? (c.call.loc ? c.call : c.handler.node) : node.loc ? node : (handlers[0]?.node ?? node)) as Node;
+        result.flattened.push(at);
+        if (decision.tail) result.awaited.push(at);
+        if (decision.lateCallbacks) result.lateCallbacks.push(at);
         changed = true;
         return false;
       },
