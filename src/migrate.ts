@@ -7,6 +7,7 @@ import { maskTokens } from './tokens.js';
 import { pipelineTransform } from './pipeline-messages.js';
 import { tenantTransform } from './tenant/messages.js';
 import { prepareTenant, type Prepared } from './tenant/prepare.js';
+import { forgetDeclaredNames } from './ast/scope.js';
 import { hoistCarried } from './tenant/hoist.js';
 import { transforms as registry } from '../transforms/index.js';
 import type {
@@ -147,6 +148,8 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
       },
     };
     try {
+      // Kept declared names (src/ast/scope.ts) are dropped between transforms: a transform may edit the tree directly.
+      forgetDeclaredNames();
       transform.apply(ctx);
     } catch (error) {
       // Out of stack on a deeply nested rule is a depth limit, not a bug of the transform.

@@ -105,7 +105,9 @@ export function isReference(path: NodePath): boolean {
 
 /** True when the scope that `node` opens (function, block, catch, loop) declares `name` itself. */
 export function declares(node: Node, name: string): boolean {
-  // This runs for every ancestor of every candidate identifier, and most open no scope.
+  // This runs for every ancestor of every candidate identifier, and most open no scope. The names a
+  // block, a switch or a function's `var`s declare are read once and kept (see `declaredNames`):
+  // scanning them per identifier made a rule with thousands of statements quadratic.
   switch (kindOf(scopeKinds, node)) {
     case 'function': {
       const fn = node as K.Function;
@@ -114,9 +116,9 @@ export function declares(node: Node, name: string): boolean {
       return functionDeclaresVar(fn as Node, name);
     }
     case 'block':
-      return (node as K.BlockStatement).body.some((s) => statementDeclares(s, name));
+      return declaredNames(node, (node as K.BlockStatement).body, statementNames).has(name);
     case 'switch':
-      return (node as K.SwitchStatement).cases.some((c) => c.consequent.some((s) => statementDeclares(s, name)));
+      return declaredNames(node, (node as K.SwitchStatement).cases, switchNames).has(name);
     case 'catch': {
       const { param } = node as K.CatchClause;
       return Boolean(param) && patternDeclares(param, name);
@@ -133,6 +135,84 @@ export function declares(node: Node, name: string): boolean {
       return (node as K.ClassExpression).id?.name === name;
     default:
       return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Declared names, kept per scope node
+//
+// A kept set is used again while the node holds the same list of the same length and no edit that
+// may add, remove or rename a declaration happened since (`epoch`): the NodePath edits (replace,
+// insert, push, prune…) bump it when what they insert or remove holds a declaration, so do
+// `renameReferences` and `forgetDeclaredNames()` (called before each transform).
+
+let epoch = 0;
+
+/** Drops every kept set of declared names (the tree may have been edited outside NodePath). */
+export function forgetDeclaredNames(): void {
+  epoch++;
+}
+
+interface Kept {
+  epoch: number;
+  list: unknown;
+  length: number;
+  names: Set<string>;
+}
+
+const kept = new WeakMap<object, Kept>();
+
+function declaredNames(node: object, list: readonly unknown[], read: (list: readonly unknown[]) => Set<string>): Set<string> {
+  const found = kept.get(node);
+  if (found && found.epoch === epoch && found.list === list && found.length === list.length) return found.names;
+  const names = read(list);
+  kept.set(node, { epoch, list, length: list.length, names });
+  return names;
+}
+
+function statementNames(list: readonly unknown[], names = new Set<string>()): Set<string> {
+  for (const statement of list) {
+    if (is.VariableDeclaration(statement)) for (const name of declarationNames(statement)) names.add(name);
+    else if ((is.FunctionDeclaration(statement) || is.ClassDeclaration(statement)) && statement.id) names.add((statement.id as K.Identifier).name);
+  }
+  return names;
+}
+
+function switchNames(cases: readonly unknown[]): Set<string> {
+  const names = new Set<string>();
+  for (const c of cases) statementNames((c as K.SwitchCase).consequent, names);
+  return names;
+}
+
+/** The names `var`s declare anywhere in a function's body, nested functions excluded. */
+function varNames(body: readonly unknown[]): Set<string> {
+  const names = new Set<string>();
+  someNode(body[0], (node) => {
+    if (is.VariableDeclaration(node) && node.kind === 'var') for (const name of declarationNames(node)) names.add(name);
+    return false;
+  }, is.Function);
+  return names;
+}
+
+const isDeclarationType = typeNameCheck(n.VariableDeclaration, n.VariableDeclarator, n.FunctionDeclaration, n.ClassDeclaration);
+
+function holdsDeclaration(value: unknown): boolean {
+  return Boolean(value) && typeof value === 'object' && someNode(value, (node) => isDeclarationType((node as { type?: unknown }).type));
+}
+
+// Every NodePath edit goes through these (prune and the visitor's returned node through replace).
+{
+  const proto = (recast.types.NodePath as unknown as { prototype: Record<string, (...args: unknown[]) => unknown> }).prototype;
+  for (const method of ['replace', 'insertAt', 'insertBefore', 'insertAfter', 'push', 'unshift', 'pop', 'shift']) {
+    const original = proto[method];
+    if (typeof original !== 'function' || (original as { declaredNamesHook?: true }).declaredNamesHook) continue;
+    const hooked = function (this: { value: unknown }, ...args: unknown[]) {
+      const removes = method === 'replace' || method === 'pop' || method === 'shift';
+      if (args.some(holdsDeclaration) || (removes && holdsDeclaration(this.value))) epoch++;
+      return original.apply(this, args);
+    };
+    (hooked as { declaredNamesHook?: true }).declaredNamesHook = true;
+    proto[method] = hooked;
   }
 }
 
@@ -160,8 +240,14 @@ function patternDeclares(pattern: unknown, name: string): boolean {
 
 /** True when a `var` anywhere in the function's body, nested functions excluded, declares `name`. */
 function functionDeclaresVar(fn: Node, name: string): boolean {
-  return someNode((fn as { body: Node }).body, (node) => is.VariableDeclaration(node) && node.kind === 'var' && declarationDeclares(node, name), is.Function);
+  const body = (fn as { body: Node }).body;
+  // A one-item list stands for the body, so a body replaced by another one is read again.
+  let list = bodyLists.get(body);
+  if (!list) bodyLists.set(body, (list = [body]));
+  return declaredNames(fn, list, varNames).has(name);
 }
+
+const bodyLists = new WeakMap<object, unknown[]>();
 
 export function declarationNames(declaration: K.VariableDeclaration): string[] {
   return declaration.declarations.flatMap((d) => (is.VariableDeclarator(d) ? patternNames(d.id) : []));
@@ -555,5 +641,6 @@ export function renameReferences(root: Node | Node[], from: string, to: string):
       if ((n.ObjectProperty.check(child) || n.Property.check(child)) && child.shorthand && shorthand.has(child.value)) child.shorthand = false;
     });
     for (const id of targets) id.name = to;
+    if (targets.length) forgetDeclaredNames();
   }
 }

@@ -8,7 +8,7 @@ import { formatRun, formatSummary } from '../format/text.js';
 import { formatSarif } from '../format/sarif.js';
 import { plural } from '../format/plural.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { summarize, type RuleRun } from '../run.js';
+import { summarize, type RuleReport, type RuleRun } from '../run.js';
 import type { MigrateOptions, SdkMajor } from '../types.js';
 import { transforms } from '../../transforms/index.js';
 import { EMITS, heldBackSummary, writeTenants, type Emit } from '../emit/index.js';
@@ -36,6 +36,7 @@ import { gateExit, gatingOptions, visibleReports, type GatingFlags } from './gat
 import { checkOutputFile, readStdin, STDIN, STDIN_SOURCE, stdinTenant } from './stdio.js';
 import { verifyCommand, verifyRuns } from './verify.js';
 import { runAll } from './pool.js';
+import { ruleEntry, streamTenants, type RuleEntry } from './stream.js';
 
 export const version: string = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
 
@@ -235,8 +236,25 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
     throw new UsageError(`No rules found in ${paths.join(', ')}.`);
   }
   const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
+  const planOptions = { bindings: flags.bindings, bindReview: flags.bindReview, module: flags.module };
+  const problemReports: RuleReport[] = problems.map((p) => ({
+    source: p.source,
+    name: path.basename(p.source),
+    status: 'failed' as const,
+    action: null,
+    findings: [{ code: p.code ?? 'read-error', transform: 'input', severity: 'error' as const, message: p.message, line: p.line ?? 1, column: p.column ?? 1 }],
+    secrets: [],
+    dependencies: [],
+    scopes: [],
+    linking: false,
+  }));
+  // --out alone streams: each tenant is written as soon as its last rule is back, and only the
+  // report entries stay (src/cli/stream.ts). --verify and --write need every run, so they keep them.
+  const streamed = flags.out && !flags.verify && !flags.write
+    ? await streamTenants(tenants, rules, options, { outDir: flags.out, emit: flags.emit, plan: planOptions, tick: progress.tick })
+    : null;
   // Large runs spread over worker threads (src/cli/pool.ts); results come back in input order.
-  const groups = groupRuns(tenants, await runAll(rules, options, progress.tick));
+  const groups = streamed ? [] : groupRuns(tenants, await runAll(rules, options, progress.tick));
   progress.done();
   const runs: RuleRun[] = groups.flatMap((g) => g.runs);
   if (flags.verify) {
@@ -244,25 +262,12 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
     await verifyRuns(runs, flags.sdk, () => verifying.tick(null));
     verifying.done();
   }
-  const reports = [
-    ...runs.map((r) => r.report),
-    ...problems.map((p) => ({
-      source: p.source,
-      name: path.basename(p.source),
-      status: 'failed' as const,
-      action: null,
-      findings: [{ code: p.code ?? 'read-error', transform: 'input', severity: 'error' as const, message: p.message, line: p.line ?? 1, column: p.column ?? 1 }],
-      secrets: [],
-      dependencies: [],
-      scopes: [],
-      linking: false,
-    })),
-  ];
+  const entries: RuleEntry[] = streamed ? streamed.entries : runs.map(ruleEntry);
+  const reports = [...entries.map((e) => e.report), ...problemReports];
 
-  const planOptions = { bindings: flags.bindings, bindReview: flags.bindReview, module: flags.module };
-  const plans: TenantPlan[] = [];
-  const notes: string[] = [];
-  if (flags.out) {
+  const plans: TenantPlan[] = streamed ? [...streamed.plans] : [];
+  const notes: string[] = streamed ? [...streamed.notes] : [];
+  if (flags.out && !streamed) {
     try {
       const written = await writeTenants(flags.out, groups, flags.emit, planOptions);
       plans.push(...written.plans);
@@ -327,14 +332,14 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
   else if (flags.format === 'markdown') print(formatMarkdown(printed));
   else if (flags.format === 'sarif') print(formatSarif(printed));
   else {
-    for (const run of runs) {
-      if (run.result.findings.some((f) => f.code === 'already-action')) {
-        print(`${colors.dim('= already an Action, nothing to migrate:')} ${run.report.source}\n`);
-      } else print(formatRun(flags.quiet ? { ...run, report: visibleReports([run.report], flags)[0] } : run, { diff, colors }));
+    for (const entry of entries) {
+      if (entry.alreadyAction) {
+        print(`${colors.dim('= already an Action, nothing to migrate:')} ${entry.report.source}\n`);
+      } else print(formatRun({ report: flags.quiet ? visibleReports([entry.report], flags)[0] : entry.report, diff: entry.diff }, { diff, colors }));
     }
     for (const p of problems) print(`${colors.red('✖ failed')} ${p.source}\n  ${p.message}\n`);
     print(formatSummary(printed.summary, colors));
-    if (flags.out) print(`Wrote ${plural(runs.filter((r) => r.report.action).length, 'Action')} and the report to ${flags.out}\n`);
+    if (flags.out) print(`Wrote ${plural(entries.filter((e) => e.report.action).length, 'Action')} and the report to ${flags.out}\n`);
     for (const line of heldBackSummary(plans)) print(`${line}\n`);
     if (flags.write) print(`Migrated ${plural(written, 'rule')} in place\n`);
   }

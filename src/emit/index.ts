@@ -6,6 +6,7 @@ import { DataError, parseJson } from '../inputs/data.js';
 import { triggerMap } from '../inputs/records.js';
 import type { TenantFormat } from '../inputs/types.js';
 import type { TenantRuns } from '../tenants.js';
+import type { RuleReport } from '../run.js';
 import { emitDirectory, TRIGGERS_FILE } from './directory.js';
 import { bindingNotes, planTenant, withActions, type ActionPlan, type PlanOptions, type TenantPlan } from './plan.js';
 import { emitTerraform, TERRAFORM_FILE } from './terraform.js';
@@ -72,48 +73,65 @@ export async function writeTenants(outDir: string, groups: TenantRuns[], emit?: 
   const plans: TenantPlan[] = [];
   const notes: string[] = [];
   for (const group of groups) {
-    let plan = planTenant(group.tenant, group.runs, options);
-    const sub = groups.length > 1 ? group.tenant.name : '';
-    const folder = path.join(outDir, sub);
-    const layout = emit ?? defaultEmit(group.tenant.format);
-    let files = await renderTenant(plan, folder, layout);
-    // Each Action's own files first: one that cannot be written (a symbolic link in the way, a full
-    // disk) fails alone, with a write-error, and is left out of the bindings written after.
-    const failed = new Set<ActionPlan>();
-    for (const action of plan.actions) {
-      const own = [...files].filter(([file]) => file.startsWith(`actions/${action.file}/`) || file === `actions/${action.file}.json`);
-      try {
-        await writeFilesAtomic(own.sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
-      } catch (error) {
-        failed.add(action);
-        action.run.report.status = 'failed';
-        action.run.report.findings.push({
-          code: 'write-error',
-          transform: 'emit',
-          severity: 'error',
-          message: `The Action could not be written: ${error instanceof UnsafeWriteError ? error.message : `${path.join(folder, 'actions', action.file)}: ${describeFsError(error)}`}`,
-          line: 1,
-          column: 1,
-        });
-      }
-    }
-    if (failed.size) {
-      plan = withActions(plan, plan.actions.filter((a) => !failed.has(a)));
-      files = await renderTenant(plan, folder, layout);
-    }
-    const shared = [...files].filter(([file]) => !file.startsWith('actions/')).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    await writeFilesAtomic(shared.map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
-    for (const action of plan.actions) {
-      for (const why of action.renamed) {
-        action.run.report.findings.push({ code: 'action-renamed', transform: 'emit', severity: 'info', message: `Rule "${action.run.input.name}": ${why}.`, line: 1, column: 1 });
-      }
-      action.run.report.action = { name: action.name, file: path.posix.join(sub.replace(/\\/g, '/'), `actions/${action.file}/code.js`) };
-      action.run.report.deploy = { deployed: action.deployed, bound: action.bound, ...(action.heldBack ? { heldBack: action.heldBack } : {}) };
-    }
-    notes.push(...bindingNotes(plan, writesBindings(files, layout), WHY_UNKNOWN[group.tenant.format] ?? 'no source of bindings'));
-    plans.push(plan);
+    const written = await writeTenant(outDir, group, groups.length > 1 ? group.tenant.name : '', emit, options);
+    // This entry point updates the runs' reports in place (the --write flow reads them afterwards).
+    group.runs.forEach((run, i) => Object.assign(run.report, written.reports[i]));
+    plans.push(written.plan);
+    notes.push(...written.notes);
   }
   return { plans, notes };
+}
+
+export interface TenantWritten {
+  plan: TenantPlan;
+  notes: string[];
+  /** The group's report entries after writing (Action file, deploy flags, write errors), in run order; the runs are left as they were. */
+  reports: RuleReport[];
+}
+
+/** Writes one tenant's Actions and shared files into `outDir/sub`: the step `migrate --out` runs as soon as a tenant's last rule is back. */
+export async function writeTenant(outDir: string, group: TenantRuns, sub: string, emit?: Emit, options: PlanOptions = {}): Promise<TenantWritten> {
+  // Own copies of the report entries: writing adds to them, and the caller's runs stay untouched.
+  const runs = group.runs.map((run) => ({ ...run, report: { ...run.report, findings: [...run.report.findings] } }));
+  let plan = planTenant(group.tenant, runs, options);
+  const folder = path.join(outDir, sub);
+  const layout = emit ?? defaultEmit(group.tenant.format);
+  let files = await renderTenant(plan, folder, layout);
+  // Each Action's own files first: one that cannot be written (a symbolic link in the way, a full
+  // disk) fails alone, with a write-error, and is left out of the bindings written after.
+  const failed = new Set<ActionPlan>();
+  for (const action of plan.actions) {
+    const own = [...files].filter(([file]) => file.startsWith(`actions/${action.file}/`) || file === `actions/${action.file}.json`);
+    try {
+      await writeFilesAtomic(own.sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
+    } catch (error) {
+      failed.add(action);
+      action.run.report.status = 'failed';
+      action.run.report.findings.push({
+        code: 'write-error',
+        transform: 'emit',
+        severity: 'error',
+        message: `The Action could not be written: ${error instanceof UnsafeWriteError ? error.message : `${path.join(folder, 'actions', action.file)}: ${describeFsError(error)}`}`,
+        line: 1,
+        column: 1,
+      });
+    }
+  }
+  if (failed.size) {
+    plan = withActions(plan, plan.actions.filter((a) => !failed.has(a)));
+    files = await renderTenant(plan, folder, layout);
+  }
+  const shared = [...files].filter(([file]) => !file.startsWith('actions/')).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  await writeFilesAtomic(shared.map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
+  for (const action of plan.actions) {
+    for (const why of action.renamed) {
+      action.run.report.findings.push({ code: 'action-renamed', transform: 'emit', severity: 'info', message: `Rule "${action.run.input.name}": ${why}.`, line: 1, column: 1 });
+    }
+    action.run.report.action = { name: action.name, file: path.posix.join(sub.replace(/\\/g, '/'), `actions/${action.file}/code.js`) };
+    action.run.report.deploy = { deployed: action.deployed, bound: action.bound, ...(action.heldBack ? { heldBack: action.heldBack } : {}) };
+  }
+  const notes = bindingNotes(plan, writesBindings(files, layout), WHY_UNKNOWN[group.tenant.format] ?? 'no source of bindings');
+  return { plan, notes, reports: runs.map((run) => run.report) };
 }
 
 /** The summary lines for Actions held back (not deployed, not bound) and rules that gave none. */

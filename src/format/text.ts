@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import type { RuleRun, Summary } from '../run.js';
+import type { RuleReport, Summary } from '../run.js';
 import { needReview, plural } from './plural.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
@@ -20,11 +20,12 @@ export function colorDiff(diff: string, c: Colors): string {
 }
 
 /** One rule: its diff (dry run), a status line, and its findings with file:line:column. */
-export function formatRun(run: RuleRun, options: { diff: boolean; colors: Colors }): string {
+/** A rule's lines: its diff (when asked for and given), status, findings and needs. */
+export function formatRun(run: { report: RuleReport; diff?: string }, options: { diff: boolean; colors: Colors }): string {
   const c = options.colors;
-  const { report, result } = run;
+  const { report, diff } = run;
   const out: string[] = [];
-  if (options.diff && result.diff) out.push(colorDiff(result.diff, c).trimEnd());
+  if (options.diff && diff) out.push(colorDiff(diff, c).trimEnd());
   const color = report.status === 'migrated' ? c.green : report.status === 'review' ? c.yellow : c.red;
   out.push(`${color(`${mark[report.status]} ${report.status}`)} ${report.source}${report.linking ? c.dim(' (account linking)') : ''}`);
   for (const f of report.findings) {

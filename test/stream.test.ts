@@ -1,0 +1,64 @@
+// migrate --out as a stream (issue 16): each tenant is written once its own rules are in, before the
+// next tenant's rules are migrated, with the same files as writing everything at the end.
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { streamTenants } from '../src/cli/stream.js';
+import { runAll } from '../src/cli/pool.js';
+import { writeTenants } from '../src/emit/index.js';
+import { readTenants } from '../src/inputs/index.js';
+import { attachTenantViews, groupRuns, tenantRules } from '../src/tenants.js';
+
+const TENANTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/tenants');
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'r2a-stream-'));
+
+function files(dir: string, base = dir): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (statSync(file).isDirectory()) Object.assign(out, files(file, base));
+    else out[path.relative(base, file)] = readFileSync(file, 'utf8');
+  }
+  return out;
+}
+
+async function tenants() {
+  const read = await readTenants([path.join(TENANTS, 'acme-directory'), path.join(TENANTS, 'globex-yaml')], { mergePlain: true, fromTenant: [] });
+  attachTenantViews(read);
+  return read;
+}
+
+describe('streamTenants', () => {
+  it('writes a tenant as soon as its last rule is back, the same files and report entries as writing at the end', async () => {
+    const read = await tenants();
+    const [first, second] = read;
+    expect(first.rules.length).toBeGreaterThan(0);
+    expect(second.rules.length).toBeGreaterThan(0);
+    const streamedDir = tmp();
+    const seen: boolean[] = [];
+    let count = 0;
+    const streamed = await streamTenants(read, tenantRules(read), {}, {
+      outDir: streamedDir,
+      plan: {},
+      pool: { threads: 0 },
+      tick: () => {
+        // When the second tenant's first rule arrives, the first tenant is on disk already.
+        if (count++ === first.rules.length) seen.push(existsSync(path.join(streamedDir, first.name)));
+      },
+    });
+    expect(seen).toEqual([true]);
+
+    const atEndDir = tmp();
+    const again = await tenants();
+    const groups = groupRuns(again, await runAll(tenantRules(again), {}, undefined, { threads: 0 }));
+    const before = JSON.stringify(groups.map((g) => g.runs.map((r) => r.report)));
+    const written = await writeTenants(atEndDir, groups);
+    expect(files(streamedDir)).toEqual(files(atEndDir));
+    expect(streamed.entries.map((e) => e.report)).toEqual(groups.flatMap((g) => g.runs.map((r) => r.report)));
+    expect(streamed.notes).toEqual(written.notes);
+    expect(streamed.plans.map((p) => p.heldBack)).toEqual(written.plans.map((p) => p.heldBack));
+    expect(before).not.toEqual(JSON.stringify(groups.map((g) => g.runs.map((r) => r.report)))); // writeTenants still updates runs in place
+  });
+});
