@@ -93,21 +93,24 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
 
   // Tenant-level facts (shared globals, helpers receiving the whole context) become code of this rule
   // first, so every transform converts it like the rule's own.
+  const crashed = (transformId: string, error: unknown): MigrationResult => {
+    // Out of stack on a deeply nested rule is a depth limit, not a bug of the transform.
+    if (error instanceof RangeError && /call stack/i.test(error.message)) pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
+    else {
+      pipeline(rule.fn).report({
+        node: rule.fn,
+        code: 'transform-crashed',
+        data: { transform: transformId, error: error instanceof Error ? error.message : String(error) },
+      });
+    }
+    return unchanged('error');
+  };
   let prepared: Prepared;
   try {
     const { report } = createReporter(tenantTransform, findings, insertion, rule.fn);
     prepared = prepareTenant({ rule, module: moduleParts, tenant: resolved.tenant, report }, ast);
   } catch (error) {
-    if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
-      return unchanged('error');
-    }
-    pipeline(rule.fn).report({
-      node: rule.fn,
-      code: 'transform-crashed',
-      data: { transform: tenantTransform.id, error: error instanceof Error ? error.message : String(error) },
-    });
-    return unchanged('error');
+    return crashed(tenantTransform.id, error);
   }
 
   for (const transform of selected) {
@@ -152,17 +155,7 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
       forgetDeclaredNames();
       transform.apply(ctx);
     } catch (error) {
-      // Out of stack on a deeply nested rule is a depth limit, not a bug of the transform.
-      if (error instanceof RangeError && /call stack/i.test(error.message)) {
-        pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
-        return unchanged('error');
-      }
-      pipeline(rule.fn).report({
-        node: rule.fn,
-        code: 'transform-crashed',
-        data: { transform: transform.id, error: error instanceof Error ? error.message : String(error) },
-      });
-      return unchanged('error');
+      return crashed(transform.id, error);
     }
   }
 

@@ -1,3 +1,4 @@
+import { keepFlow } from '../src/ast/flow.js';
 import { b, enclosingStatement, n } from '../src/ast.js';
 import type { Expression } from '../src/types.js';
 import type { namedTypes as K } from 'ast-types';
@@ -153,6 +154,8 @@ export const accountLinking: Transform = {
     const inherited: InheritedHandlers = new Map();
     const unsafe = scan.operations.map((op) => ({ op, reason: unsafeReason(op, scan.operations, ctx.rule, inherited) })).filter((u) => u.reason);
     if (unsafe.length > 0) {
+      // The reason names the flow kept (callback-bridge) if callback-to-return cannot flatten around it.
+      keepFlow(ctx.rule, `the linking flow is kept: ${unsafe[0].reason}`);
       convertKeepingFlow(ctx, scan, new Map(unsafe.map((u) => [u.op, u.reason!])), true);
       for (const d of deferred) ctx.todo({ node: d.op.call, code: d.code, statement: enclosingStatement(d.op.path)!.node });
       return;

@@ -1,14 +1,17 @@
 import * as recast from 'recast';
 import { b, insideNestedFunction, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
 
-import { isWithin, template } from '../src/nodes.js';
+import { flattenFlows, keptFlow, moveEarlyCallbacks, resolveTailHelpers } from '../src/ast/flow.js';
+import { countReferences } from '../src/ast/scope.js';
+import { cloneNode, enclosingFunction, endOf, isWithin, startOf, template } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
-import { fastCheck, pathsWhere } from '../src/walk.js';
+import { fastCheck, pathsWhere, walk } from '../src/walk.js';
 
 type Call = recast.types.namedTypes.CallExpression;
 
 const isIdentifier = fastCheck(n.Identifier);
+const isFunction = fastCheck(n.Function);
 
 /**
  * The rule's callback becomes the handler's return: success → `return;`, an error →
@@ -39,7 +42,31 @@ export const callbackToReturn: Transform = {
     },
     'callback-bridge': {
       severity: 'warning',
-      text: 'The rule calls back from inside asynchronous code (or passes the callback on) that could not be flattened: the handler now waits for that callback through a Promise around the rule body, so the Action ends when the rule did. Review it; rewriting the flow with await makes it simpler.',
+      text: 'The flow was kept: the rule calls back from asynchronous code that could not be flattened ({{why}}). The handler waits for that callback through a Promise around the rule body, so the Action ends when the rule did. Review it; rewriting the flow with await makes it simpler.',
+    },
+    'flow-flattened': {
+      severity: 'info',
+      text: 'What the rule ran when this call finished now follows it after `await` (its callback or .then/.catch handlers, unchanged).',
+    },
+    'late-callback-dropped': {
+      severity: 'warning',
+      text: 'The callback of this call calls back again, after the rule already had: in Rules the first call won and these did nothing, so they are left out (what the callback saves is kept).',
+    },
+    'handler-inlined': {
+      severity: 'info',
+      text: 'This function was the callback of one call only: its body now follows that call after `await`, so the declaration goes.',
+    },
+    'tail-call': {
+      severity: 'info',
+      text: 'This call was the last thing the rule did here: it now returns what the helper returns (the helper answers for the rule).',
+    },
+    'tail-helper': {
+      severity: 'info',
+      text: '`{{name}}` calls back for the rule and is only called last: its callback calls are its returns, and its callers return what it returns.',
+    },
+    'fire-and-forget-awaited': {
+      severity: 'warning',
+      text: 'The rule called back before this work finished and let it run on; an Action ignores what runs after its handler returns, so the handler now waits for it (the login takes as long as the call; what it saves is kept).',
     },
   },
   apply(ctx) {
@@ -52,16 +79,84 @@ export const callbackToReturn: Transform = {
   },
 };
 
-function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
+const isDirectCall = (path: NodePath) => n.CallExpression.check(path.parent.node) && path.parent.node.callee === path.node;
+
+function callbackUses(ctx: TransformContext, handlerBody: BlockStatement, helpers: ReadonlySet<unknown> = new Set()) {
   const { rule } = ctx;
   const uses = pathsWhere(handlerBody, (node) => isIdentifier(node) && node.name === rule.callback).filter((path) => isRuleParam(path, rule, rule.callback));
-  const isDirectCall = (path: NodePath) => n.CallExpression.check(path.parent.node) && path.parent.node.callee === path.node;
-  const bridged = uses.find((path) => !isDirectCall(path) || insideNestedFunction(path, rule));
+  // A function declared and never called (a copy the redirect split left behind) cannot call back.
+  const live = (path: NodePath) => {
+    for (let p: NodePath | null = path.parent; p; p = p.parent) {
+      if (n.FunctionDeclaration.check(p.node) && n.Identifier.check(p.node.id) && countReferences(handlerBody, p.node.id.name) === 0) return false;
+    }
+    return true;
+  };
+  // A call directly in a tail helper (src/ast/flow.ts) is that helper's return.
+  const nested = (path: NodePath) => {
+    const fn = enclosingFunction(path);
+    return fn !== null && fn !== rule.fn && !helpers.has(fn);
+  };
+  return { uses, bridged: uses.find((path) => (!isDirectCall(path) || nested(path)) && live(path)) };
+}
+
+/** The body a callback call returns from: its tail helper's, else the handler's. */
+function returningBody(path: NodePath, handlerBody: BlockStatement, helpers: ReadonlySet<unknown>): BlockStatement {
+  const fn = enclosingFunction(path);
+  return fn && helpers.has(fn) ? ((fn as unknown as { body: BlockStatement }).body) : handlerBody;
+}
+
+/** Nested functions that use `api` (what they do must happen before the handler returns). */
+const usesApiLater = (root: unknown) => {
+  let found = false;
+  walk(root, (node, ancestors) => {
+    if (found) return false;
+    if (isIdentifier(node) && node.name === 'api' && ancestors.some(isFunction)) found = true;
+  });
+  return found;
+};
+
+function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
+  const { rule } = ctx;
+  let { uses, bridged } = callbackUses(ctx, handlerBody);
+  let kept: Array<{ node: unknown; why: string }> = [];
+  let helpers: ReadonlySet<unknown> = new Set();
+  if (bridged || usesApiLater(handlerBody.body)) {
+    // Flatten what can be flattened (src/ast/flow.ts), on a copy: the result is taken only when no
+    // callback is left in nested code, else the rule keeps its own flow whole (bridged below).
+    const names = { callback: rule.callback, user: rule.user, context: rule.context };
+    const trial = b.blockStatement(cloneNode(handlerBody.body));
+    moveEarlyCallbacks(trial, names, usesApiLater);
+    const flow = flattenFlows(trial, names);
+    const tail = resolveTailHelpers(trial, names);
+    const trialHelpers = new Set<unknown>(tail.helpers.map((h) => h.fn));
+    flow.flattened.push(...tail.flow.flattened);
+    flow.awaited.push(...tail.flow.awaited);
+    flow.lateCallbacks.push(...tail.flow.lateCallbacks);
+    flow.inlined.push(...tail.flow.inlined);
+    flow.tailCalls.push(...tail.flow.tailCalls);
+    flow.kept.push(...tail.flow.kept);
+    const after = callbackUses(ctx, trial, trialHelpers);
+    if ((flow.flattened.length > 0 || trialHelpers.size > 0) && !after.bridged) {
+      handlerBody.body = trial.body;
+      helpers = trialHelpers;
+      for (const node of flow.flattened) ctx.report({ node: node as never, code: 'flow-flattened' });
+      for (const node of flow.awaited) ctx.report({ node: node as never, code: 'fire-and-forget-awaited' });
+      for (const node of flow.lateCallbacks) ctx.report({ node: node as never, code: 'late-callback-dropped' });
+      for (const helper of tail.helpers) ctx.report({ node: helper.fn as never, code: 'tail-helper', data: { name: helper.name } });
+      for (const node of flow.inlined) ctx.report({ node: node as never, code: 'handler-inlined' });
+      for (const node of flow.tailCalls) ctx.report({ node: node as never, code: 'tail-call' });
+      ({ uses, bridged } = callbackUses(ctx, handlerBody, helpers));
+    }
+    kept = flow.kept;
+  }
+  // A transform that left the flow as the rule wrote it on purpose (an unsafe linking flow) gives the reason.
+  const keptBy = keptFlow(rule);
+  if (keptBy) kept = [{ node: null, why: keptBy }, ...kept];
   if (!bridged) {
-    for (const path of uses) convertCall(ctx, path.parent, handlerBody);
+    for (const path of uses) convertCall(ctx, path.parent, returningBody(path, handlerBody, helpers));
     return;
   }
-  ctx.report({ node: bridged.node, code: 'callback-bridge' });
+  ctx.report({ node: bridged.node, code: 'callback-bridge', data: { why: bridgeReason(bridged, kept, isDirectCall(bridged)) } });
   for (const path of uses) {
     if (!isDirectCall(path)) continue;
     const returnedUser = (path.parent.node as Call).arguments[1] as Expression | undefined;
@@ -71,6 +166,18 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
     bridgeCall(path.parent.node as Call);
   }
   wrapInBridge(handlerBody, rule.callback!);
+}
+
+/** The reason the flow gave for the continuation around `use`, else what the use is. */
+function bridgeReason(use: NodePath, kept: Array<{ node: unknown; why: string }>, direct: boolean): string {
+  // The flow ran on a copy: its nodes are found again by their place in the rule.
+  for (let p: NodePath | null = use; p; p = p.parent) {
+    const found = kept.find((k) => startOf(k.node) === startOf(p!.node) && endOf(k.node) === endOf(p!.node));
+    if (found) return found.why;
+  }
+  const holder = kept[0];
+  if (holder) return holder.why;
+  return direct ? 'it is called from a function that is not the continuation of one awaited call (a helper, a timer, an event)' : 'the callback is passed on as a value';
 }
 
 /** In a bridged rule the callback stays a function: only its first argument (the error) matters. */
@@ -88,9 +195,11 @@ function bridgeCall(call: Call) {
  * that settles it: the first call wins, as in Rules; an error denies the login with its message.
  */
 function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
+  // An async rule body runs as an async function whose failure rejects the bridge (the Action fails, as
+  // the rule did): an `async` Promise executor would lose the error, and the Action would never finish.
   const hasTopLevelAwait = containsAwaitOutsideFunctions(handlerBody);
   const wrapper = template(
-    `await new Promise(${hasTopLevelAwait ? 'async ' : ''}(resolve) => {\n` +
+    `await new Promise(${hasTopLevelAwait ? '(resolve, reject)' : '(resolve)'} => {\n` +
       `  let settled = false;\n` +
       `  const ${callbackName} = (error) => {\n` +
       `    if (settled) return;\n` +
@@ -98,11 +207,20 @@ function wrapInBridge(handlerBody: BlockStatement, callbackName: string) {
       `    if (error) api.access.deny(error instanceof Error ? error.message : String(error));\n` +
       `    resolve();\n` +
       `  };\n` +
+      (hasTopLevelAwait ? `  (async () => {\n  })().catch(reject);\n` : '') +
       `});`,
   )[0] as recast.types.namedTypes.ExpressionStatement;
   const executor = ((wrapper.expression as recast.types.namedTypes.AwaitExpression).argument as recast.types.namedTypes.NewExpression)
     .arguments[0] as recast.types.namedTypes.ArrowFunctionExpression;
-  (executor.body as BlockStatement).body.push(...handlerBody.body);
+  const executorBody = (executor.body as BlockStatement).body;
+  if (hasTopLevelAwait) {
+    const run = executorBody[executorBody.length - 1] as recast.types.namedTypes.ExpressionStatement;
+    const call = run.expression as Call;
+    const inner = ((call.callee as recast.types.namedTypes.MemberExpression).object as Call).callee as recast.types.namedTypes.ArrowFunctionExpression;
+    (inner.body as BlockStatement).body.push(...handlerBody.body);
+  } else {
+    executorBody.push(...handlerBody.body);
+  }
   handlerBody.body = [wrapper];
 }
 

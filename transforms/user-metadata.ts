@@ -349,8 +349,10 @@ function inlineChain(ctx: TransformContext, chain: Chain): Inlined {
     if ('why' in body) return body;
     out.push(...body.statements);
   }
+  // A `.catch` after the last `.then` does not make that `.then` any less the last one.
+  const lastThen = chain.steps.map((step) => step.method).lastIndexOf('then');
   for (const [index, step] of chain.steps.entries()) {
-    const last = index === chain.steps.length - 1;
+    const last = index >= lastThen;
     const [onSuccess, onError] = step.call.arguments as Expression[];
     if (step.method === 'catch') {
       ctx.report({ node: (step.call.callee as K.MemberExpression).property, code: 'error-path-removed', data: { set: names.set } });

@@ -299,7 +299,8 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
     const ignored = flags.force ? new Set<string>() : await gitIgnored(inPlace.map((r) => r.input.source));
     for (const run of inPlace) {
       // Failed rules stay as they are; an Action already (nochange) is not rewritten.
-      if (run.result.status !== 'ok' || run.report.status === 'failed') continue;
+      // A library rule (its helpers moved into the Actions using them) is not replaced by an empty Action.
+      if (run.result.status !== 'ok' || run.report.status === 'failed' || run.result.noAction) continue;
       if (ignored.has(run.input.source)) {
         io.stderr(`rules2actions: ${run.input.source} is ignored by git, so the rewrite would not show in git status; not written (use --out, or --force).\n`);
         continue;

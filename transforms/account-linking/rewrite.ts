@@ -144,7 +144,7 @@ function afterLink(path: NodePath, anchors: Set<Node>): boolean {
  * `opts.method = …;`, `url.searchParams.append(…);`, for a variable the calls read and nothing else
  * does. Its declaration then goes with the other unused ones.
  */
-function removeDeadWrites(body: Node, candidates: Set<string>) {
+function removeDeadWrites(ctx: TransformContext, body: Node, candidates: Set<string>) {
   const found = new Map<string, Array<{ list: unknown[]; statement: Node }>>();
   walk(body, (node, ancestors, keys) => {
     if (!n.ExpressionStatement.check(node)) return;
@@ -158,7 +158,10 @@ function removeDeadWrites(body: Node, candidates: Set<string>) {
   for (const [name, statements] of found) {
     const inside = statements.reduce((sum, { statement }) => sum + countReferences(statement, name), 0);
     if (countReferences(body, name) !== inside) continue;
-    for (const { list, statement } of statements) list.splice(list.indexOf(statement), 1);
+    for (const { list, statement } of statements) {
+      ctx.report({ node: statement, code: 'removed-variable', data: { name } });
+      list.splice(list.indexOf(statement), 1);
+    }
   }
 }
 
@@ -180,7 +183,7 @@ function writtenName(expr: unknown): string | null {
 export function removeUnused(ctx: TransformContext, scan: RuleScan) {
   const { rule } = ctx;
   const candidates = new Set<string>(scan.operations.flatMap((op) => op.inputs));
-  removeDeadWrites(rule.body, candidates);
+  removeDeadWrites(ctx, rule.body, candidates);
   // Counted once, and again after each removal: a declarator's uses change only when one goes.
   let counts = referenceCounts(rule.body);
   for (;;) {

@@ -1,0 +1,831 @@
+// The flow model: "what runs after this call, and what happens when it fails?" One answer for every
+// transform. A Continuation is an asynchronous call in statement position together with the code the
+// rule ran when it finished (an error-first callback, or the handlers of a `.then`/`.catch` chain).
+// `flattenFlows` rewrites each one it can into `await` with that code after it; where it cannot (the
+// callback is called twice, the call sits in a loop, code after it would change order…) it leaves
+// the rule's own callback or promise shape and says why, so the caller can keep the flow as it was.
+import type { namedTypes as K } from 'ast-types';
+import { b, n, type NodePath } from '../ast.js';
+import { countReferences, declarationNames, patternNames } from './scope.js';
+import type { Expression, Node, Statement } from '../types.js';
+import { visit } from '../visit.js';
+import { fastCheck, someNode } from '../walk.js';
+
+type Fn = K.FunctionExpression | K.ArrowFunctionExpression | K.FunctionDeclaration;
+
+/** What the flattened code does when the awaited work fails: decided once per continuation, stated, tested. */
+export type FailurePolicy =
+  /** Error-first callback: the error stays a value that the rule's own code tests, as before. */
+  | 'error-value'
+  /** `.then(f).catch(g)`: one try/catch around the awaited value and `f` (the `.catch` saw both). */
+  | 'catch-all'
+  /** `.then(f, g)`: only the promise's own rejection reaches `g`. */
+  | 'catch-rejection'
+  /** No handler: the await throws and the Action fails (the rule never called back: that login failed too). */
+  | 'unhandled';
+
+/** The code the rule ran after the call, normalised from an inline function, a named one or the rule's callback. */
+export interface Handler {
+  params: Node[];
+  body: Statement[];
+  /** The declaration of a named handler (`function done(err) {…}` used once): removed once inlined. */
+  declaration: NodePath | null;
+  node: Node;
+}
+
+export type Continuation =
+  | {
+      kind: 'error-first';
+      statement: NodePath;
+      /** The call; its argument at `index` is the handler. */
+      call: K.CallExpression;
+      index: number;
+      handler: Handler;
+      failure: 'error-value';
+    }
+  | {
+      kind: 'promise';
+      statement: NodePath;
+      promise: Expression;
+      /** The `.then` handlers in order. */
+      steps: Handler[];
+      /** The `.catch` (or second `.then` argument) handler. */
+      rejection: Handler | null;
+      failure: Exclude<FailurePolicy, 'error-value'>;
+    };
+
+export interface FlowNames {
+  /** The rule's callback parameter (a handler may be the callback itself: `.catch(callback)`). */
+  callback?: string;
+  user?: string;
+  context?: string;
+}
+
+export interface FlowResult {
+  /** Calls whose continuation now follows them after `await`. */
+  flattened: Node[];
+  /** Calls left in the rule's own shape, with the reason. */
+  kept: Array<{ node: Node; why: string }>;
+  /** Work the rule left running after calling back, now awaited before the handler returns. */
+  awaited: Node[];
+  /** Of those, the ones whose continuation called back again (calls dropped: the first call won). */
+  lateCallbacks: Node[];
+  /** Declarations of named handlers, inlined after their call and removed. */
+  inlined: Node[];
+  /** Calls of a tail helper that now return what it returns. */
+  tailCalls: Node[];
+}
+
+const is = {
+  Function: fastCheck(n.Function),
+  Identifier: fastCheck(n.Identifier),
+  ThisExpression: fastCheck(n.ThisExpression),
+  CallExpression: fastCheck(n.CallExpression),
+};
+
+const LOOPS = new Set(['ForStatement', 'ForInStatement', 'ForOfStatement', 'WhileStatement', 'DoWhileStatement']);
+/** Methods that take a function but call it synchronously, repeatedly or not once: never a continuation. */
+const NOT_CONTINUATIONS = new Set([
+  'forEach', 'map', 'filter', 'reduce', 'reduceRight', 'some', 'every', 'find', 'findIndex', 'findLast', 'flatMap', 'sort',
+  'replace', 'replaceAll', 'on', 'once', 'addListener', 'prependListener', 'setTimeout', 'setInterval', 'setImmediate',
+  'nextTick', 'then', 'catch', 'finally', 'each', 'eachSeries', 'eachLimit', 'forEachOf', 'mapSeries', 'times', 'whilst', 'until',
+  'series', 'parallel', 'waterfall', 'auto', 'retry', 'queue', 'use',
+]);
+/** The `async` library's functions whose last argument is the final callback. */
+const ASYNC_FINAL = new Set(['each', 'eachSeries', 'eachLimit', 'forEachOf', 'map', 'mapSeries', 'series', 'parallel', 'waterfall', 'auto', 'times', 'whilst', 'until', 'retry', 'filter', 'some', 'every', 'reduce', 'forEach']);
+const isAsyncLibrary = (callee: unknown) => n.MemberExpression.check(callee) && n.Identifier.check(callee.object) && callee.object.name === 'async';
+const ERROR_NAME = /^_?(e|er|err|error|ex|exc|exception|\w*(Err|Error))\d*$/i;
+
+// ---------------------------------------------------------------------------------------------
+// Matching
+
+/** The continuation held by a statement (`call(…, function (err, …) {…});`, `return p.then(…).catch(…);`), or null. */
+export function matchContinuation(statement: NodePath, names: FlowNames, root: Node): Continuation | null {
+  const node = statement.node;
+  const expr = n.ExpressionStatement.check(node) ? node.expression : n.ReturnStatement.check(node) ? node.argument : null;
+  if (!n.CallExpression.check(expr)) return null;
+  return matchPromiseChain(statement, expr, names, root) ?? matchErrorFirst(statement, expr, names, root);
+}
+
+function calleeName(call: K.CallExpression): string | null {
+  const callee = call.callee;
+  if (n.Identifier.check(callee)) return callee.name;
+  if (n.MemberExpression.check(callee) && !callee.computed && n.Identifier.check(callee.property)) return callee.property.name;
+  return null;
+}
+
+const isLiteralValue = (node: unknown) =>
+  n.StringLiteral.check(node) || n.NumericLiteral.check(node) || n.BooleanLiteral.check(node) || n.NullLiteral.check(node);
+
+function matchErrorFirst(statement: NodePath, call: K.CallExpression, names: FlowNames, root: Node): Continuation | null {
+  // The callback is the last argument, or the last before plain options (`adapter(p, cb, true, 201)`).
+  let index = call.arguments.length - 1;
+  while (index > 0 && isLiteralValue(call.arguments[index])) index--;
+  const last = call.arguments[index];
+  if (!last || call.arguments.length < 1) return null;
+  const name = calleeName(call);
+  if (name === null || name === names.callback) return null;
+  // `async.each(items, iterator, done)`, `async.series(tasks, done)`…: `done` runs once, when all is over.
+  if (NOT_CONTINUATIONS.has(name) && !(ASYNC_FINAL.has(name) && isAsyncLibrary(call.callee))) return null;
+  if (n.Identifier.check(call.callee) && call.callee.name === 'require') return null;
+  let handler: Handler | null = null;
+  if (n.Identifier.check(last) && last.name === names.callback) {
+    // `helper(x, callback)`: the helper answers for the rule.
+    if (!names.user || !names.context) return null;
+    handler = callbackHandler(last, names, 'passed-on');
+  } else {
+    handler = handlerOf(last, statement, root);
+  }
+  if (!handler) return null;
+  const [first] = handler.params;
+  if (!n.Identifier.check(first) || !ERROR_NAME.test(first.name)) return null;
+  return { kind: 'error-first', statement, call, handler, failure: 'error-value', index };
+}
+
+function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: FlowNames, root: Node): Continuation | null {
+  const links: Array<{ method: string; args: K.CallExpression['arguments']; call: K.CallExpression }> = [];
+  let current: unknown = expr;
+  while (
+    n.CallExpression.check(current) &&
+    n.MemberExpression.check(current.callee) &&
+    !current.callee.computed &&
+    n.Identifier.check(current.callee.property) &&
+    ['then', 'catch'].includes(current.callee.property.name)
+  ) {
+    links.unshift({ method: current.callee.property.name, args: current.arguments, call: current });
+    current = current.callee.object;
+  }
+  if (links.length === 0 || !n.Expression.check(current)) return null;
+  // Leading `.then(named)` steps stay in the awaited promise: `await p.then(parse)` reads as the rule did.
+  let promise = current as Expression;
+  // So do leading handlers that only compute the value (no callback, no `api`) and return early,
+  // which could not be inlined.
+  const quiet = (arg: unknown) => !mentions(arg, names.callback) && !mentions(arg, 'api') && returnsEarly(arg as Fn);
+  while (
+    links.length > 1 &&
+    links[0].method === 'then' &&
+    links[0].args.length === 1 &&
+    (isNamedStep(links[0].args[0], names) || ((n.FunctionExpression.check(links[0].args[0]) || n.ArrowFunctionExpression.check(links[0].args[0])) && quiet(links[0].args[0])))
+  ) {
+    // The rule's own node: it prints as the rule wrote it.
+    promise = links.shift()!.call as Expression;
+  }
+  if (links.length === 0) return null;
+  const handler = (arg: unknown) => {
+    if (n.Identifier.check(arg) && arg.name === names.callback) return callbackHandler(arg, names, 'error');
+    return handlerOf(arg, statement, root);
+  };
+  const steps: Handler[] = [];
+  let rejection: Handler | null = null;
+  let failure: Exclude<FailurePolicy, 'error-value'> = 'unhandled';
+  for (const [index, link] of links.entries()) {
+    const isLast = index === links.length - 1;
+    if (link.method === 'catch') {
+      // Only a final `.catch` after the `.then`s: it answers for all of them.
+      if (!isLast || link.args.length !== 1) return null;
+      rejection = handler(link.args[0]);
+      if (!rejection) return null;
+      failure = 'catch-all';
+      continue;
+    }
+    if (link.args.length < 1 || link.args.length > 2) return null;
+    const step = n.Identifier.check(link.args[0]) && link.args[0].name === names.callback ? null : handler(link.args[0]);
+    if (!step) return null;
+    steps.push(step);
+    if (link.args.length === 2) {
+      // `.then(f, g)`: g sees only the promise's rejection; only as the one link.
+      if (links.length !== 1) return null;
+      rejection = handler(link.args[1]);
+      if (!rejection) return null;
+      failure = 'catch-rejection';
+    }
+  }
+  return { kind: 'promise', statement, promise, steps, rejection, failure };
+}
+
+function returnsEarly(fn: Fn): boolean {
+  const body = bodyOf(fn);
+  return countReturns(body) > (n.ReturnStatement.check(body[body.length - 1]) ? 1 : 0);
+}
+
+/**
+ * A function passed by name (`.then(parse)`, `.then(helpers.parse)`) that is not the rule's callback,
+ * or a value that is no function at all (`.then(update(…))`: started when the chain was built, and
+ * ignored by `.then`): either way it stays in the promise as the rule wrote it.
+ */
+function isNamedStep(arg: unknown, names: FlowNames): boolean {
+  if (n.Identifier.check(arg)) return arg.name !== names.callback;
+  if (n.FunctionExpression.check(arg) || n.ArrowFunctionExpression.check(arg)) return false;
+  return n.Expression.check(arg) && !mentions(arg, names.callback);
+}
+
+/** The rule's callback as a handler: `.catch(callback)` → `(err) => callback(err)`; `helper(x, callback)` passes on the outcome. */
+function callbackHandler(node: K.Identifier, names: FlowNames, shape: 'error' | 'passed-on'): Handler {
+  const error = b.identifier('error');
+  // Findings on the new code point at the callback the rule passed.
+  error.loc = node.loc;
+  const args: Expression[] = shape === 'error' ? [error] : [error, b.identifier(names.user!), b.identifier(names.context!)];
+  return {
+    params: [error],
+    body: [b.returnStatement(b.callExpression(b.identifier(node.name), args))],
+    declaration: null,
+    node,
+  };
+}
+
+/** An inline function, or a function declared once in an enclosing list and used only here. */
+function handlerOf(arg: unknown, statement: NodePath, root: Node): Handler | null {
+  if (n.FunctionExpression.check(arg) || n.ArrowFunctionExpression.check(arg)) {
+    if (arg.generator) return null;
+    return { params: arg.params as Node[], body: bodyOf(arg), declaration: null, node: arg as Node };
+  }
+  if (!n.Identifier.check(arg)) return null;
+  const declaration = findFunctionDeclaration(statement, arg.name);
+  if (!declaration) return null;
+  const fn = declaration.node as K.FunctionDeclaration;
+  if (fn.generator || countReferences(root, arg.name) !== 1) return null; // used only here
+  return { params: fn.params as Node[], body: bodyOf(fn), declaration, node: fn as Node };
+}
+
+function bodyOf(fn: Fn): Statement[] {
+  if (n.BlockStatement.check(fn.body)) return fn.body.body as Statement[];
+  return [b.returnStatement(fn.body as Expression)];
+}
+
+function findFunctionDeclaration(statement: NodePath, name: string): NodePath | null {
+  for (let p: NodePath | null = statement; p; p = p.parent) {
+    const list = p.parentPath?.value;
+    if (Array.isArray(list)) {
+      const index = list.findIndex((s: unknown) => n.FunctionDeclaration.check(s) && s.id?.name === name);
+      if (index >= 0) return p.parentPath.get(index) as NodePath;
+    }
+    if (n.Function.check(p.node)) return null;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deciding
+
+/** Where the continuation's code would go, and what comes after the call in its list. */
+interface Placement {
+  /** Statements after the call in its list that run before its continuation in Rules. */
+  before: Statement[];
+  /** A final `callback(null, …)` after the call: the rule called back before the work finished. */
+  tail: Statement | null;
+  /** The continuation calls back too, after the rule already had: those calls are dropped. */
+  lateCallbacks?: boolean;
+}
+
+/** Why the continuation cannot be flattened safely, or how its surroundings are placed. */
+export function decide(c: Continuation, names: FlowNames, root: Node): { why: string } | Placement {
+  const handlers = c.kind === 'error-first' ? [c.handler] : [...c.steps, ...(c.rejection ? [c.rejection] : [])];
+  for (const handler of handlers) {
+    if (usesOwnBinding(handler.body)) return { why: 'its callback uses `this` or `arguments`' };
+    if (handler.params.some((p) => n.RestElement.check(p)) && c.kind === 'promise') return { why: 'its handler takes rest parameters' };
+  }
+  if (c.kind === 'promise') {
+    for (const step of c.steps.slice(0, -1)) {
+      const body = step.body;
+      const returns = countReturns(body);
+      const last = body[body.length - 1];
+      if (returns > (n.ReturnStatement.check(last) ? 1 : 0)) return { why: 'a .then() handler before the last one returns early' };
+    }
+    // The handlers' names end up side by side.
+    const seen = new Set<string>();
+    for (const step of c.steps) {
+      const own = [...step.params.flatMap((p) => patternNames(p)), ...step.body.flatMap(topLevelNames)];
+      if (own.some((name) => seen.has(name))) return { why: 'two of its .then() handlers declare the same name' };
+      own.forEach((name) => seen.add(name));
+    }
+  }
+  // Up to the handler body: no loop, no switch.
+  for (let p: NodePath | null = c.statement.parent; p && p.node !== root; p = p.parent) {
+    if (LOOPS.has(p.node.type)) return { why: 'it runs inside a loop' };
+    if (n.SwitchStatement.check(p.node)) return { why: 'it runs inside a switch' };
+    if (n.Function.check(p.node)) return { why: 'it runs inside a nested function' };
+  }
+  for (const handler of handlers) {
+    if (callsBackAndGoesOn(handler.body, names)) return { why: 'its callback calls back and keeps running (the callback may be called twice)' };
+  }
+  const callsBack = handlers.some((h) => mentions(h.body, names.callback));
+  const placement: Placement = { before: [], tail: null };
+  if (n.ExpressionStatement.check(c.statement.node)) {
+    const list = c.statement.parentPath.value as Statement[];
+    const after = list.slice(list.indexOf(c.statement.node as Statement) + 1).filter((s) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
+    // A bare `return;` right after the call only says that nothing else runs: it stays where it is.
+    if (after.length === 1 && n.ReturnStatement.check(after[0]) && !after[0].argument) after.pop();
+    const last = after[after.length - 1];
+    if (last && isSuccessCallback(last, names)) {
+      placement.tail = last;
+      after.pop();
+      // It calls back again later: in Rules the first call won and the later ones did nothing.
+      placement.lateCallbacks = callsBack;
+    }
+    if (after.some((s) => exits(s, names))) {
+      return { why: callsBack ? 'the rule calls back after starting it and again in its callback (the callback is called twice)' : 'code after it ends the rule before its callback runs' };
+    }
+    placement.before = after;
+    const endsHere = list.some((s, i) => i > list.indexOf(c.statement.node as Statement) && n.ReturnStatement.check(s) && !s.argument);
+    if (!endsHere && outerCodeAfter(c.statement, root)) return { why: 'code after the block that holds it runs before its callback in Rules' };
+  }
+  for (const handler of handlers) {
+    const clash = varClash(handler, c.statement, root);
+    if (clash) return { why: `its callback declares \`var ${clash}\`, a name the rule uses outside it` };
+  }
+  return placement;
+}
+
+/**
+ * A `callback(…);` (not returned) with code after it in its list or in a list around it: the rule went
+ * on after calling back, and the first call won. Returning there would drop what followed.
+ */
+function callsBackAndGoesOn(body: Statement[], names: FlowNames): boolean {
+  if (!names.callback) return false;
+  const block = b.blockStatement(body);
+  let found = false;
+  visit(block, {
+    visitFunction() {
+      return false;
+    },
+    visitExpressionStatement(path) {
+      const expr = path.node.expression;
+      if (!found && n.CallExpression.check(expr) && n.Identifier.check(expr.callee) && expr.callee.name === names.callback) {
+        for (let p: NodePath | null = path; p && p.node !== block; p = p.parent) {
+          const list = p.parentPath?.value;
+          if (!Array.isArray(list) || !n.Statement.check(p.node)) continue;
+          const after = list.slice(list.indexOf(p.node) + 1);
+          if (after.some((s: Statement) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s) && !(n.ReturnStatement.check(s) && !s.argument))) {
+            found = true;
+            break;
+          }
+        }
+      }
+      return false;
+    },
+  });
+  return found;
+}
+
+function isSuccessCallback(statement: Statement, names: FlowNames): boolean {
+  const expr = n.ExpressionStatement.check(statement) ? statement.expression : n.ReturnStatement.check(statement) ? statement.argument : null;
+  if (!n.CallExpression.check(expr) || !n.Identifier.check(expr.callee) || expr.callee.name !== names.callback) return false;
+  const [error] = expr.arguments;
+  return !error || n.NullLiteral.check(error) || (n.Identifier.check(error) && error.name === 'undefined');
+}
+
+/** True when the statement can end the rule at this level: return, throw, a callback call, a deny. */
+function exits(statement: Node, names: FlowNames, bareReturnEnds = true): boolean {
+  return someNode(
+    statement,
+    (node) =>
+      (n.ReturnStatement.check(node) && (bareReturnEnds || Boolean(node.argument))) ||
+      n.ThrowStatement.check(node) ||
+      (is.Identifier(node) && node.name === names.callback) ||
+      (n.MemberExpression.check(node) && n.Identifier.check(node.property) && node.property.name === 'deny'),
+    is.Function,
+  );
+}
+
+function outerCodeAfter(statement: NodePath, root: Node): boolean {
+  let current: NodePath = statement;
+  for (let p: NodePath | null = statement.parent; p && p.node !== root; p = p.parent) {
+    if (n.Statement.check(p.node) && Array.isArray(p.parentPath?.value)) {
+      if (p !== current) {
+        const list = p.parentPath.value as Statement[];
+        const after = list.slice(list.indexOf(p.node as Statement) + 1).filter((s) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
+        // `return;` first: what follows never runs.
+        if (n.ReturnStatement.check(after[0]) && !after[0].argument) return false;
+        if (after.length > 0) return true;
+      }
+      current = p;
+    }
+  }
+  return false;
+}
+
+function usesOwnBinding(body: Statement[]): boolean {
+  return someNode(body, (node) => is.ThisExpression(node) || (is.Identifier(node) && node.name === 'arguments'), (node) => n.Function.check(node) && !n.ArrowFunctionExpression.check(node));
+}
+
+function countReturns(body: Statement[]): number {
+  let count = 0;
+  someNode(body, (node) => {
+    if (n.ReturnStatement.check(node)) count++;
+    return false;
+  }, is.Function);
+  return count;
+}
+
+function mentions(root: unknown, name: string | undefined): boolean {
+  return Boolean(name) && someNode(root, (node) => is.Identifier(node) && node.name === name);
+}
+
+/** A `var` of the handler's body whose name is declared in the rule outside it: flattening would merge the two. */
+function varClash(handler: Handler, statement: NodePath, root: Node): string | null {
+  const vars = new Set<string>();
+  someNode(handler.body, (node) => {
+    if (n.VariableDeclaration.check(node) && node.kind === 'var') declarationNames(node).forEach((name) => vars.add(name));
+    return false;
+  }, is.Function);
+  if (vars.size === 0) return null;
+  const outside = scopeNames(statement, root);
+  for (const name of vars) if (outside.has(name)) return name;
+  return null;
+}
+
+/** Names declared in the lists around `statement` up to `root`, and by the functions and catch clauses between. */
+function scopeNames(statement: NodePath, root: Node): Set<string> {
+  const names = new Set<string>();
+  const add = (s: unknown) => {
+    if (n.VariableDeclaration.check(s)) declarationNames(s).forEach((name) => names.add(name));
+    else if ((n.FunctionDeclaration.check(s) || n.ClassDeclaration.check(s)) && s.id) names.add((s.id as K.Identifier).name);
+  };
+  for (let p: NodePath | null = statement; p; p = p.parent) {
+    const list = p.parentPath?.value;
+    if (Array.isArray(list)) list.forEach(add);
+    if (n.CatchClause.check(p.node) && p.node.param) patternNames(p.node.param).forEach((name) => names.add(name));
+    if (p.node === root) break;
+  }
+  // `var`s anywhere in the handler function share its scope.
+  someNode(root, (node) => {
+    if (n.VariableDeclaration.check(node) && node.kind === 'var') declarationNames(node).forEach((name) => names.add(name));
+    return false;
+  }, is.Function);
+  return names;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rewriting
+
+/** The statements that replace the continuation's statement. */
+export function flattenContinuation(c: Continuation, placement: Placement, names: FlowNames, root: Node): Statement[] {
+  const taken = scopeNames(c.statement, root);
+  const pendingName = uniqueName('pending', taken);
+  const deferred = placement.before.length > 0;
+  const start: Expression = c.kind === 'error-first' ? adapter(c.call, c.index) : c.promise;
+  const out: Statement[] = [];
+  let awaited: Expression;
+  if (deferred) {
+    // Started where the rule started it; the code after it runs, then the continuation.
+    out.push(b.variableDeclaration('const', [b.variableDeclarator(b.identifier(pendingName), start)]));
+    out.push(...placement.before);
+    awaited = b.identifier(pendingName);
+  } else {
+    awaited = start;
+  }
+  if (placement.lateCallbacks) {
+    for (const handler of c.kind === 'error-first' ? [c.handler] : [...c.steps, ...(c.rejection ? [c.rejection] : [])]) dropCallbacks(handler.body, names);
+  }
+  const continuation = c.kind === 'error-first' ? errorFirstBody(c, awaited) : promiseBody(c, awaited, names);
+  // The continuation's names could clash with those around it: a block keeps them apart.
+  const declared = new Set(continuation.flatMap(topLevelNames));
+  const clashes = [...declared].some((name) => taken.has(name) || name === pendingName);
+  // Before the rule's own final callback, a bare `return;` ending the continuation says nothing more.
+  const ending = continuation[continuation.length - 1];
+  if (placement.tail && n.ReturnStatement.check(ending) && !ending.argument) continuation.pop();
+  out.push(...(clashes ? [b.blockStatement(continuation)] : continuation));
+  if (placement.tail) out.push(placement.tail);
+  if (n.ReturnStatement.check(c.statement.node)) {
+    const last = out[out.length - 1];
+    const isFinal = c.statement.parentPath.value === (root as K.BlockStatement).body && (root as K.BlockStatement).body.at(-1) === c.statement.node;
+    if (!n.ReturnStatement.check(last) && !isFinal) out.push(b.returnStatement(null));
+  }
+  for (const handler of c.kind === 'error-first' ? [c.handler] : [...c.steps, ...(c.rejection ? [c.rejection] : [])]) {
+    handler.declaration?.prune();
+  }
+  const comments = (c.statement.node as { comments?: unknown[] }).comments;
+  if (comments?.length) (out[0] as { comments?: unknown[] }).comments = comments;
+  return out;
+}
+
+/** Calls of the rule's callback made after it was already called: `return callback(…)` → `return;`, a statement goes, else `undefined`. */
+function dropCallbacks(body: Statement[], names: FlowNames): void {
+  visit(b.blockStatement(body), {
+    visitCallExpression(path) {
+      const call = path.node;
+      if (!n.Identifier.check(call.callee) || call.callee.name !== names.callback) return this.traverse(path);
+      const parent = path.parent.node;
+      if (n.ReturnStatement.check(parent) && parent.argument === call) parent.argument = null;
+      else if (n.ExpressionStatement.check(parent) && Array.isArray(path.parent.parentPath?.value)) path.parent.prune();
+      else path.replace(b.identifier('undefined'));
+      return false;
+    },
+  });
+}
+
+/** `new Promise((resolve) => call(…, (...results) => resolve(results)))`: the callback's arguments, as one value. */
+function adapter(call: K.CallExpression, index: number): Expression {
+  const results = b.identifier('results');
+  const settle = b.arrowFunctionExpression([b.restElement(results)], b.callExpression(b.identifier('resolve'), [results]));
+  const started = b.callExpression(call.callee, [...call.arguments.slice(0, index), settle, ...call.arguments.slice(index + 1)]);
+  return b.newExpression(b.identifier('Promise'), [b.arrowFunctionExpression([b.identifier('resolve')], started)]);
+}
+
+function errorFirstBody(c: Extract<Continuation, { kind: 'error-first' }>, awaited: Expression): Statement[] {
+  const params = c.handler.params;
+  const value = b.awaitExpression(awaited);
+  const head: Statement =
+    params.length === 0
+      ? b.expressionStatement(value)
+      : b.variableDeclaration('const', [b.variableDeclarator(b.arrayPattern(params as K.ArrayPattern['elements']), value)]);
+  return [head, ...c.handler.body];
+}
+
+function promiseBody(c: Extract<Continuation, { kind: 'promise' }>, awaited: Expression, names: FlowNames): Statement[] {
+  const steps: Statement[] = [];
+  let value: Expression = awaited;
+  for (const [index, step] of c.steps.entries()) {
+    const isLast = index === c.steps.length - 1;
+    const [param] = step.params;
+    // The value a handler gets: awaited, unless it is known to be `undefined` (a handler that returned nothing).
+    const settled = (expr: Expression) => (n.Identifier.check(expr) && expr.name === 'undefined' ? expr : b.awaitExpression(expr));
+    const bind = (expr: Expression): Statement | null =>
+      param
+        ? b.variableDeclaration('const', [b.variableDeclarator(param as K.Identifier, settled(expr))])
+        : n.Identifier.check(expr) && expr.name === 'undefined' ? null : b.expressionStatement(b.awaitExpression(expr));
+    if (index === 0 && c.failure === 'catch-rejection') {
+      steps.push(...rejectionOnly(c, value, param, names));
+    } else {
+      const bound = bind(value);
+      if (bound) steps.push(bound);
+    }
+    let body = step.body;
+    const last = body[body.length - 1];
+    if (!isLast) {
+      // `return x;` at the end hands x to the next handler.
+      if (n.ReturnStatement.check(last)) {
+        value = last.argument ?? b.identifier('undefined');
+        body = body.slice(0, -1);
+      } else {
+        value = b.identifier('undefined');
+      }
+    }
+    steps.push(...body);
+  }
+  if (c.steps.length === 0) steps.push(b.expressionStatement(b.awaitExpression(value)));
+  if (c.failure === 'catch-all' && c.rejection) {
+    const [param] = c.rejection.params;
+    return [b.tryStatement(b.blockStatement(steps), b.catchClause((param as K.Identifier) ?? b.identifier('error'), null, b.blockStatement(c.rejection.body)))];
+  }
+  return steps;
+}
+
+/** `.then(f, g)`: `let v; try { v = await p; } catch (e) { g; return; }` then f. */
+function rejectionOnly(c: Extract<Continuation, { kind: 'promise' }>, value: Expression, param: Node | undefined, names: FlowNames): Statement[] {
+  const rejection = c.rejection!;
+  const [errorParam] = rejection.params;
+  const handlerBody = [...rejection.body];
+  const last = handlerBody[handlerBody.length - 1];
+  if (!n.ReturnStatement.check(last) && !(last && isSuccessCallback(last, names))) handlerBody.push(b.returnStatement(null));
+  const attempt = param
+    ? b.expressionStatement(b.assignmentExpression('=', param as K.Identifier, b.awaitExpression(value)))
+    : b.expressionStatement(b.awaitExpression(value));
+  const out: Statement[] = [];
+  if (param) out.push(b.variableDeclaration('let', patternNames(param).map((name) => b.variableDeclarator(b.identifier(name)))));
+  out.push(b.tryStatement(b.blockStatement([attempt]), b.catchClause((errorParam as K.Identifier) ?? b.identifier('error'), null, b.blockStatement(handlerBody))));
+  return out;
+}
+
+function topLevelNames(statement: Statement): string[] {
+  if (n.VariableDeclaration.check(statement)) return declarationNames(statement);
+  if ((n.FunctionDeclaration.check(statement) || n.ClassDeclaration.check(statement)) && statement.id) return [(statement.id as K.Identifier).name];
+  return [];
+}
+
+function uniqueName(base: string, taken: Set<string>): string {
+  if (!taken.has(base)) return base;
+  for (let i = 2; ; i++) if (!taken.has(`${base}${i}`)) return `${base}${i}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driving
+
+// Per rule (keyed by the rule being migrated, so nothing is shared between runs): a transform that
+// leaves the rule's flow as it is on purpose (account-linking when a linking flow is unsafe) says so,
+// and later flattening leaves that rule's flow whole.
+const keptRules = new WeakMap<object, string>();
+
+/** Marks the rule's flow as kept as the rule wrote it, with the reason. */
+export function keepFlow(rule: object, why: string): void {
+  if (!keptRules.has(rule)) keptRules.set(rule, why);
+}
+
+/** The reason a transform kept the rule's flow, or null. */
+export function keptFlow(rule: object): string | null {
+  return keptRules.get(rule) ?? null;
+}
+
+export interface FlowOptions extends FlowNames {
+  /**
+   * Which continuations are worth flattening: by default those whose code calls back or uses `api`
+   * (what they do must happen before the handler returns).
+   */
+  wanted?: (handlers: Handler[]) => boolean;
+}
+
+/**
+ * Flattens, in `body` (a handler's block), every continuation at handler level that `wanted` selects,
+ * outermost first, until none is left; the ones that cannot be flattened are listed in `kept`.
+ */
+export function flattenFlows(body: K.BlockStatement, options: FlowOptions): FlowResult {
+  const result: FlowResult = { flattened: [], kept: [], awaited: [], lateCallbacks: [], inlined: [], tailCalls: [] };
+  const wanted = options.wanted ?? ((handlers: Handler[]) => handlers.some((h) => mentions(h.body, options.callback) || mentions(h.body, 'api')));
+  const root = body as unknown as Node;
+  const seen = new Set<unknown>();
+  for (let changed = true, rounds = 0; changed && rounds < 200; rounds++) {
+    changed = false;
+    visit(root, {
+      visitFunction() {
+        return false;
+      },
+      visitStatement(path) {
+        if (changed || seen.has(path.node)) return false;
+        const isHolder = (n.ExpressionStatement.check(path.node) || n.ReturnStatement.check(path.node)) && Array.isArray(path.parentPath?.value);
+        const c = isHolder ? matchContinuation(path, options, root) : null;
+        if (!c) return this.traverse(path);
+        const handlers = c.kind === 'error-first' ? [c.handler] : [...c.steps, ...(c.rejection ? [c.rejection] : [])];
+        const isWanted = wanted(handlers);
+        const decision = decide(c, options, root);
+        // Work the rule left running after its last callback is awaited too (the handler's return ends it).
+        if (!isWanted && ('why' in decision || !decision.tail)) return this.traverse(path);
+        if ('why' in decision) {
+          seen.add(path.node);
+          result.kept.push({ node: path.node as Node, why: decision.why });
+          return false;
+        }
+        const node = path.node as Node;
+        for (const handler of handlers) if (handler.declaration) result.inlined.push(handler.declaration.node as Node);
+        const replacement = flattenContinuation(c, decision, options, root);
+        const list = path.parentPath.value as Statement[];
+        const index = list.indexOf(node as Statement);
+        // The code placed after the call moves into the replacement.
+        const moved = new Set<unknown>([...decision.before, ...(decision.tail ? [decision.tail] : [])]);
+        const rest = list.slice(index + 1).filter((s) => !moved.has(s));
+        list.splice(index, list.length - index, ...replacement, ...rest);
+        // Reported where the rule has it: a call another transform generated has no location, its callback does.
+        const at = (c.kind === 'error-first' ? (c.call.loc ? c.call : c.handler.node) : node.loc ? node : (handlers[0]?.node ?? node)) as Node;
+        result.flattened.push(at);
+        if (decision.tail) result.awaited.push(at);
+        if (decision.lateCallbacks) result.lateCallbacks.push(at);
+        changed = true;
+        return false;
+      },
+    });
+  }
+  return result;
+}
+
+/**
+ * `callback(null, user, context);` followed by work that goes on (fire and forget): in an Action the
+ * handler's return ends everything, so the callback moves after that work, which is then awaited.
+ * Returns the callback calls moved.
+ */
+export function moveEarlyCallbacks(body: K.BlockStatement, names: FlowNames, persists: (statements: Statement[]) => boolean): Node[] {
+  const moved: Node[] = [];
+  const lists: Statement[][] = [];
+  visit(body as unknown as Node, {
+    visitFunction() {
+      return false;
+    },
+    visitBlockStatement(path) {
+      lists.push(path.node.body as Statement[]);
+      this.traverse(path);
+    },
+  });
+  for (const list of lists) {
+    const index = list.findIndex((s) => n.ExpressionStatement.check(s) && isSuccessCallback(s, names));
+    if (index < 0) continue;
+    const after = list.slice(index + 1).filter((s) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
+    // A bare `return;` after the callback only ends what was left running: it may stay before the callback.
+    if (after.length === 0 || after.some((s) => exits(s, names, false)) || !persists(after)) continue;
+    const [callback] = list.splice(index, 1);
+    const lastIndex = list.lastIndexOf(after[after.length - 1]);
+    list.splice(lastIndex + 1, 0, callback);
+    moved.push(callback as Node);
+  }
+  return moved;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers that answer for the rule
+
+/**
+ * A local function that calls the rule's callback itself and is only ever called in tail position
+ * (`return done(…)`, or `done(…);` with nothing after it; itself included: a sequential recursion
+ * over a list). Its callback calls become its own returns, and its callers return what it returns.
+ */
+export interface TailHelper {
+  name: string;
+  fn: Fn;
+}
+
+/**
+ * Finds the tail helpers of `body`, flattens the continuations inside each, makes every call to one
+ * a `return` (and the helper `async` when it now awaits). Returns them, with what the flattening did.
+ */
+export function resolveTailHelpers(body: K.BlockStatement, options: FlowOptions): { helpers: TailHelper[]; flow: FlowResult } {
+  const flow: FlowResult = { flattened: [], kept: [], awaited: [], lateCallbacks: [], inlined: [], tailCalls: [] };
+  const root = body as unknown as Node;
+  const candidates = helperCandidates(body, options);
+  // Their own continuations first: a recursive call inside one is in tail position only after that.
+  // (A candidate that is then not a helper still calls back from nested code: the caller keeps the flow.)
+  for (const candidate of candidates) {
+    const inner = flattenFlows(candidate.fn.body as K.BlockStatement, options);
+    flow.flattened.push(...inner.flattened);
+    flow.kept.push(...inner.kept);
+    flow.awaited.push(...inner.awaited);
+    flow.lateCallbacks.push(...inner.lateCallbacks);
+    flow.inlined.push(...inner.inlined);
+    if (someNode(candidate.fn.body, (node) => n.AwaitExpression.check(node), (node) => n.Function.check(node))) candidate.fn.async = true;
+  }
+  const allowed = new Set<unknown>(candidates.map((c) => c.fn));
+  const helpers: TailHelper[] = [];
+  for (const candidate of candidates) {
+    const sites = callSites(root, candidate.name);
+    if (!sites || sites.length === 0) continue;
+    if (!sites.every((site) => isTailSite(site, root, allowed))) continue;
+    if (callsBackAndGoesOn((candidate.fn.body as K.BlockStatement).body as Statement[], options)) continue;
+    helpers.push(candidate);
+  }
+  // Callers return what the helper returns (its promise, when it awaits).
+  for (const helper of helpers) {
+    for (const site of callSites(root, helper.name) ?? []) {
+      const statement = site.parent.parent as NodePath;
+      if (n.ExpressionStatement.check(statement.node)) {
+        flow.tailCalls.push(site.parent.node as Node);
+        statement.replace(b.returnStatement(site.parent.node));
+      }
+    }
+  }
+  return { helpers, flow };
+}
+
+function helperCandidates(body: K.BlockStatement, options: FlowOptions): TailHelper[] {
+  const found: TailHelper[] = [];
+  visit(body as unknown as Node, {
+    visitFunctionDeclaration(path) {
+      const fn = path.node;
+      if (n.Identifier.check(fn.id) && !fn.generator && mentions(fn.body, options.callback)) found.push({ name: fn.id.name, fn });
+      this.traverse(path);
+    },
+    visitVariableDeclarator(path) {
+      const { id, init } = path.node;
+      if (
+        n.Identifier.check(id) &&
+        (n.FunctionExpression.check(init) || n.ArrowFunctionExpression.check(init)) &&
+        n.BlockStatement.check(init.body) &&
+        !init.generator &&
+        mentions(init.body, options.callback)
+      ) {
+        found.push({ name: id.name, fn: init });
+      }
+      this.traverse(path);
+    },
+  });
+  // One declaration per name (a name declared twice is left alone).
+  return found.filter((c) => found.filter((d) => d.name === c.name).length === 1);
+}
+
+/** Paths of the identifiers `name` that are called (`name(…)`); null when `name` is used any other way. */
+function callSites(root: Node, name: string): NodePath[] | null {
+  const sites: NodePath[] = [];
+  let other = false;
+  visit(root, {
+    visitIdentifier(path) {
+      if (path.node.name !== name) return false;
+      const parent = path.parent?.node;
+      if (n.CallExpression.check(parent) && parent.callee === path.node) sites.push(path);
+      else if ((n.FunctionDeclaration.check(parent) || n.VariableDeclarator.check(parent)) && parent.id === path.node) return false;
+      else if (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) return false;
+      else if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.key === path.node && !parent.computed) return false;
+      else other = true;
+      return false;
+    },
+  });
+  return other ? null : sites;
+}
+
+/** `return name(…)` or `name(…);` with nothing after it, at handler level or directly inside a helper. */
+function isTailSite(site: NodePath, root: Node, helpers: Set<unknown>): boolean {
+  const statement = site.parent?.parent as NodePath | undefined;
+  if (!statement || !Array.isArray(statement.parentPath?.value)) return false;
+  const isReturn = n.ReturnStatement.check(statement.node) && statement.node.argument === site.parent.node;
+  const isStatement = n.ExpressionStatement.check(statement.node) && statement.node.expression === site.parent.node;
+  if (!isReturn && !isStatement) return false;
+  // Up to the handler body or a helper: no loop, no other function.
+  let scope: Node = root;
+  for (let p: NodePath | null = statement.parent; p && p.node !== root; p = p.parent) {
+    if (LOOPS.has(p.node.type) || n.SwitchStatement.check(p.node)) return false;
+    if (n.Function.check(p.node)) {
+      if (!helpers.has(p.node)) return false;
+      scope = (p.node as Fn).body as Node;
+      break;
+    }
+  }
+  if (isReturn) return true;
+  const list = statement.parentPath.value as Statement[];
+  const after = list.slice(list.indexOf(statement.node as Statement) + 1).filter((s) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
+  if (after.length > 0 && !(n.ReturnStatement.check(after[0]) && !after[0].argument)) return false;
+  return after.length > 0 || !outerCodeAfter(statement, scope);
+}

@@ -1,0 +1,175 @@
+// Table-driven tests of the flow model (src/ast/flow.ts) on its own: which continuations it sees, the
+// failure policy it gives each, what it flattens them into, and why it keeps the others.
+import * as recast from 'recast';
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../src/analyze.js';
+import { flattenFlows, matchContinuation, moveEarlyCallbacks } from '../src/ast/flow.js';
+import { parse } from '../src/parse.js';
+import type { Node, RuleShape } from '../src/types.js';
+import { visit } from '../src/visit.js';
+
+function ruleOf(body: string): RuleShape {
+  const analysis = analyze(parse(`function rule(user, context, callback) {\n${body}\n}`));
+  if (analysis.kind !== 'rule') throw new Error('not a rule');
+  return analysis.rule;
+}
+
+const names = (rule: RuleShape) => ({ callback: rule.callback, user: rule.user, context: rule.context });
+
+/** The handler body as printed, without the rule's indentation. */
+function printed(rule: RuleShape): string {
+  return rule.body.body.map((s) => recast.print(s, { tabWidth: 2 }).code).join('\n');
+}
+
+describe('matchContinuation: the shapes and their failure policy', () => {
+  const cases: Array<{ name: string; code: string; kind: string | null; failure?: string; steps?: number }> = [
+    { name: 'error-first inline', code: `request.get(url, function (err, res, body) { callback(null, user, context); });`, kind: 'error-first', failure: 'error-value' },
+    { name: 'error-first arrow', code: `lookup(user.email, (error, roles) => callback(error));`, kind: 'error-first', failure: 'error-value' },
+    { name: 'error-first named', code: `verify(token, done);\nfunction done(err, decoded) { callback(err); }`, kind: 'error-first', failure: 'error-value' },
+    { name: 'callback passed on', code: `check(user, callback);`, kind: 'error-first', failure: 'error-value' },
+    { name: '.then', code: `p.then(function (v) { callback(null, user, context); });`, kind: 'promise', failure: 'unhandled', steps: 1 },
+    { name: '.then.catch', code: `p.then((v) => callback(null, user, context)).catch((e) => callback(e));`, kind: 'promise', failure: 'catch-all', steps: 1 },
+    { name: '.catch(callback)', code: `p.then(() => callback(null, user, context)).catch(callback);`, kind: 'promise', failure: 'catch-all', steps: 1 },
+    { name: '.then(f, g)', code: `p.then(function () { callback(null, user, context); }, function (e) { callback(e); });`, kind: 'promise', failure: 'catch-rejection', steps: 1 },
+    { name: 'named .then steps stay in the promise', code: `get().then(parse).then((v) => callback(null, user, context));`, kind: 'promise', failure: 'unhandled', steps: 1 },
+    { name: 'async.each final callback', code: `async.each(items, function (item, cb) { cb(); }, function (err) { callback(err); });`, kind: 'error-first', failure: 'error-value' },
+    { name: 'forEach is not a continuation', code: `items.forEach(function (e) { callback(e); });`, kind: null },
+    { name: 'setTimeout is not a continuation', code: `setTimeout(function () { callback(); }, 10);`, kind: null },
+    { name: 'event handler is not a continuation', code: `conn.on('end', function (err) { callback(err); });`, kind: null },
+    { name: 'first parameter is not an error', code: `lookup(user.email, function (roles) { callback(null, user, context); });`, kind: null },
+    { name: '.finally is not modelled', code: `p.then(() => 1).finally(() => callback());`, kind: null },
+  ];
+  it.each(cases)('$name', ({ code, kind, failure, steps }) => {
+    const rule = ruleOf(code);
+    let found: ReturnType<typeof matchContinuation> = null;
+    visit(rule.body, {
+      visitFunction() {
+        return false;
+      },
+      visitStatement(path) {
+        if (!found && path.node === rule.body.body[0]) found = matchContinuation(path, names(rule), rule.body as unknown as Node);
+        return false;
+      },
+      visitBlockStatement(path) {
+        this.traverse(path);
+      },
+    });
+    const c = found as ReturnType<typeof matchContinuation>;
+    expect(c?.kind ?? null).toBe(kind);
+    if (c) expect(c.failure).toBe(failure);
+    if (c?.kind === 'promise' && steps !== undefined) expect(c.steps.length).toBe(steps);
+  });
+});
+
+describe('flattenFlows: what each continuation becomes', () => {
+  const cases: Array<{ name: string; code: string; expected: string }> = [
+    {
+      name: 'error-first callback → the callback arguments after await',
+      code: `request.get(url, function (err, res, body) {\n  if (err) return callback(err);\n  callback(null, user, context);\n});`,
+      expected: `const [err, res, body] = await new Promise(resolve => request.get(url, (...results) => resolve(results)));\nif (err) return callback(err);\ncallback(null, user, context);`,
+    },
+    {
+      name: '.then(f).catch(g) → one try/catch around the value and f',
+      code: `lookup().then(function (v) {\n  callback(null, user, context);\n}).catch(function (e) {\n  callback(e);\n});`,
+      expected: `try {\n  const v = await lookup();\n  callback(null, user, context);\n} catch (e) {\n  callback(e);\n}`,
+    },
+    {
+      name: '.catch(callback) → catch that calls back with the error',
+      code: `lookup().then(() => callback(null, user, context)).catch(callback);`,
+      expected: `try {\n  await lookup();\n  return callback(null, user, context);\n} catch (error) {\n  return callback(error);\n}`,
+    },
+    {
+      name: '.then(f, g) → only the rejection reaches g',
+      code: `lookup().then(function (v) {\n  callback(null, user, context);\n}, function (e) {\n  callback(e);\n});`,
+      expected: `let v;\ntry {\n  v = await lookup();\n} catch (e) {\n  callback(e);\n  return;\n}\ncallback(null, user, context);`,
+    },
+    {
+      name: 'chained .then: a returned value is the next handler\'s parameter',
+      code: `fetch(url).then((res) => {\n  api.user.setAppMetadata('status', res.status);\n  return res.json();\n}).then((data) => {\n  callback(null, user, context);\n});`,
+      expected: `const res = await fetch(url);\napi.user.setAppMetadata('status', res.status);\nconst data = await res.json();\ncallback(null, user, context);`,
+    },
+    {
+      name: 'leading .then handlers that only compute and return early stay in the awaited promise',
+      code: `fetch(url).then((res) => {\n  if (!res.ok) return null;\n  return res.json();\n}).then((data) => {\n  callback(null, user, context);\n});`,
+      expected: `const data = await fetch(url).then((res) => {\n  if (!res.ok) return null;\n  return res.json();\n});\ncallback(null, user, context);`,
+    },
+    {
+      name: 'a promise passed to .then (not a function) stays in the awaited chain, started where the rule started it',
+      code: `save(a).then(save(b)).then(function () {\n  callback(null, user, context);\n}).catch(callback);`,
+      expected: `try {\n  await save(a).then(save(b));\n  callback(null, user, context);\n} catch (error) {\n  return callback(error);\n}`,
+    },
+    {
+      name: 'named error-first handler is inlined and its declaration removed',
+      code: `verify(token, done);\nfunction done(err, decoded) {\n  callback(err);\n}`,
+      expected: `const [err, decoded] = await new Promise(resolve => verify(token, (...results) => resolve(results)));\ncallback(err);`,
+    },
+    {
+      name: 'code after the call that runs first in Rules: started, then awaited',
+      code: `request.post(url, function (err) {\n  callback(err);\n});\nconsole.log('started');`,
+      expected: `const pending = new Promise(resolve => request.post(url, (...results) => resolve(results)));\nconsole.log('started');\nconst [err] = await pending;\ncallback(err);`,
+    },
+    {
+      name: 'nested continuations flatten outermost first',
+      code: `a(function (err, x) {\n  b(x, function (err2, y) {\n    callback(null, user, context);\n  });\n});`,
+      expected: `const [err, x] = await new Promise(resolve => a((...results) => resolve(results)));\nconst [err2, y] = await new Promise(resolve => b(x, (...results) => resolve(results)));\ncallback(null, user, context);`,
+    },
+    {
+      name: 'names that clash with the rule\'s go into a block',
+      code: `const err = 1;\na(function (err) {\n  callback(err);\n});`,
+      expected: `const err = 1;\n{\n  const [err] = await new Promise(resolve => a((...results) => resolve(results)));\n  callback(err);\n}`,
+    },
+  ];
+  it.each(cases)('$name', ({ code, expected }) => {
+    const rule = ruleOf(code);
+    const result = flattenFlows(rule.body, names(rule));
+    expect(result.kept).toEqual([]);
+    expect(result.flattened.length).toBeGreaterThan(0);
+    expect(printed(rule)).toBe(expected);
+  });
+});
+
+describe('flattenFlows: what it keeps, and why', () => {
+  const cases: Array<{ name: string; code: string; why: RegExp }> = [
+    { name: 'inside a loop', code: `for (const x of xs) {\n  a(x, function (err) { callback(err); });\n}`, why: /inside a loop/ },
+    { name: 'calls back twice (an error after it, and in the callback)', code: `a(function (err) { callback(err); });\ncallback(new Error('no'));`, why: /called twice/ },
+    { name: 'callback that goes on after calling back', code: `a(function (err) {\n  if (err) { callback(err); }\n  callback(null, user, context);\n});`, why: /keeps running/ },
+    { name: 'code after the enclosing block', code: `if (x) {\n  a(function (err) { callback(err); });\n}\nconsole.log('after');`, why: /code after the block/ },
+    { name: 'early return in a .then before the last', code: `p.then(function (v) {\n  if (!v) return callback(null, user, context);\n  return v;\n}).then(function (w) { callback(null, user, context); });`, why: /returns early/ },
+    { name: 'this in the callback', code: `a(function (err) { this.x = 1; callback(err); });`, why: /this/ },
+  ];
+  it.each(cases)('$name', ({ code, why }) => {
+    const rule = ruleOf(code);
+    const before = printed(rule);
+    const result = flattenFlows(rule.body, names(rule));
+    expect(result.flattened).toEqual([]);
+    expect(result.kept.map((k) => k.why)).toEqual([expect.stringMatching(why)]);
+    expect(printed(rule)).toBe(before);
+  });
+});
+
+describe('fire and forget', () => {
+  it('moves an early callback after work that persists, and the work is then awaited', () => {
+    const rule = ruleOf(`callback(null, user, context);\nrequest.post(url, function (err) {\n  api.user.setAppMetadata('lead', true);\n});`);
+    const moved = moveEarlyCallbacks(rule.body, names(rule), (statements) => JSON.stringify(statements).includes('"api"'));
+    expect(moved).toHaveLength(1);
+    const result = flattenFlows(rule.body, names(rule));
+    expect(result.awaited).toHaveLength(1);
+    expect(printed(rule)).toBe(
+      `const [err] = await new Promise(resolve => request.post(url, (...results) => resolve(results)));\napi.user.setAppMetadata('lead', true);\ncallback(null, user, context);`,
+    );
+  });
+
+  it('drops the calls back made after the rule had called back (the first call won)', () => {
+    const rule = ruleOf(`a(function (err) {\n  api.user.setAppMetadata('seen', true);\n  return callback(err);\n});\nreturn callback(null, user, context);`);
+    const result = flattenFlows(rule.body, names(rule));
+    expect(result.lateCallbacks).toHaveLength(1);
+    expect(printed(rule)).toBe(
+      `const [err] = await new Promise(resolve => a((...results) => resolve(results)));\napi.user.setAppMetadata('seen', true);\nreturn callback(null, user, context);`,
+    );
+  });
+
+  it('leaves an early callback alone when what follows saves nothing', () => {
+    const rule = ruleOf(`callback(null, user, context);\nconsole.log('done');`);
+    expect(moveEarlyCallbacks(rule.body, names(rule), () => false)).toEqual([]);
+  });
+});
