@@ -229,7 +229,9 @@ export function createChildPool(script: string, size: number, options: SandboxOp
       } else if (message.kind === 'scenario') {
         results.push(message.result);
       } else if (message.kind === 'done') {
-        finish({});
+        // One pair per child: async work a pair left behind (a late request, a stray rejection) dies with its
+        // process instead of landing in the next pair's run, where the runners would blame that pair's rule.
+        finish({}, true);
       } else {
         finish({ error: new Error(`verify child failed: ${message.error}\n${worker.stderr}`) }, true);
       }
