@@ -10,7 +10,7 @@ import { startEmulator, type Certificate } from './emulator.js';
 import { actionSecrets, currentUser, isRedirectCallback, postLoginEvent, requestedScopes, rulesContext } from './login.js';
 import { createModuleLoader } from './modules.js';
 import { actionOutcome, ruleOutcome, type Observed } from './outcome.js';
-import { callWithTimeLimit, runRule, runtimeRequestsSettled } from './rule-runner.js';
+import { callWithTimeLimit, runRule } from './rule-runner.js';
 import { allowEmulator, installNetworkPolicy, takeBlocked, withListening } from './sandbox.js';
 import { installTenantRedirect, setRedirectTarget } from './tenant-redirect.js';
 import type { Outcome, Scenario, SdkMajor } from './types.js';
@@ -110,7 +110,6 @@ export async function runJob(job: ChildJob, notify: (message: ChildMessage) => v
       results.push(result);
     }
   } finally {
-    await runtimeRequestsSettled();
     await emulator.stop();
   }
   return results;

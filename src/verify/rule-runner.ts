@@ -187,22 +187,6 @@ function compileRule(source: string, globals: Record<string, unknown>, filename:
   return value as (...args: unknown[]) => unknown;
 }
 
-/** Requests the Rules `auth0` helpers started that have not answered yet (a rule may start one after its callback). */
-const runtimeRequests = new Set<Promise<void>>();
-
-/**
- * Waits (at most `limitMs`) for the requests the Rules `auth0` helpers started. The child calls it before
- * stopping its emulator: a request left running would fail later and land, as an unhandled rejection,
- * in the next pair's rule run.
- */
-export async function runtimeRequestsSettled(limitMs = 2000): Promise<void> {
-  if (runtimeRequests.size === 0) return;
-  let timer: ReturnType<typeof realSetTimeout> | undefined;
-  const limit = new Promise<void>((resolve) => (timer = realSetTimeout(resolve, limitMs)));
-  await Promise.race([Promise.allSettled([...runtimeRequests]).then(() => undefined), limit]);
-  realClearTimeout(timer);
-}
-
 /** The Rules `auth0` global: a restricted Management API handle whose documented helpers take a bare user id. */
 function rulesAuth0(runtime: RulesRuntime, calls: MetadataCall[]): JsonObject {
   const update = (kind: MetadataCall['kind']) =>
@@ -216,16 +200,9 @@ function rulesAuth0(runtime: RulesRuntime, calls: MetadataCall[]): JsonObject {
           [RUNTIME_ORIGIN_HEADER]: 'rules-runtime',
         },
         body: JSON.stringify({ [kind]: metadata }),
-      })
-        .then(async (res) => {
-          if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
-        })
-        // Tracked without handling `done`: a failure nobody handles stays an unhandled rejection, as before.
-        .finally(() => settleTracked());
-      let settleTracked = () => {};
-      const tracked = new Promise<void>((resolve) => (settleTracked = resolve));
-      runtimeRequests.add(tracked);
-      void tracked.then(() => runtimeRequests.delete(tracked));
+      }).then(async (res) => {
+        if (!res.ok) throw new Error(`${res.status} ${await res.text()}`);
+      });
       if (typeof cb === 'function') done.then(() => cb(null), (err: Error) => cb(err));
       return done;
     };
