@@ -155,6 +155,8 @@ async function verifyLinking(rules, options) {
       allEqual: v.scenarios.length > 0 && different.length === 0,
       scenarios: v.scenarios.length,
       equal: v.scenarios.length - different.length,
+      // Issue 11's denominator: the rule links accounts (a link request or a primary user) in some scenario.
+      linksWhenRun: v.scenarios.some((s) => s.ruleLinked === true),
       ...(v.reason ? { reason: v.reason } : {}),
       ...(different.length ? { differences: different.map((s) => `${s.scenario}: ${s.differences.join('; ')}`.slice(0, 300)) } : {}),
       ...(retried ? { retried: true } : {}),
@@ -208,6 +210,8 @@ function tally(rules, verified) {
             verified: linking.filter((r) => r.verify).length,
             equal: linking.filter((r) => r.verify?.allEqual).length,
             convertedAndEqual: linking.filter((r) => r.linkingConverted && r.verify?.allEqual).length,
+            linksWhenRun: linking.filter((r) => r.verify?.linksWhenRun).length,
+            linksWhenRunConvertedAndEqual: linking.filter((r) => r.verify?.linksWhenRun && r.linkingConverted && r.verify.allEqual).length,
             notVerifiedForDependencies: linking.filter((r) => r.verify?.verdict === 'not-verified' && /^dependencies /.test(r.verify.reason ?? '')).length,
           }
         : {}),
@@ -240,6 +244,8 @@ function printTable(columns, verified, timing) {
       ? [
           ['  equal in every verify scenario', (t) => `${t.linking.equal} (${pct(t.linking.equal, t.linking.found)})`],
           ['  converted and equal', (t) => `${t.linking.convertedAndEqual} (${pct(t.linking.convertedAndEqual, t.linking.found)})`],
+          ['  link accounts when run (rule side)', (t) => t.linking.linksWhenRun ?? '—'],
+          ['    of those, converted and equal', (t) => t.linking.linksWhenRun === undefined ? '—' : `${t.linking.linksWhenRunConvertedAndEqual} (${pct(t.linking.linksWhenRunConvertedAndEqual, t.linking.linksWhenRun)})`],
           ['  verify: not verified (dependency versions)', (t) => t.linking.notVerifiedForDependencies ?? '—'],
         ]
       : []),

@@ -291,3 +291,27 @@ describe('verify helpers', () => {
     expect(kind("context.idToken['https://example.com/x'] = 1;")).toBe('generic');
   });
 });
+
+describe('verifyTargets marks the scenarios where the rule linked accounts', () => {
+  const demo = path.resolve(import.meta.dirname, '../fixtures/demo-tenant/rules');
+  const verifyDemo = async (file: string) => {
+    const { runRule } = await import('../src/run.js');
+    const { targetFromRun, verifyTargets } = await import('../src/cli/verify.js');
+    const script = readFileSync(path.join(demo, file), 'utf8');
+    const run = runRule({ source: file, name: file, script }, { sdk: 7 });
+    const [result] = await verifyTargets([targetFromRun(run, 7)], { typecheck: false });
+    return result!.scenarios;
+  };
+
+  it('a linking rule links in some scenarios, not in all', async () => {
+    const scenarios = await verifyDemo('Link Accounts By Email.js');
+    expect(scenarios.some((s) => s.ruleLinked === true)).toBe(true);
+    expect(scenarios.some((s) => s.ruleLinked === undefined)).toBe(true);
+  });
+
+  it('a rule that never links is never marked', async () => {
+    const scenarios = await verifyDemo('Geo Blocking.js');
+    expect(scenarios.length).toBeGreaterThan(0);
+    expect(scenarios.filter((s) => s.ruleLinked)).toEqual([]);
+  });
+});

@@ -105,7 +105,13 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
             scenarios: withPlaceholderSecrets(scenarios, [...target.secrets, ...configurationKeys(target.input.script)]),
             timeoutMs: options.timeoutMs,
           });
-          const results: ScenarioResult[] = verdicts.map((v) => ({ scenario: v.scenario, equal: v.equal, differences: v.differences, notes: v.notes }));
+          const results: ScenarioResult[] = verdicts.map((v) => ({
+            scenario: v.scenario,
+            equal: v.equal,
+            differences: v.differences,
+            notes: v.notes,
+            ...(v.rule.links.length > 0 || v.rule.primaryUser !== null ? { ruleLinked: true } : {}),
+          }));
           const { scenarios: withNotes, common } = liftCommonNotes(results);
           const hung = verdicts.filter((v) => v.timedOut);
           if (hung.length > 0) {

@@ -6,6 +6,8 @@ export interface ScenarioResult {
   equal: boolean;
   differences: string[];
   notes: string[];
+  /** The rule linked accounts (a link request or a primary user) in this scenario. */
+  ruleLinked?: boolean;
 }
 
 /** equal: every scenario matched and the Action type-checks; different: a scenario or the type check failed; not-verified: nothing could run. */
