@@ -2,7 +2,7 @@
 import * as recast from 'recast';
 import type { namedTypes as K } from 'ast-types';
 import type { Expression, Statement } from './types.js';
-import { isRuleParameter } from './bindings.js';
+import { isRuleParameter } from './ast/scope.js';
 import { parse } from './parse.js';
 import type { RuleShape } from './types.js';
 import { visit } from './visit.js';

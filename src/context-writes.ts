@@ -2,35 +2,25 @@
 // (token-claims, multifactor, saml-configuration). Pure helpers: they return data and never report.
 import * as recast from 'recast';
 import { b, n, statements, type NodePath } from './ast.js';
-import { bindingOwner, isReference, isRuleParameter } from './bindings.js';
+import { isRuleParameter, ruleScopes, type RuleScopes } from './ast/scope.js';
 import type { Expression, Node, RuleShape, Statement } from './types.js';
 import { visit } from './visit.js';
-import { fastCheck, pathsWhere } from './walk.js';
+import { fastCheck, someNode } from './walk.js';
 
 const isDeclarator = fastCheck(n.VariableDeclarator);
 const isIdentifier = fastCheck(n.Identifier);
 
-interface Alias {
-  name: string;
-  owner: Node | null;
-}
-
-/** Tells whether an identifier stands for the rule's `context`: the parameter or a `var ctx = context` alias. */
-export function contextMatcher(rule: RuleShape): (path: NodePath) => boolean {
-  const aliases: Alias[] = [];
-  // Paths only for declarators that may alias it: `x = context`.
-  const candidates = pathsWhere(rule.fn, (node) => isDeclarator(node) && isIdentifier(node.init) && node.init.name === rule.context);
-  for (const path of candidates) {
-    const { id } = path.node;
-    if (n.Identifier.check(id) && isRuleParameter(path.get('init'), rule.context, rule)) {
-      aliases.push({ name: id.name, owner: bindingOwner(path.get('id'), id.name, rule.fn) });
-    }
-  }
+/**
+ * Tells whether an identifier stands for the rule's `context`: the parameter or an alias of it
+ * (`var ctx = context`, src/ast/scope.ts). Aliases are resolved on the tree as it is now: a caller
+ * that already holds the rule's scopes passes them.
+ */
+export function contextMatcher(rule: RuleShape, scopes?: RuleScopes): (path: NodePath) => boolean {
+  // Without a declarator initialised with the name there is no alias: the analysis is spared.
+  const aliases = scopes ?? (someNode(rule.fn, (node) => isDeclarator(node) && isIdentifier(node.init) && node.init.name === rule.context) ? ruleScopes(rule) : null);
   return (path) => {
     if (isRuleParameter(path, rule.context, rule)) return true;
-    if (!n.Identifier.check(path.node) || !isReference(path) || isDeclaratorId(path)) return false;
-    const name = path.node.name;
-    return aliases.some((a) => a.name === name && bindingOwner(path, name, rule.fn) === a.owner);
+    return Boolean(aliases) && aliases!.roleOf(path.node) === 'context' && !isDeclaratorId(path);
   };
 }
 

@@ -2,17 +2,8 @@
 // that adds one goes through addModuleRequire, so a name is never declared twice.
 import * as recast from 'recast';
 import { n } from './ast.js';
-import { declarationNames } from './bindings.js';
+import { statementDeclaredNames as declaredBy } from './ast/scope.js';
 import type { ModuleParts, Statement } from './types.js';
-
-/** The names a top-level statement declares (`const { a, b } = require('x')` → ['a', 'b']). */
-export function declaredNames(statement: Statement): string[] {
-  if (n.VariableDeclaration.check(statement)) return declarationNames(statement);
-  if ((n.FunctionDeclaration.check(statement) || n.ClassDeclaration.check(statement)) && statement.id) {
-    return [statement.id.name as string];
-  }
-  return [];
-}
 
 export type AddResult = 'added' | 'duplicate' | 'conflict';
 
@@ -21,21 +12,21 @@ export type AddResult = 'added' | 'duplicate' | 'conflict';
  * (nothing added); 'conflict': one of its names is already declared differently (nothing added).
  */
 export function addModuleRequire(module: ModuleParts, statement: Statement): AddResult {
-  const declared = declaredNames(statement);
+  const declared = declaredBy(statement);
   // Statements that print the same declare the same names: compare names first, print only then.
   const key = declared.join();
   let code: string | undefined;
-  const same = (existing: Statement) => declaredNames(existing).join() === key && printed(existing) === (code ??= printed(statement));
+  const same = (existing: Statement) => declaredBy(existing).join() === key && printed(existing) === (code ??= printed(statement));
   if (module.requires.some(same)) return 'duplicate';
   const names = new Set(declared);
-  const taken = [...module.requires, ...module.prelude].some((existing) => declaredNames(existing).some((name) => names.has(name)));
+  const taken = [...module.requires, ...module.prelude].some((existing) => declaredBy(existing).some((name) => names.has(name)));
   if (taken) return 'conflict';
   module.requires.push(statement);
   return 'added';
 }
 
 export function moduleDeclares(module: ModuleParts, name: string): boolean {
-  return [...module.requires, ...module.prelude].some((statement) => declaredNames(statement).includes(name));
+  return [...module.requires, ...module.prelude].some((statement) => declaredBy(statement).includes(name));
 }
 
 function printed(statement: Statement): string {

@@ -63,40 +63,8 @@ export function hasTodo(node: unknown): boolean {
   return comments.some((c) => typeof c.value === 'string' && c.value.includes('TODO(rules2actions)'));
 }
 
-/**
- * Every name declared anywhere under `root` (variables, functions, classes, parameters, catch
- * parameters). Transforms visit the rule body as a detached root, so recast scopes cannot tell
- * whether a name such as `auth0` or `global` is the sandbox global or a local: treat any
- * declaration of it in the rule as local.
- */
-export function declaredNames(root: unknown): Set<string> {
-  const names = new Set<string>();
-  const addPattern = (pattern: unknown): void => {
-    if (n.Identifier.check(pattern)) names.add(pattern.name);
-    else if (n.ObjectPattern.check(pattern)) {
-      for (const property of pattern.properties) addPattern(n.RestElement.check(property) ? property.argument : (property as { value?: unknown }).value);
-    } else if (n.ArrayPattern.check(pattern)) pattern.elements.forEach(addPattern);
-    else if (n.AssignmentPattern.check(pattern)) addPattern(pattern.left);
-    else if (n.RestElement.check(pattern)) addPattern(pattern.argument);
-  };
-  // Only nodes are read, so a plain walk (no NodePaths) over what recast.visit would reach.
-  someNode(root, (node) => {
-    if (isDeclarator(node)) addPattern(node.id);
-    else if (isFunction(node)) {
-      if (n.Identifier.check(node.id)) names.add(node.id.name);
-      node.params.forEach(addPattern);
-    } else if (isClassDeclaration(node)) {
-      if (n.Identifier.check(node.id)) names.add(node.id.name);
-    } else if (isCatchClause(node)) addPattern(node.param);
-    return false;
-  });
-  return names;
-}
-
-const isDeclarator = fastCheck(n.VariableDeclarator);
-const isFunction = fastCheck(n.Function);
-const isClassDeclaration = fastCheck(n.ClassDeclaration);
-const isCatchClause = fastCheck(n.CatchClause);
+// user-metadata.ts still imports it from here until the flow helper moves it onto src/ast/scope.ts.
+export { namesDeclaredIn as declaredNames } from './ast/scope.js';
 
 /**
  * True when an identifier named one of `names` is under `root`: the test before a visit that looks

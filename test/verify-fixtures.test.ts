@@ -37,6 +37,8 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
   'saml-configuration/could-not-convert':
     'TODO-marked: SAML settings with no Actions setter are commented out (and the rule writes into mappings the context does not have)',
   'token-claims/could-not-convert': 'TODO-marked: claims built in a way the transform cannot follow are left for a human',
+  'rule-signature/function-name-shadowed-in-block':
+    'TODO-marked: the rule reads its own function name `greet`, which does not exist in the Action (the block-local `greet` is left alone)',
   'token-claims/claims-and-scopes':
     'the rule pushes onto context.accessToken.scope, which the emulated Rules context leaves unset until a rule sets it, ' +
     'so the rule throws where the Action calls addScope',

@@ -1,5 +1,5 @@
 import { memberExpression, n, type NodePath } from '../src/ast.js';
-import { bindingOwner, isGlobalReference, isReference } from '../src/bindings.js';
+import { bindingOwner, isGlobalReference, isReference } from '../src/ast/scope.js';
 import { assignmentAt, isDeclaratorId, staticKey } from '../src/context-writes.js';
 import type { Node, Transform, TransformContext } from '../src/types.js';
 import { containsIdentifier } from '../src/nodes.js';

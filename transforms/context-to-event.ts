@@ -2,6 +2,7 @@ import * as recast from 'recast';
 import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, statements, type NodePath } from '../src/ast.js';
 import { assignmentAt, chainAbove, freshStatements, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
+import { ruleScopes, type Binding, type RuleScopes } from '../src/ast/scope.js';
 import { moduleDeclares } from '../src/module-requires.js';
 import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, TransformContext } from '../src/types.js';
 import type { SharedField } from '../src/tenant/types.js';
@@ -81,11 +82,14 @@ export const contextToEvent: Transform = {
     // Both handlers: the redirect transform may have split the rule into onContinuePostLogin.
     for (const body of [ctx.rule.body, ctx.module.continueBody]) {
       if (!body) continue;
-      // One plain scan finds both alias candidates and identity variables; collectAliases changes
-      // declarators, so after it runs they are looked for again.
+      // One plain scan tells whether aliases or identity variables may exist: only then are the body's
+      // names resolved (src/ast/scope.ts), before collectAliases changes its declarators.
       const scan = scanDeclarators(ctx, body);
-      const aliases = scan.aliasCandidates ? collectAliases(ctx, body) : [];
-      flagUpstreamTokens(ctx, body, scan.aliasCandidates ? scanDeclarators(ctx, body).identityVariables : scan.identityVariables);
+      const scopes = scan.aliasCandidates || scan.identities ? ruleScopes(ctx.rule, body) : null;
+      const identityVariables = scopes && scan.identities ? identityBindings(scopes) : new Set<Binding>();
+      if (scopes && scan.aliasCandidates) collectAliases(ctx, body, scopes);
+      if (scopes) flagUpstreamTokens(ctx, body, scopes, identityVariables);
+      const aliases = scopes && scan.aliasCandidates ? scopes : null;
       visit(body, {
         visitIdentifier(path) {
           const kind = referenceKind(path, ctx.rule, aliases);
@@ -97,23 +101,22 @@ export const contextToEvent: Transform = {
   },
 };
 
-interface Alias {
-  name: string;
-  kind: Kind;
-  scope: unknown;
+/** The rule parameter (user or context) an identifier stands for, directly or through an alias. */
+function kindOf(scopes: RuleScopes, node: unknown): Kind | null {
+  const role = scopes.roleOf(node);
+  return role === 'user' || role === 'context' ? role : null;
 }
 
-/** `var ctx = context;` → uses of ctx are followed; `const { clientID } = context;` → one declarator per field. */
-function collectAliases(ctx: TransformContext, body: BlockStatement): Alias[] {
-  const aliases: Alias[] = [];
-  const { rule } = ctx;
+/**
+ * `var ctx = context;` (or `var c = ctx;`, never reassigned) → uses of ctx are followed (src/ast/scope.ts
+ * says which are aliases); `const { clientID } = context;` → one declarator per field.
+ */
+function collectAliases(ctx: TransformContext, body: BlockStatement, scopes: RuleScopes): void {
   visit(body, {
     visitVariableDeclarator(path) {
-      const init = path.get('init');
-      const kind = isRuleParam(init, rule, rule.user) ? 'user' : isRuleParam(init, rule, rule.context) ? 'context' : null;
-      const { id } = path.node;
-      if (kind && n.Identifier.check(id)) {
-        aliases.push({ name: id.name, kind, scope: path.scope?.lookup(id.name)?.node });
+      const { id, init } = path.node;
+      const kind = kindOf(scopes, init);
+      if (kind && n.Identifier.check(id) && kindOf(scopes, id) === kind) {
         ctx.report({ node: path.node, code: 'alias-followed', data: { alias: id.name, of: kind } });
         removeDeclarator(path);
         return false;
@@ -126,7 +129,6 @@ function collectAliases(ctx: TransformContext, body: BlockStatement): Alias[] {
       this.traverse(path);
     },
   });
-  return aliases;
 }
 
 function destructure(ctx: TransformContext, pattern: recast.types.namedTypes.ObjectPattern, kind: Kind, at: unknown) {
@@ -143,15 +145,11 @@ function destructure(ctx: TransformContext, pattern: recast.types.namedTypes.Obj
   return declarators;
 }
 
-function referenceKind(path: NodePath, rule: RuleShape, aliases: Alias[]): Kind | null {
+/** `aliases`: the body's scopes when it may hold aliases (a member or key name resolves to nothing there). */
+function referenceKind(path: NodePath, rule: RuleShape, aliases: RuleScopes | null): Kind | null {
   if (isRuleParam(path, rule, rule.user)) return 'user';
   if (isRuleParam(path, rule, rule.context)) return 'context';
-  const name = path.node.name as string;
-  const alias = aliases.find((a) => a.name === name);
-  if (!alias) return null;
-  const parent = path.parent?.node;
-  if (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) return null;
-  return path.scope?.lookup(name)?.node === alias.scope ? alias.kind : null;
+  return aliases ? kindOf(aliases, path.node) : null;
 }
 
 interface Target {
@@ -299,35 +297,35 @@ function replaceKeepingShorthand(path: NodePath, replacement: recast.types.named
  * Declarators seen without NodePaths: whether any may alias `user` or `context` (collectAliases has
  * work), and the variables holding one of the user's identities.
  */
+/** By name only, as a cheap filter: whether the body may hold aliases of user/context or read `x.identities`. */
 function scanDeclarators(ctx: TransformContext, body: BlockStatement) {
   const { user, context } = ctx.rule;
   let aliasCandidates = false;
   let identities = false;
-  const declarators: Array<{ name: string; init: unknown }> = [];
   someNode(body, (node) => {
-    if (isUserIdentities(ctx, node)) identities = true;
-    if (!isDeclarator(node)) return false;
-    const { id, init } = node;
-    if (isIdentifier(init) && (init.name === user || init.name === context)) aliasCandidates = true;
-    if (isIdentifier(id) && init) declarators.push({ name: id.name, init });
+    if (isMember(node) && !node.computed && isIdentifier(node.property) && node.property.name === 'identities') identities = true;
+    if (isDeclarator(node) && isIdentifier(node.init) && (node.init.name === user || node.init.name === context)) aliasCandidates = true;
     return false;
   });
-  // Initializers are looked into only when the body reads user.identities at all.
-  const identityVariables = new Set(identities ? declarators.filter((d) => mentionsUserIdentities(ctx, d.init)).map((d) => d.name) : []);
-  return { aliasCandidates, identityVariables };
+  return { aliasCandidates, identities };
+}
+
+/** Variables initialised from the rule's `user.identities` (`const fb = user.identities.find(…)`). */
+function identityBindings(scopes: RuleScopes): Set<Binding> {
+  return new Set(scopes.bindings.filter((binding) => binding.init && someNode(binding.init, (node) => isUserIdentities(scopes, node))));
 }
 
 /**
  * `const fb = user.identities.find(…); fb.access_token` reads an upstream token through a variable:
  * the direct `user.identities[0].access_token` form is caught where `user` is rewritten.
  */
-function flagUpstreamTokens(ctx: TransformContext, body: BlockStatement, identityVariables: Set<string>) {
+function flagUpstreamTokens(ctx: TransformContext, body: BlockStatement, scopes: RuleScopes, identityVariables: Set<Binding>) {
   if (identityVariables.size === 0) return;
   visit(body, {
     visitMemberExpression(path) {
       const { object, property, computed } = path.node;
       if (!computed && n.Identifier.check(property) && UPSTREAM_TOKENS.has(property.name) &&
-          n.Identifier.check(object) && identityVariables.has(object.name) && !isWriteTarget(path)) {
+          n.Identifier.check(object) && identityVariables.has(scopes.resolve(object)!) && !isWriteTarget(path)) {
         const from = `${object.name}.${property.name}`;
         ctx.todo({ node: path.node, code: 'upstream-token', data: { from }, statement: enclosingStatement(path)!.node });
         path.replace(b.identifier('undefined'));
@@ -338,14 +336,9 @@ function flagUpstreamTokens(ctx: TransformContext, body: BlockStatement, identit
   });
 }
 
-function mentionsUserIdentities(ctx: TransformContext, root: unknown): boolean {
-  return someNode(root, (node) => isUserIdentities(ctx, node));
-}
-
-/** `user.identities` with the rule's parameter name (scope is not checked). */
-function isUserIdentities(ctx: TransformContext, node: unknown): boolean {
-  return isMember(node) && isIdentifier(node.object) && node.object.name === ctx.rule.user &&
-    isIdentifier(node.property) && node.property.name === 'identities';
+/** `user.identities`, `user` being the rule's parameter or an alias of it. */
+function isUserIdentities(scopes: RuleScopes, node: unknown): boolean {
+  return isMember(node) && !node.computed && isIdentifier(node.property) && node.property.name === 'identities' && scopes.roleOf(node.object) === 'user';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { b, enclosingStatement, insideNestedFunction, memberChain, memberExpression, n, propertyName, type NodePath } from '../src/ast.js';
-import { declaredNames, hasTodo, identifiersIn } from '../src/nodes.js';
+import { ruleScopes, statementDeclaredNames, type RuleScopes } from '../src/ast/scope.js';
+import { hasTodo, identifiersIn } from '../src/nodes.js';
 import type { BlockStatement, Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
@@ -51,29 +52,28 @@ export const noEquivalent: Transform = {
     const bodies = [ctx.rule.body, ctx.module.continueBody].filter((body): body is BlockStatement => Boolean(body));
     const flagged = new WeakMap<object, Set<string>>();
     const flag = createFlagger(ctx, flagged);
-    const local = declaredNames(ctx.ast);
-    // Each pass looks for one free name: skipped when the handler does not hold it (the rule body
-    // is part of ctx.ast). A converted `global.x` adds the identifier `x`.
+    // Each pass looks for one free name: skipped when the handler does not hold it. A converted
+    // `global.x` adds the identifier `x`.
     const names = ['global', 'auth0', 'UnauthorizedError'];
-    const inRule = identifiersIn(ctx.ast, names);
-    const holds = new Map(bodies.map((body) => [body, body === ctx.rule.body ? inRule : identifiersIn(body, names)]));
-    const present = (body: BlockStatement, name: string) => !local.has(name) && holds.get(body)!.has(name);
-    const added = convertGlobals(ctx, bodies.filter((body) => present(body, 'global')), flag, local);
+    const holds = new Map(bodies.map((body) => [body, identifiersIn(body, names)]));
+    if (bodies.every((body) => holds.get(body)!.size === 0)) return;
+    // Free in the handler (src/ast/scope.ts, per body) and not declared beside the rule in the module.
+    const moduleNames = new Set(ctx.ast.program.body.flatMap(statementDeclaredNames));
+    const scopes = new Map(bodies.map((body) => [body, ruleScopes(ctx.rule, body)]));
+    const isFree = (body: BlockStatement) => (path: NodePath, name: string) =>
+      n.Identifier.check(path.node) && path.node.name === name && !moduleNames.has(name) && scopes.get(body)!.resolve(path.node) === null;
+    const present = (body: BlockStatement, name: string) => holds.get(body)!.has(name);
+    const added = convertGlobals(ctx, bodies.filter((body) => present(body, 'global')), flag, isFree);
     for (const body of bodies) {
       for (const name of added) holds.get(body)!.add(name);
-      if (present(body, 'auth0')) flagAuth0(ctx, body, flag, flagged, local);
-      if (present(body, 'UnauthorizedError')) convertUnauthorized(ctx, body, flag, local);
+      if (present(body, 'auth0')) flagAuth0(body, flag, flagged, isFree(body));
+      if (present(body, 'UnauthorizedError')) convertUnauthorized(ctx, body, flag, isFree(body), scopes.get(body)!);
     }
   },
 };
 
-function isFree(path: NodePath, name: string, local: Set<string>): boolean {
-  if (!n.Identifier.check(path.node) || path.node.name !== name || local.has(name)) return false;
-  const parent = path.parent?.node;
-  if (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) return false;
-  if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.key === path.node && !parent.computed) return false;
-  return !path.scope?.lookup(name);
-}
+/** True when the identifier at `path` is `name`, free in the handler: the Rules sandbox's global. */
+type IsFree = (path: NodePath, name: string) => boolean;
 
 type Flag = (path: NodePath, node: Node, code: string, data: Record<string, string>) => void;
 
@@ -100,12 +100,13 @@ interface GlobalUse {
 }
 
 /** Returns the names of the module-scope variables it introduced. */
-function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: Flag, local: Set<string>): Set<string> {
+function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: Flag, freeIn: (body: BlockStatement) => IsFree): Set<string> {
   const uses: GlobalUse[] = [];
   for (const body of bodies) {
+    const isFree = freeIn(body);
     visit(body, {
       visitIdentifier(path) {
-        if (!isFree(path, 'global', local)) return false;
+        if (!isFree(path, 'global')) return false;
         const parent = path.parent.node;
         const name = n.MemberExpression.check(parent) && parent.object === path.node ? propertyName(parent) : null;
         uses.push({ path, name, body });
@@ -203,10 +204,10 @@ function identifierNames(ctx: TransformContext): Set<string> {
 // ---------------------------------------------------------------------------------------------
 // auth0.*
 
-function flagAuth0(ctx: TransformContext, body: BlockStatement, flag: Flag, flagged: WeakMap<object, Set<string>>, local: Set<string>) {
+function flagAuth0(body: BlockStatement, flag: Flag, flagged: WeakMap<object, Set<string>>, isFree: IsFree) {
   visit(body, {
     visitIdentifier(path) {
-      if (!isFree(path, 'auth0', local)) return false;
+      if (!isFree(path, 'auth0')) return false;
       const statement = enclosingStatement(path);
       // Already flagged by the transform that owns it (user-metadata, account-linking).
       if (statement && hasTodo(statement.node) && !flagged.has(statement.node)) return false;
@@ -230,15 +231,15 @@ function flagAuth0(ctx: TransformContext, body: BlockStatement, flag: Flag, flag
 // ---------------------------------------------------------------------------------------------
 // UnauthorizedError
 
-function convertUnauthorized(ctx: TransformContext, body: BlockStatement, flag: Flag, local: Set<string>) {
+function convertUnauthorized(ctx: TransformContext, body: BlockStatement, flag: Flag, isFree: IsFree, scopes: RuleScopes) {
   visit(body, {
     visitIdentifier(path) {
-      if (!isFree(path, 'UnauthorizedError', local)) return false;
+      if (!isFree(path, 'UnauthorizedError')) return false;
       const created = path.parent;
       if (n.NewExpression.check(created.node) && created.node.callee === path.node) {
         const holder = created.parent?.node;
-        // callback(new UnauthorizedError(m)) is callback-to-return's: it becomes api.access.deny(m).
-        if (n.CallExpression.check(holder) && n.Identifier.check(holder.callee) && holder.callee.name === ctx.rule.callback) return false;
+        // callback(new UnauthorizedError(m)) is callback-to-return's (the rule's own parameter): it becomes api.access.deny(m).
+        if (n.CallExpression.check(holder) && scopes.params.callback && scopes.resolve(holder.callee) === scopes.params.callback) return false;
         if (n.ThrowStatement.check(holder) && Array.isArray(created.parent.parentPath?.value) && !insideNestedFunction(path, ctx.rule) && !insideTry(path)) {
           const message = (created.node.arguments[0] as Expression | undefined) ?? b.stringLiteral('');
           ctx.report({ node: holder, code: 'unauthorized-thrown' });

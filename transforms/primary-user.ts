@@ -1,5 +1,6 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, memberChain, n, type NodePath } from '../src/ast.js';
+import { ruleScopes, type RuleRole, type RuleScopes } from '../src/ast/scope.js';
 import type { BlockStatement, Expression, Node, Transform, TransformContext } from '../src/types.js';
 
 import { visit } from '../src/visit.js';
@@ -43,19 +44,18 @@ export const primaryUser: Transform = {
   },
   apply(ctx) {
     const bodies = [ctx.rule.body, ctx.module.continueBody].filter((body): body is BlockStatement => Boolean(body));
-    const shapes = bodies.map((body) => scanShapes(ctx, body));
-    const setsPrimary = bodies.some((body, i) => assignsPrimaryUser(ctx, body, shapes[i]));
+    const shapes = bodies.map((body) => scanShapes(body));
+    // Names resolve per handler body, only where an assignment may need it.
+    const scopes = bodies.map((body, i) => (shapes[i].primaryAssignment || shapes[i].subjectAssignment ? ruleScopes(ctx.rule, body) : null));
+    const setsPrimary = bodies.some((body, i) => assignsPrimaryUser(body, shapes[i], scopes[i]));
     const converted: Node[] = [];
     for (const [i, body] of bodies.entries()) {
-      if (!shapes[i].primaryAssignment && !shapes[i].subjectAssignment) continue;
+      const names = scopes[i];
+      if (!names) continue;
       visit(body, {
         visitAssignmentExpression(path) {
           const { left, right, operator } = path.node;
-          const kind = isMember(ctx, left, ctx.rule.context, 'primaryUser', path)
-            ? 'primary'
-            : isMember(ctx, left, ctx.rule.user, 'user_id', path)
-              ? 'subject'
-              : null;
+          const kind = isRoleMember(names, left, 'context', 'primaryUser') ? 'primary' : isRoleMember(names, left, 'user', 'user_id') ? 'subject' : null;
           if (!kind) return this.traverse(path);
           const statement = path.parent;
           if (operator !== '=' || !n.ExpressionStatement.check(statement.node)) {
@@ -90,16 +90,15 @@ export const primaryUser: Transform = {
   },
 };
 
-function isMember(ctx: TransformContext, node: unknown, object: string | undefined, property: string, path: NodePath): boolean {
-  if (!isChain(node, object, property)) return false;
-  const scope = path.scope?.lookup(object!);
-  return !scope || scope.node === ctx.rule.fn;
+/** `context.primaryUser` (`role` 'context') or `user.user_id`, through the rule's parameter or an alias of it. */
+function isRoleMember(scopes: RuleScopes, node: unknown, role: RuleRole, property: string): boolean {
+  return isChain(node, property) && scopes.roleOf((node as { object: unknown }).object) === role;
 }
 
-/** `object.property`, written statically (`context.primaryUser`, `user['user_id']`). */
-function isChain(node: unknown, object: string | undefined, property: string): boolean {
+/** `x.property` written statically (`context.primaryUser`, `user['user_id']`), `x` a name. */
+function isChain(node: unknown, property: string): boolean {
   const chain = memberChain(node);
-  return Boolean(object) && chain !== null && chain.length === 2 && chain[0] === object && chain[1] === property;
+  return chain !== null && chain.length === 2 && chain[1] === property && chain[0] !== 'this';
 }
 
 const isAssignment = fastCheck(n.AssignmentExpression);
@@ -107,34 +106,27 @@ const isCall = fastCheck(n.CallExpression);
 
 interface Shapes {
   primaryCall: boolean;
-  /** `context.primaryUser = …` written statically; whether `context` is the rule's needs a scope lookup. */
+  /** `x.primaryUser = …` written statically; whether `x` is the rule's context (or an alias) needs the scopes. */
   primaryAssignment: boolean;
   subjectAssignment: boolean;
 }
 
 /** What a body holds, from one plain scan: visits (for the scope lookups) run only where needed. */
-function scanShapes(ctx: TransformContext, body: BlockStatement): Shapes {
+function scanShapes(body: BlockStatement): Shapes {
   const shapes: Shapes = { primaryCall: false, primaryAssignment: false, subjectAssignment: false };
   someNode(body, (node) => {
     if (isCall(node) && memberChain(node.callee)?.join('.') === SET_PRIMARY_USER) shapes.primaryCall = true;
-    if (isAssignment(node) && isChain(node.left, ctx.rule.context, 'primaryUser')) shapes.primaryAssignment = true;
-    if (isAssignment(node) && isChain(node.left, ctx.rule.user, 'user_id')) shapes.subjectAssignment = true;
+    if (isAssignment(node) && isChain(node.left, 'primaryUser')) shapes.primaryAssignment = true;
+    if (isAssignment(node) && isChain(node.left, 'user_id')) shapes.subjectAssignment = true;
     return false;
   });
   return shapes;
 }
 
-function assignsPrimaryUser(ctx: TransformContext, body: BlockStatement, shapes: Shapes): boolean {
+function assignsPrimaryUser(body: BlockStatement, shapes: Shapes, scopes: RuleScopes | null): boolean {
   if (shapes.primaryCall) return true;
-  if (!shapes.primaryAssignment) return false;
-  let found = false;
-  visit(body, {
-    visitAssignmentExpression(path) {
-      if (isMember(ctx, path.node.left, ctx.rule.context, 'primaryUser', path)) found = true;
-      this.traverse(path);
-    },
-  });
-  return found;
+  if (!shapes.primaryAssignment || !scopes) return false;
+  return someNode(body, (node) => isAssignment(node) && isRoleMember(scopes, node.left, 'context', 'primaryUser'));
 }
 
 /** Calls to `callee`, in source order; nodes only, so a plain scan. */

@@ -1,6 +1,7 @@
 import type { namedTypes as K } from 'ast-types';
 import { b, enclosingStatement, memberExpression, n, type NodePath } from '../src/ast.js';
-import { cloneNode, declaredNames as namesDeclaredIn } from '../src/nodes.js';
+import { ruleScopes, statementDeclaredNames, type RuleScopes } from '../src/ast/scope.js';
+import { cloneNode } from '../src/nodes.js';
 import type { Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
@@ -55,8 +56,10 @@ export const redirect: Transform = {
     },
   },
   apply(ctx) {
-    const redirects = findRedirects(ctx);
-    const tests = findProtocolTests(ctx);
+    // Names resolve in the rule as written (aliases of context included), before any branch is folded.
+    const scopes = ruleScopes(ctx.rule);
+    const redirects = findRedirects(scopes, ctx.rule.body);
+    const tests = findProtocolTests(scopes, ctx.rule.body);
     if (redirects.length === 0 && tests.continueTests.length === 0) return;
 
     for (const path of redirects) {
@@ -79,11 +82,12 @@ export const redirect: Transform = {
 
     // The redirect inside the continue copy: Rules ignored it on that pass.
     const continueBlock = b.blockStatement(copies);
-    replaceProtocolTests(ctx, continueBlock, 'continue');
+    const continueScopes = ruleScopes(ctx.rule, continueBlock);
+    replaceProtocolTests(continueScopes, continueBlock, 'continue');
     foldList(continueBlock.body);
     visit(continueBlock, {
       visitExpressionStatement(path) {
-        if (matchRedirect(ctx, path.node, path)) {
+        if (matchRedirect(continueScopes, path.node)) {
           ctx.report({ node: path.node, code: 'redirect-ignored-on-continue' });
           removeStatement(path);
           return false;
@@ -92,15 +96,15 @@ export const redirect: Transform = {
       },
     });
 
-    dropEmptyIfs(ctx, continueBlock.body);
+    dropEmptyIfs(continueScopes, continueBlock.body);
 
-    replaceProtocolTests(ctx, ctx.rule.body, 'execute');
+    replaceProtocolTests(scopes, ctx.rule.body, 'execute');
     foldList(body);
-    convertRedirects(ctx);
+    convertRedirects(ctx, scopes);
 
     const common = continueBlock.body
       .map((copy) => origin.get(copy))
-      .filter((s): s is Statement => Boolean(s) && body.includes(s!) && !splitting.has(s!) && !isHarmless(ctx, s!));
+      .filter((s): s is Statement => Boolean(s) && body.includes(s!) && !splitting.has(s!) && !isHarmless(scopes, s!));
     if (common.length > 0 && tests.continueTests.length > 0) ctx.report({ node: common[0], code: 'runs-on-both-passes' });
 
     if (redirects.length === 0) {
@@ -114,23 +118,18 @@ export const redirect: Transform = {
 
 // ---------------------------------------------------------------------------------------------
 
-function isContextParam(ctx: TransformContext, node: unknown, path: NodePath | null): boolean {
-  if (!n.Identifier.check(node) || node.name !== ctx.rule.context) return false;
-  const scope = path?.scope?.lookup(node.name);
-  return !scope || scope.node === ctx.rule.fn;
-}
-
-function isContextMember(ctx: TransformContext, node: unknown, name: string, path: NodePath | null): boolean {
+/** `context.name` (or `ctx.name` with `ctx` an alias of it), `context` being the rule's parameter. */
+function isContextMember(scopes: RuleScopes, node: unknown, name: string): boolean {
   if (!n.MemberExpression.check(node)) return false;
   const key = !node.computed && n.Identifier.check(node.property) ? node.property.name : n.StringLiteral.check(node.property) ? node.property.value : null;
-  return key === name && isContextParam(ctx, node.object, path);
+  return key === name && scopes.roleOf(node.object) === 'context';
 }
 
 /** `context.redirect = …` as a statement: the url expression, or why it cannot be converted. */
-function matchRedirect(ctx: TransformContext, statement: unknown, path: NodePath | null): { url: Expression } | { why: string } | null {
+function matchRedirect(scopes: RuleScopes, statement: unknown): { url: Expression } | { why: string } | null {
   if (!n.ExpressionStatement.check(statement) || !n.AssignmentExpression.check(statement.expression)) return null;
   const { left, right, operator } = statement.expression;
-  if (!isContextMember(ctx, left, 'redirect', path)) return null;
+  if (!isContextMember(scopes, left, 'redirect')) return null;
   if (operator !== '=') return { why: `operator ${operator}` };
   if (n.ObjectExpression.check(right)) {
     const properties = right.properties;
@@ -142,21 +141,21 @@ function matchRedirect(ctx: TransformContext, statement: unknown, path: NodePath
   return { why: 'the value is not an object literal' };
 }
 
-function findRedirects(ctx: TransformContext): NodePath[] {
+function findRedirects(scopes: RuleScopes, body: K.BlockStatement): NodePath[] {
   const found: NodePath[] = [];
-  visit(ctx.rule.body, {
+  visit(body, {
     visitExpressionStatement(path) {
-      if (matchRedirect(ctx, path.node, path)) found.push(path);
+      if (matchRedirect(scopes, path.node)) found.push(path);
       this.traverse(path);
     },
   });
   return found;
 }
 
-function convertRedirects(ctx: TransformContext) {
+function convertRedirects(ctx: TransformContext, scopes: RuleScopes) {
   visit(ctx.rule.body, {
     visitExpressionStatement(path) {
-      const match = matchRedirect(ctx, path.node, path);
+      const match = matchRedirect(scopes, path.node);
       if (!match) return this.traverse(path);
       if ('why' in match) {
         ctx.todo({ node: path.node, code: 'redirect-not-converted', data: { why: match.why } });
@@ -167,7 +166,7 @@ function convertRedirects(ctx: TransformContext) {
     },
     visitMemberExpression(path) {
       // Any other use (`context.redirect.url = …`, reading it) has no Action equivalent.
-      if (isContextMember(ctx, path.node, 'redirect', path)) {
+      if (isContextMember(scopes, path.node, 'redirect')) {
         const statement = enclosingStatement(path);
         ctx.todo({ node: path.node, code: 'redirect-not-converted', data: { why: 'it is not assigned as a whole' }, statement: statement?.node });
         return false;
@@ -184,18 +183,18 @@ interface ProtocolTests {
   otherTests: K.BinaryExpression[];
 }
 
-function protocolComparison(ctx: TransformContext, node: unknown, path: NodePath | null): { value: string; equal: boolean } | null {
+function protocolComparison(scopes: RuleScopes, node: unknown): { value: string; equal: boolean } | null {
   if (!n.BinaryExpression.check(node) || !['===', '==', '!==', '!='].includes(node.operator)) return null;
-  const [protocol, literal] = isContextMember(ctx, node.left, 'protocol', path) ? [node.left, node.right] : [node.right, node.left];
-  if (!isContextMember(ctx, protocol, 'protocol', path) || !n.StringLiteral.check(literal)) return null;
+  const [protocol, literal] = isContextMember(scopes, node.left, 'protocol') ? [node.left, node.right] : [node.right, node.left];
+  if (!isContextMember(scopes, protocol, 'protocol') || !n.StringLiteral.check(literal)) return null;
   return { value: literal.value, equal: node.operator.startsWith('=') };
 }
 
-function findProtocolTests(ctx: TransformContext): ProtocolTests {
+function findProtocolTests(scopes: RuleScopes, body: K.BlockStatement): ProtocolTests {
   const tests: ProtocolTests = { continueTests: [], otherTests: [] };
-  visit(ctx.rule.body, {
+  visit(body, {
     visitBinaryExpression(path) {
-      const comparison = protocolComparison(ctx, path.node, path);
+      const comparison = protocolComparison(scopes, path.node);
       if (comparison?.value === CONTINUE_PROTOCOL) {
         tests.continueTests.push(path.node);
       } else if (comparison) {
@@ -208,10 +207,10 @@ function findProtocolTests(ctx: TransformContext): ProtocolTests {
 }
 
 /** Each comparison of context.protocol whose result is known in this pass becomes `true` or `false`. */
-function replaceProtocolTests(ctx: TransformContext, root: K.BlockStatement, pass: Pass) {
+function replaceProtocolTests(scopes: RuleScopes, root: K.BlockStatement, pass: Pass) {
   visit(root, {
     visitBinaryExpression(path) {
-      const comparison = protocolComparison(ctx, path.node, path);
+      const comparison = protocolComparison(scopes, path.node);
       if (!comparison) return this.traverse(path);
       // On the continue pass the protocol is 'redirect-callback'; on the login pass it is anything else.
       const known = comparison.value === CONTINUE_PROTOCOL || pass === 'continue';
@@ -320,26 +319,14 @@ function unwrap(branch: K.Node, list: Statement[], at: Statement): Statement[] {
     return single;
   }
   foldList(branch.body);
-  const inner = declaredNames(branch.body);
-  const outer = declaredNames(list.filter((s) => s !== at));
-  const clash = inner.has('*') || [...inner].some((name) => outer.has(name));
-  return clash ? [branch] : branch.body;
+  const inner = blockNames(branch.body);
+  const outer = blockNames(list.filter((s) => s !== at));
+  return [...inner].some((name) => outer.has(name)) ? [branch] : branch.body;
 }
 
-function declaredNames(list: Statement[]): Set<string> {
-  const names = new Set<string>();
-  for (const statement of list) {
-    if (n.VariableDeclaration.check(statement) && statement.kind !== 'var') {
-      for (const declarator of statement.declarations) {
-        if (n.VariableDeclarator.check(declarator) && n.Identifier.check(declarator.id)) names.add(declarator.id.name);
-        else names.add('*'); // a pattern: be safe
-      }
-    }
-    if ((n.FunctionDeclaration.check(statement) || n.ClassDeclaration.check(statement)) && n.Identifier.check(statement.id)) {
-      names.add(statement.id.name);
-    }
-  }
-  return names;
+/** Names a list declares in its own block (`var` goes to the function: unwrapping cannot make it clash). */
+function blockNames(list: Statement[]): Set<string> {
+  return new Set(list.filter((s) => !(n.VariableDeclaration.check(s) && s.kind === 'var')).flatMap(statementDeclaredNames));
 }
 
 function alwaysExits(statement: Statement): boolean {
@@ -350,12 +337,11 @@ function alwaysExits(statement: Statement): boolean {
 }
 
 /** Code that can run twice without a visible effect: declarations and guards with no calls or writes. */
-/** The assigned expression is a variable declared in the rule (or a member of one), not a parameter or a global. */
-function writesLocal(ctx: TransformContext, target: unknown): boolean {
+/** The assigned expression is a variable declared in the rule (or a member of one), not a rule parameter, an alias of one, or a global. */
+function writesLocal(scopes: RuleScopes, target: unknown): boolean {
   let root = target;
   while (n.MemberExpression.check(root)) root = root.object;
-  if (!n.Identifier.check(root) || [ctx.rule.user, ctx.rule.context, ctx.rule.callback].includes(root.name)) return false;
-  return namesDeclaredIn(ctx.rule.body).has(root.name);
+  return Boolean(scopes.resolve(root)) && scopes.roleOf(root) === null;
 }
 
 function isFreshCopy(call: K.CallExpression): boolean {
@@ -365,7 +351,7 @@ function isFreshCopy(call: K.CallExpression): boolean {
     n.ObjectExpression.check(args[0]) && args[0].properties.length === 0 && args.slice(1).every((a) => n.Identifier.check(a) || n.MemberExpression.check(a));
 }
 
-function isHarmless(ctx: TransformContext, statement: Statement): boolean {
+function isHarmless(scopes: RuleScopes, statement: Statement): boolean {
   if (n.FunctionDeclaration.check(statement) || n.ReturnStatement.check(statement) && !statement.argument) return true;
   let harmless = true;
   visit(statement, {
@@ -373,7 +359,7 @@ function isHarmless(ctx: TransformContext, statement: Statement): boolean {
       const callee = path.node.callee;
       // `Object.assign({}, x)`: a fresh copy (the metadata copy user-metadata declares), nothing outside changes.
       if (isFreshCopy(path.node)) return false;
-      const isSuccess = n.Identifier.check(callee) && callee.name === ctx.rule.callback && (path.node.arguments.length === 0 || n.NullLiteral.check(path.node.arguments[0]));
+      const isSuccess = scopes.roleOf(callee) === 'callback' && (path.node.arguments.length === 0 || n.NullLiteral.check(path.node.arguments[0]));
       if (!isSuccess) harmless = false;
       return false;
     },
@@ -384,12 +370,12 @@ function isHarmless(ctx: TransformContext, statement: Statement): boolean {
     // Writing to the rule's own variables changes nothing outside the pass (the Action's handlers each
     // get their own copy); anything else (user, context, globals) may.
     visitAssignmentExpression(path) {
-      if (!writesLocal(ctx, path.node.left)) harmless = false;
+      if (!writesLocal(scopes, path.node.left)) harmless = false;
       else this.traverse(path.get('right'));
       return false;
     },
     visitUpdateExpression(path) {
-      if (!writesLocal(ctx, path.node.argument)) harmless = false;
+      if (!writesLocal(scopes, path.node.argument)) harmless = false;
       return false;
     },
     visitAwaitExpression() {
@@ -416,13 +402,13 @@ function containsAny(root: Statement, nodes: unknown[]): boolean {
 }
 
 /** `if (test) {}` left after the redirect was taken out of the continue copy. */
-function dropEmptyIfs(ctx: TransformContext, list: Statement[]) {
+function dropEmptyIfs(scopes: RuleScopes, list: Statement[]) {
   for (let i = list.length - 1; i >= 0; i--) {
     const statement = list[i];
     if (!n.IfStatement.check(statement)) continue;
-    if (n.BlockStatement.check(statement.consequent)) dropEmptyIfs(ctx, statement.consequent.body);
+    if (n.BlockStatement.check(statement.consequent)) dropEmptyIfs(scopes, statement.consequent.body);
     const empty = n.BlockStatement.check(statement.consequent) && statement.consequent.body.length === 0;
-    if (empty && !statement.alternate && isHarmless(ctx, b.expressionStatement(statement.test as Expression))) list.splice(i, 1);
+    if (empty && !statement.alternate && isHarmless(scopes, b.expressionStatement(statement.test as Expression))) list.splice(i, 1);
   }
 }
 

@@ -1,8 +1,8 @@
 import { isBuiltin } from 'node:module';
 import * as recast from 'recast';
 import { b, enclosingStatement, n, quote, type NodePath } from '../src/ast.js';
-import { declares, isGlobalReference, isReference } from '../src/bindings.js';
-import { addModuleRequire, declaredNames, moduleDeclares } from '../src/module-requires.js';
+import { isGlobalReference, isReference, patternIdentifiers, ruleScopes, type RuleScopes } from '../src/ast/scope.js';
+import { addModuleRequire, moduleDeclares } from '../src/module-requires.js';
 import { isConcreteVersion, pinnedVersion } from '../src/pins.js';
 import { freshStatements } from '../src/context-writes.js';
 import { identifiersIn } from '../src/nodes.js';
@@ -60,12 +60,12 @@ export const requireDependencies: Transform = {
     const requires = present.has('require') ? findRequires(ctx) : [];
     const pinned = pinnedVersions(requires);
     const hoisted = new Set<Node>();
-    // Assignments do not change until hoisting: collected once, when first needed.
-    let assigned: Set<string> | undefined;
-    const reassigned = (names: string[]) => names.some((name) => (assigned ??= assignedNames(ctx.rule.body)).has(name));
+    // Names do not change until hoisting: resolved once, when first needed.
+    let scopes: RuleScopes | undefined;
+    const names = () => (scopes ??= ruleScopes(ctx.rule));
     for (const found of requires) {
       const target = resolveRequire(ctx, found, pinned);
-      if (target && found.topLevel && !hoisted.has(found.topLevel) && isHoistable(ctx, found.topLevel, reassigned)) hoisted.add(found.topLevel);
+      if (target && found.topLevel && !hoisted.has(found.topLevel) && isHoistable(found.topLevel, names)) hoisted.add(found.topLevel);
     }
     hoistStatements(ctx, hoisted);
     if (Object.keys(SANDBOX_MODULES).some((name) => present.has(name))) requireSandboxGlobals(ctx);
@@ -176,8 +176,7 @@ function resolveRequire(ctx: TransformContext, { call, argument }: FoundRequire,
  * declaration whose initializers use nothing of the rule (no local variable, no rule global) and
  * whose names are never reassigned.
  */
-function isHoistable(ctx: TransformContext, statement: Statement, reassigned: (names: string[]) => boolean): boolean {
-  const { rule } = ctx;
+function isHoistable(statement: Statement, names: () => RuleScopes): boolean {
   if (n.ExpressionStatement.check(statement)) return isRequireCall(statement.expression);
   if (!n.VariableDeclaration.check(statement)) return false;
   if (!statement.declarations.every((d) => n.VariableDeclarator.check(d) && d.init && containsRequire(d.init))) return false;
@@ -201,18 +200,18 @@ function isHoistable(ctx: TransformContext, statement: Statement, reassigned: (n
       const isDeclared = n.VariableDeclarator.check(path.parent?.node) && path.name === 'id';
       const inPattern = !isDeclared && isInsideDeclaratorId(path);
       if (!isDeclared && !inPattern && isReference(path) && name !== 'require') {
-        // The statement is a direct child of the rule body: the rule's own scopes are all that can bind it.
-        if (RULE_GLOBALS.has(name) || declares(rule.fn, name) || declares(rule.body, name)) independent = false;
+        // A variable of the rule (or one the statement declares itself) would not exist at module level.
+        if (RULE_GLOBALS.has(name) || names().resolve(path.node) !== null) independent = false;
       }
       this.traverse(path);
     },
   });
   if (!independent) return false;
-  const names = declaredNames(statement);
+  const declared = statement.declarations.flatMap((d) => (n.VariableDeclarator.check(d) ? patternIdentifiers(d.id) : []));
   // At module level these would be hidden by the handler's own parameters.
-  if (names.some((name) => name === 'event' || name === 'api')) return false;
+  if (declared.some((id) => id.name === 'event' || id.name === 'api')) return false;
   // A module-level binding is shared by every execution: one that the rule reassigns stays local.
-  return !reassigned(names);
+  return !declared.some((id) => (names().declared(id)?.writes.length ?? 0) > 0);
 }
 
 function isInsideDeclaratorId(path: NodePath): boolean {
@@ -230,19 +229,6 @@ function containsRequire(node: Node): boolean {
   return someNode(node, isRequireCall);
 }
 
-/** Names the rule assigns or increments (`x = …`, `x++`). */
-function assignedNames(body: Node): Set<string> {
-  const names = new Set<string>();
-  someNode(body, (node) => {
-    if (isAssignment(node) && n.Identifier.check(node.left)) names.add(node.left.name);
-    if (isUpdate(node) && n.Identifier.check(node.argument)) names.add(node.argument.name);
-    return false;
-  });
-  return names;
-}
-
-const isAssignment = fastCheck(n.AssignmentExpression);
-const isUpdate = fastCheck(n.UpdateExpression);
 
 function hoistStatements(ctx: TransformContext, hoisted: Set<Node>) {
   const body = ctx.rule.body.body;

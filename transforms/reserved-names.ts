@@ -1,6 +1,6 @@
 import * as recast from 'recast';
 import { b, n } from '../src/ast.js';
-import { declares, isReference } from '../src/bindings.js';
+import { declares, isReference } from '../src/ast/scope.js';
 import { identifiersIn } from '../src/nodes.js';
 import type { Transform } from '../src/types.js';
 import { visit } from '../src/visit.js';

@@ -1,9 +1,8 @@
 import * as recast from 'recast';
 import { b, n, quote, statements } from '../src/ast.js';
-import { isReference } from '../src/ast/scope.js';
-import type { Statement, Transform } from '../src/types.js';
+import { analyzeScopes } from '../src/ast/scope.js';
+import type { Node, Statement, Transform } from '../src/types.js';
 import { containsIdentifier } from '../src/nodes.js';
-import { visit } from '../src/visit.js';
 
 /**
  * Turns the rule function into `exports.onExecutePostLogin = async (event, api) => {…}` and places
@@ -29,18 +28,15 @@ export const ruleSignature: Transform = {
     const body = rule.body;
 
     const name = n.FunctionDeclaration.check(rule.fn) || n.FunctionExpression.check(rule.fn) ? rule.fn.id?.name : undefined;
-    // Rules rarely name themselves: a plain scan spares the visit.
+    // Rules rarely name themselves: a plain scan spares the analysis.
     if (typeof name === 'string' && !name.startsWith('__rules2actions') && containsIdentifier(body, [name])) {
-      visit(body, {
-        visitIdentifier(path) {
-          // A member or key name (`event.user.aai` in a rule named aai) is not a reference to the rule.
-          if (path.node.name === name && isReference(path) && path.scope?.lookup(name)?.node !== rule.fn) {
-            ctx.todo({ node: path.node, code: 'function-name-referenced', data: { name } });
-            return false;
-          }
-          this.traverse(path);
-        },
-      });
+      const scopes = analyzeScopes(rule.fn as Node);
+      // The rule itself: free in it (a declaration's name is outside it) or a function expression's own name.
+      const own = scopes.scopeOf(rule.fn)?.bindings.get(name);
+      const self = own?.id === rule.fn.id ? own : null;
+      for (const id of self ? self.references : (scopes.free.get(name) ?? [])) {
+        ctx.todo({ node: id as Node, code: 'function-name-referenced', data: { name } });
+      }
     }
 
     if (options.ruleId && options.guard) {

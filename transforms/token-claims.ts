@@ -1,7 +1,7 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, n, quote, removeDeclarator, type NodePath } from '../src/ast.js';
-import { bindingOwner, isReference } from '../src/bindings.js';
+import { ruleScopes, type Binding, type RuleScopes } from '../src/ast/scope.js';
 import {
   assignmentAt,
   carryComments,
@@ -11,7 +11,6 @@ import {
   freshStatements,
   isDeleteOrUpdate,
   isMutated,
-  isDeclaratorId,
   keyExpression,
   replaceStatement,
   staticKey,
@@ -76,10 +75,12 @@ export const tokenClaims: Transform = {
     // Every conversion starts at a `.idToken` / `.accessToken` member: without one (the word may be
     // in a string, or gone with code an earlier transform replaced) there is nothing to do.
     if (!someNode(ctx.rule.fn, (node) => isMember(node) && isToken(staticKey(node)))) return;
-    const isContext = contextMatcher(ctx.rule);
+    // Names resolve once, on the rule as it reaches this transform (context's aliases, claims variables).
+    const scopes = ruleScopes(ctx.rule);
+    const isContext = contextMatcher(ctx.rule, scopes);
     const aliasInits = new Set<unknown>();
     const writeBacks = new Set<unknown>();
-    const claimsAliases = collectClaimsAliases(ctx, isContext, aliasInits, writeBacks);
+    const claimsAliases = collectClaimsAliases(ctx, scopes, isContext, aliasInits, writeBacks);
     visit(ctx.rule.fn, {
       visitExpressionStatement(path) {
         // Dropped below; its parts are not uses of their own.
@@ -134,37 +135,35 @@ interface ClaimsAlias {
  */
 function collectClaimsAliases(
   ctx: TransformContext,
+  scopes: RuleScopes,
   isContext: (path: NodePath) => boolean,
   skipped: Set<unknown>,
   writeBacks: Set<unknown>,
 ): ClaimsAlias[] {
   const { rule } = ctx;
-  type Candidate = ClaimsAlias & { owner: Node | null; statement: Node; member: Node; reassigned?: boolean; writeBacks: Node[] };
-  const candidates: Candidate[] = [];
+  type Candidate = ClaimsAlias & { statement: Node; member: Node; reassigned: boolean; writeBacks: Node[] };
+  const candidates = new Map<Binding, Candidate>();
   // Paths only for the declarators and names that can match (read-only passes).
   for (const path of pathsWhere(rule.fn, (node) => isDeclarator(node) && isIdentifier(node.id) && mayBeClaims(node.init))) {
     const { id } = path.node;
     const member = n.Identifier.check(id) ? claimsMemberOf(path.get('init'), isContext) : null;
-    if (member && n.Identifier.check(id)) {
+    const binding = scopes.declared(id);
+    if (member && n.Identifier.check(id) && binding && !candidates.has(binding)) {
       const token = staticKey(member.node as K.MemberExpression) as Token;
-      const owner = bindingOwner(path.get('id'), id.name, rule.fn);
       const statement = enclosingStatement(path)!.node;
-      candidates.push({ name: id.name, token, declarator: path.node, references: [], owner, statement, member: member.node, writeBacks: [] });
+      const reassigned = binding.writes.length > 0;
+      candidates.set(binding, { name: id.name, token, declarator: path.node, references: [], statement, member: member.node, writeBacks: [], reassigned });
     }
   }
-  if (candidates.length === 0) return candidates;
-  for (const path of pathsWhere(rule.fn, (node) => isIdentifier(node) && candidates.some((a) => a.name === node.name))) {
-    const name = path.node.name;
-    const alias = candidates.find((a) => a.name === name);
-    if (alias && isReference(path) && !isDeclaratorId(path) && bindingOwner(path, name, rule.fn) === alias.owner) {
-      const writeBack = writeBackStatement(path, alias.token, isContext);
-      if (writeBack) alias.writeBacks.push(writeBack);
-      else alias.references.push(path.node);
-      if (isWriteToVariable(path)) alias.reassigned = true;
-    }
+  if (candidates.size === 0) return [];
+  for (const path of pathsWhere(rule.fn, (node) => isIdentifier(node) && candidates.has(scopes.resolve(node)!))) {
+    const alias = candidates.get(scopes.resolve(path.node)!)!;
+    const writeBack = writeBackStatement(path, alias.token, isContext);
+    if (writeBack) alias.writeBacks.push(writeBack);
+    else alias.references.push(path.node);
   }
   const followed: ClaimsAlias[] = [];
-  for (const alias of candidates) {
+  for (const alias of candidates.values()) {
     // Either way its initializer is not a use of its own: context-to-event flags what is left.
     skipped.add(alias.member);
     const data = { alias: alias.name, token: alias.token };
@@ -212,11 +211,6 @@ function writeBackStatement(path: NodePath, token: Token, isContext: (path: Node
   const left = path.parent.get('left');
   if (!n.MemberExpression.check(left.node) || !isContext(left.get('object')) || staticKey(left.node) !== token) return null;
   return expressionStatementOf(path.parent)?.node ?? null;
-}
-
-function isWriteToVariable(path: NodePath): boolean {
-  const parent = path.parent?.node;
-  return (n.AssignmentExpression.check(parent) && path.name === 'left') || n.UpdateExpression.check(parent);
 }
 
 /** `claims` is the path of an expression standing for the claims object (`context.idToken` or an alias). */

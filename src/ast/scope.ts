@@ -249,6 +249,32 @@ function functionDeclaresVar(fn: Node, name: string): boolean {
 
 const bodyLists = new WeakMap<object, unknown[]>();
 
+/** The names one statement declares in the scope it sits in (`const { a, b } = require('x')` → a, b). */
+export function statementDeclaredNames(statement: unknown): string[] {
+  return [...statementNames([statement])];
+}
+
+/**
+ * Every name declared anywhere under `root` (variables, functions, classes, parameters, catch
+ * parameters), whatever their scope: for a fresh name that must clash with none of them.
+ */
+export function namesDeclaredIn(root: unknown): Set<string> {
+  const names = new Set<string>();
+  const add = (pattern: unknown) => {
+    for (const id of patternIdentifiers(pattern)) names.add(id.name);
+  };
+  someNode(root, (node) => {
+    if (is.VariableDeclarator(node)) add(node.id);
+    else if (is.Function(node)) {
+      add(node.id);
+      node.params.forEach(add);
+    } else if (is.ClassDeclaration(node)) add(node.id);
+    else if (n.CatchClause.check(node)) add(node.param);
+    return false;
+  });
+  return names;
+}
+
 export function declarationNames(declaration: K.VariableDeclaration): string[] {
   return declaration.declarations.flatMap((d) => (is.VariableDeclarator(d) ? patternNames(d.id) : []));
 }
@@ -557,10 +583,15 @@ export interface RuleScopes extends ScopeAnalysis {
   roleOf(id: unknown): RuleRole | null;
 }
 
-/** Scopes of the rule function, with its parameters' aliases. */
-export function ruleScopes(rule: Pick<RuleShape, 'fn'>): RuleScopes {
-  const analysis = analyzeScopes(rule.fn as Node);
-  const fnScope = analysis.scopeOf(rule.fn)!;
+/**
+ * Scopes of the rule function, with its parameters' aliases. With `body`, a handler body cut from the
+ * rule (redirect's onContinuePostLogin copy) is read as the rule function's body: its names resolve as
+ * they did in the rule.
+ */
+export function ruleScopes(rule: Pick<RuleShape, 'fn'>, body?: Node): RuleScopes {
+  const fn = body && body !== rule.fn.body ? ({ ...rule.fn, body } as unknown as Node) : (rule.fn as Node);
+  const analysis = analyzeScopes(fn);
+  const fnScope = analysis.scopeOf(fn)!;
   const roles: RuleRole[] = ['user', 'context', 'callback'];
   const params: Partial<Record<RuleRole, Binding>> = {};
   const aliases = { user: new Set<Binding>(), context: new Set<Binding>(), callback: new Set<Binding>() };

@@ -4,8 +4,7 @@
 // transforms convert their bodies like the rule's own code.
 import { b, n, type NodePath } from '../ast.js';
 import type { namedTypes as K } from 'ast-types';
-import { ruleScopes, type RuleScopes, type Scope } from '../ast/scope.js';
-import { isGlobalReference, isReference } from '../bindings.js';
+import { isGlobalReference, isReference, ruleScopes, type RuleScopes, type Scope } from '../ast/scope.js';
 import { walk } from '../walk.js';
 import { freshStatements } from '../context-writes.js';
 import { visit } from '../visit.js';
