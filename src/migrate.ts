@@ -206,15 +206,36 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
   needs.secrets.sort();
   needs.scopes.sort();
   needs.dependencies.sort((a, b) => a.name.localeCompare(b.name));
-  return {
+  const result: MigrationResult = {
     code: restored,
     findings: sortFindings(findings),
-    diff: resolved.diff ? unifiedDiff(resolved.filename, source, restored) : '',
+    diff: '',
     status: restored === source ? 'nochange' : 'ok',
     needs,
     linking,
     ...(noAction ? { noAction } : {}),
   };
+  if (resolved.diff && restored !== source) lazyDiff(result, () => unifiedDiff(resolved.filename, source, restored));
+  return result;
+}
+
+/**
+ * `result.diff` computed when first read, then kept: the diff was a tenth of a migration and most
+ * callers (the bench, a run that only writes Actions) never read it. An own enumerable property, so
+ * spreading, JSON and the worker pool's structured clone read it as before.
+ */
+function lazyDiff(result: MigrationResult, compute: () => string): void {
+  const settle = (value: string) => Object.defineProperty(result, 'diff', { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(result, 'diff', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      const value = compute();
+      settle(value);
+      return value;
+    },
+    set: settle,
+  });
 }
 
 /** The `api.rules.wasExecuted` guard rule-signature puts first: not code of the rule. */

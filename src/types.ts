@@ -153,7 +153,7 @@ export interface MigrationResult {
   /** The Action, or the input unchanged when status is not 'ok'. */
   code: string;
   findings: Finding[];
-  /** Unified diff input → code; '' when unchanged. */
+  /** Unified diff input → code; '' when unchanged. Computed when first read. */
   diff: string;
   status: FileStatus;
   needs: Requirements;

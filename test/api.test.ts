@@ -1,6 +1,7 @@
 // The library API as a user calls it: clear errors for bad arguments, the transform list.
 import { describe, expect, it } from 'vitest';
 import { listTransforms, migrate, transforms } from '../src/index.js';
+import { unifiedDiff } from '../src/diff.js';
 
 const RULE = 'function (user, context, callback) {\n  callback(null, user, context);\n}\n';
 
@@ -25,5 +26,20 @@ describe('library API', () => {
       expect(['safe', 'review']).toContain(t.safety);
       expect(t.codes.length).toBeGreaterThan(0);
     }
+  });
+
+  it('gives the diff when it is read, however it is read (it is computed on first read)', () => {
+    const expected = unifiedDiff('rules/a.js', RULE, migrate(RULE, { diff: false }).code);
+    expect(expected).toMatch(/^--- a\/rules\/a\.js\n\+\+\+ b\/rules\/a\.js\n@@ /);
+    expect(migrate(RULE, { filename: 'rules/a.js' }).diff).toBe(expected);
+    expect(JSON.parse(JSON.stringify(migrate(RULE, { filename: 'rules/a.js' }))).diff).toBe(expected);
+    expect(structuredClone(migrate(RULE, { filename: 'rules/a.js' })).diff).toBe(expected);
+    expect({ ...migrate(RULE, { filename: 'rules/a.js' }) }.diff).toBe(expected);
+    expect(Object.keys(migrate(RULE)).slice(0, 4)).toEqual(['code', 'findings', 'diff', 'status']);
+    const read = migrate(RULE, { filename: 'rules/a.js' });
+    expect([read.diff, read.diff]).toEqual([expected, expected]);
+    expect(migrate(RULE, { diff: false }).diff).toBe('');
+    const action = migrate(RULE).code;
+    expect(migrate(action).diff).toBe('');
   });
 });
