@@ -5,6 +5,8 @@
 //   node bench/run.mjs --full       also 50k rules (several more minutes: off by default)
 //   node bench/run.mjs --keep       keep the temporary corpus and outputs
 //
+// Last, verify per rule over 20 fixture rules (bench/verify.mjs).
+//
 // Everything runs the built dist/ (npm run bench builds first). Timings are wall clock; CPU time
 // (user + system, all threads) is printed beside them because a busy machine inflates wall time.
 import { spawnSync } from 'node:child_process';
@@ -15,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import * as babelParser from '@babel/parser';
 import * as recast from 'recast';
 import { generateCorpus } from './corpus.mjs';
+import { describeVerify, fixtureSample, measureVerify, sampleFolder } from './verify.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { maskTokens } = await import(path.join(root, 'dist/src/tokens.js'));
@@ -24,6 +27,7 @@ const { migrate } = await import(path.join(root, 'dist/src/migrate.js'));
 const args = new Set(process.argv.slice(2));
 const RULES_PER_TENANT = 100;
 const MAIN = 10_000;
+const VERIFY_SAMPLE = 20;
 const sizes = [1_000, MAIN, ...(args.has('--full') ? [50_000] : [])];
 const GNU_TIME = '/usr/bin/time';
 const hasGnuTime = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', 'true']).status === 0;
@@ -217,7 +221,10 @@ try {
 
   const cold = coldStart();
   log(`cold start: migrate one.js ${fmt(cold.median)} (${cold.how}; target ≤ 300 ms)`);
-  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ rows, cold }, null, 2) + '\n');
+  // Verify per rule: a child process per rule/Action pair and one type check for the run (bench/verify.mjs).
+  const verify = measureVerify(sampleFolder(fixtureSample(VERIFY_SAMPLE), work), work);
+  log(describeVerify(verify));
+  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ rows, cold, verify }, null, 2) + '\n');
 } finally {
   if (!args.has('--keep')) rmSync(work, { recursive: true, force: true });
 }

@@ -98,64 +98,90 @@ export async function typeCheckDetailed(inputs: TypeCheckInput[]): Promise<Map<s
       paths[name] = [UNRESOLVED];
       paths[`${name}/*`] = [UNRESOLVED];
     }
-    const project = new Project({
-      compilerOptions: {
-        allowJs: true,
-        checkJs: true,
-        noEmit: true,
-        strict: false,
-        target: ts.ScriptTarget.ES2022,
-        module: ts.ModuleKind.CommonJS,
-        moduleResolution: ts.ModuleResolutionKind.Node10,
-        lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
-        types: ['node'],
-        typeRoots: [path.join(ROOT, 'node_modules/@types')],
-        skipLibCheck: true,
-        ignoreDeprecations: '6.0',
-        baseUrl: ROOT,
-        paths,
-      },
-      skipAddingFilesFromTsConfig: true,
-    });
-    project.addSourceFileAtPath(TYPINGS);
+    const project = projectFor(Project, ts, sdk, paths);
+    const run = ++runs;
     const files = batch.map((input, index) => ({
       input,
-      source: project.createSourceFile(path.join(ROOT, `.typecheck-${sdk}`, `${index}.js`), checkableText(input.code), {
+      source: project.createSourceFile(path.join(ROOT, `.typecheck-${sdk}`, `${run}-${index}.js`), checkableText(input.code), {
         overwrite: true,
       }),
     }));
     const rules = batch.map((input, index) =>
       input.rule === undefined
         ? null
-        : project.createSourceFile(path.join(ROOT, `.typecheck-${sdk}`, `${index}.rule.js`), checkableRule(input.rule), { overwrite: true }),
+        : project.createSourceFile(path.join(ROOT, `.typecheck-${sdk}`, `${run}-${index}.rule.js`), checkableRule(input.rule), { overwrite: true }),
     );
-    files.forEach(({ input, source }, index) => {
-      // What the rule's own code already does wrong: as many diagnostics of the same code and message
-      // as the rule has (the code around them is renamed: user → event.user).
-      const ruleKeys = new Map<string, number>();
-      for (const d of rules[index]?.getPreEmitDiagnostics() ?? []) {
-        const key = `${d.getCode()}:${ts.flattenDiagnosticMessageText(d.compilerObject.messageText, ' ')}`;
-        ruleKeys.set(key, (ruleKeys.get(key) ?? 0) + 1);
-      }
-      const result: TypeCheckResult = { errors: [], fromRule: [], unresolved: availability[index].problems };
-      for (const diagnostic of source.getPreEmitDiagnostics()) {
-        const text = ts.flattenDiagnosticMessageText(diagnostic.compilerObject.messageText, ' ');
-        // The SDKs type a link's `provider` as a union of literals; JavaScript holds the same values
-        // as plain strings (event.user.identities[].provider), which the API accepts.
-        if (/^Type 'string' is not assignable to type '\w*ProviderEnum'\.$/.test(text)) continue;
-        const { line, column } = source.getLineAndColumnAtPos(diagnostic.getStart() ?? 0);
-        const finding: Finding = { code: TYPE_ERROR, transform: 'typecheck', severity: 'error', message: `Type check (auth0 v${sdk}): ${text}`, line, column };
-        const key = `${diagnostic.getCode()}:${text}`;
-        const left = ruleKeys.get(key) ?? 0;
-        if (left > 0) {
-          ruleKeys.set(key, left - 1);
-          result.fromRule.push(finding);
-        } else result.errors.push(finding);
-      }
-      results.set(input.file, result);
-    });
+    try {
+      files.forEach(({ input, source }, index) => {
+        // What the rule's own code already does wrong: as many diagnostics of the same code and message
+        // as the rule has (the code around them is renamed: user → event.user).
+        const ruleKeys = new Map<string, number>();
+        for (const d of rules[index]?.getPreEmitDiagnostics() ?? []) {
+          const key = `${d.getCode()}:${ts.flattenDiagnosticMessageText(d.compilerObject.messageText, ' ')}`;
+          ruleKeys.set(key, (ruleKeys.get(key) ?? 0) + 1);
+        }
+        const result: TypeCheckResult = { errors: [], fromRule: [], unresolved: availability[index].problems };
+        for (const diagnostic of source.getPreEmitDiagnostics()) {
+          const text = ts.flattenDiagnosticMessageText(diagnostic.compilerObject.messageText, ' ');
+          // The SDKs type a link's `provider` as a union of literals; JavaScript holds the same values
+          // as plain strings (event.user.identities[].provider), which the API accepts.
+          if (/^Type 'string' is not assignable to type '\w*ProviderEnum'\.$/.test(text)) continue;
+          const { line, column } = source.getLineAndColumnAtPos(diagnostic.getStart() ?? 0);
+          const finding: Finding = { code: TYPE_ERROR, transform: 'typecheck', severity: 'error', message: `Type check (auth0 v${sdk}): ${text}`, line, column };
+          const key = `${diagnostic.getCode()}:${text}`;
+          const left = ruleKeys.get(key) ?? 0;
+          if (left > 0) {
+            ruleKeys.set(key, left - 1);
+            result.fromRule.push(finding);
+          } else result.errors.push(finding);
+        }
+        results.set(input.file, result);
+      });
+    } finally {
+      // The next call checks its own files only; the libraries stay parsed in the Project.
+      for (const file of [...files.map((f) => f.source), ...rules]) if (file) project.removeSourceFile(file);
+    }
   }
   return results;
+}
+
+type TsMorph = typeof import('ts-morph');
+
+/**
+ * Projects kept for the process, by SDK major and module paths: the libs, @types/node, our typings and
+ * the SDK's own types are parsed once, not on every call (about a second of CPU each).
+ */
+const projects = new Map<string, import('ts-morph').Project>();
+const KEPT_PROJECTS = 4;
+let runs = 0;
+
+function projectFor(Project: TsMorph['Project'], ts: TsMorph['ts'], sdk: SdkMajor, paths: Record<string, string[]>): import('ts-morph').Project {
+  const key = `${sdk}:${JSON.stringify(paths)}`;
+  const kept = projects.get(key);
+  if (kept) return kept;
+  const project = new Project({
+    compilerOptions: {
+      allowJs: true,
+      checkJs: true,
+      noEmit: true,
+      strict: false,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.CommonJS,
+      moduleResolution: ts.ModuleResolutionKind.Node10,
+      lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
+      types: ['node'],
+      typeRoots: [path.join(ROOT, 'node_modules/@types')],
+      skipLibCheck: true,
+      ignoreDeprecations: '6.0',
+      baseUrl: ROOT,
+      paths,
+    },
+    skipAddingFilesFromTsConfig: true,
+  });
+  project.addSourceFileAtPath(TYPINGS);
+  if (projects.size >= KEPT_PROJECTS) projects.delete(projects.keys().next().value!);
+  projects.set(key, project);
+  return project;
 }
 
 /** auth0@4 does not export ./package.json: walk up from its entry point to node_modules/<name>. */

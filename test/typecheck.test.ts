@@ -39,6 +39,21 @@ describe('type check of emitted Actions (ts-morph, checkJs)', () => {
     expect(findings[2].message).toMatch(/getByEmail/);
   }, 60_000);
 
+  it('checks each call on its own although the Project is kept between calls', async () => {
+    // Scripts without exports share one global scope: a file left from an earlier call would clash.
+    const first = 'const shared = 1;\n';
+    const second = 'const shared = "two";\n';
+    const alone = await typeCheckActions([{ file: 'second.js', code: second, sdk: 7 }]);
+    const before = await typeCheckActions([{ file: 'first.js', code: first, sdk: 7 }]);
+    const after = await typeCheckActions([{ file: 'second.js', code: second, sdk: 7 }]);
+    expect(alone.get('second.js')).toEqual([]);
+    expect(after.get('second.js')).toEqual([]);
+    // The same two in one call do clash: the case above would show it.
+    const together = await typeCheckActions([{ file: 'first.js', code: first, sdk: 7 }, { file: 'second.js', code: second, sdk: 7 }]);
+    expect(together.get('second.js')!.map((f) => f.message)).toEqual([expect.stringMatching(/Cannot redeclare block-scoped variable 'shared'/)]);
+    expect(before.get('first.js')).toEqual([]);
+  }, 120_000);
+
   it('gives the handler parameters their PostLogin types without moving any line', () => {
     const code = 'exports.onExecutePostLogin = async (event, api) => {\n};\nexports.onContinuePostLogin = async (event, api) => {};';
     const annotated = annotateHandlers(code);

@@ -14,10 +14,10 @@ import type { MigrationReport } from '../src/format/report-json.js';
 
 const PAIRS = path.resolve(import.meta.dirname, '../fixtures/verify/pairs');
 
-async function cli(args: string[]) {
+async function cli(args: string[], terminal: Partial<Io> = {}) {
   let stdout = '';
   let stderr = '';
-  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false };
+  const io: Io = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, ...terminal };
   const code = await main(args, io);
   return { code, stdout, stderr };
 }
@@ -132,6 +132,17 @@ describe('rules2actions verify', () => {
     // The check of the first test can fail: a type check does load ts-morph.
     expect(Object.keys(createRequire(import.meta.url).cache).some((f) => /[\\/]node_modules[\\/]ts-morph[\\/]/.test(f))).toBe(true);
   }, 60_000);
+
+  it('draws a progress bar on a terminal\'s stderr from two rules on, and nothing when stderr is not a terminal', async () => {
+    const rule = (claim: string) => `function (user, context, callback) {\n  context.idToken['https://example.com/${claim}'] = 1;\n  callback(null, user, context);\n}\n`;
+    const dir = workspace({ 'a.js': rule('a'), 'b.js': rule('b') });
+    const onTerminal = await cli(['verify', dir, '--no-typecheck'], { stderrIsTTY: true });
+    expect(onTerminal.stderr).toContain('2/2 rules');
+    expect(onTerminal.stdout).toMatch(/2 rules: 2 equal/);
+    const piped = await cli(['verify', dir, '--no-typecheck']);
+    expect(piped.stderr).toBe('');
+    expect(piped.stdout).toBe(onTerminal.stdout);
+  }, 120_000);
 
   const wrong = wrongActions();
 
