@@ -3,7 +3,8 @@
 import * as recast from 'recast';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
-import { flattenFlows, matchContinuation, moveEarlyCallbacks } from '../src/ast/flow.js';
+import { flattenFlows, flattenInfallible, matchContinuation, moveEarlyCallbacks, startedCall, type Continuation } from '../src/ast/flow.js';
+import { n } from '../src/ast.js';
 import { parse } from '../src/parse.js';
 import type { Node, RuleShape } from '../src/types.js';
 import { visit } from '../src/visit.js';
@@ -144,6 +145,100 @@ describe('flattenFlows: what it keeps, and why', () => {
     expect(result.flattened).toEqual([]);
     expect(result.kept.map((k) => k.why)).toEqual([expect.stringMatching(why)]);
     expect(printed(rule)).toBe(before);
+  });
+});
+
+/** The first continuation of the rule body (outside nested functions). */
+function firstContinuation(rule: RuleShape): Continuation | null {
+  let found: Continuation | null = null;
+  visit(rule.body, {
+    visitFunction() {
+      return false;
+    },
+    visitStatement(path) {
+      if (!found && (n.ExpressionStatement.check(path.node) || n.ReturnStatement.check(path.node))) found = matchContinuation(path, names(rule), rule.body as unknown as Node);
+      if (!found) this.traverse(path);
+      else return false;
+    },
+  });
+  return found;
+}
+
+describe("flattenInfallible: the 'cannot-fail' policy (the work is replaced by one that cannot fail there)", () => {
+  const cases: Array<{ name: string; code: string; expected?: string; removed?: number; deferred?: boolean; why?: RegExp }> = [
+    {
+      name: 'error-first: the error branch goes, the error is null after it',
+      code: `save(id, md, function (err) {\n  if (err) return callback(err);\n  callback(err, user, context);\n});`,
+      expected: `save(id, md);\ncallback(null, user, context);`,
+      removed: 1,
+    },
+    {
+      name: 'error-first: `if (!err) … else …` keeps the success branch',
+      code: `save(id, md, function (err) {\n  if (!err) {\n    log('saved');\n  } else {\n    log('failed');\n  }\n  callback(null, user, context);\n});`,
+      expected: `save(id, md);\nlog('saved');\ncallback(null, user, context);`,
+      removed: 1,
+    },
+    {
+      name: 'error-first: the rule\'s callback passed on is the success call',
+      code: `save(id, md, callback);`,
+      expected: `save(id, md);\ncallback(null, user, context);`,
+    },
+    {
+      name: '.then(f).catch(g): f follows the work, g goes',
+      code: `save(id, md).then(function () {\n  callback(null, user, context);\n}).catch(function (e) {\n  callback(e);\n});`,
+      expected: `save(id, md);\ncallback(null, user, context);`,
+      removed: 1,
+    },
+    {
+      name: '.catch(callback) goes too; an expression-bodied arrow runs as a statement',
+      code: `save(id, md).then(() => log('saved')).catch(callback);\nreturn;`,
+      expected: `save(id, md);\nlog('saved');\nreturn;`,
+      removed: 1,
+    },
+    {
+      name: 'returned where the rule ends: no return added',
+      code: `return save(a).then(function () {\n  log('saved');\n});`,
+      expected: `save(a);\nlog('saved');`,
+    },
+    {
+      name: 'returned before the end: the flattened code still returns',
+      code: `if (x) {\n  return save(a).then(function () {\n    log('saved');\n  });\n}\nlog('other');`,
+      expected: `if (x) {\n  save(a);\n  log('saved');\n  return;\n}\nlog('other');`,
+    },
+    {
+      name: 'a returned chain continues: kept as a statement, flattened next',
+      code: `return save(a).then(function () {\n  return save(b).then(() => callback(null, user, context));\n});`,
+      expected: `save(a);\nsave(b).then(() => callback(null, user, context));`,
+    },
+    {
+      name: 'code after the call ran first in Rules: the success path goes after it',
+      code: `save(id, md).then(function () {\n  log('saved');\n});\nlog('started');`,
+      expected: `save(id, md);\nlog('started');\nlog('saved');`,
+      deferred: true,
+    },
+    { name: 'kept: the handler uses the value the work gave', code: `save(id, md).then(function (saved) {\n  callback(null, saved, context);\n});`, why: /uses the value/ },
+    { name: 'kept: code after it ends the rule first', code: `save(id, md).then(function () {\n  log('saved');\n});\ncallback(null, user, context);`, why: /ends the rule/ },
+    {
+      name: 'kept: a .then before the last returns early',
+      code: `save(id, md).then(function () {\n  if (x) return callback(null, user, context);\n  log(1);\n}).then(function () {\n  callback(null, user, context);\n});`,
+      why: /returns early/,
+    },
+  ];
+  it.each(cases)('$name', ({ code, expected, removed, deferred, why }) => {
+    const rule = ruleOf(code);
+    const before = printed(rule);
+    const c = firstContinuation(rule);
+    expect(c).not.toBeNull();
+    const start = c!.kind === 'error-first' ? [startedCall(c!)] : [recast.types.builders.expressionStatement(c!.promise as never)];
+    const result = flattenInfallible(c!, names(rule), { start, continues: (expr) => recast.print(expr).code.startsWith('save(') });
+    if (why) {
+      expect(result).toEqual({ why: expect.stringMatching(why) });
+      expect(printed(rule)).toBe(before);
+      return;
+    }
+    expect(result).toEqual({ removed: expect.any(Array), deferred: deferred ?? false });
+    if ('removed' in result) expect(result.removed).toHaveLength(removed ?? 0);
+    expect(printed(rule)).toBe(expected);
   });
 });
 
