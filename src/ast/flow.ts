@@ -28,7 +28,13 @@ export type FailurePolicy =
    * fail where it runs (`api.user.set*Metadata` is batched), so the rule's error paths can never run and
    * go; the success path follows the call, with no await.
    */
-  | 'cannot-fail';
+  | 'cannot-fail'
+  /**
+   * Chosen by the caller (`flattenThrowing`): the work is replaced by one that throws on failure (a
+   * ManagementClient call where the rule had `request`); the error branch the caller took out of the
+   * callback becomes the catch of a try around the await, and the rest of the callback follows.
+   */
+  | 'throws';
 
 /** The code the rule ran after the call, normalised from an inline function, a named one or the rule's callback. */
 export interface Handler {
@@ -59,7 +65,7 @@ export type Continuation =
       rejection: Handler | null;
       /** Where the rule attached the rejection handler: `catch` of `.catch(g)`, or `g` of `.then(f, g)`. */
       rejectionSite: Node | null;
-      failure: Exclude<FailurePolicy, 'error-value' | 'cannot-fail'>;
+      failure: Exclude<FailurePolicy, 'error-value' | 'cannot-fail' | 'throws'>;
     };
 
 export interface FlowNames {
@@ -186,7 +192,7 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
   const steps: Handler[] = [];
   let rejection: Handler | null = null;
   let rejectionSite: Node | null = null;
-  let failure: Exclude<FailurePolicy, 'error-value' | 'cannot-fail'> = 'unhandled';
+  let failure: Exclude<FailurePolicy, 'error-value' | 'cannot-fail' | 'throws'> = 'unhandled';
   for (const [index, link] of links.entries()) {
     const isLast = index === links.length - 1;
     if (link.method === 'catch') {
@@ -604,7 +610,7 @@ function topLevelNames(statement: Statement): string[] {
   return [];
 }
 
-function uniqueName(base: string, taken: Set<string>): string {
+export function uniqueName(base: string, taken: Set<string>): string {
   if (!taken.has(base)) return base;
   for (let i = 2; ; i++) if (!taken.has(`${base}${i}`)) return `${base}${i}`;
 }
@@ -745,6 +751,98 @@ function endsFunction(statement: NodePath): boolean {
   // A block with no node above it is the body the walk started from: a handler's.
   const above = block?.parentPath?.value;
   return Array.isArray(list) && list[list.length - 1] === statement.node && n.BlockStatement.check(block?.node) && (!n.Node.check(above) || n.Function.check(above));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The 'throws' policy
+
+export interface ThrowingFlow {
+  /** The awaited new work (`await client.users.get(…)`). */
+  value: Expression;
+  /** Where its result goes; null when nothing reads it. */
+  target: { name: string; kind: 'var' | 'let' | 'const' } | null;
+  /** What the rule ran on failure, and the name it reads the error from; null when it did not check. */
+  handler: { statements: Statement[]; errorName: string } | null;
+  /** What the rule ran on success, after the checks. */
+  rest: Statement[];
+  /** Comments of the checks the caller removed: they move to the try. */
+  comments: unknown[];
+}
+
+/** The statement that holds `node` as a whole: `node;` or `return node;`. */
+export function holdingStatement(path: NodePath): NodePath | null {
+  const parent = path.parent;
+  if (n.ExpressionStatement.check(parent?.node) && parent.node.expression === path.node) return parent;
+  if (n.ReturnStatement.check(parent?.node) && parent.node.argument === path.node) return parent;
+  return null;
+}
+
+/** True when the statement sits in a loop of its own function: its callback would run once per turn. */
+export function insideLoop(statement: NodePath): boolean {
+  for (let p = statement.parent; p && !n.Function.check(p.node); p = p.parent) if (LOOPS.has(p.node.type)) return true;
+  return false;
+}
+
+/**
+ * True when code after the statement, in its function, runs right after the call in Rules (before its
+ * callback): the rest of the rule did not wait. A `return;` first, or nothing after, says it did.
+ */
+export function codeRunsFirst(statement: NodePath): boolean {
+  if (n.ReturnStatement.check(statement.node)) return false;
+  let current: NodePath | null = statement;
+  while (current) {
+    const list = current.parentPath?.value;
+    if (Array.isArray(list)) {
+      const following = list.slice(list.indexOf(current.node) + 1).filter((s: Node) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
+      if (following.length > 0) return !(n.ReturnStatement.check(following[0]) && !following[0].argument);
+    }
+    // Up to the statement holding this one (if, try, block), stopping at the function.
+    let parent: NodePath | null = current.parent;
+    while (parent && !(n.Statement.check(parent.node) && Array.isArray(parent.parentPath?.value))) {
+      if (n.Function.check(parent.node)) return false;
+      parent = parent.parent;
+    }
+    if (parent && n.BlockStatement.check(parent.node) && n.Function.check(parent.parent?.node)) return false;
+    current = parent;
+  }
+  return false;
+}
+
+/**
+ * Replaces `statement` by the flow under the 'throws' policy: `let x; try { x = await work; } catch (e)
+ * { handler }` then the rest (or `const x = await work;` when the rule did not check). A callback call
+ * that ends the handler returns, so the catch ends the flow as the rule's error branch did. Returns the
+ * first statement that stands for the work.
+ */
+export function flattenThrowing(statement: NodePath, flow: ThrowingFlow, names: FlowNames): Statement {
+  const { value, target, handler } = flow;
+  const replacement: Statement[] = [];
+  if (handler) {
+    const attempt = target ? b.expressionStatement(b.assignmentExpression('=', b.identifier(target.name), value)) : b.expressionStatement(value);
+    if (target) replacement.push(b.variableDeclaration(target.kind === 'var' ? 'var' : 'let', [b.variableDeclarator(b.identifier(target.name))]));
+    replacement.push(b.tryStatement(b.blockStatement([attempt]), b.catchClause(b.identifier(handler.errorName), null, b.blockStatement(returningCallback(handler.statements, names)))));
+  } else if (target) {
+    replacement.push(b.variableDeclaration(target.kind, [b.variableDeclarator(b.identifier(target.name), value)]));
+  } else {
+    replacement.push(b.expressionStatement(value));
+  }
+  const comments = (statement.node as { comments?: unknown[] }).comments;
+  if (comments) (replacement[0] as { comments?: unknown[] }).comments = comments;
+  if (flow.comments.length > 0) {
+    const attempt = replacement[replacement.length - 1] as { comments?: unknown[] };
+    attempt.comments = [...(attempt.comments ?? []), ...flow.comments];
+  }
+  const all = [...replacement, ...flow.rest];
+  if (Array.isArray(statement.parentPath?.value)) statement.replace(...all);
+  else statement.replace(b.blockStatement(all));
+  return replacement[0];
+}
+
+/** `…; callback(…);` → `…; return callback(…);`. */
+function returningCallback(statements: Statement[], names: FlowNames): Statement[] {
+  const last = statements[statements.length - 1];
+  if (n.ExpressionStatement.check(last) && isCallbackCall(last.expression, names)) return [...statements.slice(0, -1), b.returnStatement(last.expression as Expression)];
+  return statements;
 }
 
 // ---------------------------------------------------------------------------------------------
