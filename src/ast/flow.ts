@@ -357,7 +357,7 @@ export function decide(c: Continuation, names: FlowNames, root: Node): { why: st
  * A `callback(…);` (not returned) with code after it in its list or in a list around it: the rule went
  * on after calling back, and the first call won. Returning there would drop what followed.
  */
-function callsBackAndGoesOn(body: Statement[], names: FlowNames): boolean {
+export function callsBackAndGoesOn(body: Statement[], names: FlowNames): boolean {
   if (!names.callback) return false;
   const block = b.blockStatement(body);
   let found = false;

@@ -2,7 +2,7 @@
 // transport's side of flattening. The flow itself (where the continuation goes, the try/catch of the
 // 'throws' failure policy, when it is unsafe) is src/ast/flow.ts's.
 import * as recast from 'recast';
-import { codeRunsFirst, flattenThrowing, holdingStatement, insideLoop, uniqueName } from '../../src/ast/flow.js';
+import { callsBackAndGoesOn, codeRunsFirst, flattenThrowing, holdingStatement, insideLoop, uniqueName } from '../../src/ast/flow.js';
 import { b, enclosingStatement, memberChain, n, type NodePath } from '../../src/ast.js';
 import type { Node, RuleShape, SdkMajor, Statement } from '../../src/types.js';
 import { countReferences, renameReferences } from './bindings.js';
@@ -193,31 +193,6 @@ export function replaceJsonParse(statements: Statement[], data: string): void {
   });
 }
 
-/** A callback call that is not returned and has code after it: the rule calls back twice. */
-export function callsBackTwice(statements: Statement[], callback: string | undefined): boolean {
-  if (!callback) return false;
-  let twice = false;
-  const isCallback = (s: unknown) =>
-    n.ExpressionStatement.check(s) && n.CallExpression.check(s.expression) && n.Identifier.check(s.expression.callee) && s.expression.callee.name === callback;
-  const scanList = (list: Statement[]) => {
-    list.forEach((s, i) => {
-      if (isCallback(s) && list.slice(i + 1).some((next) => !n.FunctionDeclaration.check(next) && !n.EmptyStatement.check(next) && !(n.ReturnStatement.check(next) && !next.argument))) {
-        twice = true;
-      }
-    });
-  };
-  visit(statements as unknown as Node, {
-    visitFunction() {
-      return false;
-    },
-    visitBlockStatement(path) {
-      scanList(path.node.body as Statement[]);
-      this.traverse(path);
-    },
-  });
-  scanList(statements);
-  return twice;
-}
 
 /**
  * After `const res = await fetch(…)`: the status checks on `res` and `const data = await res.json()`
@@ -297,7 +272,7 @@ export function unsafeReason(op: Operation, ops: Operation[], rule: RuleShape, i
   const plan = planContinuation(op, inherited);
   if ('unsafe' in plan) return plan.unsafe;
   const handlerStatements = plan.handler?.statements ?? [];
-  if (callsBackTwice(plan.rest, rule.callback) || callsBackTwice(handlerStatements, rule.callback)) {
+  if (callsBackAndGoesOn(plan.rest, { callback: rule.callback }) || callsBackAndGoesOn(handlerStatements, { callback: rule.callback })) {
     return 'it calls back and keeps running (the callback is called twice)';
   }
   return null;
