@@ -3,8 +3,10 @@
 import * as recast from 'recast';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
-import { flattenFlows, matchContinuation, moveEarlyCallbacks } from '../src/ast/flow.js';
+import { codeRunsFirst, flattenFlows, flattenInfallible, flattenThrowing, holdingStatement, insideLoop, matchContinuation, moveEarlyCallbacks, resolveTailHelpers, startedCall, type Continuation } from '../src/ast/flow.js';
+import { n } from '../src/ast.js';
 import { parse } from '../src/parse.js';
+import type { NodePath } from '../src/ast.js';
 import type { Node, RuleShape } from '../src/types.js';
 import { visit } from '../src/visit.js';
 
@@ -33,6 +35,14 @@ describe('matchContinuation: the shapes and their failure policy', () => {
     { name: '.then(f, g)', code: `p.then(function () { callback(null, user, context); }, function (e) { callback(e); });`, kind: 'promise', failure: 'catch-rejection', steps: 1 },
     { name: 'named .then steps stay in the promise', code: `get().then(parse).then((v) => callback(null, user, context));`, kind: 'promise', failure: 'unhandled', steps: 1 },
     { name: 'async.each final callback', code: `async.each(items, function (item, cb) { cb(); }, function (err) { callback(err); });`, kind: 'error-first', failure: 'error-value' },
+    { name: 'Promise.all of two searches', code: `Promise.all([find(a), find(b)]).then(function ([x, y]) { callback(null, user, context); }).catch(callback);`, kind: 'promise', failure: 'catch-all', steps: 1 },
+    { name: 'a new Promise wrapper (apiCall) chained', code: `apiCall(opts).then((body) => callback(null, user, context), (e) => callback(e));`, kind: 'promise', failure: 'catch-rejection', steps: 1 },
+    { name: 'async.eachSeries final callback', code: `async.eachSeries(items, (item, cb) => cb(), function (err) { callback(err); });`, kind: 'error-first', failure: 'error-value' },
+    { name: 'async.series final callback', code: `async.series([a, b], function (err, results) { callback(err); });`, kind: 'error-first', failure: 'error-value' },
+    { name: 'async.waterfall final callback', code: `async.waterfall([a, b], function (err, last) { callback(err); });`, kind: 'error-first', failure: 'error-value' },
+    { name: 'async.parallel final callback', code: `async.parallel([a, b], function (err, results) { callback(err); });`, kind: 'error-first', failure: 'error-value' },
+    { name: 'async.map final callback', code: `async.map(ids, lookup, function (err, found) { callback(err); });`, kind: 'error-first', failure: 'error-value' },
+    { name: 'a map that is not the async library is not a continuation', code: `ids.map(function (err) { callback(err); });`, kind: null },
     { name: 'forEach is not a continuation', code: `items.forEach(function (e) { callback(e); });`, kind: null },
     { name: 'setTimeout is not a continuation', code: `setTimeout(function () { callback(); }, 10);`, kind: null },
     { name: 'event handler is not a continuation', code: `conn.on('end', function (err) { callback(err); });`, kind: null },
@@ -114,6 +124,16 @@ describe('flattenFlows: what each continuation becomes', () => {
       expected: `const [err, x] = await new Promise(resolve => a((...results) => resolve(results)));\nconst [err2, y] = await new Promise(resolve => b(x, (...results) => resolve(results)));\ncallback(null, user, context);`,
     },
     {
+      name: 'Promise.all: the destructured results after await',
+      code: `Promise.all([find(a), find(b)]).then(function ([x, y]) {\n  callback(null, user, context);\n}).catch(callback);`,
+      expected: `try {\n  const [x, y] = await Promise.all([find(a), find(b)]);\n  callback(null, user, context);\n} catch (error) {\n  return callback(error);\n}`,
+    },
+    {
+      name: 'async.each: awaited until its final callback, the iterator unchanged',
+      code: `async.each(items, function (item, cb) {\n  cb();\n}, function (err) {\n  callback(err);\n});`,
+      expected: `const [err] = await new Promise(resolve => async.each(items, function (item, cb) {\n  cb();\n}, (...results) => resolve(results)));\ncallback(err);`,
+    },
+    {
       name: 'names that clash with the rule\'s go into a block',
       code: `const err = 1;\na(function (err) {\n  callback(err);\n});`,
       expected: `const err = 1;\n{\n  const [err] = await new Promise(resolve => a((...results) => resolve(results)));\n  callback(err);\n}`,
@@ -147,6 +167,100 @@ describe('flattenFlows: what it keeps, and why', () => {
   });
 });
 
+/** The first continuation of the rule body (outside nested functions). */
+function firstContinuation(rule: RuleShape): Continuation | null {
+  let found: Continuation | null = null;
+  visit(rule.body, {
+    visitFunction() {
+      return false;
+    },
+    visitStatement(path) {
+      if (!found && (n.ExpressionStatement.check(path.node) || n.ReturnStatement.check(path.node))) found = matchContinuation(path, names(rule), rule.body as unknown as Node);
+      if (!found) this.traverse(path);
+      else return false;
+    },
+  });
+  return found;
+}
+
+describe("flattenInfallible: the 'cannot-fail' policy (the work is replaced by one that cannot fail there)", () => {
+  const cases: Array<{ name: string; code: string; expected?: string; removed?: number; deferred?: boolean; why?: RegExp }> = [
+    {
+      name: 'error-first: the error branch goes, the error is null after it',
+      code: `save(id, md, function (err) {\n  if (err) return callback(err);\n  callback(err, user, context);\n});`,
+      expected: `save(id, md);\ncallback(null, user, context);`,
+      removed: 1,
+    },
+    {
+      name: 'error-first: `if (!err) … else …` keeps the success branch',
+      code: `save(id, md, function (err) {\n  if (!err) {\n    log('saved');\n  } else {\n    log('failed');\n  }\n  callback(null, user, context);\n});`,
+      expected: `save(id, md);\nlog('saved');\ncallback(null, user, context);`,
+      removed: 1,
+    },
+    {
+      name: 'error-first: the rule\'s callback passed on is the success call',
+      code: `save(id, md, callback);`,
+      expected: `save(id, md);\ncallback(null, user, context);`,
+    },
+    {
+      name: '.then(f).catch(g): f follows the work, g goes',
+      code: `save(id, md).then(function () {\n  callback(null, user, context);\n}).catch(function (e) {\n  callback(e);\n});`,
+      expected: `save(id, md);\ncallback(null, user, context);`,
+      removed: 1,
+    },
+    {
+      name: '.catch(callback) goes too; an expression-bodied arrow runs as a statement',
+      code: `save(id, md).then(() => log('saved')).catch(callback);\nreturn;`,
+      expected: `save(id, md);\nlog('saved');\nreturn;`,
+      removed: 1,
+    },
+    {
+      name: 'returned where the rule ends: no return added',
+      code: `return save(a).then(function () {\n  log('saved');\n});`,
+      expected: `save(a);\nlog('saved');`,
+    },
+    {
+      name: 'returned before the end: the flattened code still returns',
+      code: `if (x) {\n  return save(a).then(function () {\n    log('saved');\n  });\n}\nlog('other');`,
+      expected: `if (x) {\n  save(a);\n  log('saved');\n  return;\n}\nlog('other');`,
+    },
+    {
+      name: 'a returned chain continues: kept as a statement, flattened next',
+      code: `return save(a).then(function () {\n  return save(b).then(() => callback(null, user, context));\n});`,
+      expected: `save(a);\nsave(b).then(() => callback(null, user, context));`,
+    },
+    {
+      name: 'code after the call ran first in Rules: the success path goes after it',
+      code: `save(id, md).then(function () {\n  log('saved');\n});\nlog('started');`,
+      expected: `save(id, md);\nlog('started');\nlog('saved');`,
+      deferred: true,
+    },
+    { name: 'kept: the handler uses the value the work gave', code: `save(id, md).then(function (saved) {\n  callback(null, saved, context);\n});`, why: /uses the value/ },
+    { name: 'kept: code after it ends the rule first', code: `save(id, md).then(function () {\n  log('saved');\n});\ncallback(null, user, context);`, why: /ends the rule/ },
+    {
+      name: 'kept: a .then before the last returns early',
+      code: `save(id, md).then(function () {\n  if (x) return callback(null, user, context);\n  log(1);\n}).then(function () {\n  callback(null, user, context);\n});`,
+      why: /returns early/,
+    },
+  ];
+  it.each(cases)('$name', ({ code, expected, removed, deferred, why }) => {
+    const rule = ruleOf(code);
+    const before = printed(rule);
+    const c = firstContinuation(rule);
+    expect(c).not.toBeNull();
+    const start = c!.kind === 'error-first' ? [startedCall(c!)] : [recast.types.builders.expressionStatement(c!.promise as never)];
+    const result = flattenInfallible(c!, names(rule), { start, continues: (expr) => recast.print(expr).code.startsWith('save(') });
+    if (why) {
+      expect(result).toEqual({ why: expect.stringMatching(why) });
+      expect(printed(rule)).toBe(before);
+      return;
+    }
+    expect(result).toEqual({ removed: expect.any(Array), deferred: deferred ?? false });
+    if ('removed' in result) expect(result.removed).toHaveLength(removed ?? 0);
+    expect(printed(rule)).toBe(expected);
+  });
+});
+
 describe('fire and forget', () => {
   it('moves an early callback after work that persists, and the work is then awaited', () => {
     const rule = ruleOf(`callback(null, user, context);\nrequest.post(url, function (err) {\n  api.user.setAppMetadata('lead', true);\n});`);
@@ -171,5 +285,79 @@ describe('fire and forget', () => {
   it('leaves an early callback alone when what follows saves nothing', () => {
     const rule = ruleOf(`callback(null, user, context);\nconsole.log('done');`);
     expect(moveEarlyCallbacks(rule.body, names(rule), () => false)).toEqual([]);
+  });
+});
+
+describe('resolveTailHelpers: a sequential recursion over a list', () => {
+  it('makes the helper return what it calls, so the rule awaits the whole loop', () => {
+    const rule = ruleOf(
+      `function next(i) {\n  if (i >= ids.length) return callback(null, user, context);\n  link(ids[i], function (err) {\n    if (err) return callback(err);\n    next(i + 1);\n  });\n}\nnext(0);`,
+    );
+    const { helpers, flow } = resolveTailHelpers(rule.body, names(rule));
+    expect(helpers.map((h) => h.name)).toEqual(['next']);
+    expect(flow.kept).toEqual([]);
+    expect(printed(rule)).toBe(
+      `async function next(i) {\n  if (i >= ids.length) return callback(null, user, context);\n  const [err] = await new Promise(resolve => link(ids[i], (...results) => resolve(results)));\n  if (err) return callback(err);\n  return next(i + 1);\n}\nreturn next(0);`,
+    );
+  });
+});
+
+/** The path of the rule body's first call in statement position. */
+function firstCallPath(rule: RuleShape): NodePath {
+  let found: NodePath | null = null;
+  visit(rule.body, {
+    visitCallExpression(path) {
+      found ??= path;
+      return false;
+    },
+  });
+  return found!;
+}
+
+describe("the flow questions of the 'throws' policy", () => {
+  const cases: Array<{ name: string; code: string; held: boolean; loop?: boolean; first?: boolean }> = [
+    { name: 'a statement, nothing after', code: `get(url, cb);`, held: true, loop: false, first: false },
+    { name: 'returned: nothing after runs', code: `return get(url, cb);\nlog(1);`, held: true, loop: false, first: false },
+    { name: 'code after it runs first', code: `get(url, cb);\nlog(1);`, held: true, loop: false, first: true },
+    { name: 'a bare return after it', code: `get(url, cb);\nreturn;`, held: true, loop: false, first: false },
+    { name: 'code after its block runs first', code: `if (x) {\n  get(url, cb);\n}\nlog(1);`, held: true, loop: false, first: true },
+    { name: 'in a loop', code: `for (const x of xs) {\n  get(x, cb);\n}`, held: true, loop: true, first: false },
+    { name: 'its result used in an expression', code: `const r = get(url, cb);`, held: false },
+  ];
+  it.each(cases)('$name', ({ code, held, loop, first }) => {
+    const rule = ruleOf(code);
+    const statement = holdingStatement(firstCallPath(rule));
+    expect(Boolean(statement)).toBe(held);
+    if (!statement) return;
+    expect(insideLoop(statement)).toBe(loop);
+    expect(codeRunsFirst(statement)).toBe(first);
+  });
+
+  const b = recast.types.builders;
+  const flows = [
+    {
+      name: 'checked: a try whose catch is the error branch; a final callback returns',
+      handler: true,
+      target: true,
+      expected: `let users;\ntry {\n  users = await client.find();\n} catch (err) {\n  log(err);\n  return callback(err);\n}\ncallback(null, user, context);`,
+    },
+    { name: 'unchecked with a result: a const', handler: false, target: true, expected: `const users = await client.find();\ncallback(null, user, context);` },
+    { name: 'unchecked, result unused: the await alone', handler: false, target: false, expected: `await client.find();\ncallback(null, user, context);` },
+  ];
+  it.each(flows)('flattenThrowing, $name', ({ handler, target, expected }) => {
+    const rule = ruleOf(`get(url, cb);`);
+    const statement = holdingStatement(firstCallPath(rule))!;
+    const value = b.awaitExpression(b.callExpression(b.memberExpression(b.identifier('client'), b.identifier('find')), []));
+    const errorBranch = [
+      b.expressionStatement(b.callExpression(b.identifier('log'), [b.identifier('err')])),
+      b.expressionStatement(b.callExpression(b.identifier('callback'), [b.identifier('err')])),
+    ];
+    const rest = [b.expressionStatement(b.callExpression(b.identifier('callback'), [b.nullLiteral(), b.identifier('user'), b.identifier('context')]))];
+    flattenThrowing(
+      statement,
+      { value: value as never, target: target ? { name: 'users', kind: 'const' } : null, handler: handler ? { statements: errorBranch as never, errorName: 'err' } : null, rest: rest as never, comments: [] },
+      names(rule),
+    );
+    expect(printed(rule)).toBe(expected);
   });
 });

@@ -4,7 +4,7 @@ import type { Expression } from '../src/types.js';
 import type { namedTypes as K } from 'ast-types';
 import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { CLIENT_FACTORY, ensureAdapter, SCOPES, sdkCall, SDK_VERSION, SUCCESS_STATUS } from './account-linking/emit.js';
-import { flatten, unsafeReason, type Flattened, type InheritedHandlers } from './account-linking/flatten.js';
+import { flatten, unsafeReason, type Flattened, type InheritedHandlers } from './account-linking/checks.js';
 import { scanRule, type Operation, type RuleScan } from './account-linking/operations.js';
 import { chooseClientName, convertPrimaryUser, convertV2Query, placeClient, removeUnused, setUp } from './account-linking/rewrite.js';
 import { securitySignals, unescapedEmail } from './account-linking/security.js';

@@ -1,6 +1,8 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberChain, n, statements, type NodePath } from '../src/ast.js';
+import { analyzeScopes, bindingOwner } from '../src/ast/scope.js';
+import { flattenInfallible, matchContinuation, startedCall, type Continuation } from '../src/ast/flow.js';
 import { freshStatements } from '../src/context-writes.js';
 import { cloneNode, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
@@ -138,7 +140,7 @@ const auth0Declared = new WeakMap<object, boolean>();
 function declaresAuth0(ctx: TransformContext): boolean {
   let declared = auth0Declared.get(ctx.rule);
   if (declared === undefined) {
-    declared = declaredNames(ctx.ast).has('auth0');
+    declared = analyzeScopes(ctx.ast as unknown as Node).bindings.some((binding) => binding.name === 'auth0');
     auth0Declared.set(ctx.rule, declared);
   }
   return declared;
@@ -151,8 +153,9 @@ function isCurrentUserId(ctx: TransformContext, node: unknown, path: NodePath | 
 
 function isUserParam(ctx: TransformContext, node: unknown, path: NodePath | null): boolean {
   if (!n.Identifier.check(node) || node.name !== ctx.rule.user) return false;
-  const scope = path?.scope?.lookup(node.name);
-  return !scope || scope.node === ctx.rule.fn;
+  // The rule's own parameter, not a name declared again in a nested function or block (src/ast/scope.ts).
+  const owner = path ? bindingOwner(path, node.name, ctx.rule.fn as Node) : null;
+  return owner === null || owner === ctx.rule.fn;
 }
 
 /** `user.app_metadata[.key]` → its kind and key (an expression; `keyName` when static). */
@@ -204,33 +207,38 @@ const is = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Step 1: flatten `.then/.catch` chains and error-first callbacks around current-user updates.
+// Step 1: flatten `.then/.catch` chains and error-first callbacks around current-user updates, through
+// the flow model (src/ast/flow.ts) under its 'cannot-fail' policy: api.user.set* is batched and cannot
+// fail where the update stood, so the rule's error paths go and its success path follows the update.
 
-interface Chain {
-  update: UpdateCall;
-  /** The `.then` / `.catch` / `.finally` calls around the update, innermost first. */
-  steps: Array<{ method: 'then' | 'catch' | 'finally'; call: Call }>;
-  /** `Promise.all([update, p2])`: the updates, and the `const p2 = update;` statements they came from. */
-  all?: { calls: Call[]; declarations: NodePath[] };
+/** The updates a promise starts, where the rule started them, or null when it is not only current-user updates. */
+interface Started {
+  /** Every update, the first one named in findings. */
+  calls: Call[];
+  /** The updates that start here (not in a declaration that stays). */
+  here: Call[];
+  /** `.then(update(…))`: a promise, not a function, passed to `.then`. */
+  passed: Call[];
+  /** `const p = update(…);` statements of a `Promise.all([p, …])`: they stay, as statements. */
+  declarations: NodePath[];
 }
 
-function parseChain(ctx: TransformContext, expr: unknown, path: NodePath): Chain | null {
-  let current = n.AwaitExpression.check(expr) ? expr.argument : expr;
-  const steps: Chain['steps'] = [];
-  while (
-    n.CallExpression.check(current) &&
-    n.MemberExpression.check(current.callee) &&
-    !current.callee.computed &&
-    n.Identifier.check(current.callee.property) &&
-    ['then', 'catch', 'finally'].includes(current.callee.property.name)
-  ) {
-    steps.unshift({ method: current.callee.property.name as 'then', call: current });
-    current = current.callee.object;
+function startedUpdates(ctx: TransformContext, promise: unknown, path: NodePath): Started | null {
+  const update = matchUpdateCall(ctx, promise, path);
+  if (update) return update.current && update.call.arguments.length === 2 ? { calls: [update.call], here: [update.call], passed: [], declarations: [] } : null;
+  const all = matchPromiseAll(ctx, promise, path);
+  if (all) {
+    const here = all.calls.filter((call) => !all.declarations.some((d) => d.node.declarations[0].init === call));
+    return { calls: all.calls, here, passed: [], declarations: all.declarations };
   }
-  const update = matchUpdateCall(ctx, current, path);
-  if (update) return update.current ? { update, steps } : null;
-  const all = matchPromiseAll(ctx, current, path);
-  return all ? { update: all.first, steps, all } : null;
+  // `update(a).then(update(b))`: both started at once, when the chain was built.
+  if (n.CallExpression.check(promise) && n.MemberExpression.check(promise.callee) && isName(promise.callee.property, 'then') && promise.arguments.length === 1) {
+    const inner = startedUpdates(ctx, promise.callee.object, path);
+    const passed = matchUpdateCall(ctx, promise.arguments[0], path);
+    if (!inner || !passed?.current) return null;
+    return { calls: [...inner.calls, passed.call], here: [...inner.here, passed.call], passed: [...inner.passed, passed.call], declarations: inner.declarations };
+  }
+  return null;
 }
 
 /** `Promise.all([auth0.users.updateAppMetadata(…), p2])` where p2 is `const p2 = auth0.users.update…(…)` used only here. */
@@ -252,8 +260,7 @@ function matchPromiseAll(ctx: TransformContext, node: unknown, path: NodePath) {
     if (!update?.current) return null;
     calls.push(update.call);
   }
-  const first = matchUpdateCall(ctx, calls[0], path)!;
-  return { first, calls, declarations };
+  return { calls, declarations };
 }
 
 function findUpdateDeclaration(ctx: TransformContext, name: string): { path: NodePath; call: Call } | null {
@@ -278,124 +285,7 @@ function findUpdateDeclaration(ctx: TransformContext, name: string): { path: Nod
   return uses === 1 ? found : null;
 }
 
-type Inlined = { statements: Statement[] } | { why: string };
-
-function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
-  // Every chain holds an auth0.users update.
-  if (!someNode(ctx.rule.body, (node) => updateKind(node) !== null)) return;
-  // Inlined bodies may hold further updates (`return auth0.users.updateUserMetadata(…)`): repeat.
-  for (let changed = true; changed; ) {
-    changed = false;
-    visit(ctx.rule.body, {
-      visitStatement(path) {
-        const statement = path.node;
-        if (failed.has(statement)) return false;
-        const expr = n.ExpressionStatement.check(statement) ? statement.expression : n.ReturnStatement.check(statement) ? statement.argument : null;
-        const chain = expr ? parseChain(ctx, expr, path) : null;
-        if (!chain) return this.traverse(path);
-        const { update } = chain;
-        const plain = n.ExpressionStatement.check(statement) && expr === update.call && update.call.arguments.length <= 2;
-        if (plain) return false;
-        const inlined = inlineChain(ctx, chain);
-        const names = KINDS[update.kind];
-        if ('why' in inlined) {
-          failed.add(statement);
-          const marked = (enclosingStatement(path)?.node ?? statement) as Node;
-          ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...names, why: inlined.why }, statement: marked });
-          return false;
-        }
-        const started = chain.all ? chain.all.calls.filter((call) => !chain.all!.declarations.some((d) => d.node.declarations[0].init === call)) : [update.call];
-        update.call.arguments = update.call.arguments.slice(0, 2);
-        // `const p = update;` started the update where it stands: it stays there, as a statement.
-        for (const declaration of chain.all?.declarations ?? []) declaration.replace(b.expressionStatement(declaration.node.declarations[0].init));
-        const replacement: Statement[] = [...started.map((call) => b.expressionStatement(call)), ...inlined.statements];
-        const list: unknown = path.parentPath?.value;
-        if (n.ReturnStatement.check(statement)) {
-          // The rule returned here: the flattened chain still does.
-          const last = replacement[replacement.length - 1];
-          if (endsInExit(ctx, replacement) && n.ExpressionStatement.check(last)) {
-            replacement[replacement.length - 1] = b.returnStatement(last.expression);
-          } else if (!endsInExit(ctx, replacement) && !(list === ctx.rule.body.body && ctx.rule.body.body.at(-1) === statement)) {
-            replacement.push(b.returnStatement(null));
-          }
-        }
-        if (Array.isArray(list)) {
-          const trailing = list.slice(list.indexOf(statement) + 1).filter((s) => !n.FunctionDeclaration.check(s));
-          if (inlined.statements.length > 0 && trailing.length > 0 && n.ExpressionStatement.check(statement)) {
-            // The rest of the list ran synchronously, before the .then callback.
-            ctx.report({ node: chain.steps[0]?.call.callee ?? update.call, code: 'then-after-code' });
-            const last = list.indexOf(trailing[trailing.length - 1]);
-            list.splice(last + 1, 0, ...inlined.statements);
-            path.replace(b.expressionStatement(update.call));
-          } else {
-            path.replace(...replacement);
-          }
-        } else {
-          path.replace(b.blockStatement(replacement));
-        }
-        changed = true;
-        return false;
-      },
-    });
-  }
-}
-
-function inlineChain(ctx: TransformContext, chain: Chain): Inlined {
-  const out: Statement[] = [];
-  const names = KINDS[chain.update.kind];
-  const callbackArg = chain.all ? undefined : chain.update.call.arguments[2];
-  if (callbackArg) {
-    const body = inlineErrorFirst(ctx, callbackArg as Expression, names.set);
-    if ('why' in body) return body;
-    out.push(...body.statements);
-  }
-  // A `.catch` after the last `.then` does not make that `.then` any less the last one.
-  const lastThen = chain.steps.map((step) => step.method).lastIndexOf('then');
-  for (const [index, step] of chain.steps.entries()) {
-    const last = index >= lastThen;
-    const [onSuccess, onError] = step.call.arguments as Expression[];
-    if (step.method === 'catch') {
-      ctx.report({ node: (step.call.callee as K.MemberExpression).property, code: 'error-path-removed', data: { set: names.set } });
-      continue;
-    }
-    if (onError) ctx.report({ node: onError, code: 'error-path-removed', data: { set: names.set } });
-    const inlined = inlineSuccess(ctx, onSuccess, last);
-    if ('why' in inlined) return inlined;
-    out.push(...inlined.statements);
-  }
-  return { statements: out };
-}
-
-function inlineSuccess(ctx: TransformContext, handler: Expression | undefined, last: boolean): Inlined {
-  if (!handler || n.NullLiteral.check(handler) || (n.Identifier.check(handler) && handler.name === 'undefined')) return { statements: [] };
-  if (n.Identifier.check(handler) && handler.name === ctx.rule.callback) {
-    // `.then(callback)`: the helper resolves with nothing, so this is the success callback.
-    return { statements: [b.expressionStatement(successCallback(ctx))] };
-  }
-  const mistaken = matchUpdateCall(ctx, handler, null);
-  if (mistaken) {
-    if (!mistaken.current) return { why: 'a promise for another user is passed to .then()' };
-    ctx.report({ node: handler, code: 'promise-passed-to-then' });
-    return { statements: [b.expressionStatement(handler)] };
-  }
-  if (!n.FunctionExpression.check(handler) && !n.ArrowFunctionExpression.check(handler)) {
-    return { why: 'its .then() callback is not a function written in place' };
-  }
-  if (handler.params.some((p) => !n.Identifier.check(p) || usesName(handler.body, p.name))) {
-    return { why: 'its .then() callback uses the value the update resolved with' };
-  }
-  if (!n.BlockStatement.check(handler.body)) return { statements: [b.expressionStatement(handler.body as Expression)] };
-  const body = handler.body.body.map((statement) => {
-    // `return auth0.users.updateUserMetadata(…)` continues the chain: the next pass flattens it.
-    if (n.ReturnStatement.check(statement) && statement.argument && (matchUpdateCall(ctx, statement.argument, null) || isChainOfUpdate(ctx, statement.argument))) {
-      return b.expressionStatement(statement.argument);
-    }
-    return statement;
-  });
-  if (!last && hasReturn(body)) return { why: 'a .then() callback before the last one returns early' };
-  return { statements: body };
-}
-
+/** `update(…).then(…)` (or the update itself) continues a chain: returned from a `.then`, it is flattened next. */
 function isChainOfUpdate(ctx: TransformContext, expr: unknown): boolean {
   let current = expr;
   while (n.CallExpression.check(current) && n.MemberExpression.check(current.callee)) {
@@ -405,53 +295,52 @@ function isChainOfUpdate(ctx: TransformContext, expr: unknown): boolean {
   return false;
 }
 
-/** `function (err) { if (err) return callback(err); callback(null, user, context); }` → its success path. */
-function inlineErrorFirst(ctx: TransformContext, handler: Expression, set: string): Inlined {
-  if (n.Identifier.check(handler) && handler.name === ctx.rule.callback) return { statements: [b.expressionStatement(successCallback(ctx))] };
-  if (!n.FunctionExpression.check(handler) && !n.ArrowFunctionExpression.check(handler)) {
-    return { why: 'its callback is not a function written in place' };
-  }
-  const [error, ...rest] = handler.params;
-  if (rest.some((p) => !n.Identifier.check(p) || usesName(handler.body, p.name))) return { why: 'its callback uses the value the update returned' };
-  const errorName = n.Identifier.check(error) ? error.name : null;
-  const body = n.BlockStatement.check(handler.body) ? handler.body.body : [b.expressionStatement(handler.body as Expression)];
-  const out: Statement[] = [];
-  for (const statement of body) {
-    const test = n.IfStatement.check(statement) ? statement.test : null;
-    if (errorName && n.IfStatement.check(statement) && isName(test, errorName)) {
-      ctx.report({ node: statement, code: 'error-path-removed', data: { set } });
-      if (statement.alternate) out.push(...asStatements(statement.alternate));
-      continue;
-    }
-    if (errorName && n.IfStatement.check(statement) && n.UnaryExpression.check(test) && test.operator === '!' && isName(test.argument, errorName)) {
-      out.push(...asStatements(statement.consequent));
-      if (statement.alternate) ctx.report({ node: statement.alternate, code: 'error-path-removed', data: { set } });
-      continue;
-    }
-    out.push(statement);
-  }
-  if (errorName) {
-    // The error is always empty now: `callback(err, user, context)` is the success call.
-    const block = b.blockStatement(out);
-    visit(block, {
-      visitIdentifier(path) {
-        const parent = path.parent?.node;
-        const isProperty = n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed;
-        if (path.node.name === errorName && !isProperty) path.replace(b.nullLiteral());
+function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
+  // Every chain holds an auth0.users update.
+  if (!someNode(ctx.rule.body, (node) => updateKind(node) !== null)) return;
+  const names = { callback: ctx.rule.callback, user: ctx.rule.user, context: ctx.rule.context };
+  const root = ctx.rule.body as unknown as Node;
+  // Inlined bodies may hold further updates (`return auth0.users.updateUserMetadata(…)`): repeat.
+  for (let changed = true; changed; ) {
+    changed = false;
+    visit(ctx.rule.body, {
+      visitStatement(path) {
+        if (changed || failed.has(path.node)) return false;
+        const statement = path.node;
+        // `await update(…)`: the set calls are not awaited, nor is a chain whose handlers are inlined.
+        if (n.ExpressionStatement.check(statement) && n.AwaitExpression.check(statement.expression) && isChainOfUpdate(ctx, statement.expression.argument)) {
+          statement.expression = statement.expression.argument as Expression;
+        }
+        const c = n.ExpressionStatement.check(statement) || n.ReturnStatement.check(statement) ? (matchContinuation(path, names, root) ?? returnedUpdate(path)) : null;
+        const started = c?.kind === 'promise' ? startedUpdates(ctx, c.promise, path) : null;
+        const update = c?.kind === 'error-first' ? matchUpdateCall(ctx, c.call, path) : started ? matchUpdateCall(ctx, started.calls[0], path) : null;
+        if (!c || !update?.current || (c.kind === 'error-first' && c.index !== 2)) return this.traverse(path);
+        const set = KINDS[update.kind].set;
+        const start = c.kind === 'error-first' ? [startedCall(c)] : started!.here.map((call) => b.expressionStatement(call));
+        const result = flattenInfallible(c, names, { start, continues: (expr) => isChainOfUpdate(ctx, expr) });
+        if ('why' in result) {
+          failed.add(statement);
+          ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...KINDS[update.kind], why: result.why }, statement: statement as Node });
+          return false;
+        }
+        for (const call of started?.passed ?? []) ctx.report({ node: call, code: 'promise-passed-to-then' });
+        // `const p = update;` started the update where it stands: it stays there, as a statement.
+        for (const declaration of started?.declarations ?? []) declaration.replace(b.expressionStatement(declaration.node.declarations[0].init));
+        for (const node of result.removed) ctx.report({ node, code: 'error-path-removed', data: { set } });
+        // The rest of the list ran synchronously, before the .then callback.
+        if (result.deferred) ctx.report({ node: update.call, code: 'then-after-code' });
+        changed = true;
         return false;
       },
     });
-    return { statements: block.body };
   }
-  return { statements: out };
 }
 
-function successCallback(ctx: TransformContext): Expression {
-  return b.callExpression(b.identifier(ctx.rule.callback!), [b.nullLiteral(), b.identifier(ctx.rule.user!), b.identifier(ctx.rule.context!)]);
-}
-
-function asStatements(node: Statement): Statement[] {
-  return n.BlockStatement.check(node) ? node.body : [node];
+/** `return update(…);`: a continuation with no handler (the rule returned the promise), flattened to the update and a return. */
+function returnedUpdate(path: NodePath): Continuation | null {
+  const statement = path.node;
+  if (!n.ReturnStatement.check(statement) || !n.CallExpression.check(statement.argument) || !Array.isArray(path.parentPath?.value)) return null;
+  return { kind: 'promise', statement: path, promise: statement.argument as Expression, steps: [], rejection: null, rejectionSite: null, failure: 'unhandled' };
 }
 
 function isName(node: unknown, name: string): boolean {
@@ -469,20 +358,6 @@ function usesName(root: unknown, name: string): boolean {
     },
   });
   return used;
-}
-
-function hasReturn(body: Statement[]): boolean {
-  let found = false;
-  visit(b.blockStatement(body), {
-    visitFunction() {
-      return false;
-    },
-    visitReturnStatement() {
-      found = true;
-      return false;
-    },
-  });
-  return found;
 }
 
 /** Ends in a return or a callback call (callback-to-return makes that a return). */

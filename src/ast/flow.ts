@@ -22,7 +22,19 @@ export type FailurePolicy =
   /** `.then(f, g)`: only the promise's own rejection reaches `g`. */
   | 'catch-rejection'
   /** No handler: the await throws and the Action fails (the rule never called back: that login failed too). */
-  | 'unhandled';
+  | 'unhandled'
+  /**
+   * Chosen by the caller, not by the shape (`flattenInfallible`): the work is replaced by one that cannot
+   * fail where it runs (`api.user.set*Metadata` is batched), so the rule's error paths can never run and
+   * go; the success path follows the call, with no await.
+   */
+  | 'cannot-fail'
+  /**
+   * Chosen by the caller (`flattenThrowing`): the work is replaced by one that throws on failure (a
+   * ManagementClient call where the rule had `request`); the error branch the caller took out of the
+   * callback becomes the catch of a try around the await, and the rest of the callback follows.
+   */
+  | 'throws';
 
 /** The code the rule ran after the call, normalised from an inline function, a named one or the rule's callback. */
 export interface Handler {
@@ -51,7 +63,9 @@ export type Continuation =
       steps: Handler[];
       /** The `.catch` (or second `.then` argument) handler. */
       rejection: Handler | null;
-      failure: Exclude<FailurePolicy, 'error-value'>;
+      /** Where the rule attached the rejection handler: `catch` of `.catch(g)`, or `g` of `.then(f, g)`. */
+      rejectionSite: Node | null;
+      failure: Exclude<FailurePolicy, 'error-value' | 'cannot-fail' | 'throws'>;
     };
 
 export interface FlowNames {
@@ -177,7 +191,8 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
   };
   const steps: Handler[] = [];
   let rejection: Handler | null = null;
-  let failure: Exclude<FailurePolicy, 'error-value'> = 'unhandled';
+  let rejectionSite: Node | null = null;
+  let failure: Exclude<FailurePolicy, 'error-value' | 'cannot-fail' | 'throws'> = 'unhandled';
   for (const [index, link] of links.entries()) {
     const isLast = index === links.length - 1;
     if (link.method === 'catch') {
@@ -185,6 +200,7 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
       if (!isLast || link.args.length !== 1) return null;
       rejection = handler(link.args[0]);
       if (!rejection) return null;
+      rejectionSite = (link.call.callee as K.MemberExpression).property as Node;
       failure = 'catch-all';
       continue;
     }
@@ -197,10 +213,11 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
       if (links.length !== 1) return null;
       rejection = handler(link.args[1]);
       if (!rejection) return null;
+      rejectionSite = link.args[1] as Node;
       failure = 'catch-rejection';
     }
   }
-  return { kind: 'promise', statement, promise, steps, rejection, failure };
+  return { kind: 'promise', statement, promise, steps, rejection, rejectionSite, failure };
 }
 
 function returnsEarly(fn: Fn): boolean {
@@ -340,7 +357,7 @@ export function decide(c: Continuation, names: FlowNames, root: Node): { why: st
  * A `callback(…);` (not returned) with code after it in its list or in a list around it: the rule went
  * on after calling back, and the first call won. Returning there would drop what followed.
  */
-function callsBackAndGoesOn(body: Statement[], names: FlowNames): boolean {
+export function callsBackAndGoesOn(body: Statement[], names: FlowNames): boolean {
   if (!names.callback) return false;
   const block = b.blockStatement(body);
   let found = false;
@@ -593,9 +610,239 @@ function topLevelNames(statement: Statement): string[] {
   return [];
 }
 
-function uniqueName(base: string, taken: Set<string>): string {
+export function uniqueName(base: string, taken: Set<string>): string {
   if (!taken.has(base)) return base;
   for (let i = 2; ; i++) if (!taken.has(`${base}${i}`)) return `${base}${i}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The 'cannot-fail' policy
+
+export interface InfallibleOptions {
+  /** The statements that start the work where the rule started it (see `startedCall`). */
+  start: Statement[];
+  /** A value a `.then()` handler returns that continues the chain with more such work: kept as a statement. */
+  continues?: (expr: Expression) => boolean;
+}
+
+export interface InfallibleResult {
+  /** The error paths that can no longer run and were removed (an `if (err)` branch, a `.catch` handler). */
+  removed: Node[];
+  /** The success path now runs after the code that followed the call in its list (it ran first in Rules too). */
+  deferred: boolean;
+}
+
+/** An error-first call without its callback, as a statement: the work started where the rule started it. */
+export function startedCall(c: Extract<Continuation, { kind: 'error-first' }>): Statement {
+  c.call.arguments = c.call.arguments.filter((_, i) => i !== c.index);
+  return b.expressionStatement(c.call);
+}
+
+/**
+ * Flattens `c` under the 'cannot-fail' policy: the statement becomes `options.start` followed by the
+ * success path of its handlers (error branches gone, the error known to be null). No await: the new
+ * work does not run until the Action returns. Kept (with the reason) where the success path would be
+ * skipped or would need the value the work gave.
+ */
+export function flattenInfallible(c: Continuation, names: FlowNames, options: InfallibleOptions): InfallibleResult | { why: string } {
+  const success = successPath(c, options.continues);
+  if ('why' in success) return success;
+  const node = c.statement.node as Statement;
+  const list = c.statement.parentPath?.value;
+  const handlers = c.kind === 'error-first' ? [c.handler] : [...c.steps, ...(c.rejection ? [c.rejection] : [])];
+  const replace = (replacement: Statement[]) => {
+    if (!Array.isArray(list)) return void c.statement.replace(b.blockStatement(replacement));
+    list.splice(list.indexOf(node), 1, ...replacement);
+  };
+  if (Array.isArray(list) && n.ExpressionStatement.check(node) && success.statements.length > 0) {
+    const after = list.slice(list.indexOf(node) + 1).filter((s: Statement) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
+    // A bare `return;` last only says that nothing else runs: the success path goes before it.
+    const end = after[after.length - 1];
+    if (n.ReturnStatement.check(end) && !end.argument) after.pop();
+    if (after.length > 0) {
+      // In Rules the code after the call ran first; if it ends the rule, the success path never ran.
+      if (after.some((s: Statement) => exits(s, names))) return { why: 'code after it ends the rule before its callback runs' };
+      for (const handler of handlers) handler.declaration?.prune();
+      list.splice(list.indexOf(after[after.length - 1]) + 1, 0, ...success.statements);
+      replace(options.start);
+      return { removed: success.removed, deferred: true };
+    }
+  }
+  const replacement = [...options.start, ...success.statements];
+  if (n.ReturnStatement.check(node)) {
+    // The rule returned here: the flattened code still does.
+    const last = replacement[replacement.length - 1];
+    const ends = n.ReturnStatement.check(last) || (n.ExpressionStatement.check(last) && isCallbackCall(last.expression, names));
+    if (ends && n.ExpressionStatement.check(last)) replacement[replacement.length - 1] = b.returnStatement(last.expression);
+    else if (!ends && !endsFunction(c.statement)) replacement.push(b.returnStatement(null));
+  }
+  for (const handler of handlers) handler.declaration?.prune();
+  replace(replacement);
+  return { removed: success.removed, deferred: false };
+}
+
+/** The statements a handler runs: an expression-bodied arrow or the rule's callback passed as is run as a statement. */
+function handlerStatements(handler: Handler): Statement[] {
+  const expressionBody = (n.ArrowFunctionExpression.check(handler.node) && !n.BlockStatement.check(handler.node.body)) || n.Identifier.check(handler.node);
+  const [only] = handler.body;
+  if (expressionBody && n.ReturnStatement.check(only) && only.argument) return [b.expressionStatement(only.argument as Expression)];
+  return handler.body;
+}
+
+function successPath(c: Continuation, continues?: (expr: Expression) => boolean): { statements: Statement[]; removed: Node[] } | { why: string } {
+  const removed: Node[] = [];
+  if (c.kind === 'error-first') {
+    const [error, ...values] = c.handler.params;
+    const body = handlerStatements(c.handler);
+    if (values.some((p) => !n.Identifier.check(p) || countReferences(body as unknown as Node[], p.name) > 0)) return { why: 'its callback uses the value the call gave' };
+    const errorName = (error as K.Identifier).name;
+    const out: Statement[] = [];
+    for (const statement of body) {
+      const test = n.IfStatement.check(statement) ? statement.test : null;
+      if (n.IfStatement.check(statement) && n.Identifier.check(test) && test.name === errorName) {
+        removed.push(statement as Node);
+        if (statement.alternate) out.push(...asStatements(statement.alternate as Statement));
+        continue;
+      }
+      if (n.IfStatement.check(statement) && n.UnaryExpression.check(test) && test.operator === '!' && n.Identifier.check(test.argument) && test.argument.name === errorName) {
+        out.push(...asStatements(statement.consequent as Statement));
+        if (statement.alternate) removed.push(statement.alternate as Node);
+        continue;
+      }
+      out.push(statement);
+    }
+    // The error is always empty now: `callback(err, user, context)` is the success call.
+    const block = b.blockStatement(out);
+    visit(block, {
+      visitIdentifier(path) {
+        const parent = path.parent?.node;
+        const isProperty = (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) || ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.key === path.node && !parent.computed);
+        if (path.node.name === errorName && !isProperty) path.replace(b.nullLiteral());
+        return false;
+      },
+    });
+    return { statements: block.body as Statement[], removed };
+  }
+  if (c.rejection) removed.push(c.rejectionSite ?? c.rejection.node);
+  const out: Statement[] = [];
+  for (const [index, step] of c.steps.entries()) {
+    const body = handlerStatements(step).map((s) =>
+      n.ReturnStatement.check(s) && s.argument && continues?.(s.argument as Expression) ? b.expressionStatement(s.argument as Expression) : s,
+    );
+    if (step.params.some((p) => !n.Identifier.check(p) || countReferences(body as unknown as Node[], p.name) > 0)) return { why: 'its .then() callback uses the value the call resolved with' };
+    if (index < c.steps.length - 1 && countReturns(body) > 0) return { why: 'a .then() callback before the last one returns early' };
+    out.push(...body);
+  }
+  return { statements: out, removed };
+}
+
+function asStatements(node: Statement): Statement[] {
+  return n.BlockStatement.check(node) ? (node.body as Statement[]) : [node];
+}
+
+function isCallbackCall(expr: unknown, names: FlowNames): boolean {
+  return n.CallExpression.check(expr) && n.Identifier.check(expr.callee) && expr.callee.name === names.callback;
+}
+
+/** The last statement of a function's body: a `return;` added there would say nothing. */
+function endsFunction(statement: NodePath): boolean {
+  const list = statement.parentPath?.value;
+  const block = statement.parentPath?.parentPath;
+  // A block with no node above it is the body the walk started from: a handler's.
+  const above = block?.parentPath?.value;
+  return Array.isArray(list) && list[list.length - 1] === statement.node && n.BlockStatement.check(block?.node) && (!n.Node.check(above) || n.Function.check(above));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The 'throws' policy
+
+export interface ThrowingFlow {
+  /** The awaited new work (`await client.users.get(…)`). */
+  value: Expression;
+  /** Where its result goes; null when nothing reads it. */
+  target: { name: string; kind: 'var' | 'let' | 'const' } | null;
+  /** What the rule ran on failure, and the name it reads the error from; null when it did not check. */
+  handler: { statements: Statement[]; errorName: string } | null;
+  /** What the rule ran on success, after the checks. */
+  rest: Statement[];
+  /** Comments of the checks the caller removed: they move to the try. */
+  comments: unknown[];
+}
+
+/** The statement that holds `node` as a whole: `node;` or `return node;`. */
+export function holdingStatement(path: NodePath): NodePath | null {
+  const parent = path.parent;
+  if (n.ExpressionStatement.check(parent?.node) && parent.node.expression === path.node) return parent;
+  if (n.ReturnStatement.check(parent?.node) && parent.node.argument === path.node) return parent;
+  return null;
+}
+
+/** True when the statement sits in a loop of its own function: its callback would run once per turn. */
+export function insideLoop(statement: NodePath): boolean {
+  for (let p = statement.parent; p && !n.Function.check(p.node); p = p.parent) if (LOOPS.has(p.node.type)) return true;
+  return false;
+}
+
+/**
+ * True when code after the statement, in its function, runs right after the call in Rules (before its
+ * callback): the rest of the rule did not wait. A `return;` first, or nothing after, says it did.
+ */
+export function codeRunsFirst(statement: NodePath): boolean {
+  if (n.ReturnStatement.check(statement.node)) return false;
+  let current: NodePath | null = statement;
+  while (current) {
+    const list = current.parentPath?.value;
+    if (Array.isArray(list)) {
+      const following = list.slice(list.indexOf(current.node) + 1).filter((s: Node) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
+      if (following.length > 0) return !(n.ReturnStatement.check(following[0]) && !following[0].argument);
+    }
+    // Up to the statement holding this one (if, try, block), stopping at the function.
+    let parent: NodePath | null = current.parent;
+    while (parent && !(n.Statement.check(parent.node) && Array.isArray(parent.parentPath?.value))) {
+      if (n.Function.check(parent.node)) return false;
+      parent = parent.parent;
+    }
+    if (parent && n.BlockStatement.check(parent.node) && n.Function.check(parent.parent?.node)) return false;
+    current = parent;
+  }
+  return false;
+}
+
+/**
+ * Replaces `statement` by the flow under the 'throws' policy: `let x; try { x = await work; } catch (e)
+ * { handler }` then the rest (or `const x = await work;` when the rule did not check). A callback call
+ * that ends the handler returns, so the catch ends the flow as the rule's error branch did. Returns the
+ * first statement that stands for the work.
+ */
+export function flattenThrowing(statement: NodePath, flow: ThrowingFlow, names: FlowNames): Statement {
+  const { value, target, handler } = flow;
+  const replacement: Statement[] = [];
+  if (handler) {
+    const attempt = target ? b.expressionStatement(b.assignmentExpression('=', b.identifier(target.name), value)) : b.expressionStatement(value);
+    if (target) replacement.push(b.variableDeclaration(target.kind === 'var' ? 'var' : 'let', [b.variableDeclarator(b.identifier(target.name))]));
+    replacement.push(b.tryStatement(b.blockStatement([attempt]), b.catchClause(b.identifier(handler.errorName), null, b.blockStatement(returningCallback(handler.statements, names)))));
+  } else if (target) {
+    replacement.push(b.variableDeclaration(target.kind, [b.variableDeclarator(b.identifier(target.name), value)]));
+  } else {
+    replacement.push(b.expressionStatement(value));
+  }
+  const comments = (statement.node as { comments?: unknown[] }).comments;
+  if (comments) (replacement[0] as { comments?: unknown[] }).comments = comments;
+  if (flow.comments.length > 0) {
+    const attempt = replacement[replacement.length - 1] as { comments?: unknown[] };
+    attempt.comments = [...(attempt.comments ?? []), ...flow.comments];
+  }
+  const all = [...replacement, ...flow.rest];
+  if (Array.isArray(statement.parentPath?.value)) statement.replace(...all);
+  else statement.replace(b.blockStatement(all));
+  return replacement[0];
+}
+
+/** `…; callback(…);` → `…; return callback(…);`. */
+function returningCallback(statements: Statement[], names: FlowNames): Statement[] {
+  const last = statements[statements.length - 1];
+  if (n.ExpressionStatement.check(last) && isCallbackCall(last.expression, names)) return [...statements.slice(0, -1), b.returnStatement(last.expression as Expression)];
+  return statements;
 }
 
 // ---------------------------------------------------------------------------------------------
