@@ -216,4 +216,28 @@ describe.concurrent('Rules runner vs Actions runner', () => {
       [second.name, 'ok', []],
     ]);
   });
+  it("what an Action leaves running is recorded in its own run, not in the next scenario's rule", async () => {
+    const [first, second] = genericScenarios();
+    const verdicts = await verifier.verifyPair({
+      rule: `function (user, context, callback) {
+        auth0.users.updateAppMetadata(user.user_id, { seen: true }).then(function () { callback(null, user, context); });
+      }`,
+      action: `const { ManagementClient } = require('auth0');
+      exports.onExecutePostLogin = async (event, api) => {
+        const management = new ManagementClient({
+          domain: event.secrets.AUTH0_DOMAIN, clientId: event.secrets.AUTH0_CLIENT_ID, clientSecret: event.secrets.AUTH0_CLIENT_SECRET,
+        });
+        // Not awaited, and started after the handler returned.
+        setTimeout(() => management.users.update(event.user.user_id, { app_metadata: { seen: true } }), 100);
+      };`,
+      sdk: 7,
+      scenarios: [first, second],
+      timeoutMs: 2000,
+    });
+    expect(verdicts.map((v) => [v.scenario, v.differences])).toEqual([
+      [first.name, []],
+      [second.name, []],
+    ]);
+    expect(verdicts[1].rule.details.calls.map((c) => `${c.method} ${c.origin ?? ''}`)).toEqual(['PATCH rules-runtime']);
+  });
 });

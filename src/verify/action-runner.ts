@@ -7,7 +7,7 @@ import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from '
 import vm from 'node:vm';
 import type { RequireFunction } from './modules.js';
 import { createPostLoginApi, type ApiCall } from './post-login-api.js';
-import { closeScope, openScope, outsideScopes, runInScope } from './run-scope.js';
+import { closeScope, openScope, outsideScopes, runInScope, waitForScope } from './run-scope.js';
 import { callWithTimeLimit, captureConsole, describeError, type RuleError } from './rule-runner.js';
 import type { JsonObject } from './types.js';
 
@@ -55,17 +55,22 @@ export async function runAction(input: ActionRunInput): Promise<ActionRun> {
     return finishWith({ ending: 'missing', error: { message: `the Action exports no ${input.handler}`, name: 'Missing', unauthorized: false } });
   }
 
+  const started = performance.now();
   return new Promise<ActionRun>((resolve) => {
     let settled = false;
     const finish = (run: Omit<ActionRun, 'apiCalls' | 'logs'>) => {
       if (settled) return;
       settled = true;
       realClearTimeout(timer);
-      void outsideScopes(input.settle ?? (() => Promise.resolve()))
+      // api calls after the handler settled do nothing in the Actions runtime.
+      const answered = calls.length;
+      // Requests the handler did not await (`.then(promise)`) land in this run, not in the next scenario's.
+      void waitForScope(scope, started + input.timeoutMs)
+        .then(() => outsideScopes(input.settle ?? (() => Promise.resolve())))
         .catch(() => undefined)
         .then(() => {
           closeScope(scope);
-          resolve(finishWith(run));
+          resolve({ ...finishWith(run), apiCalls: calls.slice(0, answered) });
         });
     };
     // Only errors raised by the Action's own code reach here (run-scope.ts).
