@@ -50,14 +50,6 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
     '(snake_case keys in Rules, camelCase in Actions) go into claims',
   'user-metadata/other-user-and-untracked':
     "TODO-marked: the write to another user's metadata still uses the Rules-only auth0 object in the Action",
-  'callback-to-return/fire-and-forget-awaited':
-    'the rule calls back first and records app_metadata in a later callback; the emulated Rules runtime reads the outcome ' +
-    'when the callback is called, so it never sees that write (real Rules saved it through auth0.users); the Action awaits ' +
-    'the work before returning, with a fire-and-forget-awaited warning, so the write is kept',
-  'callback-to-return/late-callback-dropped':
-    'the rule calls back at once and saves app_metadata in a later callback (which calls back again, to no effect); the ' +
-    'emulated Rules runtime reads the outcome at the first callback, so it never sees that write (real Rules saved it); ' +
-    'the Action awaits the check and keeps the write, with fire-and-forget-awaited and late-callback-dropped warnings',
   'account-linking/not-linking-search-only':
     'flagged unchecked-http-status: when the search answers 500 the rule reads the error body as the user list and throws, ' +
     'while the SDK throws and the Action denies with the error message',

@@ -130,6 +130,24 @@ describe.concurrent('Rules runner vs Actions runner', () => {
     expect(v.differences).toEqual([]);
   });
 
+  it("the logging-in user's metadata: the Rules helper equals a Management API update of that user in the Action", async () => {
+    const v = await one(
+      `function (user, context, callback) {
+        auth0.users.updateAppMetadata(user.user_id, { tier: 'pro' }).then(function () { callback(null, user, context); });
+      }`,
+      `const { ManagementClient } = require('auth0');
+      exports.onExecutePostLogin = async (event, api) => {
+        const management = new ManagementClient({
+          domain: event.secrets.AUTH0_DOMAIN, clientId: event.secrets.AUTH0_CLIENT_ID, clientSecret: event.secrets.AUTH0_CLIENT_SECRET,
+        });
+        await management.users.update(event.user.user_id, { app_metadata: { tier: 'pro' } });
+      };`,
+    );
+    expect(v.action.metadata.app_metadata).toEqual({ tier: 'pro' });
+    expect(v.action.otherUsers).toEqual({});
+    expect(v.differences).toEqual([]);
+  });
+
   it('rewriting metadata to the value it already had is not a change; a real change is', async () => {
     const v = await one(
       `function (user, context, callback) {
@@ -150,5 +168,76 @@ describe.concurrent('Rules runner vs Actions runner', () => {
     );
     expect(v.notes).toContain('rule: callback called 2 times');
     expect(v.action).toMatchObject({ result: 'error', message: 'the Action exports no onContinuePostLogin' });
+  });
+  it('work a rule leaves running after its callback still persists; the login result stays what the callback said', async () => {
+    const v = await one(
+      `function (user, context, callback) {
+        context.idToken['https://example.com/plan'] = 'gold';
+        callback(null, user, context);
+        context.idToken['https://example.com/late'] = true;
+        setTimeout(function () {
+          auth0.users.updateAppMetadata(user.user_id, { audited: true }).then(function () {
+            callback(new Error('too late to deny'));
+          });
+        }, 30);
+      }`,
+      `exports.onExecutePostLogin = async (event, api) => {
+        api.idToken.setCustomClaim('https://example.com/plan', 'gold');
+        api.user.setAppMetadata('audited', true);
+      };`,
+    );
+    expect(v.rule).toMatchObject({ result: 'ok', idTokenClaims: { 'https://example.com/plan': 'gold' } });
+    expect(v.rule.metadata.app_metadata).toEqual({ audited: true });
+    expect(v.rule.details.calls.filter((c) => c.method === 'PATCH')).toHaveLength(1);
+    expect(v.notes).toContain('rule: callback called 2 times');
+    expect(v.differences).toEqual([]);
+  });
+
+  it('a rejection a rule leaves behind in one scenario is not charged to the next scenario', async () => {
+    const [first, second] = genericScenarios();
+    // In the first scenario the rule answers at once and leaves an unref'd timer that rejects later
+    // (nothing the run waits for); in the second it takes long enough for that rejection to land in its run.
+    const rule = `function (user, context, callback) {
+      if (user.user_id === '${first.currentUser}') {
+        setTimeout(function () { Promise.reject(new Error('left behind by the first scenario')); }, 60).unref();
+        return callback(null, user, context);
+      }
+      setTimeout(function () { callback(null, user, context); }, 400);
+    }`;
+    const verdicts = await verifier.verifyPair({
+      rule,
+      action: `exports.onExecutePostLogin = async () => {};`,
+      sdk: 7,
+      scenarios: [first, second],
+      timeoutMs: 2000,
+    });
+    expect(verdicts.map((v) => [v.scenario, v.rule.result, v.differences])).toEqual([
+      [first.name, 'ok', []],
+      [second.name, 'ok', []],
+    ]);
+  });
+  it("what an Action leaves running is recorded in its own run, not in the next scenario's rule", async () => {
+    const [first, second] = genericScenarios();
+    const verdicts = await verifier.verifyPair({
+      rule: `function (user, context, callback) {
+        auth0.users.updateAppMetadata(user.user_id, { seen: true }).then(function () { callback(null, user, context); });
+      }`,
+      action: `const { ManagementClient } = require('auth0');
+      exports.onExecutePostLogin = async (event, api) => {
+        const management = new ManagementClient({
+          domain: event.secrets.AUTH0_DOMAIN, clientId: event.secrets.AUTH0_CLIENT_ID, clientSecret: event.secrets.AUTH0_CLIENT_SECRET,
+        });
+        // Not awaited, and started after the handler returned.
+        setTimeout(() => management.users.update(event.user.user_id, { app_metadata: { seen: true } }), 100);
+      };`,
+      sdk: 7,
+      scenarios: [first, second],
+      timeoutMs: 2000,
+    });
+    expect(verdicts.map((v) => [v.scenario, v.differences])).toEqual([
+      [first.name, []],
+      [second.name, []],
+    ]);
+    expect(verdicts[1].rule.details.calls.map((c) => `${c.method} ${c.origin ?? ''}`)).toEqual(['PATCH rules-runtime']);
   });
 });

@@ -28,6 +28,7 @@ describe('user search q', () => {
     ['email.raw:"alice@example.com"', ['auth0|alice']],
     ['email:"alice@example.com" AND email_verified:true', ['auth0|alice']],
     ['email:"alice@example.com" AND email_verified:"true"', ['auth0|alice']],
+    ['email.raw:"Alice@Example.com" AND email_verified: "false" -user_id: "auth0|alice"', ['google-oauth2|123']],
     ['email:"alice@example.com" -user_id:"auth0|alice"', ['google-oauth2|123']],
     ['email:"alice@example.com" AND NOT user_id:auth0|alice', ['google-oauth2|123']],
     ['identities.connection:"google-oauth2" AND email:"alice@example.com"', ['google-oauth2|123']],
@@ -42,6 +43,7 @@ describe('user search q', () => {
     expect(() => parseQuery('logins_count:[1 TO 5]')).toThrow(/unsupported/);
     expect(() => parseQuery('email:"unterminated')).toThrow(/quote/);
     expect(() => parseQuery('name:alice~2')).toThrow(/fuzzy/);
+    expect(() => parseQuery('email_verified: ')).toThrow(/empty value/);
   });
 });
 

@@ -1,12 +1,13 @@
 /**
  * Runs an emitted Action (CommonJS text) the way the Actions runtime does: a fresh module instance,
- * the handler awaited with `event` and a recording `api`. Meant for the verify child process, which
- * owns `process`-level error handlers while a run is active.
+ * the handler awaited with `event` and a recording `api`, in its own run scope (run-scope.ts), so an
+ * error left behind by an earlier run is not charged to it.
  */
 import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
 import vm from 'node:vm';
 import type { RequireFunction } from './modules.js';
 import { createPostLoginApi, type ApiCall } from './post-login-api.js';
+import { closeScope, openScope, outsideScopes, runInScope, waitForScope } from './run-scope.js';
 import { callWithTimeLimit, captureConsole, describeError, type RuleError } from './rule-runner.js';
 import type { JsonObject } from './types.js';
 
@@ -54,35 +55,42 @@ export async function runAction(input: ActionRunInput): Promise<ActionRun> {
     return finishWith({ ending: 'missing', error: { message: `the Action exports no ${input.handler}`, name: 'Missing', unauthorized: false } });
   }
 
+  const started = performance.now();
   return new Promise<ActionRun>((resolve) => {
     let settled = false;
     const finish = (run: Omit<ActionRun, 'apiCalls' | 'logs'>) => {
       if (settled) return;
       settled = true;
       realClearTimeout(timer);
-      void (input.settle ?? (() => Promise.resolve()))()
+      // api calls after the handler settled do nothing in the Actions runtime.
+      const answered = calls.length;
+      // Requests the handler did not await (`.then(promise)`) land in this run, not in the next scenario's.
+      void waitForScope(scope, started + input.timeoutMs)
+        .then(() => outsideScopes(input.settle ?? (() => Promise.resolve())))
         .catch(() => undefined)
         .then(() => {
-          process.off('uncaughtException', onAsyncError);
-          process.off('unhandledRejection', onAsyncError);
-          resolve(finishWith(run));
+          closeScope(scope);
+          resolve({ ...finishWith(run), apiCalls: calls.slice(0, answered) });
         });
     };
-    const onAsyncError = (err: unknown) => finish({ ending: 'threw', error: describeError(err) });
-    const timer = realSetTimeout(
-      () => finish({ ending: 'timeout', error: { message: `${input.handler} did not settle within ${input.timeoutMs} ms`, name: 'Timeout', unauthorized: false } }),
-      input.timeoutMs,
+    // Only errors raised by the Action's own code reach here (run-scope.ts).
+    const scope = openScope('action', (err: unknown) => finish({ ending: 'threw', error: describeError(err) }));
+    const timer = outsideScopes(() =>
+      realSetTimeout(
+        () => finish({ ending: 'timeout', error: { message: `${input.handler} did not settle within ${input.timeoutMs} ms`, name: 'Timeout', unauthorized: false } }),
+        input.timeoutMs,
+      ),
     );
-    process.on('uncaughtException', onAsyncError);
-    process.on('unhandledRejection', onAsyncError);
-    try {
-      const call = () => (handler as (event: JsonObject, api: JsonObject) => unknown)(input.event, api);
-      Promise.resolve(callWithTimeLimit(call, input.timeoutMs)).then(
-        () => finish({ ending: 'returned' }),
-        (err: unknown) => finish({ ending: 'threw', error: describeError(err) }),
-      );
-    } catch (err) {
-      finish({ ending: 'threw', error: describeError(err) });
-    }
+    runInScope(scope, () => {
+      try {
+        const call = () => (handler as (event: JsonObject, api: JsonObject) => unknown)(input.event, api);
+        Promise.resolve(callWithTimeLimit(call, input.timeoutMs)).then(
+          () => finish({ ending: 'returned' }),
+          (err: unknown) => finish({ ending: 'threw', error: describeError(err) }),
+        );
+      } catch (err) {
+        finish({ ending: 'threw', error: describeError(err) });
+      }
+    });
   });
 }

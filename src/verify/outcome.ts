@@ -42,6 +42,8 @@ export function ruleOutcome(run: RuleRun, seen: Observed): Outcome {
   for (const call of run.metadataCalls) {
     if (call.userId === seen.currentUserId) applyWrites(current[call.kind], call.metadata);
   }
+  // The rule's own Management API PATCHes of the logging-in user persist the same way.
+  applyPatches(current, seen, (call) => call.origin !== 'rules-runtime');
   const { scope, ...accessTokenClaims } = ctx.accessToken;
   const redirect =
     !seen.redirectCallback && isObject(ctx.redirect) && typeof ctx.redirect.url === 'string' ? redirectUrl(ctx.redirect.url, {}) : null;
@@ -52,7 +54,7 @@ export function ruleOutcome(run: RuleRun, seen: Observed): Outcome {
     primaryUser: ctx.primaryUser === undefined || ctx.primaryUser === null ? null : String(ctx.primaryUser),
     links: linkCalls(seen.calls),
     metadata: changesFor(seen, seen.currentUserId, current),
-    otherUsers: patchedUsers(seen, (call) => call.origin === 'rules-runtime' && userIdOf(call) === seen.currentUserId),
+    otherUsers: patchedUsers(seen),
     idTokenClaims: ctx.idToken,
     accessTokenClaims,
     scopes: scope === undefined ? { added: [], removed: [] } : scopeDiff(seen.requestedScopes, toScopeList(scope)),
@@ -70,7 +72,9 @@ export function actionOutcome(run: ActionRun, seen: Observed): Outcome {
   const result: Outcome['result'] = run.ending !== 'returned' ? 'error' : denies.length > 0 ? 'denied' : 'ok';
   if (denies.length > 1) notes.push(`api.access.deny called ${denies.length} times`);
 
+  // A Management API PATCH of the logging-in user persists at once; api.user.set*Metadata at the end of the flow.
   const current = emptyWrites();
+  applyPatches(current, seen, () => true);
   for (const [method, kind] of [['user.setAppMetadata', 'app_metadata'], ['user.setUserMetadata', 'user_metadata']] as const) {
     for (const call of byMethod(method)) applyWrites(current[kind], { [String(call.args[0])]: call.args[1] ?? null });
   }
@@ -96,7 +100,7 @@ export function actionOutcome(run: ActionRun, seen: Observed): Outcome {
     primaryUser: lastPrimary ? String(lastPrimary.args[0]) : null,
     links: linkCalls(seen.calls),
     metadata: changesFor(seen, seen.currentUserId, current),
-    otherUsers: patchedUsers(seen, () => false),
+    otherUsers: patchedUsers(seen),
     idTokenClaims: claims(byMethod('idToken.setCustomClaim')),
     accessTokenClaims: claims(byMethod('accessToken.setCustomClaim')),
     scopes: scopeDiff(seen.requestedScopes, scopes),
@@ -141,16 +145,34 @@ function userIdOf(call: RecordedCall): string | null {
   return match ? decodeURIComponent(match[1]) : null;
 }
 
-function patchedUsers(seen: Observed, skip: (call: RecordedCall) => boolean): Record<string, MetadataChanges> {
-  const writes = new Map<string, { app_metadata: JsonObject; user_metadata: JsonObject }>();
+/** Successful metadata PATCHes, in the order the emulator answered them. */
+function metadataPatches(seen: Observed): Array<{ id: string; call: RecordedCall; body: JsonObject }> {
+  const patches: Array<{ id: string; call: RecordedCall; body: JsonObject }> = [];
   for (const call of seen.calls) {
     const id = userIdOf(call);
-    if (call.method !== 'PATCH' || id === null || call.status >= 300 || skip(call) || !isObject(call.body)) continue;
+    if (call.method === 'PATCH' && id !== null && call.status < 300 && isObject(call.body)) patches.push({ id, call, body: call.body });
+  }
+  return patches;
+}
+
+function applyBody(entry: { app_metadata: JsonObject; user_metadata: JsonObject }, body: JsonObject): void {
+  for (const kind of ['app_metadata', 'user_metadata'] as const) {
+    const value = body[kind];
+    if (isObject(value)) applyWrites(entry[kind], value);
+  }
+}
+
+function applyPatches(current: { app_metadata: JsonObject; user_metadata: JsonObject }, seen: Observed, take: (call: RecordedCall) => boolean): void {
+  for (const { id, call, body } of metadataPatches(seen)) if (id === seen.currentUserId && take(call)) applyBody(current, body);
+}
+
+/** Metadata PATCHes of users other than the one logging in (whose writes are in `metadata`). */
+function patchedUsers(seen: Observed): Record<string, MetadataChanges> {
+  const writes = new Map<string, { app_metadata: JsonObject; user_metadata: JsonObject }>();
+  for (const { id, body } of metadataPatches(seen)) {
+    if (id === seen.currentUserId) continue;
     const entry = writes.get(id) ?? emptyWrites();
-    for (const kind of ['app_metadata', 'user_metadata'] as const) {
-      const value = call.body[kind];
-      if (isObject(value)) applyWrites(entry[kind], value);
-    }
+    applyBody(entry, body);
     writes.set(id, entry);
   }
   const result: Record<string, MetadataChanges> = {};

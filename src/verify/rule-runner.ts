@@ -1,13 +1,14 @@
 /**
  * Runs an original Rule the way the Rules runtime did: one function `(user, context, callback)` in a
  * fresh `vm` context with the runtime's globals (`auth0`, `configuration`, `global`,
- * `UnauthorizedError`, a versioned `require`). Meant for the verify child process, which owns
- * `process`-level error handlers while a run is active.
+ * `UnauthorizedError`, a versioned `require`), in its own run scope (run-scope.ts): errors are charged
+ * to the run that raised them, and the run's result waits for the work the rule left running.
  */
 import { setTimeout as realSetTimeout, clearTimeout as realClearTimeout } from 'node:timers';
 import vm from 'node:vm';
 import { RUNTIME_ORIGIN_HEADER } from './emulator.js';
 import type { RequireFunction } from './modules.js';
+import { closeScope, openScope, outsideScopes, runInScope, waitForScope } from './run-scope.js';
 import type { JsonObject, TenantUser } from './types.js';
 
 export interface RulesRuntime {
@@ -25,7 +26,7 @@ export interface RuleRunInput {
   runtime: RulesRuntime;
   require: RequireFunction;
   timeoutMs: number;
-  /** Awaited after the rule answers, before the result is final: work it left running (a second callback, a late request) still counts. */
+  /** Awaited after the rule's own pending work (run-scope.ts), before the result is final: e.g. the emulator's last requests. */
   settle?: () => Promise<void>;
   /** The runtime's `global`, shared by the rules of one pipeline (src/tenant/verify.ts); a fresh one by default. */
   global?: object;
@@ -93,6 +94,7 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
     process: { env: {}, version: process.version, versions: process.versions, nextTick: process.nextTick },
     ...freeGlobals(input.require, input.source),
   };
+  const started = performance.now();
   return new Promise<RuleRun>((resolve) => {
     let settled = false;
     let callbackCount = 0;
@@ -100,26 +102,32 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
       if (settled) return;
       settled = true;
       realClearTimeout(timer);
-      // What the rule did to context counts at its first answer, as in the Rules runtime.
+      // The login result is what the first answer said, as in the Rules runtime ...
       const context = snapshot(input.context);
-      void (input.settle ?? (() => Promise.resolve()))()
+      // ... which let the rule's work go on: what it left running still reaches the tenant (a late
+      // updateAppMetadata persisted), until nothing of it is pending or the run's time is up.
+      void waitForScope(scope, started + input.timeoutMs)
+        .then((stillRunning) => {
+          if (stillRunning) logs.push(`[runtime] work still running after ${input.timeoutMs} ms was not waited for`);
+          return outsideScopes(input.settle ?? (() => Promise.resolve()));
+        })
         .catch(() => undefined)
         .then(() => {
-          process.off('uncaughtException', onAsyncError);
-          process.off('unhandledRejection', onAsyncError);
-          resolve({ ...run, context, metadataCalls, callbackCount, logs });
+          closeScope(scope);
+          resolve({ ...run, context, metadataCalls: [...metadataCalls], callbackCount, logs: [...logs] });
         });
     };
-    const onAsyncError = (err: unknown) => {
+    // Only errors raised by this run's own code reach here (run-scope.ts), however late they land.
+    const scope = openScope('rule', (err: unknown) => {
       if (settled) logs.push(`[after callback] uncaught: ${describeError(err).message}`);
       else finish({ ending: 'threw', error: describeError(err) });
-    };
-    const timer = realSetTimeout(
-      () => finish({ ending: 'timeout', error: { message: `callback not called within ${input.timeoutMs} ms`, name: 'Timeout', unauthorized: false } }),
-      input.timeoutMs,
+    });
+    const timer = outsideScopes(() =>
+      realSetTimeout(
+        () => finish({ ending: 'timeout', error: { message: `callback not called within ${input.timeoutMs} ms`, name: 'Timeout', unauthorized: false } }),
+        input.timeoutMs,
+      ),
     );
-    process.on('uncaughtException', onAsyncError);
-    process.on('unhandledRejection', onAsyncError);
 
     const callback = (err?: unknown, returnedUser?: unknown) => {
       callbackCount++;
@@ -135,15 +143,17 @@ export async function runRule(input: RuleRunInput): Promise<RuleRun> {
       else finish({ ending: 'callback', returnedUserId });
     };
 
-    try {
-      const rule = compileRule(input.source, globals, input.filename ?? 'rule.js');
-      const returned: unknown = callWithTimeLimit(() => rule(input.user, input.context, callback), input.timeoutMs);
-      if (returned && typeof (returned as Promise<unknown>).then === 'function') {
-        (returned as Promise<unknown>).then(undefined, (err: unknown) => finish({ ending: 'threw', error: describeError(err) }));
+    runInScope(scope, () => {
+      try {
+        const rule = compileRule(input.source, globals, input.filename ?? 'rule.js');
+        const returned: unknown = callWithTimeLimit(() => rule(input.user, input.context, callback), input.timeoutMs);
+        if (returned && typeof (returned as Promise<unknown>).then === 'function') {
+          (returned as Promise<unknown>).then(undefined, (err: unknown) => finish({ ending: 'threw', error: describeError(err) }));
+        }
+      } catch (err) {
+        finish({ ending: 'threw', error: describeError(err) });
       }
-    } catch (err) {
-      finish({ ending: 'threw', error: describeError(err) });
-    }
+    });
   });
 }
 

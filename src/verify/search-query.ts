@@ -100,6 +100,8 @@ export function parseQuery(q: string): QueryNode {
     while (pos < q.length && !/[\s():"]/.test(q[pos])) field += q[pos++];
     if (q[pos] === ':') {
       pos++;
+      // Lucene's classic parser skips whitespace between tokens: `email_verified: "true"` is a field query.
+      skipSpace();
       if (q[pos] === '"') return { kind: 'term', field, value: readQuoted(), quoted: true };
       if (q[pos] === '(' || q[pos] === '[' || q[pos] === '{') {
         throw new QuerySyntaxError(`unsupported query form at "${q.slice(start)}"`);

@@ -112,9 +112,9 @@ export interface Outcome {
   primaryUser: string | null;
   /** Link requests the emulator received, retries of a failed request collapsed. */
   links: LinkCall[];
-  /** Writes to the logging-in user (Rules `auth0.users.update*Metadata`, Actions `api.user.set*Metadata`). */
+  /** Writes to the logging-in user (Rules `auth0.users.update*Metadata`, Actions `api.user.set*Metadata`, either side's Management API PATCH of that user). */
   metadata: MetadataChanges;
-  /** Management API PATCHes, by user id. */
+  /** Management API PATCHes of other users, by user id. */
   otherUsers: Record<string, MetadataChanges>;
   idTokenClaims: JsonObject;
   accessTokenClaims: JsonObject;
