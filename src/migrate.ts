@@ -160,7 +160,7 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
   }
 
   // Carried helpers go to module level where they can (after rule-signature built the module).
-  if (prepared.carried.size) hoistCarried(ast, rule, prepared.carried);
+  if (prepared.carried.size) hoistCarried(ast, rule, prepared.carried, new Set(prepared.helpers.keys()));
   // A library rule: everything it did was define what later rules use, and that moved into them.
   const noAction = prepared.movedDefinitions > 0 && !moduleParts.continueBody && rule.body.body.every(isGuard);
   if (noAction) createReporter(tenantTransform, findings, insertion, rule.fn).report({ node: rule.fn, code: 'library-rule' });

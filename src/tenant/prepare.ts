@@ -24,6 +24,9 @@ export interface Prepared {
   movedDefinitions: number;
   /** Helpers carried into the rule: hoisted to module level after the transforms when they can be. */
   carried: Set<Node>;
+  /** Carried helpers and constants: local name → the global's name. */
+  helpers: Map<string, string>;
+  constants: Map<string, string>;
   /** Source of the code brought in: transforms skip a rule by its text (Transform.relevant), this counts too. */
   addedText: string;
 }
@@ -32,7 +35,7 @@ const RESERVED = new Set(['event', 'api', 'exports', 'module', 'require', 'globa
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 export function prepareTenant(ctx: PrepareContext, ast: Node): Prepared {
-  const prepared: Prepared = { movedDefinitions: 0, carried: new Set(), addedText: '' };
+  const prepared: Prepared = { movedDefinitions: 0, carried: new Set(), helpers: new Map(), constants: new Map(), addedText: '' };
   const { tenant } = ctx;
   if (tenant) {
     if (tenant.orderNote && (tenant.passes.length || tenant.receives.length || Object.keys(tenant.globals).length)) {
@@ -110,6 +113,7 @@ function convertGlobals(ctx: PrepareContext, ast: Node, tenant: RuleTenantView, 
     const local = freshName(name, taken);
     renamed.set(name, local);
     if (share.kind === 'helper') {
+      prepared.helpers.set(local, name);
       for (const text of share.requires ?? []) requires.add(text);
       prepared.addedText += `${share.code}\n${(share.requires ?? []).join('\n')}\n`;
       const statements = freshStatements(`const ${local} = ${share.code};`);
@@ -126,6 +130,7 @@ function convertGlobals(ctx: PrepareContext, ast: Node, tenant: RuleTenantView, 
         if (next && isCarried(next)) carry(other, next, at);
       }
     } else if (share.kind === 'constant') {
+      prepared.constants.set(local, name);
       ctx.module.prelude.push(...freshStatements(`const ${local} = ${share.code};`));
       once(`constant:${name}`, () => ctx.report({ node: at, code: 'shared-constant', data: { name, definedBy: share.definedBy ?? '' } }));
     }
@@ -172,8 +177,24 @@ function convertGlobals(ctx: PrepareContext, ast: Node, tenant: RuleTenantView, 
     }
     // The rule's own parameter names: a helper that read its defining rule's user/context reads this one's.
     renameClosures(injected, tenant, ctx.rule);
+    // A carried helper's own `global.X` is the carried X too.
+    for (const statement of injected) replaceGlobals(statement, renamed);
     ctx.rule.body.body.unshift(...injected);
   }
+}
+
+function replaceGlobals(root: Node, renamed: Map<string, string>) {
+  visit(root, {
+    visitMemberExpression(path) {
+      const { object, property, computed } = path.node;
+      const name = !computed && n.Identifier.check(property) ? property.name : n.StringLiteral.check(property) ? property.value : null;
+      if (n.Identifier.check(object) && object.name === 'global' && name !== null && renamed.has(name)) {
+        path.replace(b.identifier(renamed.get(name)!));
+        return false;
+      }
+      this.traverse(path);
+    },
+  });
 }
 
 function isCarried(share: GlobalShare): boolean {
