@@ -74,6 +74,8 @@ export interface ModuleParts {
   prelude: Statement[];
   /** Body of `exports.onContinuePostLogin`, when the rule had a redirect-callback branch. */
   continueBody: BlockStatement | null;
+  /** Reads of a passed context/user field that start the rule's local copy (src/tenant/prepare.ts): not read-backs. */
+  copies?: Node[];
 }
 
 export interface ReportInput {
