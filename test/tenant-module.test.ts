@@ -233,3 +233,33 @@ describe('--module: what stays in the Action, and what is held back', () => {
     expect(read(`action-modules/${MODULE}/code.js`)).toContain('const isStaff = function(event) {');
   });
 });
+
+describe('--module: what the helpers use goes with them', () => {
+  it('the defining rule’s own functions and destructured requires are copied into the module; the Action drops what it no longer uses', async () => {
+    const input = tenant({
+      '01-lib.js': `function (user, context, callback) {
+  const { createHash } = require('crypto');
+  function digest(text) {
+    return createHash('sha256').update(text).digest('hex');
+  }
+  global.fingerprint = function (profile) {
+    return digest(profile.user_id).slice(0, 8);
+  };
+  callback(null, user, context);
+}`,
+      '02-use.js': "function (user, context, callback) {\n  context.idToken['https://x.example/fp'] = global.fingerprint(user);\n  callback(null, user, context);\n}",
+    });
+    const { read } = await migrateOut(input, ['--module']);
+    const action = read('actions/02-use/code.js')!;
+    expect(action).toContain("const {\n  fingerprint\n} = require('actions:rules2actions-tenant-helpers');");
+    expect(action).not.toContain('digest');
+    expect(action).not.toContain("require('crypto')");
+    const module = read(`action-modules/${MODULE}/code.js`)!;
+    // Runs on its own: the require and the function it calls are there, once.
+    const crypto = await import('node:crypto');
+    const loaded = { exports: {} as { fingerprint?: (event: unknown) => string } };
+    new Function('module', 'exports', 'require', module)(loaded, loaded.exports, (id: string) => (id === 'crypto' ? crypto : null));
+    expect(loaded.exports.fingerprint!({ user: { user_id: 'auth0|ada' } })).toBe(crypto.createHash('sha256').update('auth0|ada').digest('hex').slice(0, 8));
+    expect(module.match(/require\('crypto'\)/g)).toHaveLength(1);
+  });
+});

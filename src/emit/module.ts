@@ -5,6 +5,7 @@
 // transforms/account-linking/emit.ts), the same for every tenant; and the tenant's own helpers that a
 // library rule put on `global` (src/tenant/module.ts), which change with the tenant's code and have
 // their own dependencies. A broken tenant helper then holds back only the Actions that call it.
+import { checkSyntax } from '../parse.js';
 import { isConcreteVersion } from '../pins.js';
 import { TENANT_MODULE_NAME } from '../tenant/module.js';
 import type { Dependency } from '../types.js';
@@ -111,19 +112,24 @@ export function extractTenantModule(actions: ActionPlan[]): ModulePlan | null {
       if (!helpers.has(h.name) && h.failed) failed.push(h.name);
       helpers.set(h.name, h.code);
     }
-    for (const d of shared.declarations) declarations.set(d.name, d.code);
+    for (const d of shared.declarations) {
+      if (!declarations.has(d.name) && d.code.includes('TODO(rules2actions)')) failed.push(d.name);
+      declarations.set(d.name, d.code);
+    }
     for (const dep of action.run.result.needs.dependencies) if (!dependencies.has(dep.name) || !isConcreteVersion(dependencies.get(dep.name)!)) dependencies.set(dep.name, dep.version);
     useModule(action, TENANT_MODULE_NAME, shared.code, shared.dropped);
     used = true;
   }
   if (!used) return null;
   // Requires first, then the constants, then the helpers.
-  const ordered = [...declarations.values()].sort((a, b) => Number(!/= require\(/.test(a)) - Number(!/= require\(/.test(b)));
+  // One statement may declare several names (`const { a, b } = require('x')`): written once.
+  const ordered = [...new Set(declarations.values())].sort((a, b) => Number(!/= require\(/.test(a)) - Number(!/= require\(/.test(b)));
   const code = [...ordered, ...helpers.values()].join('\n\n');
   const required = [...code.matchAll(/\brequire\(\s*'((?:@[^/']+\/)?[^/@']+)/g)].map((m) => m[1]);
   const deps = [...new Set(required)].filter((name) => dependencies.has(name)).sort().map((name) => ({ name, version: dependencies.get(name)! }));
   const unpinned = deps.filter((d) => !isConcreteVersion(d.version)).map((d) => d.name);
-  const broken = failed.length
+  const problem = checkSyntax(code);
+  const broken = problem ? `it does not parse (${problem.message} at ${problem.line}:${problem.column})` : failed.length
     ? `${failed.map((name) => `\`${name}\``).join(', ')} did not convert (TODO(rules2actions) in ${MODULE_FOLDER}/${TENANT_MODULE_NAME}/code.js)`
     : unpinned.length ? `no version for ${unpinned.join(', ')}` : null;
   return {

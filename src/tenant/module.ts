@@ -3,6 +3,7 @@
 // the Action for the tenant's shared-helpers Actions Module, and one require takes their place. The
 // module itself is put together per tenant from every Action's part (src/emit/module.ts).
 import recast from 'recast';
+import type { namedTypes as K } from 'ast-types';
 import { analyzeScopes } from '../ast/scope.js';
 import { b, n } from '../ast.js';
 import type { File, Node, Statement } from '../types.js';
@@ -45,6 +46,16 @@ function declaredName(statement: Statement): string | null {
   return null;
 }
 
+function patternNames(declarator: unknown): string[] {
+  const names: string[] = [];
+  walk((declarator as K.VariableDeclarator).id, (node, ancestors) => {
+    const parent = ancestors[ancestors.length - 1];
+    // Property keys are not names it declares (`{ key: name }`).
+    if (node.type === 'Identifier' && !(parent?.type === 'ObjectProperty' && parent.key === node && !parent.shorthand)) names.push(node.name as string);
+  });
+  return [...new Set(names)];
+}
+
 /** `const x = require('x')` (or a member of one): the module can have its own copy. */
 function requiredModule(statement: Statement): string | null {
   if (!n.VariableDeclaration.check(statement) || statement.declarations.length !== 1) return null;
@@ -66,6 +77,8 @@ export function extractShared(ast: File, helpers: Map<string, string>, constants
   for (const statement of program) {
     const name = declaredName(statement);
     if (name) top.set(name, statement);
+    // `const { A, b: B } = require('x')`: each name it declares.
+    else if (requiredModule(statement)) for (const id of patternNames((statement as K.VariableDeclaration).declarations[0])) top.set(id, statement);
   }
   for (const [local, global] of helpers) {
     if (!top.has(local)) kept.push({ name: global, why: 'it uses variables of the handler (the rule’s own state), so it stays inside this Action' });
@@ -81,13 +94,30 @@ export function extractShared(ast: File, helpers: Map<string, string>, constants
     }
     candidates.set(local, { statement, free: [...analyzeScopes(found.fn as Node).free.keys()].filter((name) => name !== local) });
   }
+  // What the module can have its own copy of: requires, carried constants, and module-level functions
+  // (carried ones of the defining rule, rulesContext) that use only such things; with what they use.
+  const copyable = new Map<string, string[] | null>();
+  const copyOf = (name: string): string[] | null => {
+    if (copyable.has(name)) return copyable.get(name) ?? null;
+    const statement = top.get(name)!;
+    if (constants.has(name) || requiredModule(statement)) {
+      copyable.set(name, [name]);
+      return [name];
+    }
+    const fn = helperOf(statement);
+    copyable.set(name, [name]); // a function calling itself (or a cycle) is fine
+    const uses = fn ? [...analyzeScopes(fn.fn as Node).free.keys()].filter((used) => used !== name && top.has(used)) : null;
+    const all = uses?.every((used) => !candidates.has(used) && copyOf(used)) ? [name, ...uses.flatMap((used) => copyable.get(used) ?? [])] : null;
+    copyable.set(name, all);
+    return all;
+  };
   // A helper moves when everything it uses is in the module too; repeated until nothing changes.
   const blocked = new Map<string, string>();
   for (let changed = true; changed; ) {
     changed = false;
     for (const [name, { free }] of candidates) {
       if (blocked.has(name)) continue;
-      const other = free.find((used) => top.has(used) && (candidates.has(used) ? blocked.has(used) : !constants.has(used) && !requiredModule(top.get(used)!)));
+      const other = free.find((used) => top.has(used) && (candidates.has(used) ? blocked.has(used) : !copyOf(used)));
       if (other) {
         blocked.set(name, candidates.has(other) ? `it calls \`${other}\`, which stays in this Action` : `it uses \`${other}\`, which this Action declares`);
         changed = true;
@@ -105,7 +135,7 @@ export function extractShared(ast: File, helpers: Map<string, string>, constants
   for (const [name, { statement, free }] of candidates) {
     const code = restore(printed(statement));
     part.helpers.push({ name, code, failed: code.includes('TODO(rules2actions)') });
-    for (const used of free) if (top.has(used) && !candidates.has(used)) needed.add(used);
+    for (const used of free) if (top.has(used) && !candidates.has(used)) for (const copied of copyOf(used)!) needed.add(copied);
   }
   for (const name of [...needed].sort()) part.declarations.push({ name, code: restore(printed(top.get(name)!)) });
 
@@ -128,15 +158,19 @@ export function extractShared(ast: File, helpers: Map<string, string>, constants
   program.splice(first, 0, require as Statement);
   for (const name of candidates.keys()) program.splice(program.indexOf(candidates.get(name)!.statement), 1);
 
-  // What only the helpers used goes with them: a constant or a require nothing reads any more.
-  const scopes = analyzeScopes(program as Node[]);
-  for (const name of needed) {
-    const binding = scopes.scope.bindings.get(name);
-    if (!binding || binding.references.length > 0) continue;
-    const statement = top.get(name)!;
-    const module = requiredModule(statement);
-    if (module && !program.some((s) => s !== statement && requiredModule(s) === module)) part.dropped.push(module.replace(/^(@[^/]+\/[^/@]+|[^/@]+).*$/, '$1'));
-    program.splice(program.indexOf(statement), 1);
+  // What only the helpers used goes with them: a constant, a require or a function nothing reads any more.
+  for (let removed = true; removed; ) {
+    removed = false;
+    const scopes = analyzeScopes(program as Node[]);
+    for (const name of needed) {
+      const binding = scopes.scope.bindings.get(name);
+      const statement = top.get(name)!;
+      if (!binding || binding.references.length > 0 || !program.includes(statement)) continue;
+      const module = requiredModule(statement);
+      if (module && !program.some((s) => s !== statement && requiredModule(s) === module)) part.dropped.push(module.replace(/^(@[^/]+\/[^/@]+|[^/@]+).*$/, '$1'));
+      program.splice(program.indexOf(statement), 1);
+      removed = true;
+    }
   }
   return { part, kept };
 }
