@@ -13,6 +13,7 @@ const OPTION_TYPES: Record<keyof MigrateOptions, string> = {
   guard: 'boolean',
   diff: 'boolean',
   tenant: 'an object (what migrateTenant passes; leave it out)',
+  sharedModule: 'boolean',
 };
 
 const describeValue = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 40))}` : `${typeof value === 'object' ? 'an object' : String(value)}`);

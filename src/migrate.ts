@@ -9,6 +9,7 @@ import { tenantTransform } from './tenant/messages.js';
 import { prepareTenant, type Prepared } from './tenant/prepare.js';
 import { forgetDeclaredNames } from './ast/scope.js';
 import { hoistCarried } from './tenant/hoist.js';
+import { extractShared } from './tenant/module.js';
 import { transforms as registry } from '../transforms/index.js';
 import type {
   Finding,
@@ -160,47 +161,71 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
   }
 
   // Carried helpers go to module level where they can (after rule-signature built the module).
-  if (prepared.carried.size) hoistCarried(ast, rule, prepared.carried);
+  if (prepared.carried.size) hoistCarried(ast, rule, prepared.carried, new Set(prepared.helpers.keys()));
   // A library rule: everything it did was define what later rules use, and that moved into them.
   const noAction = prepared.movedDefinitions > 0 && !moduleParts.continueBody && rule.body.body.every(isGuard);
   if (noAction) createReporter(tenantTransform, findings, insertion, rule.fn).report({ node: rule.fn, code: 'library-rule' });
 
-  let printed: string;
-  try {
-    printed = print(ast, lineTerminator);
-  } catch (error) {
-    if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
-      return unchanged('error');
+  // The AST printed and checked; a failure is a finished result (its finding reported).
+  const render = (): { code: string } | { failed: MigrationResult } => {
+    let printed: string;
+    try {
+      printed = print(ast, lineTerminator);
+    } catch (error) {
+      if (error instanceof RangeError && /call stack/i.test(error.message)) {
+        pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
+        return { failed: unchanged('error') };
+      }
+      pipeline(rule.fn).report({ node: rule.fn, code: 'print-failed', data: { error: String(error) } });
+      return { failed: unchanged('error') };
     }
-    pipeline(rule.fn).report({ node: rule.fn, code: 'print-failed', data: { error: String(error) } });
-    return unchanged('error');
-  }
-  printed = disabler.expand(printed, lineTerminator);
-  if (hashbang && printed.startsWith(`//${hashbang.slice(2)}`)) printed = hashbang + printed.slice(hashbang.length);
-  if (/__rules2actions_disabled_\d/.test(printed) && !source.includes('__rules2actions_disabled_')) {
-    pipeline(rule.fn).report({ node: rule.fn, code: 'invalid-output', data: { error: 'a statement could not be commented out' } });
-    return unchanged('error');
-  }
-  printed = separators.restore(printed);
-  const unmasked = tokens.restore(printed);
-  if (unmasked === null) {
-    pipeline(rule.fn).report({ node: rule.fn, code: 'token-lost' });
-    return unchanged('error');
-  }
-  const restored = bom + unmasked;
-  const problem = checkSyntax(tokens.masked === source.slice(bom.length) ? unmasked : printed);
-  if (problem?.tooDeep) {
-    pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
-    return unchanged('error');
-  }
-  if (problem) {
-    pipeline(rule.fn).report({
-      node: rule.fn,
-      code: 'invalid-output',
-      data: { error: `${problem.message} at ${problem.line}:${problem.column}` },
-    });
-    return unchanged('error');
+    printed = disabler.expand(printed, lineTerminator);
+    if (hashbang && printed.startsWith(`//${hashbang.slice(2)}`)) printed = hashbang + printed.slice(hashbang.length);
+    if (/__rules2actions_disabled_\d/.test(printed) && !source.includes('__rules2actions_disabled_')) {
+      pipeline(rule.fn).report({ node: rule.fn, code: 'invalid-output', data: { error: 'a statement could not be commented out' } });
+      return { failed: unchanged('error') };
+    }
+    printed = separators.restore(printed);
+    const unmasked = tokens.restore(printed);
+    if (unmasked === null) {
+      pipeline(rule.fn).report({ node: rule.fn, code: 'token-lost' });
+      return { failed: unchanged('error') };
+    }
+    const problem = checkSyntax(tokens.masked === source.slice(bom.length) ? unmasked : printed);
+    if (problem?.tooDeep) {
+      pipeline(rule.fn).report({ node: rule.fn, code: 'too-deep' });
+      return { failed: unchanged('error') };
+    }
+    if (problem) {
+      pipeline(rule.fn).report({
+        node: rule.fn,
+        code: 'invalid-output',
+        data: { error: `${problem.message} at ${problem.line}:${problem.column}` },
+      });
+      return { failed: unchanged('error') };
+    }
+    return { code: bom + unmasked };
+  };
+  const rendered = render();
+  if ('failed' in rendered) return rendered.failed;
+  const restored = rendered.code;
+
+  // --module: the same Action requiring the tenant's shared-helpers module instead of carrying them.
+  let shared: MigrationResult['shared'];
+  if (resolved.sharedModule && prepared.helpers.size && !noAction) {
+    const extracted = extractShared(ast, prepared.helpers, prepared.constants, (code) => disabler.expand(separators.restore(code), '\n'));
+    if (extracted) {
+      const { report } = createReporter(tenantTransform, findings, insertion, rule.fn);
+      for (const { name, why } of extracted.kept) report({ node: rule.fn, code: 'module-helper-kept', data: { name, why } });
+      if (extracted.part.helpers.length) {
+        // Should this form not print, the Action keeps its copies (and no finding of the attempt).
+        const mark = findings.length;
+        report({ node: rule.fn, code: 'module-helpers', data: { names: extracted.part.helpers.map((h) => `global.${h.name}`).join(', ') } });
+        const again = render();
+        if ('failed' in again) findings.length = mark;
+        else shared = { code: again.code, ...extracted.part };
+      }
+    }
   }
 
   needs.secrets.sort();
@@ -214,6 +239,7 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     needs,
     linking,
     ...(noAction ? { noAction } : {}),
+    ...(shared ? { shared } : {}),
   };
   if (resolved.diff && restored !== source) lazyDiff(result, () => unifiedDiff(resolved.filename, source, restored));
   return result;

@@ -1,6 +1,7 @@
 import type { namedTypes } from 'ast-types';
 import type { ExpressionKind, NodeKind, StatementKind } from 'ast-types/lib/gen/kinds.js';
 import type { RuleTenantView } from './tenant/types.js';
+import type { SharedPart } from './tenant/module.js';
 
 export type Node = NodeKind;
 /** A recast NodePath whose node is a statement inside a block. */
@@ -73,6 +74,8 @@ export interface ModuleParts {
   prelude: Statement[];
   /** Body of `exports.onContinuePostLogin`, when the rule had a redirect-callback branch. */
   continueBody: BlockStatement | null;
+  /** Reads of a passed context/user field that start the rule's local copy (src/tenant/prepare.ts): not read-backs. */
+  copies?: Node[];
 }
 
 export interface ReportInput {
@@ -141,10 +144,12 @@ export interface MigrateOptions {
   pins?: Record<string, string>;
   /** What the other rules of the tenant share with this one (src/tenant); migrateTenant fills it. */
   tenant?: RuleTenantView;
+  /** `--module`: also give the Action requiring the tenant's shared-helpers module (MigrationResult.shared). */
+  sharedModule?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<MigrateOptions, 'ruleId' | 'transforms' | 'pins' | 'tenant'>> &
-  Pick<MigrateOptions, 'ruleId' | 'transforms' | 'pins' | 'tenant'>;
+export type ResolvedOptions = Required<Omit<MigrateOptions, 'ruleId' | 'transforms' | 'pins' | 'tenant' | 'sharedModule'>> &
+  Pick<MigrateOptions, 'ruleId' | 'transforms' | 'pins' | 'tenant' | 'sharedModule'>;
 
 /** Library view of one file. The report view (migrated/review/failed) is derived in report.ts. */
 export type FileStatus = 'ok' | 'nochange' | 'error';
@@ -161,4 +166,9 @@ export interface MigrationResult {
   linking: boolean;
   /** A library rule: it only defined shared helpers/values, now carried into the Actions using them; no Action to deploy. */
   noAction?: boolean;
+  /**
+   * `sharedModule`: the Action with its stand-alone carried helpers taken out for the tenant's
+   * shared-helpers Actions Module (`code` requires it), and what it gives that module.
+   */
+  shared?: SharedPart & { code: string };
 }

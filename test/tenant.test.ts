@@ -138,3 +138,55 @@ describe('CLI', () => {
     expect(errors.join('')).toMatch(/file order \(01-shared-library, 02-tier, 03-claims\)/);
   });
 });
+
+describe('writes by mutation passed on', () => {
+  const dir = path.join(PACKAGE_ROOT, 'fixtures/tenant-pipeline/mutation-writes');
+  const names = readdirSync(path.join(dir, 'rules')).sort();
+  const mutating = names.map((f) => ({ source: `rules/${f}`, script: readFileSync(path.join(dir, 'rules', f), 'utf8') }));
+  const migrated = migrateTenant(mutating);
+
+  it('a field changed in place (push, assignment) and read by a later rule: a local copy, passed on after each change', () => {
+    for (const [i, name] of names.entries()) {
+      expect(migrated[i].code, name).toBe(readFileSync(path.join(dir, 'expected', name), 'utf8'));
+      expect(codes(migrated[i]), name).not.toContain('write-has-no-effect');
+      expect(codes(migrated[i]), name).not.toContain('transaction-metadata-read-back');
+    }
+    expect(codes(migrated[0]).filter((c) => c === 'shared-field-local')).toHaveLength(2);
+    // Found where the change is, not on line 1.
+    expect(migrated[1].findings.filter((f) => f.code === 'transaction-metadata-json').map((f) => f.line)).toEqual([3, 4]);
+  });
+
+  it('behaves like the rules in order (verify), which the rules migrated one by one do not', async () => {
+    const { scenarios } = JSON.parse(readFileSync(path.join(dir, 'scenarios.json'), 'utf8')) as { scenarios: Scenario[] };
+    const run = (actions: Array<string | null>) => verifyPipeline({
+      rules: mutating.map((r) => r.script),
+      actions,
+      scenarios,
+      require: createModuleLoader({ resolveFrom: [PACKAGE_ROOT], aliases: {} }),
+    });
+    const verdicts = await run(migrated.map((r) => r.code));
+    expect(verdicts.map((v) => [v.scenario, v.differences])).toEqual(scenarios.map((s) => [s.name, []]));
+    expect((await run(mutating.map((r) => migrate(r.script).code))).some((v) => !v.equal)).toBe(true);
+  });
+});
+
+describe('writes by mutation: other shapes', () => {
+  it('a change through a computed index or inside an arrow is passed on after the statement holding it', () => {
+    const [a] = migrateTenant([
+      { source: 'a.js', script: "function (user, context, callback) {\n  user.tags = ['x'];\n  user.tags[0] = 'y';\n  ['p', 'q'].forEach(t => user.tags.push(t));\n  callback(null, user, context);\n}" },
+      { source: 'b.js', script: 'function (user, context, callback) {\n  context.idToken.tags = user.tags;\n  callback(null, user, context);\n}' },
+    ]);
+    const pass = "api.transaction.setMetadata('tags', JSON.stringify(userTags));";
+    expect(a.code).toContain(`userTags[0] = 'y';\n  ${pass}\n  ['p', 'q'].forEach(t => userTags.push(t));\n  ${pass}\n};`);
+    expect(a.findings.find((f) => f.code === 'shared-field-local')?.line).toBe(2);
+  });
+
+  it('a field only assigned (never changed in place, never read back) keeps the direct conversion', () => {
+    const [a] = migrateTenant([
+      { source: 'a.js', script: "function (user, context, callback) {\n  context.plan = 'pro';\n  callback(null, user, context);\n}" },
+      { source: 'b.js', script: 'function (user, context, callback) {\n  context.idToken.plan = context.plan;\n  callback(null, user, context);\n}' },
+    ]);
+    expect(a.code).toContain("api.transaction.setMetadata('plan', 'pro');");
+    expect(codes(a)).not.toContain('shared-field-local');
+  });
+});

@@ -229,7 +229,7 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
     return;
   }
   const readBack = tenant?.passes.find((f) => f.kind === kind && (readPath === f.field || readPath.startsWith(`${f.field}.`)));
-  if (readBack) ctx.report({ node: top.node, code: 'transaction-metadata-read-back', data: { from: `${kind}.${readBack.field}` } });
+  if (readBack && !ctx.module.copies?.includes(top.node as never)) ctx.report({ node: top.node, code: 'transaction-metadata-read-back', data: { from: `${kind}.${readBack.field}` } });
 
   if (kind === 'user') {
     const identities = props.indexOf('identities');

@@ -131,7 +131,7 @@ Run "rules2actions <command> --help" for each command's options.`,
         .default('merge'),
     )
     .option('--bind-review', 'also deploy and bind Actions held back for an error finding or a verify difference')
-    .option('--module', 'write the Management API client helper once, as an Actions Module (actionModules / auth0_action_module), instead of in every Action')
+    .option('--module', 'write the Management API client helper and the helpers a library rule shares on global once each, as Actions Modules (actionModules / auth0_action_module), instead of in every Action')
     .option('--pins <file>', 'JSON {"package": "x.y.z"}: versions for modules required without one (default: "dependencies" of ./rules2actions.config.json)')
     .addHelpText(
       'after',
@@ -202,7 +202,7 @@ async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Pro
     if (error instanceof PinsError) throw new UsageError(error.message);
     throw error;
   }
-  const options: MigrateOptions = { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard, diff, ...(pins ? { pins } : {}) };
+  const options: MigrateOptions = { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard, diff, ...(pins ? { pins } : {}), ...(flags.module ? { sharedModule: true } : {}) };
   if (flags.write && flags.out) throw new UsageError('Use either --write (in place) or --out <dir>, not both.');
   const fromStdin = paths.includes(STDIN);
   if (fromStdin && flags.write) throw new UsageError('--write replaces files in place; a rule from stdin has none: use --out <dir> or a dry run.');

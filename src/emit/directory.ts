@@ -34,11 +34,10 @@ export function emitDirectory(plan: TenantPlan, outputTriggers: Triggers | undef
       }),
     );
   }
-  if (plan.module) {
-    const { name, code, dependencies } = plan.module;
+  for (const { name, code, dependencies, broken } of plan.modules) {
     files.set(`${MODULE_FOLDER}/${name}/code.js`, code);
-    // all_changes_published: a0deploy publishes it on import (version 1 the first time).
-    files.set(`${MODULE_FOLDER}/${name}.json`, json({ name, code: `./${MODULE_FOLDER}/${name}/code.js`, dependencies, secrets: [], all_changes_published: true }));
+    // all_changes_published: a0deploy publishes it on import (version 1 the first time); a broken one stays a draft.
+    files.set(`${MODULE_FOLDER}/${name}.json`, json({ name, code: `./${MODULE_FOLDER}/${name}/code.js`, dependencies, secrets: [], all_changes_published: !broken }));
   }
   const triggers = triggersToWrite(plan, outputTriggers, currentPostLogin(outputTriggers, plan.tenant));
   if (triggers) files.set(TRIGGERS_FILE, json(triggers));

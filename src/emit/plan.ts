@@ -12,7 +12,7 @@ import type { Tenant, TriggerBinding, Triggers } from '../inputs/types.js';
 import type { RuleRun } from '../run.js';
 import type { Dependency } from '../types.js';
 import { isConcreteVersion } from '../pins.js';
-import { extractModule, MODULE_NAME, type ModulePlan, type ModuleUse } from './module.js';
+import { extractModule, extractTenantModule, type ModulePlan, type ModuleUse } from './module.js';
 
 export const ACTION_RUNTIME = 'node22';
 export const POST_LOGIN = 'post-login';
@@ -27,7 +27,7 @@ export interface PlanOptions {
   bindings?: BindingsMode;
   /** Deploy and bind Actions held back for an error finding or a verify difference. */
   bindReview?: boolean;
-  /** The Management API client helper as one Actions Module (src/emit/module.ts). */
+  /** The Management API client helper and the tenant's shared helpers as Actions Modules (src/emit/module.ts). */
   module?: boolean;
 }
 
@@ -45,7 +45,7 @@ export interface ActionPlan {
   heldBack: string | null;
   /** Why the name or the file name differs from the rule's name (each gets an info finding); empty when it does not. */
   renamed: string[];
-  /** Set when the Action requires the Actions Module instead of carrying the helper (--module). */
+  /** Set when the Action requires Actions Modules instead of carrying their code (--module). */
   module?: ModuleUse;
 }
 
@@ -68,8 +68,8 @@ export interface TenantPlan {
   bindable: boolean;
   mode: BindingsMode;
   heldBack: HeldBack[];
-  /** The Actions Module to write (--module and an Action with the helper), else null. */
-  module: ModulePlan | null;
+  /** The Actions Modules to write (--module and an Action using one). */
+  modules: ModulePlan[];
 }
 
 function unique(name: string, taken: Set<string>): string {
@@ -178,8 +178,18 @@ export function planTenant(tenant: Tenant, runs: RuleRun[], options: PlanOptions
     if (reason) heldBack.push({ name, source: run.input.source, reason, written: true });
     actions.push({ name, file, run, deployed, bound: bindable && deployed, heldBack: reason, renamed });
   }
-  const module = options.module ? extractModule(actions) : null;
-  return withActions({ tenant, actions, bindings: [], bindable, mode: options.bindings ?? 'merge', heldBack, module }, actions);
+  const modules = options.module ? [extractTenantModule(actions), extractModule(actions)].filter((m): m is ModulePlan => m !== null) : [];
+  // An Action is never deployed without the modules it requires: a module that cannot be published holds back its dependants.
+  for (const module of modules.filter((m) => m.broken)) {
+    for (const action of actions.filter((a) => a.module?.names.includes(module.name))) {
+      const reason = `requires the Actions Module ${module.name}, which is not published: ${module.broken}`;
+      if (!action.heldBack) heldBack.push({ name: action.name, source: action.run.input.source, reason, written: true });
+      action.heldBack ??= reason;
+      action.deployed = false;
+      action.bound = false;
+    }
+  }
+  return withActions({ tenant, actions, bindings: [], bindable, mode: options.bindings ?? 'merge', heldBack, modules }, actions);
 }
 
 /** The plan with these Actions and their bindings in rule order (also used to drop Actions that could not be written). */
@@ -243,7 +253,8 @@ export const dependenciesOf = (action: ActionPlan): Dependency[] =>
     .map((d) => ({ name: d.name, version: d.version }));
 
 /** deploy-cli's reference to the module: the first version it publishes on import. */
-export const moduleRefs = (action: ActionPlan) => (action.module ? { modules: [{ module_name: MODULE_NAME, module_version_number: 1 }] } : {});
+export const moduleRefs = (action: ActionPlan) =>
+  (action.module ? { modules: action.module.names.map((name) => ({ module_name: name, module_version_number: 1 })) } : {});
 
 export const secretsOf = (action: ActionPlan) => action.run.result.needs.secrets;
 

@@ -125,16 +125,15 @@ export function emitTerraform(plan: TenantPlan): Map<string, string> {
     });
   }
 
-  const MODULE_RESOURCE = 'management_api';
-  if (plan.module) {
-    const { name, code, dependencies } = plan.module;
+  const moduleResources = new Map(plan.modules.map((m) => [m.name, m.resource]));
+  for (const { name, code, dependencies, resource, broken } of plan.modules) {
     files.set(`${MODULE_FOLDER}/${name}/code.js`, code);
     blocks.push({
       type: 'resource',
-      labels: ['auth0_action_module', MODULE_RESOURCE],
+      labels: ['auth0_action_module', resource],
       items: [
         attr('name', hclString(name)),
-        attr('publish', 'true'),
+        attr('publish', String(!broken)),
         attr('code', `file(${hclString(`./${MODULE_FOLDER}/${name}/code.js`).replace(/^"\.\//, '"${path.module}/')})`),
         ...dependencies.flatMap((dep) => [BLANK, nested('dependencies', [attr('name', hclString(dep.name)), attr('version', hclString(dep.version))])]),
       ],
@@ -160,10 +159,11 @@ export function emitTerraform(plan: TenantPlan): Map<string, string> {
     for (const dep of dependenciesOf(action)) {
       items.push(BLANK, nested('dependencies', [attr('name', hclString(dep.name)), attr('version', hclString(dep.version))]));
     }
-    if (action.module) {
+    for (const name of action.module?.names ?? []) {
+      const resource = moduleResources.get(name);
       items.push(BLANK, nested('modules', [
-        attr('module_id', `auth0_action_module.${MODULE_RESOURCE}.id`),
-        attr('module_version_id', `auth0_action_module.${MODULE_RESOURCE}.version_id`),
+        attr('module_id', `auth0_action_module.${resource}.id`),
+        attr('module_version_id', `auth0_action_module.${resource}.version_id`),
       ]));
     }
     const secrets = secretsOf(action);

@@ -41,11 +41,14 @@ export function emitYaml(plan: TenantPlan, existing: { text: string; file: strin
   const ours = new Set(plan.actions.map((a) => a.name));
   const others = (Array.isArray(current?.actions) ? current.actions : []).filter((a) => !(isRecord(a) && ours.has(String(a.name))));
   document.set('actions', [...others, ...actions]);
-  if (plan.module) {
-    const { name, code, dependencies } = plan.module;
-    files.set(`${MODULE_FOLDER}/${name}/code.js`, code);
-    const otherModules = (Array.isArray(current?.actionModules) ? current.actionModules : []).filter((m) => !(isRecord(m) && m.name === name));
-    document.set('actionModules', [...otherModules, { name, code: `./${MODULE_FOLDER}/${name}/code.js`, dependencies, secrets: [], all_changes_published: true }]);
+  if (plan.modules.length) {
+    const names = new Set(plan.modules.map((m) => m.name));
+    const otherModules = (Array.isArray(current?.actionModules) ? current.actionModules : []).filter((m) => !(isRecord(m) && names.has(String(m.name))));
+    const ours = plan.modules.map(({ name, code, dependencies, broken }) => {
+      files.set(`${MODULE_FOLDER}/${name}/code.js`, code);
+      return { name, code: `./${MODULE_FOLDER}/${name}/code.js`, dependencies, secrets: [], all_changes_published: !broken };
+    });
+    document.set('actionModules', [...otherModules, ...ours]);
   }
   // The output file's `triggers:` (when it has the key) is the tenant's current list; else the input's.
   const outputTriggers = current && Object.hasOwn(current, 'triggers') ? (triggerMap(current.triggers) ?? {}) : undefined;

@@ -390,11 +390,9 @@ export function analyzeTenant(rules: TenantRule[], options: { orderNote?: string
   });
   for (const name of conflicting) definitions.set(name, { index: definitions.get(name)!.index, write: { kind: 'other', uses: [], requires: [], closesOver: [] } });
 
-  const views = rules.map((rule, i): RuleTenantView => {
-    const f = facts[i];
-    const globals: Record<string, GlobalShare> = {};
+  // Every global name each rule uses, directly or through the helpers it is carried.
+  const usedBy = facts.map((f, i) => {
     const used = new Set([...f.globalReads, ...f.globalWrites.keys()]);
-    // Helpers bring the globals they use.
     const queue = [...used];
     while (queue.length) {
       const name = queue.pop()!;
@@ -407,7 +405,13 @@ export function analyzeTenant(rules: TenantRule[], options: { orderNote?: string
         }
       }
     }
-    for (const name of used) globals[name] = share(name, i, f, facts, definitions, writers, rules, running);
+    return used;
+  });
+  const views = rules.map((rule, i): RuleTenantView => {
+    const f = facts[i];
+    const globals: Record<string, GlobalShare> = {};
+    const used = usedBy[i];
+    for (const name of used) globals[name] = share(name, i, f, facts, definitions, writers, rules, running, usedBy);
     const passes: SharedField[] = [];
     const receives: SharedField[] = [];
     for (const kind of ['context', 'user'] as const) {
@@ -471,10 +475,14 @@ function share(
   writers: Map<string, number[]>,
   rules: TenantRule[],
   running: boolean[],
+  usedBy: Set<string>[],
 ): GlobalShare {
   const definition = definitions.get(name);
   const ownWrites = f.globalWrites.get(name) ?? [];
-  const readers = rules.map((r, j) => j).filter((j) => j !== i && running[j] && facts[j].globalReads.has(name)).map((j) => rules[j].source);
+  // A rule reading it only through a helper carried into it reads it too (a helper's constant).
+  const readers = rules.map((r, j) => j)
+    .filter((j) => j !== i && running[j] && (facts[j].globalReads.has(name) || (usedBy[j].has(name) && !facts[j].globalWrites.has(name))))
+    .map((j) => rules[j].source);
   const allWriters = (writers.get(name) ?? []).map((j) => rules[j].source);
   const base = { readers, writers: allWriters };
   // A rule that defines a shared helper or constant others read: the definition moves to each reader.

@@ -9,8 +9,12 @@ import { walk } from '../walk.js';
 
 type Fn = K.FunctionDeclaration | K.FunctionExpression | K.ArrowFunctionExpression;
 
-/** Moves what it can of `carried` from the handler body to just above the handler; returns how many moved. */
-export function hoistCarried(ast: File, rule: RuleShape, carried: Set<Node>): number {
+/**
+ * Moves what it can of the carried helpers (`carried` statements, or helpers named in `names`: a
+ * transform may have rebuilt the statement) from the handler body to just above the handler; returns
+ * how many moved.
+ */
+export function hoistCarried(ast: File, rule: RuleShape, carried: Set<Node>, names: ReadonlySet<string> = new Set()): number {
   const program = ast.program.body as Statement[];
   const handler = program.find((s) => n.ExpressionStatement.check(s) && n.AssignmentExpression.check(s.expression) &&
     n.ArrowFunctionExpression.check(s.expression.right) && s.expression.right.body === rule.body);
@@ -25,9 +29,8 @@ export function hoistCarried(ast: File, rule: RuleShape, carried: Set<Node>): nu
       if (node.type === 'Identifier' && parent?.type === 'CallExpression' && parent.callee === node) calls.set(node, parent as unknown as K.CallExpression);
     });
     for (const statement of rule.body.body) {
-      if (!carried.has(statement as Node)) continue;
       const found = helperOf(statement);
-      if (!found) continue;
+      if (!found || !(carried.has(statement as Node) || names.has(found.name))) continue;
       const binding = scopes.scope.bindings.get(found.name);
       if (!binding || binding.writes.length > 0) continue;
       const free = analyzeScopes(found.fn as Node).free;
@@ -49,7 +52,7 @@ export function hoistCarried(ast: File, rule: RuleShape, carried: Set<Node>): nu
   return moved;
 }
 
-function helperOf(statement: Statement): { name: string; fn: Fn } | null {
+export function helperOf(statement: Statement): { name: string; fn: Fn } | null {
   if (n.FunctionDeclaration.check(statement) && n.Identifier.check(statement.id)) return { name: statement.id.name, fn: statement };
   if (!n.VariableDeclaration.check(statement) || statement.declarations.length !== 1) return null;
   const [declarator] = statement.declarations;

@@ -40,6 +40,18 @@ export const tenantTransform: Pick<Transform, 'id' | 'messages'> = {
       severity: 'info',
       text: '`{{helper}}` always receives the rule’s `{{of}}` as `{{param}}`: it now uses `{{of}}` directly and is converted with the rule.',
     },
+    'shared-field-local': {
+      severity: 'info',
+      text: '{{from}} is changed in place or read back here and read by {{readers}}: this rule works on `{{name}}`, a copy of it, and passes it on with api.transaction.setMetadata after each change.',
+    },
+    'module-helpers': {
+      severity: 'info',
+      text: 'With --module, {{names}} are in the Actions Module rules2actions-tenant-helpers, which this Action requires, instead of carried in it.',
+    },
+    'module-helper-kept': {
+      severity: 'info',
+      text: 'global.{{name}} stays carried in this Action, not in the shared-helpers module: {{why}}.',
+    },
     'plain-order': {
       severity: 'info',
       text: 'Plain .js rules have no order: shared state between them is migrated assuming they run in file order ({{position}} of {{rules}}).',

@@ -9,7 +9,8 @@ import { walk } from '../walk.js';
 import { freshStatements } from '../context-writes.js';
 import { visit } from '../visit.js';
 import type { ModuleParts, Node, ReportInput, RuleShape, Statement } from '../types.js';
-import type { GlobalShare, RuleTenantView } from './types.js';
+import type { GlobalShare, RuleTenantView, SharedField } from './types.js';
+import { contextFields } from '../mapping.js';
 
 export interface PrepareContext {
   rule: RuleShape;
@@ -23,6 +24,9 @@ export interface Prepared {
   movedDefinitions: number;
   /** Helpers carried into the rule: hoisted to module level after the transforms when they can be. */
   carried: Set<Node>;
+  /** Carried helpers and constants: local name → the global's name. */
+  helpers: Map<string, string>;
+  constants: Map<string, string>;
   /** Source of the code brought in: transforms skip a rule by its text (Transform.relevant), this counts too. */
   addedText: string;
 }
@@ -31,7 +35,7 @@ const RESERVED = new Set(['event', 'api', 'exports', 'module', 'require', 'globa
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 export function prepareTenant(ctx: PrepareContext, ast: Node): Prepared {
-  const prepared: Prepared = { movedDefinitions: 0, carried: new Set(), addedText: '' };
+  const prepared: Prepared = { movedDefinitions: 0, carried: new Set(), helpers: new Map(), constants: new Map(), addedText: '' };
   const { tenant } = ctx;
   if (tenant) {
     if (tenant.orderNote && (tenant.passes.length || tenant.receives.length || Object.keys(tenant.globals).length)) {
@@ -40,6 +44,7 @@ export function prepareTenant(ctx: PrepareContext, ast: Node): Prepared {
     convertGlobals(ctx, ast, tenant, prepared);
   }
   aliasHelperParameters(ctx);
+  if (tenant?.passes.length) localizePassedFields(ctx, ast);
   return prepared;
 }
 
@@ -109,6 +114,7 @@ function convertGlobals(ctx: PrepareContext, ast: Node, tenant: RuleTenantView, 
     const local = freshName(name, taken);
     renamed.set(name, local);
     if (share.kind === 'helper') {
+      prepared.helpers.set(local, name);
       for (const text of share.requires ?? []) requires.add(text);
       prepared.addedText += `${share.code}\n${(share.requires ?? []).join('\n')}\n`;
       const statements = freshStatements(`const ${local} = ${share.code};`);
@@ -125,6 +131,7 @@ function convertGlobals(ctx: PrepareContext, ast: Node, tenant: RuleTenantView, 
         if (next && isCarried(next)) carry(other, next, at);
       }
     } else if (share.kind === 'constant') {
+      prepared.constants.set(local, name);
       ctx.module.prelude.push(...freshStatements(`const ${local} = ${share.code};`));
       once(`constant:${name}`, () => ctx.report({ node: at, code: 'shared-constant', data: { name, definedBy: share.definedBy ?? '' } }));
     }
@@ -171,8 +178,24 @@ function convertGlobals(ctx: PrepareContext, ast: Node, tenant: RuleTenantView, 
     }
     // The rule's own parameter names: a helper that read its defining rule's user/context reads this one's.
     renameClosures(injected, tenant, ctx.rule);
+    // A carried helper's own `global.X` is the carried X too.
+    for (const statement of injected) replaceGlobals(statement, renamed);
     ctx.rule.body.body.unshift(...injected);
   }
+}
+
+function replaceGlobals(root: Node, renamed: Map<string, string>) {
+  visit(root, {
+    visitMemberExpression(path) {
+      const { object, property, computed } = path.node;
+      const name = !computed && n.Identifier.check(property) ? property.name : n.StringLiteral.check(property) ? property.value : null;
+      if (n.Identifier.check(object) && object.name === 'global' && name !== null && renamed.has(name)) {
+        path.replace(b.identifier(renamed.get(name)!));
+        return false;
+      }
+      this.traverse(path);
+    },
+  });
 }
 
 function isCarried(share: GlobalShare): boolean {
@@ -342,4 +365,109 @@ function within(fn: Fn, id: unknown): boolean {
     return !found;
   });
   return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// context.X / user.X changed in place (`user.roles.push(r)`, `context.x.y = v`) or read back, and read
+// by a later rule
+
+const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
+
+interface FieldRef {
+  /** The member expression of the field itself (`user.roles`). */
+  member: NodePath;
+  write: boolean;
+}
+
+/**
+ * A field a later rule reads that this rule changes in place or reads: the rule works on a local copy
+ * (`var userRoles = user.roles;`, the event's value, or what an earlier rule passed), and after each
+ * statement that changes it, `user.roles = userRoles;` is added, which context-to-event turns into
+ * api.transaction.setMetadata. A plain assignment never read back keeps the direct conversion.
+ */
+function localizePassedFields(ctx: PrepareContext, ast: Node) {
+  const { rule, tenant } = ctx;
+  const scopes = ruleScopes(rule);
+  const params = { user: scopes.params.user, context: scopes.params.context };
+  const refs = new Map<SharedField, FieldRef[]>();
+  visit(rule.fn, {
+    visitIdentifier(path) {
+      const binding = scopes.resolve(path.node);
+      const kind = binding && binding === params.user ? 'user' : binding && binding === params.context ? 'context' : null;
+      if (!kind) return false;
+      // The static keys above it, and the member paths of each level.
+      const keys: string[] = [];
+      const levels: NodePath[] = [];
+      let current: NodePath = path;
+      let dynamic = false;
+      // Up the whole member chain (`user.roles[i] = r` changes user.roles); keys until the first computed one.
+      while (n.MemberExpression.check(current.parent?.node) && current.parent.node.object === current.node) {
+        const member = current.parent.node;
+        const key = !member.computed && n.Identifier.check(member.property) ? member.property.name : n.StringLiteral.check(member.property) ? member.property.value : null;
+        if (key === null) dynamic = true;
+        if (!dynamic) keys.push(key!);
+        levels.push(current.parent);
+        current = current.parent;
+      }
+      const field = tenant!.passes.find((f) => f.kind === kind && keys.slice(0, f.field.split('.').length).join('.') === f.field);
+      if (!field) return false;
+      const depth = field.field.split('.').length;
+      const top = levels[levels.length - 1];
+      const holder = top.parent?.node;
+      if (levels.length < depth) return false;
+      const write = (n.AssignmentExpression.check(holder) && holder.left === top.node) || n.UpdateExpression.check(holder) ||
+        (n.UnaryExpression.check(holder) && holder.operator === 'delete') ||
+        (n.CallExpression.check(holder) && holder.callee === top.node && !dynamic && levels.length > depth && MUTATORS.has(keys[keys.length - 1]));
+      refs.set(field, [...(refs.get(field) ?? []), { member: levels[depth - 1], write }]);
+      return false;
+    },
+  });
+  const taken = namesIn(ast);
+  for (const [field, list] of refs) {
+    // Only assigned as a whole and never read here: context-to-event passes it on directly.
+    const inPlace = list.some((r) => r.write && !isWholeAssignment(r.member));
+    if (!inPlace && !list.some((r) => !r.write)) continue;
+    const param = field.kind === 'user' ? rule.user! : rule.context!;
+    const name = freshName(`${field.kind}${field.field.split('.').map((k) => k.replace(/^./, (c) => c.toUpperCase())).join('').replace(/[^\w$]/g, '')}`, taken);
+    const target = `${param}${field.field.split('.').map((k) => (IDENTIFIER.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`)).join('')}`;
+    // Its value when the rule starts: what an earlier rule passed, else the event's (a context field
+    // the Rules context did not have started undefined).
+    const received = tenant!.receives.some((f) => f.kind === field.kind && f.field === field.field);
+    const known = field.kind === 'user' || Object.hasOwn(contextFields, field.field.split('.')[0]);
+    const after = new Map<NodePath, FieldRef>();
+    for (const ref of list) {
+      if (ref.write && !after.has(statementOf(ref.member))) after.set(statementOf(ref.member), ref);
+    }
+    const loc = (list[0].member.node as { loc?: unknown }).loc;
+    for (const [statement, ref] of after) {
+      const pass = freshStatements(`${target} = ${name};`);
+      // Findings about the pass (context-to-event's) point at the change.
+      ((pass[0] as K.ExpressionStatement).expression as K.AssignmentExpression).left.loc = (ref.member.node as { loc?: never }).loc;
+      const statements = statement.parentPath.value as Statement[];
+      statements.splice(statements.indexOf(statement.node as Statement) + 1, 0, ...pass);
+    }
+    const first = list[0].member.node as Node;
+    for (const ref of list) ref.member.replace(b.identifier(name));
+    const [copy] = freshStatements(received || known ? `var ${name} = ${target};` : `var ${name};`);
+    const init = (copy as K.VariableDeclaration).declarations[0] as K.VariableDeclarator;
+    if (init.init) {
+      (init.init as { loc?: unknown }).loc = loc;
+      // Read before any change: not a read-back (context-to-event).
+      ctx.module.copies = [...(ctx.module.copies ?? []), init.init as Node];
+    }
+    rule.body.body.unshift(copy);
+    ctx.report({ node: first, code: 'shared-field-local', data: { from: `${field.kind}.${field.field}`, name, readers: listOf(field.others) } });
+  }
+}
+
+function isWholeAssignment(member: NodePath): boolean {
+  const parent = member.parent?.node;
+  return n.AssignmentExpression.check(parent) && parent.left === member.node && parent.operator === '=';
+}
+
+/** The statement in a statement list that holds `path`. */
+function statementOf(path: NodePath): NodePath {
+  let current: NodePath = path;
+  while (!(n.Statement.check(current.node) && Array.isArray(current.parentPath?.value))) current = current.parent;
+  return current;
 }

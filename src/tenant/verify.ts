@@ -2,12 +2,13 @@
 // whole did (claims, deny, metadata, MFA, redirect) must be the same. Rules share `global` and the same
 // user/context objects, as in the Rules runtime; Actions share the login's transaction metadata. No
 // Management API here (src/verify's emulator covers one pair at a time): the rules must not call it.
+import vm from 'node:vm';
 import { runAction, type ActionRun } from '../verify/action-runner.js';
 import { compareOutcomes, type Comparison } from '../verify/compare.js';
 import { currentUser, postLoginEvent, requestedScopes, rulesContext } from '../verify/login.js';
 import type { RequireFunction } from '../verify/modules.js';
 import { actionOutcome, ruleOutcome, type Observed } from '../verify/outcome.js';
-import { runRule, type RuleRun } from '../verify/rule-runner.js';
+import { captureConsole, runRule, type RuleRun } from '../verify/rule-runner.js';
 import { validateScenario } from '../verify/scenarios.js';
 import type { JsonObject, Scenario } from '../verify/types.js';
 
@@ -18,6 +19,8 @@ export interface PipelineInput {
   actions: Array<string | null>;
   scenarios: Scenario[];
   require: RequireFunction;
+  /** Actions Modules the Actions require as `actions:<name>` (--module), by name: their code. */
+  modules?: Record<string, string>;
   timeoutMs?: number;
 }
 
@@ -47,13 +50,15 @@ export async function verifyPipeline(input: PipelineInput): Promise<PipelineVerd
       if (run.ending !== 'callback' || run.error) break;
     }
 
-    // Actions: one event; what one Action puts in the transaction metadata the next one reads.
+    // Actions: one event; what one Action puts in the transaction metadata the next one reads. An
+    // Actions Module is loaded once per scenario, like a fresh instance.
+    const require = withModules(input.require, input.modules ?? {});
     const event = postLoginEvent(scenario, structuredClone(user), { ...configuration });
     const metadata = (event.transaction as JsonObject).metadata as JsonObject;
     let actions: ActionRun = { ending: 'returned', apiCalls: [], logs: [] };
     for (const [index, source] of input.actions.entries()) {
       if (source === null) continue;
-      const run = await runAction({ source, filename: `action-${index + 1}.js`, handler: 'onExecutePostLogin', event, require: input.require, timeoutMs });
+      const run = await runAction({ source, filename: `action-${index + 1}.js`, handler: 'onExecutePostLogin', event, require, timeoutMs });
       actions = { ...run, apiCalls: [...actions.apiCalls, ...run.apiCalls], logs: [...actions.logs, ...run.logs] };
       for (const call of run.apiCalls) {
         if (call.method === 'transaction.setMetadata') metadata[String(call.args[0])] = call.args[1] as never;
@@ -66,4 +71,22 @@ export async function verifyPipeline(input: PipelineInput): Promise<PipelineVerd
     verdicts.push({ scenario: scenario.name, equal: comparison.differences.length === 0, ...comparison });
   }
   return verdicts;
+}
+
+/** `require('actions:<name>')` gives the module's exports; anything else goes to `base`. */
+function withModules(base: RequireFunction, modules: Record<string, string>): RequireFunction {
+  const loaded = new Map<string, unknown>();
+  const logs: string[] = [];
+  const require: RequireFunction = (specifier) => {
+    const name = specifier.startsWith('actions:') ? specifier.slice('actions:'.length) : null;
+    if (name === null || !Object.hasOwn(modules, name)) return base(specifier);
+    if (!loaded.has(name)) {
+      const module = { exports: {} as unknown };
+      const filename = `action-modules/${name}/code.js`;
+      vm.compileFunction(modules[name], ['exports', 'require', 'module', '__filename', '__dirname', 'console'], { filename })(module.exports, require, module, filename, '.', captureConsole(logs));
+      loaded.set(name, module.exports);
+    }
+    return loaded.get(name);
+  };
+  return require;
 }
