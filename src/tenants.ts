@@ -1,6 +1,6 @@
 // Runs grouped back into their tenants, with what only the tenant knows: the rule's stage and the
 // rules-configs keys it reads. Shared by `migrate` and `audit`.
-import type { InputProblem } from './cli/io.js';
+import type { InputProblem } from './io/errors.js';
 import { LOGIN_STAGE, type Tenant } from './inputs/types.js';
 import type { RuleInput, RuleReport, RuleRun } from './run.js';
 import { analyzeTenant } from './tenant/analyze.js';

@@ -18,19 +18,12 @@ import { readTenants } from '../inputs/index.js';
 import type { Tenant } from '../inputs/types.js';
 import { attachTenantViews, groupRuns, tenantRules, type TenantRuns } from '../tenants.js';
 import { auditCommand } from './audit.js';
-import {
-  DEFAULT_MAX_SIZE,
-  describeFsError,
-  dirtyRepositories,
-  encodeText,
-  ensureWritableFolder,
-  gitIgnored,
-  parseSdk,
-  parseSize,
-  UsageError,
-  withReadLimits,
-  writeFileAtomic,
-} from './io.js';
+import { encodeText } from '../io/encoding.js';
+import { describeFsError, UsageError } from '../io/errors.js';
+import { parseSdk, parseSize } from './flags.js';
+import { dirtyRepositories, gitIgnored } from '../io/git.js';
+import { DEFAULT_MAX_SIZE, withReadLimits } from '../io/read.js';
+import { ensureWritableFolder, writeFileAtomic } from '../io/write.js';
 import { createProgress } from './progress.js';
 import { gateExit, gatingOptions, visibleReports, type GatingFlags } from './gating.js';
 import { checkOutputFile, readStdin, STDIN, STDIN_SOURCE, stdinTenant } from './stdio.js';

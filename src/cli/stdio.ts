@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Tenant } from '../inputs/types.js';
-import { describeFsError, UsageError } from './io.js';
+import { describeFsError, UsageError } from '../io/errors.js';
 
 /** The path that means standard input, as in ESLint and Prettier. */
 export const STDIN = '-';

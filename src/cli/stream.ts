@@ -7,7 +7,7 @@ import type { MigrateOptions } from '../types.js';
 import { writeTenant, type Emit } from '../emit/index.js';
 import type { PlanOptions, TenantPlan } from '../emit/plan.js';
 import { groupRuns } from '../tenants.js';
-import { describeFsError, UsageError } from './io.js';
+import { describeFsError, UsageError } from '../io/errors.js';
 import { runRules, type PoolOptions } from './pool.js';
 
 /** What the CLI keeps of a rule once it is migrated (and written): its report entry and what the text output needs. */

@@ -1,7 +1,8 @@
 // Writes each tenant's Actions in the chosen layout. With several tenants, one subfolder each.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { assertWritable, describeFsError, UnsafeWriteError, UsageError, writeFilesAtomic } from '../cli/io.js';
+import { describeFsError, UsageError } from '../io/errors.js';
+import { assertWritable, UnsafeWriteError, writeFilesAtomic } from '../io/write.js';
 import { DataError, parseJson } from '../inputs/data.js';
 import { triggerMap } from '../inputs/records.js';
 import type { TenantFormat } from '../inputs/types.js';

@@ -7,7 +7,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { describeMissing, expandPaths, sanitizeName, UsageError } from '../cli/io.js';
+import { describeMissing, UsageError } from '../io/errors.js';
+import { expandPaths, sanitizeName } from '../io/paths.js';
 import { readApiDump } from './api-dump.js';
 import { readDirectoryExport } from './directory.js';
 import { readLiveTenant, type LiveOptions } from './live.js';
