@@ -136,7 +136,7 @@ export async function writeTenant(outDir: string, group: TenantRuns, sub: string
 }
 
 /** The summary lines for Actions held back (not deployed, not bound) and rules that gave none. */
-export function heldBackSummary(plans: TenantPlan[]): string[] {
+export function heldBackSummary(plans: Array<Pick<TenantPlan, 'heldBack'> & { tenant: { name: string } }>): string[] {
   const held = plans.flatMap((p) => p.heldBack.map((h) => ({ ...h, tenant: plans.length > 1 ? `${p.tenant.name}: ` : '' })));
   if (held.length === 0) return [];
   return [

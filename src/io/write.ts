@@ -1,5 +1,5 @@
 // Atomic writes that never go through a symbolic link.
-import { promises as fs, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { promises as fs, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { describeFsError, UsageError } from './errors.js';
 
@@ -97,7 +97,7 @@ export interface WriteOptions {
  * more CPU than the writes themselves, and no temporary file exists when a signal is handled.
  */
 export async function writeFilesAtomic(
-  files: Iterable<readonly [file: string, content: string | Buffer]>,
+  files: Iterable<readonly [file: string, content: Content]>,
   options: WriteOptions = {},
 ): Promise<void> {
   if (writing++ === 0) for (const s of signals) process.on(s, onSignal);
@@ -115,7 +115,7 @@ export async function writeFilesAtomic(
       // At most 100 bytes of the name: with the pid and time the temporary name stays under 255 bytes.
       const temporary = path.join(dir, `.${Buffer.from(path.basename(file)).subarray(0, 100).toString('utf8')}.${process.pid}.${Date.now()}.tmp`);
       try {
-        writeFileSync(temporary, content, { flag: 'wx', ...(mode === undefined ? {} : { mode: mode & 0o7777 }) });
+        writeContent(temporary, content, mode === undefined ? undefined : mode & 0o7777);
         renameSync(temporary, file);
       } catch (error) {
         rmSync(temporary, { force: true });
@@ -128,7 +128,36 @@ export async function writeFilesAtomic(
   }
 }
 
-export function writeFileAtomic(file: string, content: string | Buffer, options: WriteOptions = {}): Promise<void> {
+/** A file's content: text, bytes, or text in pieces (a large report, never joined in memory). */
+export type Content = string | Buffer | Iterable<string>;
+
+function writeContent(file: string, content: Content, mode: number | undefined): void {
+  if (typeof content === 'string' || Buffer.isBuffer(content)) {
+    writeFileSync(file, content, { flag: 'wx', ...(mode === undefined ? {} : { mode }) });
+    return;
+  }
+  const fd = openSync(file, 'wx', mode);
+  try {
+    let pending = '';
+    for (const piece of content) {
+      pending += piece;
+      if (pending.length >= 1 << 20) {
+        writeAll(fd, pending);
+        pending = '';
+      }
+    }
+    writeAll(fd, pending);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+}
+
+export function writeFileAtomic(file: string, content: Content, options: WriteOptions = {}): Promise<void> {
   return writeFilesAtomic([[file, content]], options);
 }
 
