@@ -18,7 +18,7 @@ import { describeFsError, UsageError, type InputProblem } from '../io/errors.js'
 import { dirtyRepositories, gitIgnored } from '../io/git.js';
 import { withReadLimits } from '../io/read.js';
 import { createSpool, type Spool } from '../io/spool.js';
-import { ensureWritableFolder, writeFileAtomic, type Content } from '../io/write.js';
+import { ensureWritableFolder, writeFileAtomic } from '../io/write.js';
 import { loadPins, PinsError } from '../pins.js';
 import { summarize, type RuleReport, type RuleRun, type Summary } from '../run.js';
 import type { TenantRuns } from '../tenants.js';
@@ -179,8 +179,7 @@ function runRecorder() {
   const heldBack: TenantHeldBack[] = [];
   const notes: string[] = [];
   return {
-    tenantRead(tenant: Tenant, io: Io) {
-      for (const note of tenant.notes) io.stderr(`rules2actions: ${note}\n`);
+    tenantRead(tenant: Tenant) {
       problems.push(...tenant.problems);
     },
     done(done: TenantDone) {
@@ -188,7 +187,7 @@ function runRecorder() {
         entries.append(entry);
         summary = addSummary(summary, summarize([entry.report]));
       }
-      heldBack.push(done.heldBack);
+      if (done.heldBack) heldBack.push(done.heldBack);
       notes.push(...done.notes);
     },
     finish(written = 0): MigrationRun {
@@ -197,6 +196,11 @@ function runRecorder() {
     },
     abort: () => entries.close(),
   };
+}
+
+/** What a tenant's reading found worth saying, on stderr as it is read. */
+function printNotes(tenant: Tenant, io: Io): void {
+  for (const note of tenant.notes) io.stderr(`rules2actions: ${note}\n`);
 }
 
 const addSummary = (a: Summary, b: Summary): Summary => ({
@@ -212,12 +216,12 @@ const addSummary = (a: Summary, b: Summary): Summary => ({
 async function streamRun(plan: MigratePlan, inputs: Inputs, io: Io, tick: (run: RuleRun) => unknown): Promise<MigrationRun> {
   const record = runRecorder();
   try {
-    await streamTenants(
-      inputs.tenants,
-      plan.options,
-      { outDir: plan.flags.out, tenantCount: inputs.count, emit: plan.flags.emit, plan: plan.planOptions, tick, onTenant: (t) => record.tenantRead(t, io) },
-      (done) => record.done(done),
-    );
+    const onTenant = (tenant: Tenant) => {
+      printNotes(tenant, io);
+      record.tenantRead(tenant);
+    };
+    const stream = { outDir: plan.flags.out, tenantCount: inputs.count, emit: plan.flags.emit, plan: plan.planOptions, tick, onTenant };
+    await streamTenants(inputs.tenants, plan.options, stream, (done) => record.done(done));
   } catch (error) {
     record.abort();
     throw error;
@@ -246,10 +250,10 @@ async function collectedRun(plan: MigratePlan, groups: TenantRuns[], io: Io): Pr
   let written = 0;
   try {
     for (const group of groups) {
-      record.tenantRead(group.tenant, io);
+      record.tenantRead(group.tenant);
       const root = flags.write ? exportRoot(group.tenant) : flags.out;
       if (!root) {
-        record.done({ entries: group.runs.map((run) => ruleEntry(run)), heldBack: { tenant: group.tenant, heldBack: [] }, notes: [] });
+        record.done({ entries: group.runs.map((run) => ruleEntry(run)), heldBack: null, notes: [] });
         continue;
       }
       // An export gets its Actions and bindings beside its rules, in its own format (rules stay: they
@@ -261,7 +265,7 @@ async function collectedRun(plan: MigratePlan, groups: TenantRuns[], io: Io): Pr
         if (error instanceof UsageError) throw error;
         throw new UsageError(`Cannot write to ${root}: ${describeFsError(error)}`);
       }
-      record.done({ entries: group.runs.map((run, i) => ruleEntry(run, done.reports[i])), heldBack: done.plan, notes: done.notes });
+      record.done({ entries: group.runs.map((run, i) => ruleEntry(run, done.reports[i])), heldBack: { tenant: { name: group.tenant.name }, heldBack: done.plan.heldBack }, notes: done.notes });
       if (flags.write) written += done.reports.filter((r) => r.action).length;
     }
     if (flags.write) written += await writeInPlace(plan, groups, io);
@@ -376,7 +380,7 @@ async function deliver(output: Iterable<string>, file: string | undefined, io: I
     return;
   }
   try {
-    await writeFileAtomic(file, output as Content);
+    await writeFileAtomic(file, output);
   } catch (error) {
     throw new UsageError(`Cannot write ${file}: ${describeFsError(error)}`);
   }
@@ -405,7 +409,7 @@ export async function migrateCommand(paths: string[], flags: MigrateFlags, io: I
       progress.done();
       return streamed;
     }
-    const groups = await collectTenants(counted.tenants, plan.options, { tick: progress.tick });
+    const groups = await collectTenants(counted.tenants, plan.options, { tick: progress.tick, onTenant: (t) => printNotes(t, io) });
     progress.done();
     return collectedRun(plan, plan.flags.verify ? await verifyStep(groups, plan, io) : groups, io);
   });

@@ -6,7 +6,7 @@ import type { RuleInput, RuleReport, RuleRun } from '../run.js';
 import type { MigrateOptions } from '../types.js';
 import { writeTenant, type Emit } from '../emit/index.js';
 import type { HeldBack, PlanOptions } from '../emit/plan.js';
-import { attachTenantViews, groupRuns, type TenantRuns } from '../tenants.js';
+import { groupRuns, withTenantViews, type TenantRuns } from '../tenants.js';
 import { describeFsError, UsageError } from '../io/errors.js';
 import { runRules, type PoolOptions } from './pool.js';
 
@@ -32,7 +32,8 @@ export interface TenantHeldBack {
 /** One tenant, done: its entries in input order, as written (Action file, deploy flags, write errors). */
 export interface TenantDone {
   entries: RuleEntry[];
-  heldBack: TenantHeldBack;
+  /** Null when nothing was written (a dry run). */
+  heldBack: TenantHeldBack | null;
   notes: string[];
 }
 
@@ -60,7 +61,7 @@ export async function streamTenants(
   let pending: RuleRun[] = [];
   const finish = async (group: TenantRuns): Promise<TenantDone> => {
     if (stream.outDir === undefined) {
-      return { entries: group.runs.map((run) => ruleEntry(run)), heldBack: { tenant: { name: group.tenant.name }, heldBack: [] }, notes: [] };
+      return { entries: group.runs.map((run) => ruleEntry(run)), heldBack: null, notes: [] };
     }
     try {
       const written = await writeTenant(stream.outDir, group, (stream.tenantCount ?? 1) > 1 ? group.tenant.name : '', stream.emit, stream.plan);
@@ -86,8 +87,8 @@ export async function streamTenants(
       }
     }));
   async function* inputs(): AsyncGenerator<RuleInput> {
-    for await (const tenant of tenants) {
-      attachTenantViews([tenant]);
+    for await (const read of tenants) {
+      const tenant = withTenantViews(read);
       stream.onTenant?.(tenant);
       waiting.push(tenant);
       if (tenant.rules.length === 0) await flush();
@@ -112,10 +113,10 @@ export async function collectTenants(
   const runs: RuleRun[] = [];
   async function* inputs(): AsyncGenerator<RuleInput> {
     for await (const tenant of tenants) {
-      attachTenantViews([tenant]);
-      stream.onTenant?.(tenant);
-      read.push(tenant);
-      yield* tenant.rules;
+      const viewed = withTenantViews(tenant);
+      stream.onTenant?.(viewed);
+      read.push(viewed);
+      yield* viewed.rules;
     }
   }
   await runRules(inputs(), options, (run) => {
