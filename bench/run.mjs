@@ -4,6 +4,7 @@
 //   node bench/run.mjs              1k and 10k rules (10k = 100 tenants × 100 rules)
 //   node bench/run.mjs --full       also 50k rules (several more minutes: off by default)
 //   node bench/run.mjs --keep       keep the temporary corpus and outputs
+//   node bench/run.mjs --rss        only migrate --out at 10k and 50k rules: peak RSS (issue 16's memory target)
 //
 // Last, verify per rule over 20 fixture rules (bench/verify.mjs).
 //
@@ -28,7 +29,10 @@ const args = new Set(process.argv.slice(2));
 const RULES_PER_TENANT = 100;
 const MAIN = 10_000;
 const VERIFY_SAMPLE = 20;
-const sizes = [1_000, MAIN, ...(args.has('--full') ? [50_000] : [])];
+const RSS_ONLY = args.has('--rss');
+const sizes = RSS_ONLY ? [MAIN, 50_000] : [1_000, MAIN, ...(args.has('--full') ? [50_000] : [])];
+/** Issue 16: peak RSS at 50k rules at most this, and flat from 10k. */
+const RSS_TARGET_MB = 400;
 const GNU_TIME = '/usr/bin/time';
 const hasGnuTime = existsSync(GNU_TIME) && spawnSync(GNU_TIME, ['-f', '%M', 'true']).status === 0;
 const bin = path.join(root, 'bin/rules2actions.js');
@@ -166,6 +170,15 @@ try {
     const { files, mix } = generateCorpus(corpus, { tenants: size / RULES_PER_TENANT, rulesPerTenant: RULES_PER_TENANT });
     log(`== ${size} rules (${size / RULES_PER_TENANT} tenants × ${RULES_PER_TENANT}; ${mix.linking} account linking, ${mix.other} other, ${mix.invalid} invalid)`);
 
+    if (RSS_ONLY) {
+      const ours = runMigrate(corpus, size);
+      log(`ours    migrate --out: ${fmt(ours.wall)} wall, cpu ${ours.cpu === null ? '?' : fmt(ours.cpu)}, peak RSS ${ours.rssMb === null ? '?' : `${Math.round(ours.rssMb)} MB`}`);
+      log(`        ${ours.summary}`);
+      rows.push({ size, ours: ours.wall, oursCpu: ours.cpu, rss: ours.rssMb });
+      if (!args.has('--keep')) rmSync(corpus, { recursive: true, force: true });
+      log();
+      continue;
+    }
     const floor = measureFloor(files);
     log(`floor   recast parse+print, 1 thread: ${fmt(floor.recast.wall)} (cpu ${fmt(floor.recast.cpu)}; ${floor.parsed} files parsed)`);
     log(`limit   bare @babel/parser parse, 1 thread: ${fmt(floor.bare.wall)} (recast parse+print = ${(floor.recast.wall / floor.bare.wall).toFixed(1)}× it)`);
@@ -208,23 +221,33 @@ try {
     log();
   }
 
-  log('== growth (per rule, relative to the smallest run; linear = 1.00)');
-  const base = rows[0];
-  for (const r of rows) {
+  const rss = (n) => rows.find((r) => r.size === n)?.rss;
+  if (rss(MAIN) != null && rss(50_000) != null) {
     log(
-      `${String(r.size).padStart(6)} rules: ours ${(r.ours / r.size).toFixed(3)} ms/rule (${(r.ours / r.size / (base.ours / base.size)).toFixed(2)}), ` +
-        `floor ${(r.floor / r.size).toFixed(3)} ms/rule (${(r.floor / r.size / (base.floor / base.size)).toFixed(2)}), ` +
-        `peak RSS ${r.rss === null ? '?' : `${Math.round(r.rss)} MB`}`,
+      `== peak RSS, migrate --out: ${Math.round(rss(MAIN))} MB at 10k rules, ${Math.round(rss(50_000))} MB at 50k ` +
+        `(50k / 10k = ${(rss(50_000) / rss(MAIN)).toFixed(2)}; target ≤ ${RSS_TARGET_MB} MB at 50k and flat)`,
     );
+    log();
   }
-  log();
+  if (!RSS_ONLY) {
+    log('== growth (per rule, relative to the smallest run; linear = 1.00)');
+    const base = rows[0];
+    for (const r of rows) {
+      log(
+        `${String(r.size).padStart(6)} rules: ours ${(r.ours / r.size).toFixed(3)} ms/rule (${(r.ours / r.size / (base.ours / base.size)).toFixed(2)}), ` +
+          `floor ${(r.floor / r.size).toFixed(3)} ms/rule (${(r.floor / r.size / (base.floor / base.size)).toFixed(2)}), ` +
+          `peak RSS ${r.rss === null ? '?' : `${Math.round(r.rss)} MB`}`,
+      );
+    }
+    log();
 
-  const cold = coldStart();
-  log(`cold start: migrate one.js ${fmt(cold.median)} (${cold.how}; target ≤ 300 ms)`);
-  // Verify per rule: a child process per rule/Action pair and one type check for the run (bench/verify.mjs).
-  const verify = measureVerify(sampleFolder(fixtureSample(VERIFY_SAMPLE), work), work);
-  log(describeVerify(verify));
-  if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ rows, cold, verify }, null, 2) + '\n');
+    const cold = coldStart();
+    log(`cold start: migrate one.js ${fmt(cold.median)} (${cold.how}; target ≤ 300 ms)`);
+    // Verify per rule: a child process per rule/Action pair and one type check for the run (bench/verify.mjs).
+    const verify = measureVerify(sampleFolder(fixtureSample(VERIFY_SAMPLE), work), work);
+    log(describeVerify(verify));
+    if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ rows, cold, verify }, null, 2) + '\n');
+  } else if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ rows }, null, 2) + '\n');
 } finally {
   if (!args.has('--keep')) rmSync(work, { recursive: true, force: true });
 }

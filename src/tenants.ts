@@ -1,6 +1,6 @@
 // Runs grouped back into their tenants, with what only the tenant knows: the rule's stage and the
 // rules-configs keys it reads. Shared by `migrate` and `audit`.
-import type { InputProblem } from './cli/io.js';
+import type { InputProblem } from './io/errors.js';
 import { LOGIN_STAGE, type Tenant } from './inputs/types.js';
 import type { RuleInput, RuleReport, RuleRun } from './run.js';
 import { analyzeTenant } from './tenant/analyze.js';
@@ -19,41 +19,38 @@ export function tenantRules(tenants: Tenant[]): RuleInput[] {
 
 /**
  * The tenant-level pass, on the main thread before the rules are migrated (one Babel parse per rule):
- * each rule gets what the tenant's other rules share with it as `input.tenant`, plain data that goes
- * to the worker threads with the rule. Rules run in `order` (plain .js files: in file order, which the
- * findings say); disabled rules and other stages do not run, so they share nothing.
+ * a copy of the tenant whose rules get what the tenant's other rules share with them as `input.tenant`,
+ * plain data that goes to the worker threads with the rule. Rules run in `order` (plain .js files: in
+ * file order, which the findings say); disabled rules and other stages do not run, so they share nothing.
  */
-export function attachTenantViews(tenants: Tenant[]): void {
-  for (const tenant of tenants) {
-    if (tenant.rules.length < 2) continue;
-    const ordered = tenant.rules
-      .map((rule, index) => ({ rule, index }))
-      .sort((a, b) => (a.rule.order ?? Infinity) - (b.rule.order ?? Infinity) || a.index - b.index)
-      .map(({ rule }) => rule);
-    const orderNote = tenant.format === 'plain' ? 'file order' : undefined;
-    const { views } = analyzeTenant(
-      ordered.map((rule) => ({ source: rule.source, script: rule.script, runs: rule.enabled !== false && (rule.stage ?? LOGIN_STAGE) === LOGIN_STAGE })),
-      { orderNote },
-    );
-    ordered.forEach((rule, i) => {
-      const view = views[i];
-      if (Object.keys(view.globals).length || view.passes.length || view.receives.length) rule.tenant = view;
-    });
-    if (orderNote && ordered.some((rule) => rule.tenant)) {
-      tenant.notes.push(`${tenant.source}: plain .js rules have no order; shared state between them is migrated as if they ran in file order (${ordered.map((r) => r.name).join(', ')}).`);
-    }
-  }
+export function withTenantViews(tenant: Tenant): Tenant {
+  if (tenant.rules.length < 2) return tenant;
+  const ordered = tenant.rules
+    .map((rule, index) => ({ rule, index }))
+    .sort((a, b) => (a.rule.order ?? Infinity) - (b.rule.order ?? Infinity) || a.index - b.index);
+  const orderNote = tenant.format === 'plain' ? 'file order' : undefined;
+  const { views } = analyzeTenant(
+    ordered.map(({ rule }) => ({ source: rule.source, script: rule.script, runs: rule.enabled !== false && (rule.stage ?? LOGIN_STAGE) === LOGIN_STAGE })),
+    { orderNote },
+  );
+  const rules = [...tenant.rules];
+  ordered.forEach(({ rule, index }, i) => {
+    const view = views[i];
+    if (Object.keys(view.globals).length || view.passes.length || view.receives.length) rules[index] = { ...rule, tenant: view };
+  });
+  const shared = rules.some((rule, i) => rule !== tenant.rules[i]);
+  const notes =
+    orderNote && shared
+      ? [...tenant.notes, `${tenant.source}: plain .js rules have no order; shared state between them is migrated as if they ran in file order (${ordered.map(({ rule }) => rule.name).join(', ')}).`]
+      : tenant.notes;
+  return { ...tenant, rules, notes };
 }
 
 /** Splits runs (in tenantRules order) back per tenant and applies stage and rules-configs. */
 export function groupRuns(tenants: Tenant[], runs: RuleRun[]): TenantRuns[] {
   let next = 0;
   return tenants.map((tenant) => {
-    const own = runs.slice(next, (next += tenant.rules.length)).map((run) => {
-      const staged = checkStage(run);
-      addConfigSecrets(staged, tenant.configKeys);
-      return staged;
-    });
+    const own = runs.slice(next, (next += tenant.rules.length)).map((run) => withConfigSecrets(checkStage(run), tenant.configKeys));
     return { tenant, runs: own, failures: tenant.problems.map(problemReport) };
   });
 }
@@ -105,13 +102,12 @@ export function configKeysUsed(script: string, keys: string[]): string[] {
   return keys.filter((k) => used.has(k));
 }
 
-function addConfigSecrets(run: RuleRun, keys: string[]): void {
-  if (run.report.status === 'failed') return;
+function withConfigSecrets(run: RuleRun, keys: string[]): RuleRun {
+  if (run.report.status === 'failed') return run;
   const extra = configKeysUsed(run.input.script, keys);
-  if (extra.length === 0) return;
+  if (extra.length === 0) return run;
   const secrets = [...new Set([...run.result.needs.secrets, ...extra])].sort();
-  run.result.needs = { ...run.result.needs, secrets };
-  run.report.secrets = secrets;
+  return { ...run, result: { ...run.result, needs: { ...run.result.needs, secrets } }, report: { ...run.report, secrets } };
 }
 
 export function problemReport(problem: InputProblem): RuleReport {

@@ -17,7 +17,7 @@ import {
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { writeFileAtomic } from '../src/cli/io.js';
+import { writeFileAtomic } from '../src/io/write.js';
 import { main, type Io } from '../src/cli/main.js';
 import { migrate } from '../src/migrate.js';
 import type { Transform } from '../src/types.js';

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { streamTenants } from '../src/cli/stream.js';
+import { streamTenants, type TenantDone } from '../src/cli/stream.js';
 import { runAll } from '../src/cli/pool.js';
 import { writeTenants } from '../src/emit/index.js';
 import { readTenants } from '../src/inputs/index.js';
-import { attachTenantViews, groupRuns, tenantRules } from '../src/tenants.js';
+import { groupRuns, tenantRules, withTenantViews } from '../src/tenants.js';
 
 const TENANTS = path.join(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/tenants');
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'r2a-stream-'));
@@ -26,8 +26,7 @@ function files(dir: string, base = dir): Record<string, string> {
 
 async function tenants() {
   const read = await readTenants([path.join(TENANTS, 'acme-directory'), path.join(TENANTS, 'globex-yaml')], { mergePlain: true, fromTenant: [] });
-  attachTenantViews(read);
-  return read;
+  return read.map(withTenantViews);
 }
 
 describe('streamTenants', () => {
@@ -39,14 +38,18 @@ describe('streamTenants', () => {
     const streamedDir = tmp();
     const seen: boolean[] = [];
     let count = 0;
-    const streamed = await streamTenants(read, tenantRules(read), {}, {
+    const streamed: TenantDone[] = [];
+    await streamTenants(read, {}, {
       outDir: streamedDir,
+      tenantCount: read.length,
       plan: {},
       pool: { threads: 0 },
       tick: () => {
         // When the second tenant's first rule arrives, the first tenant is on disk already.
         if (count++ === first.rules.length) seen.push(existsSync(path.join(streamedDir, first.name)));
       },
+    }, (done) => {
+      streamed.push(done);
     });
     expect(seen).toEqual([true]);
 
@@ -56,9 +59,9 @@ describe('streamTenants', () => {
     const before = JSON.stringify(groups.map((g) => g.runs.map((r) => r.report)));
     const written = await writeTenants(atEndDir, groups);
     expect(files(streamedDir)).toEqual(files(atEndDir));
-    expect(streamed.entries.map((e) => e.report)).toEqual(groups.flatMap((g) => g.runs.map((r) => r.report)));
-    expect(streamed.notes).toEqual(written.notes);
-    expect(streamed.plans.map((p) => p.heldBack)).toEqual(written.plans.map((p) => p.heldBack));
+    expect(streamed.flatMap((d) => d.entries.map((e) => e.report))).toEqual(groups.flatMap((g) => g.runs.map((r) => r.report)));
+    expect(streamed.flatMap((d) => d.notes)).toEqual(written.notes);
+    expect(streamed.map((d) => d.heldBack?.heldBack)).toEqual(written.plans.map((p) => p.heldBack));
     expect(before).not.toEqual(JSON.stringify(groups.map((g) => g.runs.map((r) => r.report)))); // writeTenants still updates runs in place
   });
 });

@@ -10,9 +10,11 @@ import { formatAuditMarkdown } from '../format/audit-markdown.js';
 import { buildAudit, type AuditReport } from '../format/audit-model.js';
 import { formatAuditTable } from '../format/audit-table.js';
 import { readTenants } from '../inputs/index.js';
-import { attachTenantViews, groupRuns, tenantRules } from '../tenants.js';
+import { groupRuns, tenantRules, withTenantViews } from '../tenants.js';
 import type { SdkMajor } from '../types.js';
-import { parseSdk, UsageError, writeFileAtomic } from './io.js';
+import { UsageError } from '../io/errors.js';
+import { parseSdk } from './flags.js';
+import { writeFileAtomic } from '../io/write.js';
 import type { Io } from './main.js';
 import { runAll } from './pool.js';
 import { createProgress } from './progress.js';
@@ -44,8 +46,7 @@ export function renderAudit(report: AuditReport, format: AuditFormat, colors = f
 }
 
 export async function runAudit(paths: string[], flags: AuditFlags, io: Io, version: string): Promise<number> {
-  const tenants = await readTenants(paths, { fromTenant: flags.fromTenant });
-  attachTenantViews(tenants);
+  const tenants = (await readTenants(paths, { fromTenant: flags.fromTenant })).map(withTenantViews);
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const rules = tenantRules(tenants);
   // Nothing read at all (an export with an empty rules list is audited: it has nothing to migrate).

@@ -1,6 +1,6 @@
 // When a run's findings make the exit code 1, as ESLint decides it: --fail-on, --max-warnings, --quiet.
 import { InvalidArgumentError, Option } from 'commander';
-import type { RuleReport } from '../run.js';
+import type { RuleReport, Summary } from '../run.js';
 
 export const FAIL_ON = ['error', 'warning', 'never'] as const;
 export type FailOn = (typeof FAIL_ON)[number];
@@ -25,29 +25,33 @@ function parseCount(value: string): number {
 }
 
 /** Findings as printed and counted: --quiet keeps errors only. */
-export function visibleReports(reports: RuleReport[], flags: GatingFlags): RuleReport[] {
-  if (!flags.quiet) return reports;
-  return reports.map((r) => ({ ...r, findings: r.findings.filter((f) => f.severity === 'error') }));
+export function visibleReport(report: RuleReport, flags: GatingFlags): RuleReport {
+  return flags.quiet ? { ...report, findings: report.findings.filter((f) => f.severity === 'error') } : report;
+}
+
+/** The summary as printed: --quiet counts no warning. */
+export function visibleSummary(summary: Summary, flags: GatingFlags): Summary {
+  return flags.quiet ? { ...summary, warnings: 0 } : summary;
 }
 
 /**
- * 0 or 1 for the findings (usage and read errors are decided elsewhere). Without a gating flag the
- * default depends on the run: a dry run fails only for a failed rule (a rule that needs review is an
- * answer), a run that writes or verifies (`strict`) also for a rule to review (as --fail-on warning).
+ * 0 or 1 for the findings (usage and read errors are decided elsewhere), from the run's summary. Without
+ * a gating flag the default depends on the run: a dry run fails only for a failed rule (a rule that needs
+ * review is an answer), a run that writes or verifies (`strict`) also for a rule to review (as --fail-on warning).
  */
-export function gateExit(reports: RuleReport[], flags: GatingFlags, strict: boolean): 0 | 1 {
+export function gateExit(summary: Summary, flags: GatingFlags, strict: boolean): 0 | 1 {
   const gated = flags.failOn !== undefined || flags.maxWarnings !== undefined;
-  const failed = reports.some((r) => r.status === 'failed');
-  const errors = reports.reduce((n, r) => n + r.findings.filter((f) => f.severity === 'error').length, 0);
-  const warnings = flags.quiet ? 0 : reports.reduce((n, r) => n + r.findings.filter((f) => f.severity === 'warning').length, 0);
+  const failed = summary.failed > 0;
+  const review = summary.review > 0;
+  const warnings = visibleSummary(summary, flags).warnings;
   if (!gated) {
     if (!strict) return failed ? 1 : 0;
-    return failed || reports.some((r) => r.status === 'review') ? 1 : 0;
+    return failed || review ? 1 : 0;
   }
   const level: FailOn = flags.failOn ?? 'error';
   if (flags.maxWarnings !== undefined && warnings > flags.maxWarnings) return 1;
   if (level === 'never') return 0;
-  if (failed || errors > 0) return 1;
-  if (level === 'warning' && (warnings > 0 || (!flags.quiet && reports.some((r) => r.status === 'review')))) return 1;
+  if (failed || summary.errors > 0) return 1;
+  if (level === 'warning' && (warnings > 0 || (!flags.quiet && review))) return 1;
   return 0;
 }

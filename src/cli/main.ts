@@ -1,42 +1,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import pc from 'picocolors';
-import { formatMarkdown } from '../format/markdown.js';
-import { buildReport, formatJson } from '../format/report-json.js';
-import { formatRun, formatSummary } from '../format/text.js';
-import { formatSarif } from '../format/sarif.js';
-import { plural } from '../format/plural.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { summarize, type RuleReport, type RuleRun } from '../run.js';
-import type { MigrateOptions, SdkMajor } from '../types.js';
+import type { SdkMajor } from '../types.js';
 import { transforms } from '../../transforms/index.js';
-import { EMITS, heldBackSummary, writeTenants, type Emit } from '../emit/index.js';
-import type { BindingsMode, TenantPlan } from '../emit/plan.js';
-import { loadPins, PinsError } from '../pins.js';
-import { readTenants } from '../inputs/index.js';
-import type { Tenant } from '../inputs/types.js';
-import { attachTenantViews, groupRuns, tenantRules, type TenantRuns } from '../tenants.js';
+import { EMITS } from '../emit/index.js';
+import { UsageError } from '../io/errors.js';
+import { DEFAULT_MAX_SIZE } from '../io/read.js';
 import { auditCommand } from './audit.js';
-import {
-  DEFAULT_MAX_SIZE,
-  describeFsError,
-  dirtyRepositories,
-  encodeText,
-  ensureWritableFolder,
-  gitIgnored,
-  parseSdk,
-  parseSize,
-  UsageError,
-  withReadLimits,
-  writeFileAtomic,
-} from './io.js';
-import { createProgress } from './progress.js';
-import { gateExit, gatingOptions, visibleReports, type GatingFlags } from './gating.js';
-import { checkOutputFile, readStdin, STDIN, STDIN_SOURCE, stdinTenant } from './stdio.js';
-import { verifyCommand, verifyRuns } from './verify.js';
-import { runAll } from './pool.js';
-import { ruleEntry, streamTenants, type RuleEntry } from './stream.js';
+import { parseSdk, parseSize } from './flags.js';
+import { gatingOptions } from './gating.js';
+import { migrateCommand, type MigrateFlags } from './migrate.js';
+import { checkOutputFile } from './stdio.js';
+import { verifyCommand } from './verify.js';
 
 export const version: string = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
 
@@ -57,30 +33,6 @@ const processIo: Io = {
   isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
   stderrIsTTY: Boolean(process.stderr.isTTY),
 };
-
-type Format = 'text' | 'json' | 'markdown' | 'sarif';
-
-interface MigrateFlags extends GatingFlags {
-  out?: string;
-  /** The report (what --format prints) goes to this file instead of stdout. */
-  output?: string;
-  format: Format;
-  sdk: SdkMajor;
-  transforms?: string[];
-  diff: boolean;
-  guard: boolean;
-  color?: boolean;
-  emit?: Emit;
-  fromTenant: string[];
-  verify?: boolean;
-  write?: boolean;
-  force?: boolean;
-  maxSize: number;
-  bindings: BindingsMode;
-  bindReview?: boolean;
-  pins?: string;
-  module?: boolean;
-}
 
 /** Runs the CLI; returns the exit code (0 clean, 1 something needs review or failed, 2 usage or fatal error). */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -166,7 +118,7 @@ needs review or failed (as --fail-on warning).`,
       }
       if (flags.output) await checkOutputFile(flags.output);
       if (paths.length === 0 && flags.fromTenant.length === 0) throw new UsageError('Give at least one rule file, folder or glob (see --help).');
-      exitCode = await migrateCommand(paths, flags, io);
+      exitCode = await migrateCommand(paths, flags, io, version);
     });
 
   // Added commands do not inherit exitOverride and the output settings unless told to.
@@ -189,187 +141,10 @@ needs review or failed (as --fail-on warning).`,
   }
 }
 
-async function migrateCommand(paths: string[], flags: MigrateFlags, io: Io): Promise<number> {
-  const unknown = flags.transforms?.filter((id) => !transforms.some((t) => t.id === id));
-  if (unknown?.length) throw new UsageError(`Unknown transform(s): ${unknown.join(', ')} (see --list)`);
-  const colors = pc.createColors(io.isTTY && flags.color !== false);
-  // Diffs are only printed on a text dry run; computing and holding them costs a large run dearly.
-  const diff = flags.format === 'text' && flags.diff && !flags.out && !flags.write;
-  let pins;
-  try {
-    pins = loadPins(flags.pins);
-  } catch (error) {
-    if (error instanceof PinsError) throw new UsageError(error.message);
-    throw error;
-  }
-  const options: MigrateOptions = { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard, diff, ...(pins ? { pins } : {}), ...(flags.module ? { sharedModule: true } : {}) };
-  if (flags.write && flags.out) throw new UsageError('Use either --write (in place) or --out <dir>, not both.');
-  const fromStdin = paths.includes(STDIN);
-  if (fromStdin && flags.write) throw new UsageError('--write replaces files in place; a rule from stdin has none: use --out <dir> or a dry run.');
-  if (flags.out) await ensureWritableFolder(flags.out);
-  if (flags.write && !flags.force) {
-    // Convention of next-codemod and react-codemod: in-place edits only over committed work.
-    const dirty = await dirtyRepositories(paths);
-    if (dirty.length) {
-      io.stderr(
-        `rules2actions: the git tree at ${dirty.join(', ')} has uncommitted changes; --write would mix them with the migration.\n` +
-          'Commit or stash them first, or run again with --force.\n',
-      );
-      return 1;
-    }
-  }
-
-  const tenants = await withReadLimits({ maxSize: flags.maxSize }, () =>
-    readTenants(paths.filter((p) => p !== STDIN), { mergePlain: true, fromTenant: flags.fromTenant }),
-  );
-  if (fromStdin) stdinTenant(tenants, await (io.stdin ?? readStdin)());
-  const dumps = flags.write ? tenants.filter((t) => t.format !== 'plain' && !exportRoot(t)) : [];
-  if (dumps.length) {
-    throw new UsageError(`--write migrates files in place; ${dumps.map((t) => t.source).join(', ')} is a rules dump with no export folder to write into: use --out <dir>.`);
-  }
-  attachTenantViews(tenants);
-  for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
-  const problems = tenants.flatMap((t) => t.problems);
-  const rules = tenantRules(tenants);
-  // Nothing read at all (an export with an empty rules list is an answer: nothing to migrate).
-  if (rules.length === 0 && problems.length === 0 && tenants.every((t) => t.format === 'plain')) {
-    throw new UsageError(`No rules found in ${paths.join(', ')}.`);
-  }
-  const progress = createProgress(io.stderr, rules.length, { tty: Boolean(io.stderrIsTTY) });
-  const planOptions = { bindings: flags.bindings, bindReview: flags.bindReview, module: flags.module };
-  const problemReports: RuleReport[] = problems.map((p) => ({
-    source: p.source,
-    name: path.basename(p.source),
-    status: 'failed' as const,
-    action: null,
-    findings: [{ code: p.code ?? 'read-error', transform: 'input', severity: 'error' as const, message: p.message, line: p.line ?? 1, column: p.column ?? 1 }],
-    secrets: [],
-    dependencies: [],
-    scopes: [],
-    linking: false,
-  }));
-  // --out alone streams: each tenant is written as soon as its last rule is back, and only the
-  // report entries stay (src/cli/stream.ts). --verify and --write need every run, so they keep them.
-  const streamed = flags.out && !flags.verify && !flags.write
-    ? await streamTenants(tenants, rules, options, { outDir: flags.out, emit: flags.emit, plan: planOptions, tick: progress.tick })
-    : null;
-  // Large runs spread over worker threads (src/cli/pool.ts); results come back in input order.
-  const groups = streamed ? [] : groupRuns(tenants, await runAll(rules, options, progress.tick));
-  progress.done();
-  const runs: RuleRun[] = groups.flatMap((g) => g.runs);
-  if (flags.verify) {
-    const verifying = createProgress(io.stderr, runs.filter((r) => r.report.status !== 'failed' && r.result.status === 'ok').length, { tty: Boolean(io.stderrIsTTY), threshold: 1, label: 'rules verified' });
-    await verifyRuns(runs, flags.sdk, () => verifying.tick(null));
-    verifying.done();
-  }
-  const entries: RuleEntry[] = streamed ? streamed.entries : runs.map(ruleEntry);
-  const reports = [...entries.map((e) => e.report), ...problemReports];
-
-  const plans: TenantPlan[] = streamed ? [...streamed.plans] : [];
-  const notes: string[] = streamed ? [...streamed.notes] : [];
-  if (flags.out && !streamed) {
-    try {
-      const written = await writeTenants(flags.out, groups, flags.emit, planOptions);
-      plans.push(...written.plans);
-      notes.push(...written.notes);
-    } catch (error) {
-      if (error instanceof UsageError) throw error;
-      throw new UsageError(`Cannot write to ${flags.out}: ${describeFsError(error)}`);
-    }
-  }
-  let written = 0;
-  if (flags.write) {
-    // An export gets its Actions and bindings beside its rules, in its own format (rules stay: they
-    // are switched off at cut-over); plain .js rules are replaced by their Action.
-    for (const group of groups) {
-      const root = exportRoot(group.tenant);
-      if (!root) continue;
-      try {
-        const written = await writeTenants(root, [group], undefined, planOptions);
-        plans.push(...written.plans);
-        notes.push(...written.notes);
-      } catch (error) {
-        if (error instanceof UsageError) throw error;
-        throw new UsageError(`Cannot write to ${root}: ${describeFsError(error)}`);
-      }
-      written += group.runs.filter((r) => r.report.action).length;
-    }
-    const inPlace = runs.filter((r) => !exportRoot(groupOf(groups, r).tenant) && r.input.source !== STDIN_SOURCE);
-    // git would not show the change: say so and leave the file, unless --force.
-    const ignored = flags.force ? new Set<string>() : await gitIgnored(inPlace.map((r) => r.input.source));
-    for (const run of inPlace) {
-      // Failed rules stay as they are; an Action already (nochange) is not rewritten.
-      // A library rule (its helpers moved into the Actions using them) is not replaced by an empty Action.
-      if (run.result.status !== 'ok' || run.report.status === 'failed' || run.result.noAction) continue;
-      if (ignored.has(run.input.source)) {
-        io.stderr(`rules2actions: ${run.input.source} is ignored by git, so the rewrite would not show in git status; not written (use --out, or --force).\n`);
-        continue;
-      }
-      try {
-        // Written back in the encoding it was read in (UTF-16 stays UTF-16), never through a symbolic link.
-        await writeFileAtomic(run.input.source, encodeText(run.result.code, run.input.encoding));
-      } catch (error) {
-        if (error instanceof UsageError) throw error;
-        throw new UsageError(`Cannot write ${run.input.source}: ${describeFsError(error)}`);
-      }
-      written++;
-    }
-  }
-  for (const note of notes) io.stderr(`rules2actions: ${note}\n`);
-  // The files written (--out) keep every finding; what is printed follows --quiet.
-  const summary = summarize(reports);
-  const report = buildReport(version, summary, reports, notes);
-  const shown = visibleReports(reports, flags);
-  const printed = flags.quiet ? buildReport(version, summarize(shown), shown, notes) : report;
-  if (flags.out) {
-    await writeFileAtomic(path.join(flags.out, 'migration-report.json'), formatJson(report), { root: flags.out });
-    await writeFileAtomic(path.join(flags.out, 'migration-report.md'), formatMarkdown(report), { root: flags.out });
-  }
-
-  let text = '';
-  const print = (chunk: string) => (flags.output ? (text += chunk) : io.stdout(chunk));
-  if (flags.format === 'json') print(formatJson(printed));
-  else if (flags.format === 'markdown') print(formatMarkdown(printed));
-  else if (flags.format === 'sarif') print(formatSarif(printed));
-  else {
-    for (const entry of entries) {
-      if (entry.alreadyAction) {
-        print(`${colors.dim('= already an Action, nothing to migrate:')} ${entry.report.source}\n`);
-      } else print(formatRun({ report: flags.quiet ? visibleReports([entry.report], flags)[0] : entry.report, diff: entry.diff }, { diff, colors }));
-    }
-    for (const p of problems) print(`${colors.red('✖ failed')} ${p.source}\n  ${p.message}\n`);
-    print(formatSummary(printed.summary, colors));
-    if (flags.out) print(`Wrote ${plural(entries.filter((e) => e.report.action).length, 'Action')} and the report to ${flags.out}\n`);
-    for (const line of heldBackSummary(plans)) print(`${line}\n`);
-    if (flags.write) print(`Migrated ${plural(written, 'rule')} in place\n`);
-  }
-  if (flags.output) {
-    try {
-      await writeFileAtomic(flags.output, text);
-    } catch (error) {
-      throw new UsageError(`Cannot write ${flags.output}: ${describeFsError(error)}`);
-    }
-  }
-  // Files that could not be read (not those skipped on purpose) make the run fail like a usage error.
-  if (problems.some((p) => !p.code)) return 2;
-  return gateExit(reports, flags, Boolean(flags.out || flags.write || flags.verify));
-}
-
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 function parseList(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-/** The folder of a deploy-cli export, where `--write` puts its Actions; null for plain rules and dumps. */
-function exportRoot(tenant: Tenant): string | null {
-  if (tenant.format === 'directory') return path.basename(tenant.source) === 'rules' ? path.dirname(tenant.source) : tenant.source;
-  if (tenant.format === 'yaml') return /\.ya?ml$/i.test(tenant.source) ? path.dirname(tenant.source) : tenant.source;
-  return null;
-}
-
-function groupOf(groups: TenantRuns[], run: RuleRun): TenantRuns {
-  return groups.find((g) => g.runs.includes(run))!;
 }

@@ -22,17 +22,32 @@ export interface PoolOptions {
 
 /**
  * Migrates every input and calls `onRun` once per rule, in input order, as soon as the result and
- * every earlier one are in. Results are not kept: the caller keeps what it needs (the report entry).
+ * every earlier one are in. Inputs are pulled as the pool has room for them (a lazy source is read
+ * as the run goes) and results are not kept: the caller keeps what it needs (the report entry).
  */
 export async function runRules(
-  inputs: RuleInput[],
+  inputs: Iterable<RuleInput> | AsyncIterable<RuleInput>,
   options: MigrateOptions,
   onRun: (run: RuleRun) => void | Promise<void>,
   poolOptions: PoolOptions = {},
 ): Promise<void> {
   const threads = poolOptions.threads ?? threadsFromEnv() ?? availableParallelism();
-  if (threads < 1 || inputs.length < (poolOptions.threshold ?? POOL_THRESHOLD)) {
-    for (const input of inputs) await onRun(runRule(input, options));
+  const source = toAsyncIterator(inputs);
+  const take = async (n: number): Promise<RuleInput[]> => {
+    const taken: RuleInput[] = [];
+    while (taken.length < n) {
+      const next = await source.next();
+      if (next.done) break;
+      taken.push(next.value);
+    }
+    return taken;
+  };
+  // Whether the pool pays is decided on the first POOL_THRESHOLD inputs: a short run never starts it.
+  const threshold = poolOptions.threshold ?? POOL_THRESHOLD;
+  const head = await take(threshold);
+  if (threads < 1 || head.length < threshold) {
+    for (const input of head) await onRun(runRule(input, options));
+    if (threads < 1) for (let next = await source.next(); !next.done; next = await source.next()) await onRun(runRule(next.value, options));
     return;
   }
 
@@ -42,29 +57,40 @@ export async function runRules(
     minThreads: threads,
     maxThreads: threads,
   });
-  const batches: Batch[] = [];
-  for (let i = 0; i < inputs.length; i += BATCH_SIZE) batches.push({ inputs: inputs.slice(i, i + BATCH_SIZE), options });
+  let buffered = head;
+  const nextBatch = async (): Promise<Batch | null> => {
+    if (buffered.length < BATCH_SIZE) buffered.push(...(await take(BATCH_SIZE - buffered.length)));
+    if (buffered.length === 0) return null;
+    const batch = buffered.slice(0, BATCH_SIZE);
+    buffered = buffered.slice(BATCH_SIZE);
+    return { inputs: batch, options };
+  };
 
   // At most a few batches in flight per thread, so results never pile up while the caller writes them out.
   const window = threads * 3;
-  const pending: Array<Promise<RuleOutcome[]>> = [];
-  const submit = (index: number) => {
-    if (index < batches.length) pending[index] = pool.run(batches[index]) as Promise<RuleOutcome[]>;
+  const inFlight: Array<{ batch: Batch; outcomes: Promise<RuleOutcome[]> }> = [];
+  const submit = async () => {
+    const batch = await nextBatch();
+    if (batch) inFlight.push({ batch, outcomes: pool.run(batch) as Promise<RuleOutcome[]> });
   };
   try {
-    for (let i = 0; i < Math.min(window, batches.length); i++) submit(i);
-    for (let i = 0; i < batches.length; i++) {
-      const outcomes = await pending[i];
-      delete pending[i];
-      submit(i + window);
-      const batch = batches[i].inputs;
-      for (let j = 0; j < outcomes.length; j++) await onRun({ input: batch[j], ...outcomes[j] });
+    for (let i = 0; i < window; i++) await submit();
+    while (inFlight.length) {
+      const { batch, outcomes } = inFlight[0];
+      const done = await outcomes;
+      inFlight.shift();
+      await submit();
+      for (let j = 0; j < done.length; j++) await onRun({ input: batch.inputs[j], ...done[j] });
     }
   } finally {
     // A failed write stops the run: do not leave workers behind or rejections unhandled.
-    for (const p of pending) p?.catch(() => {});
+    for (const p of inFlight) p.outcomes.catch(() => {});
     await pool.destroy();
   }
+}
+
+function toAsyncIterator<T>(items: Iterable<T> | AsyncIterable<T>): AsyncIterator<T> | Iterator<T> {
+  return Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
 }
 
 /** RULES2ACTIONS_THREADS=0 keeps everything in-process (a shared machine, a profile, a measurement). */
@@ -75,7 +101,7 @@ function threadsFromEnv(): number | undefined {
 
 /** Every run, in input order; `tick` sees each one as it arrives (progress). */
 export async function runAll(
-  inputs: RuleInput[],
+  inputs: Iterable<RuleInput> | AsyncIterable<RuleInput>,
   options: MigrateOptions,
   tick: (run: RuleRun) => unknown = () => {},
   poolOptions: PoolOptions = {},

@@ -10,6 +10,37 @@ export interface Progress {
   done(): void;
 }
 
+/** A progress whose total is learnt as the run goes (tenants read lazily); the bar starts once it is over the threshold. */
+export interface GrowingProgress extends Progress {
+  /** `count` more items to do. */
+  add(count: number): void;
+}
+
+export function createGrowingProgress(write: (text: string) => void, options: { tty: boolean; label?: string; threshold?: number }): GrowingProgress {
+  let total = 0;
+  let done = 0;
+  let bar: Progress | null = null;
+  let update: ((total: number) => void) | null = null;
+  return {
+    add(count) {
+      total += count;
+      if (update) update(total);
+      else if (options.tty && total > (options.threshold ?? PROGRESS_THRESHOLD)) {
+        const started = startBar(write, total, options);
+        bar = started;
+        update = started.setTotal;
+        for (let i = 0; i < done; i++) started.tick(null);
+      }
+    },
+    tick(value) {
+      done++;
+      bar?.tick(null);
+      return value;
+    },
+    done: () => bar?.done(),
+  };
+}
+
 /** The terminal stream cli-progress draws on, made of our Io's stderr writer. */
 function terminal(write: (text: string) => void) {
   return {
@@ -29,6 +60,10 @@ export function createProgress(
   options: { tty: boolean; width?: number; label?: string; threshold?: number },
 ): Progress {
   if (!options.tty || total <= (options.threshold ?? PROGRESS_THRESHOLD)) return { tick: (value) => value, done: () => {} };
+  return startBar(write, total, options);
+}
+
+function startBar(write: (text: string) => void, total: number, options: { width?: number; label?: string }): Progress & { setTotal(total: number): void } {
   const bar = new cliProgress.SingleBar({
     stream: terminal(write) as unknown as NodeJS.WritableStream,
     format: `[{bar}] {value}/{total} ${options.label ?? 'rules'} | {percentage}% | ETA {eta_formatted}`,
@@ -44,6 +79,7 @@ export function createProgress(
   bar.start(total, 0);
   let count = 0;
   return {
+    setTotal: (n) => bar.setTotal(n),
     tick(value) {
       bar.update(++count);
       return value;

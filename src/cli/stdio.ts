@@ -1,8 +1,7 @@
 // The `-` path (one rule read from standard input) and the --output file check.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Tenant } from '../inputs/types.js';
-import { describeFsError, UsageError } from './io.js';
+import { describeFsError, UsageError } from '../io/errors.js';
 
 /** The path that means standard input, as in ESLint and Prettier. */
 export const STDIN = '-';
@@ -14,15 +13,6 @@ export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** Adds the rule from stdin to the plain tenant (every plain input is one tenant in migrate), or as one. */
-export function stdinTenant(tenants: Tenant[], script: string): void {
-  if (script.trim() === '') throw new UsageError('Standard input is empty: pipe one rule into `-`.');
-  const rule = { source: STDIN_SOURCE, name: 'stdin', script };
-  const plain = tenants.find((t) => t.format === 'plain');
-  if (plain) plain.rules.push(rule);
-  else tenants.push({ name: 'stdin', source: STDIN_SOURCE, format: 'plain', rules: [rule], configKeys: [], problems: [], notes: [] });
 }
 
 /**

@@ -1,13 +1,13 @@
-// `migrate --out` as a stream (issue 16): rules flow through the pool in tenant order, each tenant is
-// written as soon as its last rule is back, and the main thread keeps one report entry per rule
-// (never the Action code or the diff), so memory stays flat as the portfolio grows.
+// Rules as a stream (issue 16): tenants are read one at a time, their rules flow through the pool in
+// tenant order, each tenant is written (--out) as soon as its last rule is back, and the caller gets
+// one report entry per rule (never the Action code), so memory stays flat as the portfolio grows.
 import type { Tenant } from '../inputs/types.js';
 import type { RuleInput, RuleReport, RuleRun } from '../run.js';
 import type { MigrateOptions } from '../types.js';
 import { writeTenant, type Emit } from '../emit/index.js';
-import type { PlanOptions, TenantPlan } from '../emit/plan.js';
-import { groupRuns } from '../tenants.js';
-import { describeFsError, UsageError } from './io.js';
+import type { HeldBack, PlanOptions } from '../emit/plan.js';
+import { groupRuns, withTenantViews, type TenantRuns } from '../tenants.js';
+import { describeFsError, UsageError } from '../io/errors.js';
 import { runRules, type PoolOptions } from './pool.js';
 
 /** What the CLI keeps of a rule once it is migrated (and written): its report entry and what the text output needs. */
@@ -19,61 +19,109 @@ export interface RuleEntry {
   diff: string;
 }
 
-export function ruleEntry(run: RuleRun): RuleEntry {
-  return { report: run.report, alreadyAction: run.result.findings.some((f) => f.code === 'already-action'), diff: run.result.diff };
+export function ruleEntry(run: RuleRun, report: RuleReport = run.report): RuleEntry {
+  return { report, alreadyAction: run.result.findings.some((f) => f.code === 'already-action'), diff: run.result.diff };
 }
 
-export interface Streamed {
-  /** One per rule, in input order, as written (Action file, deploy flags, write errors). */
+/** A tenant's Actions held back (the summary lists them); its plan and code are gone. */
+export interface TenantHeldBack {
+  tenant: { name: string };
+  heldBack: HeldBack[];
+}
+
+/** One tenant, done: its entries in input order, as written (Action file, deploy flags, write errors). */
+export interface TenantDone {
   entries: RuleEntry[];
-  /** Each tenant's plan without its Actions (their code is gone): the held-back summary reads these. */
-  plans: TenantPlan[];
+  /** Null when nothing was written (a dry run). */
+  heldBack: TenantHeldBack | null;
   notes: string[];
 }
 
 export interface StreamOptions {
-  outDir: string;
+  /** Write each tenant here (a sub-folder per tenant when there are several); none: a dry run. */
+  outDir?: string;
+  /** How many tenants the stream holds (a single one is written at the top of outDir). */
+  tenantCount?: number;
   emit?: Emit;
-  plan: PlanOptions;
+  plan?: PlanOptions;
   tick?: (run: RuleRun) => unknown;
+  /** Each tenant as it is read, before its rules run (notes, unreadable files). */
+  onTenant?: (tenant: Tenant) => void;
   pool?: PoolOptions;
 }
 
-/**
- * Migrates `rules` (tenantRules(tenants) order) and writes each tenant into `outDir` (a sub-folder per
- * tenant when there are several) as soon as its rules are all back; same files as writeTenants.
- */
-export async function streamTenants(tenants: Tenant[], rules: RuleInput[], options: MigrateOptions, stream: StreamOptions): Promise<Streamed> {
-  const entries: RuleEntry[] = [];
-  const plans: TenantPlan[] = [];
-  const notes: string[] = [];
-  let next = 0;
+/** Reads, migrates and (with outDir) writes each tenant in turn; `onDone` gets each one, in tenant order. */
+export async function streamTenants(
+  tenants: Iterable<Tenant> | AsyncIterable<Tenant>,
+  options: MigrateOptions,
+  stream: StreamOptions,
+  onDone: (done: TenantDone) => void | Promise<void>,
+): Promise<void> {
+  const waiting: Tenant[] = [];
   let pending: RuleRun[] = [];
-  // Writes every tenant whose rules are all in (tenants without rules included), in tenant order.
-  const flush = async () => {
-    while (next < tenants.length && pending.length === tenants[next].rules.length) {
-      const tenant = tenants[next];
-      const [group] = groupRuns([tenant], pending);
-      pending = [];
-      next++;
-      let written;
-      try {
-        written = await writeTenant(stream.outDir, group, tenants.length > 1 ? tenant.name : '', stream.emit, stream.plan);
-      } catch (error) {
-        if (error instanceof UsageError) throw error;
-        throw new UsageError(`Cannot write to ${stream.outDir}: ${describeFsError(error)}`);
-      }
-      group.runs.forEach((run, i) => entries.push({ ...ruleEntry(run), report: written.reports[i] }));
-      plans.push({ ...written.plan, actions: [], bindings: [] });
-      notes.push(...written.notes);
+  const finish = async (group: TenantRuns): Promise<TenantDone> => {
+    if (stream.outDir === undefined) {
+      return { entries: group.runs.map((run) => ruleEntry(run)), heldBack: null, notes: [] };
+    }
+    try {
+      const written = await writeTenant(stream.outDir, group, (stream.tenantCount ?? 1) > 1 ? group.tenant.name : '', stream.emit, stream.plan);
+      return {
+        entries: group.runs.map((run, i) => ruleEntry(run, written.reports[i])),
+        heldBack: { tenant: { name: group.tenant.name }, heldBack: written.plan.heldBack },
+        notes: written.notes,
+      };
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`Cannot write to ${stream.outDir}: ${describeFsError(error)}`);
     }
   };
-  await flush();
-  await runRules(rules, options, async (run) => {
+  // Finishes every tenant whose rules are all in (tenants without rules included), in tenant order.
+  // Chained: the pool (results) and the reader (empty tenants) both call it.
+  let flushing = Promise.resolve();
+  const flush = () =>
+    (flushing = flushing.then(async () => {
+      while (waiting.length && pending.length === waiting[0].rules.length) {
+        const [group] = groupRuns([waiting.shift()!], pending);
+        pending = [];
+        await onDone(await finish(group));
+      }
+    }));
+  async function* inputs(): AsyncGenerator<RuleInput> {
+    for await (const read of tenants) {
+      const tenant = withTenantViews(read);
+      stream.onTenant?.(tenant);
+      waiting.push(tenant);
+      if (tenant.rules.length === 0) await flush();
+      yield* tenant.rules;
+    }
+  }
+  await runRules(inputs(), options, async (run) => {
     stream.tick?.(run);
     pending.push(run);
     await flush();
   }, stream.pool);
   await flush();
-  return { entries, plans, notes };
+}
+
+/** Every tenant's runs, held (--verify and --write need them all); read and migrated as streamTenants does. */
+export async function collectTenants(
+  tenants: Iterable<Tenant> | AsyncIterable<Tenant>,
+  options: MigrateOptions,
+  stream: Pick<StreamOptions, 'tick' | 'onTenant' | 'pool'>,
+): Promise<TenantRuns[]> {
+  const read: Tenant[] = [];
+  const runs: RuleRun[] = [];
+  async function* inputs(): AsyncGenerator<RuleInput> {
+    for await (const tenant of tenants) {
+      const viewed = withTenantViews(tenant);
+      stream.onTenant?.(viewed);
+      read.push(viewed);
+      yield* viewed.rules;
+    }
+  }
+  await runRules(inputs(), options, (run) => {
+    stream.tick?.(run);
+    runs.push(run);
+  }, stream.pool);
+  return groupRuns(read, runs);
 }

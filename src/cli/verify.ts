@@ -15,7 +15,8 @@ import type { TypeCheckResult } from '../typecheck.js';
 import type { Dependency, Finding, SdkMajor } from '../types.js';
 import { checkAvailability, RESOLVE_FROM } from '../verify/dependencies.js';
 import type { KeywordValues, Scenario } from '../verify/index.js';
-import { describeFsError, UsageError, writeFileAtomic } from './io.js';
+import { describeFsError, UsageError } from '../io/errors.js';
+import { writeFileAtomic } from '../io/write.js';
 import { createProgress } from './progress.js';
 import type { Io } from './main.js';
 

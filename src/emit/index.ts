@@ -1,7 +1,8 @@
 // Writes each tenant's Actions in the chosen layout. With several tenants, one subfolder each.
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { assertWritable, describeFsError, UnsafeWriteError, UsageError, writeFilesAtomic } from '../cli/io.js';
+import { describeFsError, UsageError } from '../io/errors.js';
+import { assertWritable, UnsafeWriteError, writeFilesAtomic } from '../io/write.js';
 import { DataError, parseJson } from '../inputs/data.js';
 import { triggerMap } from '../inputs/records.js';
 import type { TenantFormat } from '../inputs/types.js';
@@ -135,7 +136,7 @@ export async function writeTenant(outDir: string, group: TenantRuns, sub: string
 }
 
 /** The summary lines for Actions held back (not deployed, not bound) and rules that gave none. */
-export function heldBackSummary(plans: TenantPlan[]): string[] {
+export function heldBackSummary(plans: Array<Pick<TenantPlan, 'heldBack'> & { tenant: { name: string } }>): string[] {
   const held = plans.flatMap((p) => p.heldBack.map((h) => ({ ...h, tenant: plans.length > 1 ? `${p.tenant.name}: ` : '' })));
   if (held.length === 0) return [];
   return [

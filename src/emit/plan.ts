@@ -7,7 +7,7 @@
 // and a post-login list is written only when the tenant's current list is known (an import
 // replaces all of it) or the user asked for `--bindings replace`. Never an empty list.
 import { createHash } from 'node:crypto';
-import { sanitizeName } from '../cli/io.js';
+import { sanitizeName } from '../io/paths.js';
 import type { Tenant, TriggerBinding, Triggers } from '../inputs/types.js';
 import type { RuleRun } from '../run.js';
 import type { Dependency } from '../types.js';

@@ -2,7 +2,7 @@
 // one result per finding, its rule id `rules2actions/<code>` (stable across runs), level, location
 // and the transform's message template as the rule's help text. Pure: report in, text out.
 import { pipelineTransform } from '../pipeline-messages.js';
-import type { MigrationReport } from './report-json.js';
+import type { ReportSource } from './report-json.js';
 import type { Finding, MessageSpec, Severity } from '../types.js';
 import { transforms } from '../../transforms/index.js';
 
@@ -64,7 +64,7 @@ interface SarifResult {
   partialFingerprints: { primaryLocationLineHash: string };
 }
 
-export function buildSarif(report: MigrationReport): SarifLog {
+export function buildSarif(report: ReportSource): SarifLog {
   const rules: SarifRule[] = [];
   const index = new Map<string, number>();
   const results: SarifResult[] = [];
@@ -104,6 +104,6 @@ export function buildSarif(report: MigrationReport): SarifLog {
   };
 }
 
-export function formatSarif(report: MigrationReport): string {
+export function formatSarif(report: ReportSource): string {
   return JSON.stringify(buildSarif(report), null, 2) + '\n';
 }

@@ -3,7 +3,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseJson } from './data.js';
-import { ConfinementError } from '../cli/io.js';
+import { ConfinementError } from '../io/errors.js';
 import { configKeys, isRecord, locate, problemFrom, readScript, readText, ruleFields, triggerMap, uniqueKeys } from './records.js';
 import type { Tenant } from './types.js';
 

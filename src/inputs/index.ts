@@ -7,7 +7,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
-import { describeMissing, expandPaths, sanitizeName, UsageError } from '../cli/io.js';
+import { describeMissing, UsageError } from '../io/errors.js';
+import { expandPaths, sanitizeName } from '../io/paths.js';
 import { readApiDump } from './api-dump.js';
 import { readDirectoryExport } from './directory.js';
 import { readLiveTenant, type LiveOptions } from './live.js';
@@ -25,11 +26,12 @@ export interface ReadOptions extends LiveOptions {
   fromTenant?: string[];
 }
 
-type Unit =
+export type Unit =
   | { kind: 'plain'; name: string; files: string[]; source: string; roots?: Map<string, string> }
   | { kind: 'directory'; name: string; root: string }
   | { kind: 'yaml'; name: string; file: string }
-  | { kind: 'api'; name: string; file: string };
+  | { kind: 'api'; name: string; file: string }
+  | { kind: 'live'; name: string; domain: string };
 
 const IGNORE = ['**/node_modules/**', '**/.git/**'];
 const YAML_NAMES = ['tenant.yaml', 'tenant.yml'];
@@ -138,7 +140,7 @@ async function readPlain(unit: Extract<Unit, { kind: 'plain' }>): Promise<Tenant
   return tenant;
 }
 
-function readUnit(unit: Unit): Promise<Tenant> {
+function readUnit(unit: Exclude<Unit, { kind: 'live' }>): Promise<Tenant> {
   switch (unit.kind) {
     case 'plain':
       return readPlain(unit);
@@ -151,8 +153,14 @@ function readUnit(unit: Unit): Promise<Tenant> {
   }
 }
 
-/** Every input as tenants, in the order given; tenant names are made unique (they name output folders). */
-export async function readTenants(paths: string[], options: ReadOptions = {}): Promise<Tenant[]> {
+/** What the inputs are, before any rule is read: one unit per tenant, in the order given. */
+export interface InputPlan {
+  units: Unit[];
+  options: ReadOptions;
+}
+
+/** Finds the tenants behind `paths` (and --from-tenant) without reading their rules. */
+export async function planInputs(paths: string[], options: ReadOptions = {}): Promise<InputPlan> {
   let units: Unit[] = [];
   for (const given of paths) units.push(...(await unitsFor(given)));
   if (options.mergePlain) {
@@ -163,17 +171,43 @@ export async function readTenants(paths: string[], options: ReadOptions = {}): P
       units = units.flatMap((u): Unit[] => (u === plain[0] ? [merged] : u.kind === 'plain' ? [] : [u]));
     }
   }
-  const tenants: Tenant[] = [];
-  for (const unit of units) tenants.push(await readUnit(unit));
-  for (const domain of options.fromTenant ?? []) tenants.push(await readLiveTenant(domain, options));
+  return { units: [...units, ...(options.fromTenant ?? []).map((domain): Unit => ({ kind: 'live', name: domain, domain }))], options };
+}
 
+/** No rule to read at all: only plain inputs, and no file among them (an export with no rules is an answer). */
+export const plansNoRules = (plan: InputPlan): boolean => plan.units.every((u) => u.kind === 'plain' && u.files.length === 0);
+
+/** Rules dumps and live tenants: no export folder to write into. */
+export const dumpSources = (plan: InputPlan): string[] => plan.units.filter((u) => u.kind === 'api' || u.kind === 'live').map(unitSource);
+
+function unitSource(unit: Unit): string {
+  return unit.kind === 'plain' ? unit.source : unit.kind === 'directory' ? unit.root : unit.kind === 'live' ? unit.domain : unit.file;
+}
+
+/**
+ * Reads the tenants one at a time, as the caller asks for them, so a portfolio is never in memory
+ * whole; tenant names are made unique (they name output folders).
+ */
+export async function* readInputs(plan: InputPlan): AsyncGenerator<Tenant> {
   const taken = new Set<string>();
-  for (const tenant of tenants) {
+  // Live tenants first (small, and a missing credential must stop the run before anything is written); yielded in their place.
+  const live = new Map<Unit, Tenant>();
+  for (const unit of plan.units) if (unit.kind === 'live') live.set(unit, await readLiveTenant(unit.domain, plan.options));
+  for (const unit of plan.units) {
+    const tenant = unit.kind === 'live' ? live.get(unit)! : await readUnit(unit);
+    live.delete(unit);
     const base = sanitizeName(tenant.name);
     let name = base;
     for (let i = 2; taken.has(name.toLowerCase()); i++) name = `${base}-${i}`;
     taken.add(name.toLowerCase());
     tenant.name = name;
+    yield tenant;
   }
+}
+
+/** Every input as tenants, in the order given (see readInputs). */
+export async function readTenants(paths: string[], options: ReadOptions = {}): Promise<Tenant[]> {
+  const tenants: Tenant[] = [];
+  for await (const tenant of readInputs(await planInputs(paths, options))) tenants.push(tenant);
   return tenants;
 }

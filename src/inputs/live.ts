@@ -1,7 +1,7 @@
 // --from-tenant: rules and rules-configs keys of a live tenant through the Management API, with
 // client-credentials from AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET. formats.md §5.1.
 import { STATUS_CODES } from 'node:http';
-import { UsageError } from '../cli/io.js';
+import { UsageError } from '../io/errors.js';
 import { addApiRules } from './api-dump.js';
 import { configKeys, isRecord, uniqueKeys } from './records.js';
 import type { Tenant, TriggerBinding } from './types.js';

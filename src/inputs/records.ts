@@ -1,5 +1,6 @@
 // Shared pieces of the export readers: rule records, rules-configs keys, triggers, file reading.
-import { ConfinementError, describeMissing, EncodingError, InputLimitError, readInputFile, readInputText, type InputProblem } from '../cli/io.js';
+import { ConfinementError, describeMissing, EncodingError, InputLimitError, type InputProblem } from '../io/errors.js';
+import { readInputFile, readInputText } from '../io/read.js';
 import type { RuleInput } from '../run.js';
 import { DataError } from './data.js';
 import { LOGIN_STAGE, type TriggerBinding, type Triggers } from './types.js';

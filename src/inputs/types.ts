@@ -1,4 +1,4 @@
-import type { InputProblem } from '../cli/io.js';
+import type { InputProblem } from '../io/errors.js';
 import type { RuleInput } from '../run.js';
 
 /** Where a tenant's rules came from; the default output format follows it. */

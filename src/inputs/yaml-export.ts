@@ -2,7 +2,7 @@
 // `rulesConfigs:` keys, `triggers:`. See formats.md §3.
 import path from 'node:path';
 import { parseYaml } from './data.js';
-import { ConfinementError } from '../cli/io.js';
+import { ConfinementError } from '../io/errors.js';
 import { configKeys, isRecord, locate, problemFrom, readScript, readText, ruleFields, triggerMap, uniqueKeys } from './records.js';
 import type { Tenant } from './types.js';
 

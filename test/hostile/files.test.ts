@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main, type Io } from '../../src/cli/main.js';
-import { decodeText } from '../../src/cli/io.js';
+import { decodeText } from '../../src/io/encoding.js';
 import { safeFileName } from '../../src/emit/plan.js';
 import { BASE_URL_ENV } from '../../src/inputs/live.js';
 import { createCertificate } from '../../src/verify/emulator.js';
