@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
-import { analyzeScopes, countReferences, renameReferences, ruleScopes, type Binding } from '../src/ast/scope.js';
+import { analyzeScopes, countReferences, namesDeclaredIn, renameReferences, ruleScopes, statementDeclaredNames, type Binding } from '../src/ast/scope.js';
 import { n } from '../src/ast.js';
 import * as recast from 'recast';
+import { cloneNode } from '../src/nodes.js';
 import { parse } from '../src/parse.js';
 
 const print = (node: unknown) => recast.print(node as never);
@@ -142,6 +143,66 @@ describe('ruleScopes', () => {
     expect([...scopes.aliases[role]].map((b) => b.name)).toEqual(names);
   });
 
+  // Each identifier named `name` in the body that is a reference or a declaration, in source order: its role or null.
+  const roleCases: Array<{ title: string; code: string; name: string; roles: Array<string | null> }> = [
+    {
+      title: 'a block-local const named like the parameter is not it, before or after the block',
+      code: 'function r(user, context, callback) {\n  context.a;\n  if (x) {\n    const context = {};\n    context.b;\n  }\n  context.c;\n}',
+      name: 'context',
+      roles: ['context', null, null, 'context'],
+    },
+    {
+      title: 'a let in a nested block shadows only inside it',
+      code: 'function r(user, context, callback) {\n  {\n    let user = 1;\n    {\n      user;\n    }\n  }\n  user;\n}',
+      name: 'user',
+      roles: [null, null, 'user'],
+    },
+    {
+      title: "a nested function's parameter named callback",
+      code: 'function r(user, context, callback) {\n  f(function (callback) {\n    callback();\n  });\n  callback();\n}',
+      name: 'callback',
+      roles: [null, null, 'callback'],
+    },
+    {
+      title: 'an alias declared in a block is one only there; a same-named const after it is not',
+      code: 'function r(user, context, callback) {\n  if (x) {\n    const who = user;\n    who.a;\n  }\n  const who = {};\n  who.b;\n}',
+      name: 'who',
+      roles: ['user', 'user', null, null],
+    },
+    {
+      title: 'a var alias is hoisted: a use above its declaration is an alias too',
+      code: 'function r(user, context, callback) {\n  g(ctx);\n  var ctx = context;\n}',
+      name: 'ctx',
+      roles: ['context', 'context'],
+    },
+  ];
+  it.each(roleCases)('roleOf: $title', ({ code, name, roles }) => {
+    const rule = ruleOf(code);
+    const scopes = ruleScopes(rule);
+    const found: Array<string | null> = [];
+    walk(rule.body, (node, ancestors) => {
+      if (!n.Identifier.check(node) || node.name !== name) return;
+      const parent = ancestors[ancestors.length - 1];
+      if (n.MemberExpression.check(parent) && parent.property === (node as unknown) && !parent.computed) return;
+      found.push(scopes.roleOf(node));
+    });
+    expect(found).toEqual(roles);
+  });
+
+  it('reads a body cut from the rule (a copy) as the rule function\'s body', () => {
+    const rule = ruleOf('function r(user, context, callback) {\n  var ctx = context;\n  ctx.a;\n  if (x) {\n    let context = 1;\n    context;\n  }\n}');
+    // A detached copy of the body, as redirect makes for onContinuePostLogin.
+    const copy = cloneNode(rule.body) as unknown as Node;
+    const scopes = ruleScopes(rule, copy);
+    const roles: Array<string | null> = [];
+    walk(copy, (node, ancestors) => {
+      const parent = ancestors[ancestors.length - 1];
+      if (n.Identifier.check(node) && !(n.MemberExpression.check(parent) && parent.property === (node as unknown))) roles.push(`${node.name}:${scopes.roleOf(node)}`);
+    });
+    expect(roles).toEqual(['ctx:context', 'context:context', 'ctx:context', 'x:null', 'context:null', 'context:null']);
+    expect(scopes.params.context?.id).toBe(rule.fn.params[1]);
+  });
+
   it('roleOf tells a rule parameter from a local of the same name', () => {
     const rule = ruleOf('function r(user, context, callback) {\n  context.a;\n  [1].forEach(function (context) { context.b; });\n  var ctx = context;\n  ctx.c;\n}');
     const scopes = ruleScopes(rule);
@@ -151,6 +212,25 @@ describe('ruleScopes', () => {
       if (n.MemberExpression.check(parent) && parent.object === (node as unknown) && n.Identifier.check(node)) roles.push(scopes.roleOf(node));
     });
     expect(roles).toEqual(['context', null, 'context']);
+  });
+});
+
+describe('declared names', () => {
+  const statementCases: Array<{ code: string; names: string[] }> = [
+    { code: "const { a, b: [c], ...rest } = require('x');", names: ['a', 'c', 'rest'] },
+    { code: 'var x = 1, y;', names: ['x', 'y'] },
+    { code: 'function f(p) { var inner; }', names: ['f'] },
+    { code: 'class K {}', names: ['K'] },
+    { code: 'if (a) { let hidden; }', names: [] },
+    { code: 'x = 1;', names: [] },
+  ];
+  it.each(statementCases)('statementDeclaredNames: $code', ({ code, names }) => {
+    expect(statementDeclaredNames(parse(code).program.body[0])).toEqual(names);
+  });
+
+  it('namesDeclaredIn collects every declaration under the root, whatever its scope', () => {
+    const ast = parse('var a;\nfunction f(b, { c }) {\n  try {} catch (d) {}\n  { let e; }\n  class G {}\n  h.i = (j = 1) => j;\n}');
+    expect([...namesDeclaredIn(ast.program)].sort()).toEqual(['G', 'a', 'b', 'c', 'd', 'e', 'f', 'j']);
   });
 });
 

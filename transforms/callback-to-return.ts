@@ -1,12 +1,12 @@
 import * as recast from 'recast';
-import { b, insideNestedFunction, isRuleParam, memberExpression, n, type NodePath } from '../src/ast.js';
+import { b, insideNestedFunction, isRuleParam, memberExpression, n, removeDeclarator, type NodePath } from '../src/ast.js';
 
 import { flattenFlows, keptFlow, moveEarlyCallbacks, resolveTailHelpers } from '../src/ast/flow.js';
-import { countReferences } from '../src/ast/scope.js';
+import { bindingOwner, countReferences, ruleScopes, type RuleScopes } from '../src/ast/scope.js';
 import { cloneNode, enclosingFunction, endOf, isWithin, startOf, template } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
-import { fastCheck, pathsWhere, walk } from '../src/walk.js';
+import { fastCheck, pathsWhere, someNode, walk } from '../src/walk.js';
 
 type Call = recast.types.namedTypes.CallExpression;
 
@@ -24,6 +24,10 @@ export const callbackToReturn: Transform = {
   description: 'callback(null, user, context) → return; callback(error) → return api.access.deny(message)',
   safety: 'safe',
   messages: {
+    'callback-alias-followed': {
+      severity: 'info',
+      text: '`{{alias}}` was an alias of the rule\'s callback; its calls are converted like the callback\'s.',
+    },
     'code-after-callback': {
       severity: 'warning',
       text: 'The rule went on running after calling back here; the Action returns at this point, so the code after it no longer runs.',
@@ -74,10 +78,44 @@ export const callbackToReturn: Transform = {
     if (!rule.callback) return;
     // Both handlers: the redirect transform may have split the rule into onContinuePostLogin.
     for (const handlerBody of [rule.body, ctx.module.continueBody]) {
-      if (handlerBody) visitHandler(ctx, handlerBody);
+      if (!handlerBody) continue;
+      followCallbackAliases(ctx, handlerBody);
+      visitHandler(ctx, handlerBody);
     }
   },
 };
+
+const isDeclarator = fastCheck(n.VariableDeclarator);
+
+/**
+ * `var done = callback;` (never reassigned: src/ast/scope.ts) → its uses read `callback`, so the flow
+ * model and the conversion see the callback under one name. An alias used where `callback` means
+ * something else (a nested parameter of that name), or as a shorthand key, is left alone.
+ */
+function followCallbackAliases(ctx: TransformContext, handlerBody: BlockStatement) {
+  const { rule } = ctx;
+  const name = rule.callback!;
+  if (!someNode(handlerBody, (node) => isDeclarator(node) && isIdentifier(node.init))) return;
+  const scopes = ruleScopes(rule, handlerBody);
+  // Declaration order: an alias of an alias reads `callback` once the first is followed.
+  for (const alias of scopes.aliases.callback) {
+    const declarator = alias.declarator;
+    if (alias.kind === 'param' || !declarator || declarator.id !== alias.id) continue;
+    const references = new Set<unknown>(alias.references);
+    const paths = pathsWhere(handlerBody, (node) => references.has(node));
+    const safe = paths.every((path) => {
+      const parent = path.parent?.node;
+      if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.shorthand) return false;
+      return bindingOwner(path, name, handlerBody as never) === null;
+    });
+    if (!safe) continue;
+    const [declaratorPath] = pathsWhere(handlerBody, (node) => node === (declarator as unknown));
+    if (!declaratorPath) continue;
+    ctx.report({ node: declarator as never, code: 'callback-alias-followed', data: { alias: alias.name } });
+    for (const path of paths) path.node.name = name;
+    removeDeclarator(declaratorPath);
+  }
+}
 
 const isDirectCall = (path: NodePath) => n.CallExpression.check(path.parent.node) && path.parent.node.callee === path.node;
 
@@ -152,15 +190,18 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
   // A transform that left the flow as the rule wrote it on purpose (an unsafe linking flow) gives the reason.
   const keptBy = keptFlow(rule);
   if (keptBy) kept = [{ node: null, why: keptBy }, ...kept];
+  // The user passed back may be an alias of it (`var u = user`): resolved once, on the body as now settled.
+  let scopes: RuleScopes | undefined;
+  const names = () => (scopes ??= ruleScopes(rule, handlerBody));
   if (!bridged) {
-    for (const path of uses) convertCall(ctx, path.parent, returningBody(path, handlerBody, helpers));
+    for (const path of uses) convertCall(ctx, path.parent, returningBody(path, handlerBody, helpers), names);
     return;
   }
   ctx.report({ node: bridged.node, code: 'callback-bridge', data: { why: bridgeReason(bridged, kept, isDirectCall(bridged)) } });
   for (const path of uses) {
     if (!isDirectCall(path)) continue;
     const returnedUser = (path.parent.node as Call).arguments[1] as Expression | undefined;
-    if (returnedUser && !isUserArgument(ctx, path.parent, returnedUser)) {
+    if (returnedUser && !isUserArgument(ctx, path.parent, returnedUser, names)) {
       ctx.report({ node: returnedUser, code: 'returned-other-user', data: { value: recast.print(returnedUser).code } });
     }
     bridgeCall(path.parent.node as Call);
@@ -242,12 +283,12 @@ function containsAwaitOutsideFunctions(root: BlockStatement): boolean {
   return found;
 }
 
-function convertCall(ctx: TransformContext, callPath: NodePath, handlerBody: BlockStatement) {
+function convertCall(ctx: TransformContext, callPath: NodePath, handlerBody: BlockStatement, names: () => RuleScopes) {
   const call = callPath.node as Call;
   const [error, returnedUser] = call.arguments as Expression[];
   const result = outcome(ctx, callPath, error);
 
-  if (returnedUser && !isUserArgument(ctx, callPath, returnedUser)) {
+  if (returnedUser && !isUserArgument(ctx, callPath, returnedUser, names)) {
     ctx.report({ node: returnedUser, code: 'returned-other-user', data: { value: recast.print(returnedUser).code } });
   }
 
@@ -356,9 +397,9 @@ function isNullish(node: Expression): boolean {
   return n.NullLiteral.check(node) || (n.Identifier.check(node) && node.name === 'undefined') || (n.Literal.check(node) && node.value === null);
 }
 
-function isUserArgument(ctx: TransformContext, callPath: NodePath, node: Expression): boolean {
+function isUserArgument(ctx: TransformContext, callPath: NodePath, node: Expression, names: () => RuleScopes): boolean {
   const argPath = callPath.get('arguments', 1);
-  return n.Identifier.check(node) && isRuleParam(argPath, ctx.rule, ctx.rule.user);
+  return n.Identifier.check(node) && (isRuleParam(argPath, ctx.rule, ctx.rule.user) || names().roleOf(node) === 'user');
 }
 
 /** True when the call sits in the consequent of `if (name)`. */

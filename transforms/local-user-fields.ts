@@ -78,15 +78,16 @@ function userFieldUses(ctx: TransformContext): Map<string, FieldUse[]> {
   const { rule } = ctx;
   const uses = new Map<string, FieldUse[]>();
   const unsafe = new Set<string>();
-  // Only rules that assign a user field at all need the scope analysis.
-  if (!someNode(rule.body, (node) => isUserFieldWrite(node, rule.user))) return uses;
+  // Only rules that assign a user field (through the name, or an alias: a declarator `x = user`) need the scope analysis.
+  const aliased = someNode(rule.body, (node) => n.VariableDeclarator.check(node) && n.Identifier.check(node.init) && node.init.name === rule.user);
+  if (!someNode(rule.body, (node) => isFieldWrite(node, aliased ? undefined : rule.user))) return uses;
   const scopes = ruleScopes(rule);
-  const user = scopes.params.user;
-  if (!user) return uses;
+  if (!scopes.params.user) return uses;
   visit(rule.body, {
     visitMemberExpression(path) {
       const { object, property, computed } = path.node;
-      if (!n.Identifier.check(object) || computed || !n.Identifier.check(property) || scopes.resolve(object) !== user) {
+      // The rule's user, directly or through an alias (`var u = user`): one object, one set of fields.
+      if (!n.Identifier.check(object) || computed || !n.Identifier.check(property) || scopes.roleOf(object) !== 'user') {
         this.traverse(path);
         return;
       }
@@ -118,9 +119,10 @@ function deeplyChanged(path: NodePath): boolean {
   return false;
 }
 
-function isUserFieldWrite(node: unknown, user: string | undefined): boolean {
+/** `name.X = …` / `name.X++` (any name when `name` is undefined). */
+function isFieldWrite(node: unknown, name: string | undefined): boolean {
   const target = n.AssignmentExpression.check(node) ? node.left : n.UpdateExpression.check(node) ? node.argument : null;
-  return n.MemberExpression.check(target) && n.Identifier.check(target.object) && target.object.name === user;
+  return n.MemberExpression.check(target) && n.Identifier.check(target.object) && (name === undefined || target.object.name === name);
 }
 
 function identifierNames(root: Node): Set<string> {

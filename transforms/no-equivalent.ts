@@ -238,8 +238,8 @@ function convertUnauthorized(ctx: TransformContext, body: BlockStatement, flag: 
       const created = path.parent;
       if (n.NewExpression.check(created.node) && created.node.callee === path.node) {
         const holder = created.parent?.node;
-        // callback(new UnauthorizedError(m)) is callback-to-return's (the rule's own parameter): it becomes api.access.deny(m).
-        if (n.CallExpression.check(holder) && scopes.params.callback && scopes.resolve(holder.callee) === scopes.params.callback) return false;
+        // callback(new UnauthorizedError(m)) (or through an alias of callback) is callback-to-return's: it becomes api.access.deny(m).
+        if (n.CallExpression.check(holder) && scopes.roleOf(holder.callee) === 'callback') return false;
         if (n.ThrowStatement.check(holder) && Array.isArray(created.parent.parentPath?.value) && !insideNestedFunction(path, ctx.rule) && !insideTry(path)) {
           const message = (created.node.arguments[0] as Expression | undefined) ?? b.stringLiteral('');
           ctx.report({ node: holder, code: 'unauthorized-thrown' });
