@@ -12,8 +12,13 @@ export function cloneNode<T>(node: T): T {
   if (Array.isArray(node)) return node.map((item) => cloneNode(item)) as T;
   if (!node || typeof node !== 'object') return node;
   const copy: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) {
-    copy[key] = key === 'loc' || key === 'tokens' ? value : cloneNode(value);
+  const record = node as Record<string, unknown>;
+  // Keys rather than entries, primitives copied in place: this copies whole rule bodies (callback-to-return's trial).
+  const keys = Object.keys(record);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    const value = record[key];
+    copy[key] = key === 'loc' || key === 'tokens' || value === null || typeof value !== 'object' ? value : cloneNode(value);
   }
   // recast keeps the parsed node in a non-enumerable `original`: the copy prints like the rule's text.
   const original = (node as { original?: unknown }).original;

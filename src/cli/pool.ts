@@ -6,15 +6,20 @@ import { runRule, type RuleInput, type RuleRun } from '../run.js';
 import type { MigrateOptions } from '../types.js';
 import type { Batch } from './worker.js';
 
-/** Below this many rules, starting workers (each loads the parser, recast and every transform: ~0.2 s of CPU) costs more than it saves. */
-export const POOL_THRESHOLD = 48;
+/**
+ * Below this many rules the pool costs more than it saves (measured on generated rules, 2 threads, CPU time):
+ * starting the workers is ~0.7 s of CPU (each loads the parser, recast and every transform, and warms its
+ * own JIT) and a rule costs ~1.4× its in-process CPU there, so two free cores pay only from ~200 rules on;
+ * a busy machine did not pay even at 400.
+ */
+export const POOL_THRESHOLD = 200;
 /** Rules per task: amortises the message round trip, small enough to keep both threads busy to the end. */
 const BATCH_SIZE = 16;
 
 export type RuleOutcome = Omit<RuleRun, 'input'>;
 
 export interface PoolOptions {
-  /** Worker threads (default: RULES2ACTIONS_THREADS, else one per core). 0 forces the in-process path. */
+  /** Worker threads (default: RULES2ACTIONS_THREADS, else one per core). 0 or 1 keeps the in-process path. */
   threads?: number;
   /** Use the pool from this many rules on (default POOL_THRESHOLD). */
   threshold?: number;
@@ -45,9 +50,10 @@ export async function runRules(
   // Whether the pool pays is decided on the first POOL_THRESHOLD inputs: a short run never starts it.
   const threshold = poolOptions.threshold ?? POOL_THRESHOLD;
   const head = await take(threshold);
-  if (threads < 1 || head.length < threshold) {
+  // One worker thread is this thread's work plus the pool's cost.
+  if (threads < 2 || head.length < threshold) {
     for (const input of head) await onRun(runRule(input, options));
-    if (threads < 1) for (let next = await source.next(); !next.done; next = await source.next()) await onRun(runRule(next.value, options));
+    if (threads < 2) for (let next = await source.next(); !next.done; next = await source.next()) await onRun(runRule(next.value, options));
     return;
   }
 
