@@ -52,6 +52,13 @@ describe('type check of emitted Actions (ts-morph, checkJs)', () => {
     const together = await typeCheckActions([{ file: 'first.js', code: first, sdk: 7 }, { file: 'second.js', code: second, sdk: 7 }]);
     expect(together.get('second.js')!.map((f) => f.message)).toEqual([expect.stringMatching(/Cannot redeclare block-scoped variable 'shared'/)]);
     expect(before.get('first.js')).toEqual([]);
+    // Calls made at the same time do not see each other's files either (a call yields between its files).
+    const [concurrentFirst, concurrentSecond] = await Promise.all([
+      typeCheckActions([{ file: 'first.js', code: first, sdk: 7 }, { file: 'other.js', code: 'void 0;\n', sdk: 7 }]),
+      typeCheckActions([{ file: 'second.js', code: second, sdk: 7 }]),
+    ]);
+    expect(concurrentFirst.get('first.js')).toEqual([]);
+    expect(concurrentSecond.get('second.js')).toEqual([]);
   }, 120_000);
 
   it('gives the handler parameters their PostLogin types without moving any line', () => {

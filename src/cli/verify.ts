@@ -54,18 +54,6 @@ const TYPECHECK_KEY = (i: number) => `#${i}`;
 export async function verifyTargets(targets: VerifyTarget[], options: VerifyOptions = {}): Promise<RuleVerification[]> {
   const { createVerifier, builtinScenarios, configurationKeys, substituteKeywords, withPlaceholderSecrets } = await import('../verify/index.js');
   const runnable = targets.map((t, i) => ({ t, i })).filter(({ t }) => t.action !== null);
-  // The type check runs in this process while the pairs run in their children.
-  const typeCheck: Promise<Map<string, TypeCheckResult>> =
-    runnable.length === 0 || options.typecheck === false
-      ? Promise.resolve(new Map())
-      : import('../typecheck.js').then(({ typeCheckDetailed }) =>
-          typeCheckDetailed(
-            runnable.map(({ t, i }) => ({ file: TYPECHECK_KEY(i), code: t.action!, sdk: t.sdk, dependencies: t.dependencies, rule: t.input.script })),
-          ),
-        );
-  // Awaited below; a failure must not count as unhandled while the verifier starts.
-  typeCheck.catch(() => undefined);
-
   const verifier = runnable.length > 0 ? await createVerifier() : null;
   try {
     const runs = Promise.all(
@@ -128,6 +116,19 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
         }
       })().finally(() => options.onTargetDone?.())),
     );
+    // The type check runs in this process while the pairs run in their children. It starts once the first
+    // children have: building its program holds this thread for seconds.
+    const typeCheck: Promise<Map<string, TypeCheckResult>> =
+      runnable.length === 0 || options.typecheck === false
+        ? Promise.resolve(new Map())
+        : import('../typecheck.js').then(({ typeCheckDetailed }) =>
+            typeCheckDetailed(
+              runnable.map(({ t, i }) => ({ file: TYPECHECK_KEY(i), code: t.action!, sdk: t.sdk, dependencies: t.dependencies, rule: t.input.script })),
+            ),
+          );
+    // Awaited below; a failure must not count as unhandled while the pairs run.
+    typeCheck.catch(() => undefined);
+
     const [results, typeChecks] = await Promise.all([runs, typeCheck]);
     return results.map((r, i) => {
       const check = typeChecks.get(TYPECHECK_KEY(i));
