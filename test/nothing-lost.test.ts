@@ -85,7 +85,11 @@ interface RuleParams {
   fn?: t.Node;
   /** `var ctx = context`, `const claims = context.idToken`: names that stand for rule data. */
   aliases?: Set<string>;
+  /** `var done = callback`: names that stand for the callback. */
+  callbacks?: Set<string>;
 }
+
+const isCallbackName = (name: string, params: RuleParams) => name === params.callback || Boolean(params.callbacks?.has(name));
 
 function ruleParams(ast: t.File): RuleParams {
   for (const statement of ast.program.body) {
@@ -93,8 +97,11 @@ function ruleParams(ast: t.File): RuleParams {
     if (fn.type === 'ExpressionStatement') fn = fn.expression.type === 'AssignmentExpression' ? fn.expression.right : fn.expression;
     if (fn && (fn.type === 'FunctionDeclaration' || fn.type === 'FunctionExpression' || fn.type === 'ArrowFunctionExpression') && fn.params.length === 3) {
       const [user, context, callback] = fn.params.map((p) => (p.type === 'Identifier' ? p.name : undefined));
-      const params: RuleParams = { user, context, callback, fn: statement, aliases: new Set() };
+      const params: RuleParams = { user, context, callback, fn: statement, aliases: new Set(), callbacks: new Set() };
       walk(fn, (node) => {
+        if (node.type === 'VariableDeclarator' && node.id.type === 'Identifier' && node.init?.type === 'Identifier' && node.init.name === callback) {
+          params.callbacks!.add(node.id.name);
+        }
         const init = node.type === 'VariableDeclarator' && node.init?.type === 'LogicalExpression' ? node.init.left : node.type === 'VariableDeclarator' ? node.init : null;
         if (node.type === 'VariableDeclarator' && node.id.type === 'Identifier' && init && chain(init, params).startsWith('event')) {
           params.aliases!.add(node.id.name);
@@ -127,7 +134,7 @@ function statementKeys(node: t.Node, params: RuleParams): string[] {
     let expression = node.expression;
     if (expression.type === 'AwaitExpression') expression = expression.argument;
     if (expression.type === 'CallExpression') {
-      if (expression.callee.type === 'Identifier' && expression.callee.name === params.callback) return ['ReturnStatement'];
+      if (expression.callee.type === 'Identifier' && isCallbackName(expression.callee.name, params)) return ['ReturnStatement'];
       const callee = chain(expression.callee, params);
       // What an Action changes, it changes through `api`.
       return [callee.startsWith('api.') ? 'api-call' : `call:${callee}`];
@@ -288,7 +295,7 @@ function isSuccessCallback(statement: t.Node, params: RuleParams): boolean {
     statement.type === 'ExpressionStatement' ? statement.expression
     : statement.type === 'ReturnStatement' ? statement.argument
     : null;
-  if (expression?.type !== 'CallExpression' || expression.callee.type !== 'Identifier' || expression.callee.name !== params.callback) return false;
+  if (expression?.type !== 'CallExpression' || expression.callee.type !== 'Identifier' || !isCallbackName(expression.callee.name, params)) return false;
   const first = expression.arguments[0];
   return !first || first.type === 'NullLiteral' || (first.type === 'Identifier' && first.name === 'undefined');
 }
@@ -302,7 +309,7 @@ function isAliasWriteBack(statement: t.Node, params: RuleParams): boolean {
 
 const errorCallback = (node: t.Node | null | undefined, params: RuleParams) => {
   const call = node?.type === 'ReturnStatement' ? node.argument : node?.type === 'ExpressionStatement' ? node.expression : null;
-  return call?.type === 'CallExpression' && call.callee.type === 'Identifier' && call.callee.name === params.callback && call.arguments.length > 0;
+  return call?.type === 'CallExpression' && call.callee.type === 'Identifier' && isCallbackName(call.callee.name, params) && call.arguments.length > 0;
 };
 
 /**
