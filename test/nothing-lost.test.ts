@@ -107,10 +107,33 @@ function ruleParams(ast: t.File): RuleParams {
           params.aliases!.add(node.id.name);
         }
       });
+      helperContextParams(fn, context).forEach((name) => params.aliases!.add(name));
       return params;
     }
   }
   return {};
+}
+
+/** Parameters of the rule's local helpers that every call gives the rule's `context` (the transform converts them with the rule). */
+function helperContextParams(fn: t.Node, context: string | undefined): string[] {
+  const helpers = new Map<string, t.FunctionDeclaration>();
+  const passed = new Map<string, boolean[]>();
+  walk(fn, (node) => {
+    if (node.type === 'FunctionDeclaration' && node.id) helpers.set(node.id.name, node);
+    if (node.type !== 'CallExpression' || node.callee.type !== 'Identifier') return;
+    const name = node.callee.name;
+    const isContext = node.arguments.map((a) => a.type === 'Identifier' && a.name === context);
+    const seen = passed.get(name);
+    passed.set(name, seen ? seen.map((v, i) => v && Boolean(isContext[i])) : isContext);
+  });
+  const names: string[] = [];
+  for (const [name, helper] of helpers) {
+    (passed.get(name) ?? []).forEach((always, i) => {
+      const param = helper.params[i];
+      if (always && param?.type === 'Identifier') names.push(param.name);
+    });
+  }
+  return names;
 }
 
 function chain(node: t.Node | null | undefined, params: RuleParams): string {

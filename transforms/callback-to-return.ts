@@ -36,6 +36,10 @@ export const callbackToReturn: Transform = {
       severity: 'warning',
       text: 'The rule passed `{{value}}` back instead of its user; returning a user has no effect in an Action (the login subject only changes through api.authentication.setPrimaryUser).',
     },
+    'callback-argument-kept': {
+      severity: 'info',
+      text: '`{{value}}` was passed to the callback and runs code: it still runs here, before the Action goes on; what it returns is not used.',
+    },
     'pass-through-error': {
       severity: 'info',
       text: 'Errors passed to the callback deny the login with their message, as Rules did (access_denied).',
@@ -204,6 +208,7 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
     if (returnedUser && !isUserArgument(ctx, path.parent, returnedUser, names)) {
       ctx.report({ node: returnedUser, code: 'returned-other-user', data: { value: recast.print(returnedUser).code } });
     }
+    reportKeptArguments(ctx, path.parent.node as Call);
     bridgeCall(path.parent.node as Call);
   }
   wrapInBridge(handlerBody, rule.callback!);
@@ -228,7 +233,22 @@ function bridgeCall(call: Call) {
   if (n.NewExpression.check(error) && n.Identifier.check(error.callee) && error.callee.name === 'UnauthorizedError') {
     error.callee = b.identifier('Error');
   }
-  call.arguments = error && !isNullish(error) ? [error] : [];
+  // Only the error is read; an argument that runs code (a helper that redirects) still runs.
+  const effects = effectfulArguments(call);
+  call.arguments = effects.length ? [error, ...effects] : error && !isNullish(error) ? [error] : [];
+}
+
+/** `callback(null, user, markRedirect(context))`: arguments past the error that run code when evaluated. */
+function effectfulArguments(call: Call): Expression[] {
+  return (call.arguments.slice(1) as Expression[]).filter((arg) =>
+    someNode(arg, (node) => /^(Call|New|Assignment|Update|Await|Yield|TaggedTemplate)Expression$|^OptionalCallExpression$/.test((node as { type: string }).type) || (n.UnaryExpression.check(node) && node.operator === 'delete')),
+  );
+}
+
+function reportKeptArguments(ctx: TransformContext, call: Call): Expression[] {
+  const effects = effectfulArguments(call);
+  for (const arg of effects) ctx.report({ node: arg, code: 'callback-argument-kept', data: { value: recast.print(arg).code } });
+  return effects;
 }
 
 /**
@@ -292,24 +312,25 @@ function convertCall(ctx: TransformContext, callPath: NodePath, handlerBody: Blo
     ctx.report({ node: returnedUser, code: 'returned-other-user', data: { value: recast.print(returnedUser).code } });
   }
 
+  const effects = reportKeptArguments(ctx, call);
   const parentPath: NodePath = callPath.parent;
   const parent = parentPath.node;
   const siblings: unknown = parentPath.parentPath?.value;
   const inList = Array.isArray(siblings);
   const replacement = () => {
-    const statements = result.statements();
+    const statements = [...effects.map((e) => b.expressionStatement(e)), ...result.statements()];
     return inList || statements.length === 1 ? statements : [b.blockStatement(statements)];
   };
 
   if (n.ReturnStatement.check(parent)) {
-    if (result.guard) parentPath.replace(...withComments(parent, replacement()));
+    if (result.guard || effects.length) parentPath.replace(...withComments(parent, replacement()));
     else parent.argument = result.value;
     return;
   }
   if (n.ExpressionStatement.check(parent)) {
     const body = handlerBody.body;
     // Falling off the end of the handler is the success case: the last `callback(null, …)` just goes.
-    if (result.value === null && !result.guard && body[body.length - 1] === parent) {
+    if (result.value === null && !result.guard && !effects.length && body[body.length - 1] === parent) {
       // Unless it has comments: they stay, above a `return;`.
       if (hasComments(parent)) parentPath.replace(...withComments(parent, [b.returnStatement(null)]));
       else parentPath.prune();
@@ -320,7 +341,8 @@ function convertCall(ctx: TransformContext, callPath: NodePath, handlerBody: Blo
     return;
   }
   // Inside an expression (`x && callback(...)`): keep the shape and return the value.
-  callPath.replace(result.value ?? b.identifier('undefined'));
+  const value = result.value ?? b.identifier('undefined');
+  callPath.replace(effects.length ? b.sequenceExpression([...effects, value]) : value);
 }
 
 type Commented = { comments?: Array<{ type: string; value: string; leading?: boolean }> | null };
