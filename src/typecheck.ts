@@ -1,6 +1,7 @@
 // Type-checks emitted Actions (checkJs) against our PostLogin typings and the auth0 SDK's own
 // type definitions. ts-morph is heavy: it is imported only when a check is asked for.
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { makeParseable } from './analyze.js';
@@ -69,6 +70,28 @@ export async function typeCheckActions(inputs: TypeCheckInput[]): Promise<Map<st
 function checkableRule(rule: string): string {
   // The name goes in on the function's own line: diagnostics keep their line numbers.
   return `${checkableText(makeParseable(rule).text)}\nmodule.exports = {};\n`;
+}
+
+/** typeCheckDetailed on a worker thread (verify): this thread stays free to answer the verify children. */
+export async function typeCheckOffThread(inputs: TypeCheckInput[]): Promise<Map<string, TypeCheckResult>> {
+  const { Worker } = await import('node:worker_threads');
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(workerFile(), { workerData: inputs });
+    worker.once('message', (message: { results?: Array<[string, TypeCheckResult]>; error?: string }) => {
+      if (message.results) resolve(new Map(message.results));
+      else reject(new Error(message.error));
+      void worker.terminate();
+    });
+    worker.once('error', reject);
+    // After an answer this does nothing; before one, the worker died.
+    worker.once('exit', (code) => reject(new Error(`the type check thread stopped (exit code ${code})`)));
+  });
+}
+
+/** The compiled worker; under vitest the sources run as .ts, so use the build (npm test builds first). */
+function workerFile(): URL {
+  const beside = new URL('./typecheck-worker.js', import.meta.url);
+  return existsSync(fileURLToPath(beside)) ? beside : new URL('../dist/src/typecheck-worker.js', import.meta.url);
 }
 
 let pending: Promise<unknown> = Promise.resolve();

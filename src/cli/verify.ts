@@ -116,13 +116,13 @@ export async function verifyTargets(targets: VerifyTarget[], options: VerifyOpti
         }
       })().finally(() => options.onTargetDone?.())),
     );
-    // The type check runs in this process while the pairs run in their children. It starts once the first
-    // children have: building its program holds this thread for seconds.
+    // The type check runs on a thread of its own while the pairs run in their children: building its
+    // program takes seconds, during which this thread must still answer the children.
     const typeCheck: Promise<Map<string, TypeCheckResult>> =
       runnable.length === 0 || options.typecheck === false
         ? Promise.resolve(new Map())
-        : import('../typecheck.js').then(({ typeCheckDetailed }) =>
-            typeCheckDetailed(
+        : import('../typecheck.js').then(({ typeCheckOffThread }) =>
+            typeCheckOffThread(
               runnable.map(({ t, i }) => ({ file: TYPECHECK_KEY(i), code: t.action!, sdk: t.sdk, dependencies: t.dependencies, rule: t.input.script })),
             ),
           );
