@@ -184,7 +184,7 @@ function firstContinuation(rule: RuleShape): Continuation | null {
 }
 
 describe("flattenInfallible: the 'cannot-fail' policy (the work is replaced by one that cannot fail there)", () => {
-  const cases: Array<{ name: string; code: string; expected?: string; removed?: number; deferred?: boolean; why?: RegExp }> = [
+  const cases: Array<{ name: string; code: string; expected?: string; removed?: number; deferred?: boolean; late?: number; why?: RegExp }> = [
     {
       name: 'error-first: the error branch goes, the error is null after it',
       code: `save(id, md, function (err) {\n  if (err) return callback(err);\n  callback(err, user, context);\n});`,
@@ -235,6 +235,22 @@ describe("flattenInfallible: the 'cannot-fail' policy (the work is replaced by o
       expected: `save(id, md);\nlog('started');\nlog('saved');`,
       deferred: true,
     },
+    {
+      name: 'a bare return after the call: the success path goes in its place when it ends the flow',
+      code: `save(id, md).then(function () {\n  return callback(new Error('no'));\n});\nreturn;`,
+      expected: `save(id, md);\nreturn callback(new Error('no'));`,
+    },
+    {
+      name: 'a bare return after the call stays when the success path goes on',
+      code: `save(id, md).then(function () {\n  log('saved');\n});\nreturn;`,
+      expected: `save(id, md);\nlog('saved');\nreturn;`,
+    },
+    {
+      name: 'code after it calls back first: a success path that only calls back is dropped (the first call won)',
+      code: `save(id, md).then(function () {\n  callback(null, user, context);\n});\nlog('started');\nreturn callback(null, user, context);`,
+      expected: `save(id, md);\nlog('started');\nreturn callback(null, user, context);`,
+      late: 1,
+    },
     { name: 'kept: the handler uses the value the work gave', code: `save(id, md).then(function (saved) {\n  callback(null, saved, context);\n});`, why: /uses the value/ },
     { name: 'kept: code after it ends the rule first', code: `save(id, md).then(function () {\n  log('saved');\n});\ncallback(null, user, context);`, why: /ends the rule/ },
     {
@@ -243,7 +259,7 @@ describe("flattenInfallible: the 'cannot-fail' policy (the work is replaced by o
       why: /returns early/,
     },
   ];
-  it.each(cases)('$name', ({ code, expected, removed, deferred, why }) => {
+  it.each(cases)('$name', ({ code, expected, removed, deferred, late, why }) => {
     const rule = ruleOf(code);
     const before = printed(rule);
     const c = firstContinuation(rule);
@@ -255,8 +271,9 @@ describe("flattenInfallible: the 'cannot-fail' policy (the work is replaced by o
       expect(printed(rule)).toBe(before);
       return;
     }
-    expect(result).toEqual({ removed: expect.any(Array), deferred: deferred ?? false });
+    expect(result).toEqual({ removed: expect.any(Array), deferred: deferred ?? false, ...(late ? { lateCallbacks: expect.any(Array) } : {}) });
     if ('removed' in result) expect(result.removed).toHaveLength(removed ?? 0);
+    if ('removed' in result && late) expect(result.lateCallbacks).toHaveLength(late);
     expect(printed(rule)).toBe(expected);
   });
 });

@@ -93,6 +93,10 @@ export const userMetadata: Transform = {
       severity: 'warning',
       text: 'api.user.{{set}} is called inside a nested function: it must run before the Action returns (the API says not to use it in callbacks). Rewrite this flow with await.',
     },
+    'late-callback-dropped': {
+      severity: 'info',
+      text: 'This callback of the update is dropped: the code after the update called back first, and in Rules the first call won. The update itself is kept.',
+    },
     'then-after-code': {
       severity: 'warning',
       text: 'The code after this update ran before its .then() callback in Rules: the callback body now runs after that code.',
@@ -329,6 +333,7 @@ function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
         for (const node of result.removed) ctx.report({ node, code: 'error-path-removed', data: { set } });
         // The rest of the list ran synchronously, before the .then callback.
         if (result.deferred) ctx.report({ node: update.call, code: 'then-after-code' });
+        for (const node of result.lateCallbacks ?? []) ctx.report({ node, code: 'late-callback-dropped' });
         changed = true;
         return false;
       },

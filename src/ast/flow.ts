@@ -630,6 +630,8 @@ export interface InfallibleResult {
   removed: Node[];
   /** The success path now runs after the code that followed the call in its list (it ran first in Rules too). */
   deferred: boolean;
+  /** Callback calls of a success path dropped: the code after the call had called back first (the first call won). */
+  lateCallbacks?: Node[];
 }
 
 /** An error-first call without its callback, as a statement: the work started where the rule started it. */
@@ -656,23 +658,33 @@ export function flattenInfallible(c: Continuation, names: FlowNames, options: In
   };
   if (Array.isArray(list) && n.ExpressionStatement.check(node) && success.statements.length > 0) {
     const after = list.slice(list.indexOf(node) + 1).filter((s: Statement) => !n.FunctionDeclaration.check(s) && !n.EmptyStatement.check(s));
-    // A bare `return;` last only says that nothing else runs: the success path goes before it.
+    // A bare `return;` last only says that nothing else runs: the success path goes before it (in
+    // its place when the success path ends the flow itself).
     const end = after[after.length - 1];
-    if (n.ReturnStatement.check(end) && !end.argument) after.pop();
-    if (after.length > 0) {
-      // In Rules the code after the call ran first; if it ends the rule, the success path never ran.
-      if (after.some((s: Statement) => exits(s, names))) return { why: 'code after it ends the rule before its callback runs' };
+    const bareEnd = n.ReturnStatement.check(end) && !end.argument ? after.pop()! : null;
+    if (after.length > 0 && after.some((s: Statement) => exits(s, names))) {
+      // In Rules the code after the call ran first and called back: a success path that only calls
+      // back again had no effect (the first call won) and goes; anything else would be lost, so kept.
+      if (!success.statements.every((s) => isCallbackStatement(s, names))) return { why: 'code after it ends the rule before its callback runs' };
       for (const handler of handlers) handler.declaration?.prune();
-      list.splice(list.indexOf(after[after.length - 1]) + 1, 0, ...success.statements);
       replace(options.start);
-      return { removed: success.removed, deferred: true };
+      return { removed: success.removed, deferred: false, lateCallbacks: success.statements as Node[] };
+    }
+    const ends = isExit(success.statements[success.statements.length - 1], names);
+    if (after.length > 0 || (bareEnd && ends)) {
+      for (const handler of handlers) handler.declaration?.prune();
+      const anchor = after.length > 0 ? after[after.length - 1] : node;
+      list.splice(list.indexOf(anchor) + 1, 0, ...success.statements);
+      if (bareEnd && ends) list.splice(list.indexOf(bareEnd), 1);
+      replace(options.start);
+      return { removed: success.removed, deferred: after.length > 0 };
     }
   }
   const replacement = [...options.start, ...success.statements];
   if (n.ReturnStatement.check(node)) {
     // The rule returned here: the flattened code still does.
     const last = replacement[replacement.length - 1];
-    const ends = n.ReturnStatement.check(last) || (n.ExpressionStatement.check(last) && isCallbackCall(last.expression, names));
+    const ends = isExit(last, names);
     if (ends && n.ExpressionStatement.check(last)) replacement[replacement.length - 1] = b.returnStatement(last.expression);
     else if (!ends && !endsFunction(c.statement)) replacement.push(b.returnStatement(null));
   }
@@ -738,6 +750,16 @@ function successPath(c: Continuation, continues?: (expr: Expression) => boolean)
 
 function asStatements(node: Statement): Statement[] {
   return n.BlockStatement.check(node) ? (node.body as Statement[]) : [node];
+}
+
+function isCallbackStatement(statement: Statement, names: FlowNames): boolean {
+  const expr = n.ExpressionStatement.check(statement) ? statement.expression : n.ReturnStatement.check(statement) ? statement.argument : null;
+  return isCallbackCall(expr, names);
+}
+
+/** A statement that ends the flow: a return, or a callback call (callback-to-return makes it one). */
+function isExit(statement: Statement | undefined, names: FlowNames): boolean {
+  return n.ReturnStatement.check(statement) || (n.ExpressionStatement.check(statement) && isCallbackCall(statement.expression, names));
 }
 
 function isCallbackCall(expr: unknown, names: FlowNames): boolean {
