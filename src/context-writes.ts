@@ -12,12 +12,12 @@ const isIdentifier = fastCheck(n.Identifier);
 
 /**
  * Tells whether an identifier stands for the rule's `context`: the parameter or an alias of it
- * (`var ctx = context`, src/ast/scope.ts). Aliases are resolved on the tree as it is now: a caller
- * that already holds the rule's scopes passes them.
+ * (`var ctx = context`, src/ast/scope.ts). Aliases are resolved on the tree as it is now; a caller
+ * that may need the rule's scopes too passes how to get them, so they are computed once.
  */
-export function contextMatcher(rule: RuleShape, scopes?: RuleScopes): (path: NodePath) => boolean {
+export function contextMatcher(rule: RuleShape, scopes: () => RuleScopes = () => ruleScopes(rule)): (path: NodePath) => boolean {
   // Without a declarator initialised with the name there is no alias: the analysis is spared.
-  const aliases = scopes ?? (someNode(rule.fn, (node) => isDeclarator(node) && isIdentifier(node.init) && node.init.name === rule.context) ? ruleScopes(rule) : null);
+  const aliases = someNode(rule.fn, (node) => isDeclarator(node) && isIdentifier(node.init) && node.init.name === rule.context) ? scopes() : null;
   return (path) => {
     if (isRuleParameter(path, rule.context, rule)) return true;
     return Boolean(aliases) && aliases!.roleOf(path.node) === 'context' && !isDeclaratorId(path);

@@ -99,7 +99,8 @@ const isDeclarator = fastCheck(n.VariableDeclarator);
 function followCallbackAliases(ctx: TransformContext, handlerBody: BlockStatement) {
   const { rule } = ctx;
   const name = rule.callback!;
-  if (!someNode(handlerBody, (node) => isDeclarator(node) && isIdentifier(node.init))) return;
+  // Every alias chain starts at a declarator initialised with the name: without one, no analysis.
+  if (!someNode(handlerBody, (node) => isDeclarator(node) && isIdentifier(node.init) && node.init.name === name)) return;
   const scopes = ruleScopes(rule, handlerBody);
   // Declaration order: an alias of an alias reads `callback` once the first is followed.
   for (const alias of scopes.aliases.callback) {

@@ -1,7 +1,7 @@
 import * as recast from 'recast';
 import { b, enclosingStatement, memberExpression, memberChain, n, type NodePath } from '../src/ast.js';
 import { ruleScopes, type RuleRole, type RuleScopes } from '../src/ast/scope.js';
-import type { BlockStatement, Expression, Node, Transform, TransformContext } from '../src/types.js';
+import type { BlockStatement, Expression, Node, Transform } from '../src/types.js';
 
 import { visit } from '../src/visit.js';
 import { fastCheck, someNode } from '../src/walk.js';

@@ -1,9 +1,10 @@
 import type { namedTypes as K } from 'ast-types';
-import { b, enclosingStatement, memberExpression, n, type NodePath } from '../src/ast.js';
+import { b, enclosingStatement, memberExpression, n, propertyName, type NodePath } from '../src/ast.js';
 import { ruleScopes, statementDeclaredNames, type RuleScopes } from '../src/ast/scope.js';
 import { cloneNode } from '../src/nodes.js';
 import type { Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
+import { someNode } from '../src/walk.js';
 
 type Pass = 'execute' | 'continue';
 const CONTINUE_PROTOCOL = 'redirect-callback';
@@ -56,6 +57,8 @@ export const redirect: Transform = {
     },
   },
   apply(ctx) {
+    // Nothing to do without a `.redirect` or `.protocol` member (the words may be in strings only).
+    if (!someNode(ctx.rule.body, (node) => n.MemberExpression.check(node) && ['redirect', 'protocol'].includes(propertyName(node) ?? ''))) return;
     // Names resolve in the rule as written (aliases of context included), before any branch is folded.
     const scopes = ruleScopes(ctx.rule);
     const redirects = findRedirects(scopes, ctx.rule.body);

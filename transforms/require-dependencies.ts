@@ -8,7 +8,7 @@ import { freshStatements } from '../src/context-writes.js';
 import { identifiersIn } from '../src/nodes.js';
 import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
-import { fastCheck, someNode } from '../src/walk.js';
+import { someNode } from '../src/walk.js';
 
 type Call = recast.types.namedTypes.CallExpression;
 

@@ -75,12 +75,13 @@ export const tokenClaims: Transform = {
     // Every conversion starts at a `.idToken` / `.accessToken` member: without one (the word may be
     // in a string, or gone with code an earlier transform replaced) there is nothing to do.
     if (!someNode(ctx.rule.fn, (node) => isMember(node) && isToken(staticKey(node)))) return;
-    // Names resolve once, on the rule as it reaches this transform (context's aliases, claims variables).
-    const scopes = ruleScopes(ctx.rule);
-    const isContext = contextMatcher(ctx.rule, scopes);
+    // Names resolve once, on the rule as it reaches this transform (context's aliases, claims variables), when needed.
+    let scopes: RuleScopes | undefined;
+    const names = () => (scopes ??= ruleScopes(ctx.rule));
+    const isContext = contextMatcher(ctx.rule, names);
     const aliasInits = new Set<unknown>();
     const writeBacks = new Set<unknown>();
-    const claimsAliases = collectClaimsAliases(ctx, scopes, isContext, aliasInits, writeBacks);
+    const claimsAliases = collectClaimsAliases(ctx, names, isContext, aliasInits, writeBacks);
     visit(ctx.rule.fn, {
       visitExpressionStatement(path) {
         // Dropped below; its parts are not uses of their own.
@@ -135,7 +136,7 @@ interface ClaimsAlias {
  */
 function collectClaimsAliases(
   ctx: TransformContext,
-  scopes: RuleScopes,
+  names: () => RuleScopes,
   isContext: (path: NodePath) => boolean,
   skipped: Set<unknown>,
   writeBacks: Set<unknown>,
@@ -147,7 +148,7 @@ function collectClaimsAliases(
   for (const path of pathsWhere(rule.fn, (node) => isDeclarator(node) && isIdentifier(node.id) && mayBeClaims(node.init))) {
     const { id } = path.node;
     const member = n.Identifier.check(id) ? claimsMemberOf(path.get('init'), isContext) : null;
-    const binding = scopes.declared(id);
+    const binding = member ? names().declared(id) : undefined;
     if (member && n.Identifier.check(id) && binding && !candidates.has(binding)) {
       const token = staticKey(member.node as K.MemberExpression) as Token;
       const statement = enclosingStatement(path)!.node;
@@ -156,6 +157,7 @@ function collectClaimsAliases(
     }
   }
   if (candidates.size === 0) return [];
+  const scopes = names();
   for (const path of pathsWhere(rule.fn, (node) => isIdentifier(node) && candidates.has(scopes.resolve(node)!))) {
     const alias = candidates.get(scopes.resolve(path.node)!)!;
     const writeBack = writeBackStatement(path, alias.token, isContext);
