@@ -16,7 +16,7 @@ export interface GrowingProgress extends Progress {
   add(count: number): void;
 }
 
-export function createGrowingProgress(write: (text: string) => void, options: { tty: boolean; label?: string; threshold?: number }): GrowingProgress {
+export function createGrowingProgress(write: (text: string) => void, options: { tty: boolean; width?: number; label?: string; threshold?: number }): GrowingProgress {
   let total = 0;
   let done = 0;
   let bar: Progress | null = null;

@@ -32,8 +32,8 @@ export async function readInputText(file: string, root?: string): Promise<string
 export async function readInputFile(file: string, root?: string): Promise<{ text: string; encoding: TextEncoding }> {
   const { maxSize } = limitsStore.getStore() ?? { maxSize: DEFAULT_MAX_SIZE };
   const real = root === undefined ? file : confinedPath(root, file);
-  // Synchronous: inputs are read before any work starts, and thousands of small files cost
-  // about a tenth of the CPU they take through the thread pool.
+  // Synchronous: thousands of small files cost about a tenth of the CPU they take through the
+  // thread pool, and one tenant is read at a time while the workers migrate the previous one.
   const stat = statSync(real);
   if (stat.isDirectory()) throw Object.assign(new Error(`${file} is a folder`), { code: 'EISDIR' });
   if (!stat.isFile()) {
