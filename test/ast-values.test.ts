@@ -52,6 +52,21 @@ const strings: Array<[string, string, string | null]> = [
     "const u = new URL('https://t.auth0.com/api/v2/users');\nu.searchParams.set('q', q);\nu.searchParams.set('search_engine', 'v3');\nuse(u.href);",
     'https://t.auth0.com/api/v2/users?q=${q|enc}&search_engine=v3',
   ],
+  [
+    'URLSearchParams of an object, through toString',
+    "const params = new URLSearchParams({ email: user.email });\nuse(auth0.baseUrl + '/users-by-email?' + params.toString());",
+    '${auth0.baseUrl}/users-by-email?email=${user.email|enc}',
+  ],
+  ['URLSearchParams text is encoded as a form', "use('/users?' + new URLSearchParams({ q: 'a b&c', per_page: 5 }));", '/users?q=a+b%26c&per_page=5'],
+  [
+    'URLSearchParams with set and append before the read',
+    "const p = new URLSearchParams({ q: 'x' });\np.set('q', q);\np.append('search_engine', 'v3');\nuse(`${auth0.baseUrl}/users?${p}`);",
+    '${auth0.baseUrl}/users?q=${q|enc}&search_engine=v3',
+  ],
+  // Not followed: the params stay one opaque hole, so no query parameter is read from them.
+  ['URLSearchParams: a second pair of one key stays a hole', "const p = new URLSearchParams({ q: 'x' });\np.append('q', 'y');\nuse('/users?' + p);", '/users?${p}'],
+  ['URLSearchParams of an object with a spread stays a hole', "use('/users?' + new URLSearchParams({ ...opts }));", '/users?${new URLSearchParams({ ...opts })}'],
+  ['URLSearchParams changed in a branch stays a hole', "const p = new URLSearchParams({});\nif (x) p.set('q', q);\nuse('/users?' + p);", '/users?${p}'],
   ['configuration values are known', "use('https://' + configuration.DOMAIN + '/api/v2/users');", 'https://${configuration.DOMAIN}/api/v2/users'],
   ['straight-line reassignment: the last one before the read', "let url = '/a';\nurl = '/users';\nuse(url);", '/users'],
   ['a reassignment in a branch makes it unknown', "let url = '/a';\nif (x) url = '/b';\nuse(url);", null],
