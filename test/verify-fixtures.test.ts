@@ -47,7 +47,8 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
     'flagged review-field: the method timestamp (a number in Rules, an ISO string in Actions) and the whole geoip object ' +
     '(snake_case keys in Rules, camelCase in Actions) go into claims',
   'user-metadata/other-user-and-untracked':
-    "TODO-marked: the write to another user's metadata still uses the Rules-only auth0 object in the Action",
+    "the manager the rule writes to does not exist in the emulator: the Rules auth0 object and the SDK's users.update fail with " +
+    'different error messages, so the deny messages differ (and the in-place changes of app_metadata are TODO-marked)',
   'callback-to-return/fire-and-forget-awaited':
     'the rule calls back first and records app_metadata in a later callback; the emulated Rules runtime reads the outcome ' +
     'when the callback is called, so it never sees that write (real Rules saved it through auth0.users); the Action awaits ' +
