@@ -46,9 +46,6 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
   'context-to-event/keys-that-differ':
     'flagged review-field: the method timestamp (a number in Rules, an ISO string in Actions) and the whole geoip object ' +
     '(snake_case keys in Rules, camelCase in Actions) go into claims',
-  'rules-auth0/token-kept-domain-too':
-    'TODO-marked: the rule reads the Rules token auth0.accessToken, which has no Action value, so auth0.domain stays beside it ' +
-    'under no-equivalent\'s TODO and the Action fails on the undefined auth0',
   'user-metadata/other-user-and-untracked':
     "the manager the rule writes to does not exist in the emulator: the Rules auth0 object and the SDK's users.update fail with " +
     'different error messages, so the deny messages differ (and the in-place changes of app_metadata are TODO-marked)',
@@ -66,8 +63,6 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
   'no-equivalent/management-api-object':
     'the rule calls auth0.users.getUsersByEmail, which the emulated Rules runtime does not offer, so it fails in every scenario; ' +
     'the Action calls ManagementClient instead (and logs the AUTH0_DOMAIN secret where the rule logged auth0.domain)',
-  'account-linking/unsafe-fire-and-forget':
-    'TODO-marked: the rule writes the Rules token auth0.accessToken to the log; that line stays for a human, and auth0 does not exist in Actions',
   'account-linking/link-network-errors-only':
     'flagged unchecked-http-status: the rule tested only `err`, so after a 409 or 500 from the link it went on and ' +
     'still switched the login; the SDK throws, so the Action denies as the rule did for a network error',
