@@ -71,6 +71,13 @@ const strings: Array<[string, string, string | null]> = [
   ['straight-line reassignment: the last one before the read', "let url = '/a';\nurl = '/users';\nuse(url);", '/users'],
   ['a reassignment in a branch makes it unknown', "let url = '/a';\nif (x) url = '/b';\nuse(url);", null],
   ['two unknowns do not make a string', 'use(a + b);', null],
+  [
+    'a property of a known object, nested',
+    "const config = { endpoints: { userApi: auth0.baseUrl + '/users' } };\nuse(config.endpoints.userApi + '/' + id);",
+    '${auth0.baseUrl}/users/${id}',
+  ],
+  ['a property the object does not hold is a hole', "const config = { a: '/x' };\nuse(config.b + '/users');", '${config.b}/users'],
+  ['a property of a parameter is a hole', "function f(o) {\n  use(o.url + '/users');\n}", '${o.url}/users'],
 ];
 
 const objects: Array<[string, string, string | null]> = [
@@ -121,6 +128,27 @@ describe('values.object', () => {
     const inner = values.object(qs);
     // The nested object was copied with the argument in place of `e`.
     expect(inner && describeObject(inner)).toBe('email: user.email');
+  });
+});
+
+describe('values.objectIn', () => {
+  // The options a helper builds from its parameter, for one call of it: `wrap({ url: '/users', qs })`.
+  const cases: Array<[string, string, string | null]> = [
+    [
+      'Object.assign of defaults and the parameter',
+      "function wrap(options) {\n  return Object.assign({ json: true, url: options.url }, options);\n}\nuse(wrap({ url: '/users', qs: q }));",
+      "json: true, url: '/users', qs: q",
+    ],
+    ['the parameter itself', "function wrap(options) {\n  return options;\n}\nuse(wrap({ url: u }));", 'url: u'],
+    ['a missing argument leaves the parameter unknown', "function wrap(options) {\n  return Object.assign({ json: true }, options);\n}\nuse(wrap());", null],
+  ];
+  it.each(cases)('%s', (_title, code, expected) => {
+    const { values, target } = evaluateUse(code);
+    const call = target as { callee: unknown; arguments: never[] };
+    const fn = values.functionOf(call.callee)!;
+    const returned = ((fn.body as { body: Array<{ argument: unknown }> }).body[0]).argument;
+    const value = values.objectIn(returned, fn, call.arguments);
+    expect(value ? describeObject(value) : null).toBe(expected);
   });
 });
 

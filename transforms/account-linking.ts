@@ -70,6 +70,10 @@ export const accountLinking: Transform = {
       severity: 'info',
       text: 'The legacy client `{{name}}` (built with the Rules token auth0.accessToken or credentials of its own) is replaced by a ManagementClient built from the Action secrets, only where a call needs it.',
     },
+    'removed-wrapper': {
+      severity: 'warning',
+      text: '`{{name}}` wrapped a request to the Management API in a promise of the response body; its calls now go through ManagementClient, so it is removed. An HTTP error now rejects with the SDK\'s error, not the one the helper built.',
+    },
     'removed-variable': {
       severity: 'info',
       text: '`{{name}}` held a Management API URL, token or headers; the ManagementClient needs none of them.',

@@ -65,6 +65,8 @@ export interface Values {
   /** The pieces of a string, or null when it is not one. */
   string(expr: unknown): Part[] | null;
   object(expr: unknown): ObjectValue | null;
+  /** The object `expr` (written inside the local function `fn`) is when `fn` is called with `args`. */
+  objectIn(expr: unknown, fn: K.Function, args: Expression[]): ObjectValue | null;
   known(expr: unknown): Known | null;
   /** The value a variable holds where `at` reads it (the identifier itself), or null. */
   valueAt(id: K.Identifier): Expression | null;
@@ -329,7 +331,19 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
     if (n.MemberExpression.check(expr) && !expr.computed && n.Identifier.check(expr.property) && expr.property.name === 'href') {
       return stringParts(expr.object, frame, depth + 1);
     }
+    // `config.endpoints.userApi`: a property of an object the evaluator knows (already read at the call site).
+    const held = memberOfObject(expr, frame, depth);
+    if (held) return stringParts(held, null, depth + 1);
     return null;
+  }
+
+  /** The value expression of `object.key` when the object is known and holds that key. */
+  function memberOfObject(expr: unknown, frame: Frame | null, depth: number): Expression | null {
+    if (!n.MemberExpression.check(expr)) return null;
+    const key = !expr.computed && n.Identifier.check(expr.property) ? expr.property.name : expr.computed ? literalString(expr.property) : null;
+    if (key === null) return null;
+    const object = objectValue(expr.object, frame, depth + 1);
+    return object?.properties.get(key) ?? null;
   }
 
   function callParts(call: K.CallExpression, frame: Frame | null, depth: number): Part[] | null {
@@ -546,6 +560,8 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
       if (!base) return null;
       return frame ? base : withPropertyWrites(base, expr, at);
     }
+    const held = memberOfObject(expr, frame, depth);
+    if (held) return objectValue(held, null, depth + 1);
     if (n.CallExpression.check(expr)) {
       const name = calleeName(expr.callee);
       const args = expr.arguments as Expression[];
@@ -616,6 +632,15 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
     evaluate,
     string: (expr) => stringParts(expr, null, 0),
     object: (expr) => objectValue(expr, null, 0),
+    objectIn: (expr, fn, args) => {
+      if (fn.params.some((p) => !n.Identifier.check(p))) return null;
+      const byParam = new Map<Binding, Expression | undefined>();
+      fn.params.forEach((param, index) => {
+        const binding = scopes.declared(param);
+        if (binding) byParam.set(binding, args[index]);
+      });
+      return objectValue(expr, { fn: fn as unknown as Node, args: byParam, outer: null }, 0);
+    },
     known,
     valueAt,
     functionOf,
