@@ -72,7 +72,7 @@ export const accountLinking: Transform = {
     },
     'removed-wrapper': {
       severity: 'warning',
-      text: '`{{name}}` wrapped a request to the Management API in a promise of the response body; its calls now go through ManagementClient, so it is removed. An HTTP error now rejects with the SDK\'s error, not the one the helper built.',
+      text: '`{{name}}` wrapped a request to the Management API in a promise of the response body; its calls now go through ManagementClient, so it is no longer used and stays only as this comment: delete it once reviewed. An HTTP error now rejects with the SDK\'s error, not the one the helper built.',
     },
     'removed-variable': {
       severity: 'info',
