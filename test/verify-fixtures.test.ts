@@ -46,6 +46,9 @@ const EXPECTED_DIFFERENT: Record<string, string> = {
   'context-to-event/keys-that-differ':
     'flagged review-field: the method timestamp (a number in Rules, an ISO string in Actions) and the whole geoip object ' +
     '(snake_case keys in Rules, camelCase in Actions) go into claims',
+  'rules-auth0/object-passed-in-sync-callback':
+    'TODO-marked: the auth0 object is passed inside a callback that is not async, where the M2M token cannot be awaited; ' +
+    "it stays under no-equivalent's TODO and is undefined in the Action",
   'user-metadata/other-user-and-untracked':
     "the manager the rule writes to does not exist in the emulator: the Rules auth0 object and the SDK's users.update fail with " +
     'different error messages, so the deny messages differ (and the in-place changes of app_metadata are TODO-marked)',
