@@ -26,6 +26,9 @@ export function resolveOptions(options: MigrateOptions = {}): ResolvedOptions {
   return { filename: 'rule.js', sdk: 7, guard: true, diff: true, ...options };
 }
 
+/** `transform:code` of the findings that fail a rule (MessageSpec.fails). */
+const FAILING = new Set(registry.flatMap((t) => Object.entries(t.messages).filter(([, m]) => m.fails).map(([code]) => `${t.id}:${code}`)));
+
 /** Pure: source text in, Action text and findings out. Never throws on bad input. */
 export function migrate(source: string, options: MigrateOptions = {}): MigrationResult {
   const resolved = resolveOptions(options);
@@ -159,6 +162,9 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
       return crashed(transform.id, error);
     }
   }
+
+  // A Rules leftover the Action cannot run with (the Rules Management API token): no Action rather than one that passes as review.
+  if (findings.some((f) => FAILING.has(`${f.transform}:${f.code}`))) return unchanged('error');
 
   // Carried helpers go to module level where they can (after rule-signature built the module).
   if (prepared.carried.size) hoistCarried(ast, rule, prepared.carried, new Set(prepared.helpers.keys()));

@@ -38,6 +38,8 @@ export interface MessageSpec {
   /** Template with {{placeholders}} filled from report data. */
   text: string;
   suggestion?: string;
+  /** The Action could not run with what this finding marks: the rule ends `failed` (returned unchanged). */
+  fails?: boolean;
 }
 
 export interface Dependency {

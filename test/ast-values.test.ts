@@ -52,10 +52,32 @@ const strings: Array<[string, string, string | null]> = [
     "const u = new URL('https://t.auth0.com/api/v2/users');\nu.searchParams.set('q', q);\nu.searchParams.set('search_engine', 'v3');\nuse(u.href);",
     'https://t.auth0.com/api/v2/users?q=${q|enc}&search_engine=v3',
   ],
+  [
+    'URLSearchParams of an object, through toString',
+    "const params = new URLSearchParams({ email: user.email });\nuse(auth0.baseUrl + '/users-by-email?' + params.toString());",
+    '${auth0.baseUrl}/users-by-email?email=${user.email|enc}',
+  ],
+  ['URLSearchParams text is encoded as a form', "use('/users?' + new URLSearchParams({ q: 'a b&c', per_page: 5 }));", '/users?q=a+b%26c&per_page=5'],
+  [
+    'URLSearchParams with set and append before the read',
+    "const p = new URLSearchParams({ q: 'x' });\np.set('q', q);\np.append('search_engine', 'v3');\nuse(`${auth0.baseUrl}/users?${p}`);",
+    '${auth0.baseUrl}/users?q=${q|enc}&search_engine=v3',
+  ],
+  // Not followed: the params stay one opaque hole, so no query parameter is read from them.
+  ['URLSearchParams: a second pair of one key stays a hole', "const p = new URLSearchParams({ q: 'x' });\np.append('q', 'y');\nuse('/users?' + p);", '/users?${p}'],
+  ['URLSearchParams of an object with a spread stays a hole', "use('/users?' + new URLSearchParams({ ...opts }));", '/users?${new URLSearchParams({ ...opts })}'],
+  ['URLSearchParams changed in a branch stays a hole', "const p = new URLSearchParams({});\nif (x) p.set('q', q);\nuse('/users?' + p);", '/users?${p}'],
   ['configuration values are known', "use('https://' + configuration.DOMAIN + '/api/v2/users');", 'https://${configuration.DOMAIN}/api/v2/users'],
   ['straight-line reassignment: the last one before the read', "let url = '/a';\nurl = '/users';\nuse(url);", '/users'],
   ['a reassignment in a branch makes it unknown', "let url = '/a';\nif (x) url = '/b';\nuse(url);", null],
   ['two unknowns do not make a string', 'use(a + b);', null],
+  [
+    'a property of a known object, nested',
+    "const config = { endpoints: { userApi: auth0.baseUrl + '/users' } };\nuse(config.endpoints.userApi + '/' + id);",
+    '${auth0.baseUrl}/users/${id}',
+  ],
+  ['a property the object does not hold is a hole', "const config = { a: '/x' };\nuse(config.b + '/users');", '${config.b}/users'],
+  ['a property of a parameter is a hole', "function f(o) {\n  use(o.url + '/users');\n}", '${o.url}/users'],
 ];
 
 const objects: Array<[string, string, string | null]> = [
@@ -106,6 +128,27 @@ describe('values.object', () => {
     const inner = values.object(qs);
     // The nested object was copied with the argument in place of `e`.
     expect(inner && describeObject(inner)).toBe('email: user.email');
+  });
+});
+
+describe('values.objectIn', () => {
+  // The options a helper builds from its parameter, for one call of it: `wrap({ url: '/users', qs })`.
+  const cases: Array<[string, string, string | null]> = [
+    [
+      'Object.assign of defaults and the parameter',
+      "function wrap(options) {\n  return Object.assign({ json: true, url: options.url }, options);\n}\nuse(wrap({ url: '/users', qs: q }));",
+      "json: true, url: '/users', qs: q",
+    ],
+    ['the parameter itself', "function wrap(options) {\n  return options;\n}\nuse(wrap({ url: u }));", 'url: u'],
+    ['a missing argument leaves the parameter unknown', "function wrap(options) {\n  return Object.assign({ json: true }, options);\n}\nuse(wrap());", null],
+  ];
+  it.each(cases)('%s', (_title, code, expected) => {
+    const { values, target } = evaluateUse(code);
+    const call = target as { callee: unknown; arguments: never[] };
+    const fn = values.functionOf(call.callee)!;
+    const returned = ((fn.body as { body: Array<{ argument: unknown }> }).body[0]).argument;
+    const value = values.objectIn(returned, fn, call.arguments);
+    expect(value ? describeObject(value) : null).toBe(expected);
   });
 });
 

@@ -24,7 +24,7 @@ export const accountLinking: Transform = {
   safety: 'review',
   // A link names /identities or a link method; other Management API calls name the API's base, a
   // legacy client or one of its methods.
-  relevant: /identities|link|\/api\/v2|ManagementClient|auth0\s*\.\s*(?:baseUrl|domain|accessToken)/i,
+  relevant: /identities|link|\/api\/v2|ManagementClient|auth0\s*\.\s*(?:baseUrl|domain|accessToken|users)/i,
   messages: {
     'linking-detected': {
       severity: 'info',
@@ -38,6 +38,10 @@ export const accountLinking: Transform = {
     'metadata-on-primary': {
       severity: 'warning',
       text: '`{{from}}` writes metadata onto another user (the linking rule\'s primary) through the Management API (users.update): in an Action, api.user.setAppMetadata/setUserMetadata change only the current user, and setPrimaryUser discards what was set in the same Action. Check that the merge targets the primary.',
+    },
+    'metadata-of-other-user': {
+      severity: 'warning',
+      text: '`{{from}}` names a user other than the one logging in (as far as the rule shows): api.user can only change the current user, so the write goes through the Management API (users.update) at once, as the Rules auth0 object did. If it is the current user after all, api.user.setAppMetadata/setUserMetadata needs no M2M application.',
     },
     'callback-flattened': {
       severity: 'info',
@@ -65,6 +69,10 @@ export const accountLinking: Transform = {
     'removed-client': {
       severity: 'info',
       text: 'The legacy client `{{name}}` (built with the Rules token auth0.accessToken or credentials of its own) is replaced by a ManagementClient built from the Action secrets, only where a call needs it.',
+    },
+    'removed-wrapper': {
+      severity: 'warning',
+      text: '`{{name}}` wrapped a request to the Management API in a promise of the response body; its calls now go through ManagementClient, so it is no longer used and stays only as this comment: delete it once reviewed. An HTTP error now rejects with the SDK\'s error, not the one the helper built.',
     },
     'removed-variable': {
       severity: 'info',
@@ -137,9 +145,6 @@ export const accountLinking: Transform = {
     if (scan.operations.length === 0) return;
     const links = scan.operations.filter((op) => op.endpoint.kind === 'link');
     if (links.length === 0) {
-      // Outside linking, another user's metadata written with the Rules object stays user-metadata's.
-      scan.operations = scan.operations.filter((op) => !op.otherUserMetadata);
-      if (scan.operations.length === 0) return;
       // Other Management API calls: converted when every flow flattens; otherwise left for
       // no-equivalent's findings on the Rules token.
       const inherited: InheritedHandlers = new Map();
@@ -222,7 +227,7 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
   const anchorOf = new Map<Node, Statement>();
   for (;;) {
     const scan = scanRule(rule.body, ctx.module.requires, firstScan.clients, rule.user);
-    const op = scan.operations.find((o) => !generated.has(o.call) && (linking || !o.otherUserMetadata));
+    const op = scan.operations.find((o) => !generated.has(o.call));
     if (!op) break;
     const wasCallback = op.style === 'callback' || op.style === 'then';
     const original = op.call;
@@ -233,6 +238,7 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
     if (op.endpoint.kind === 'link') linkAnchors.add(result.anchor);
     ctx.report({ node: original, code: 'call-converted', data: { from: op.describe, to: result.describe } });
     if (linking && op.endpoint.kind === 'update-user') ctx.report({ node: original, code: 'metadata-on-primary', data: { from: op.describe } });
+    else if (op.otherUserMetadata) ctx.report({ node: original, code: 'metadata-of-other-user', data: { from: op.describe } });
     if (wasCallback) ctx.report({ node: original, code: 'callback-flattened', data: { from: op.describe } });
     if (result.unchecked && (wasCallback || op.transport === 'fetch')) ctx.report({ node: original, code: 'unchecked-api-error', data: { from: op.describe } });
     if (result.statusUnchecked) ctx.report({ node: original, code: 'unchecked-http-status', data: { from: op.describe } });
@@ -304,6 +310,7 @@ function convertKeepingFlow(ctx: TransformContext, scan: RuleScan, reasons: Map<
     const reason = reasons.get(op) ?? 'another call of the same flow could not be flattened';
     ctx.report({ node: op.call, code: 'flow-kept', data: { call: op.describe, to: sdkResult.describe, shape: kept.shape, adapter: kept.adapter, reason } });
     if (linking && op.endpoint.kind === 'update-user') ctx.report({ node: op.call, code: 'metadata-on-primary', data: { from: op.describe } });
+    else if (op.otherUserMetadata) ctx.report({ node: op.call, code: 'metadata-of-other-user', data: { from: op.describe } });
   }
   removeUnused(ctx, scan);
   // Keyword tokens must survive byte for byte: the ones the removed options held go into a note.

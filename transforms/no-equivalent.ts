@@ -30,6 +30,8 @@ export const noEquivalent: Transform = {
     'management-api-token': {
       severity: 'error',
       text: 'auth0.{{name}} does not exist in Actions: there is no Management API token, base URL or domain. Create a machine-to-machine application for the Management API with only the scopes needed, keep its domain, client id and secret in Action secrets, and get a token with the client-credentials grant (cache it in api.cache).',
+      // What reads the Rules token here was not converted (its endpoint or flow unresolved): an Action would fail at the first login.
+      fails: true,
     },
     'auth0-object': {
       severity: 'error',

@@ -65,6 +65,8 @@ export interface Values {
   /** The pieces of a string, or null when it is not one. */
   string(expr: unknown): Part[] | null;
   object(expr: unknown): ObjectValue | null;
+  /** The object `expr` (written inside the local function `fn`) is when `fn` is called with `args`. */
+  objectIn(expr: unknown, fn: K.Function, args: Expression[]): ObjectValue | null;
   known(expr: unknown): Known | null;
   /** The value a variable holds where `at` reads it (the identifier itself), or null. */
   valueAt(id: K.Identifier): Expression | null;
@@ -315,7 +317,11 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
     if (n.Identifier.check(expr)) {
       const read = readIdentifier(expr, frame);
       if (!read) return null;
-      if (n.NewExpression.check(read.expr)) return urlObjectParts(expr, read.expr, read.frame, depth);
+      if (n.NewExpression.check(read.expr)) {
+        return calleeName(read.expr.callee) === 'URLSearchParams'
+          ? searchParamsObjectParts(expr, read.expr, read.frame, depth)
+          : urlObjectParts(expr, read.expr, read.frame, depth);
+      }
       return stringParts(read.expr, read.frame, depth + 1);
     }
     const k = known(expr);
@@ -325,7 +331,19 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
     if (n.MemberExpression.check(expr) && !expr.computed && n.Identifier.check(expr.property) && expr.property.name === 'href') {
       return stringParts(expr.object, frame, depth + 1);
     }
+    // `config.endpoints.userApi`: a property of an object the evaluator knows (already read at the call site).
+    const held = memberOfObject(expr, frame, depth);
+    if (held) return stringParts(held, null, depth + 1);
     return null;
+  }
+
+  /** The value expression of `object.key` when the object is known and holds that key. */
+  function memberOfObject(expr: unknown, frame: Frame | null, depth: number): Expression | null {
+    if (!n.MemberExpression.check(expr)) return null;
+    const key = !expr.computed && n.Identifier.check(expr.property) ? expr.property.name : expr.computed ? literalString(expr.property) : null;
+    if (key === null) return null;
+    const object = objectValue(expr.object, frame, depth + 1);
+    return object?.properties.get(key) ?? null;
   }
 
   function callParts(call: K.CallExpression, frame: Frame | null, depth: number): Part[] | null {
@@ -401,10 +419,70 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
   }
 
   function newUrlParts(expr: K.NewExpression, frame: Frame | null, depth: number): Part[] | null {
+    if (calleeName(expr.callee) === 'URLSearchParams') return searchParamsParts(expr, [], frame, depth);
     if (calleeName(expr.callee) !== 'URL' && calleeName(expr.callee) !== 'url.URL') return null;
     const [path, base] = expr.arguments as Expression[];
     if (!base) return stringParts(path, frame, depth + 1);
     return resolveParts(base, path, frame, depth);
+  }
+
+  /** One `key=value` pair as URLSearchParams writes it: a text value encoded now, a hole marked encoded. */
+  function queryPair(key: string, value: Expression, frame: Frame | null, depth: number): Part[] | null {
+    const valueParts = stringParts(value, frame, depth + 1);
+    const text = valueParts && valueParts.every((p) => 'text' in p) ? valueParts.map((p) => ('text' in p ? p.text : '')).join('') : null;
+    if (text !== null) return [{ text: new URLSearchParams({ [key]: text }).toString() }];
+    const held = hole(value, frame)?.map((p) => ('expr' in p ? { ...p, encoded: true } : p));
+    return held ? [{ text: `${new URLSearchParams({ [key]: '' }).toString()}` }, ...held] : null;
+  }
+
+  /**
+   * `new URLSearchParams({ k: v })` (an object literal or a variable holding one), with the
+   * `append`/`set` calls made on it before the read: the query text without its `?`.
+   */
+  function searchParamsParts(expr: K.NewExpression, later: Array<[string, Expression, 'append' | 'set']>, frame: Frame | null, depth: number): Part[] | null {
+    const [init] = expr.arguments as Expression[];
+    const pairs: Array<[string, Expression]> = [];
+    if (init) {
+      const object = objectValue(init, frame, depth + 1);
+      if (!object || !object.complete) return null;
+      pairs.push(...object.properties);
+    }
+    for (const [key, value, method] of later) {
+      const index = pairs.findIndex(([k]) => k === key);
+      // A second pair of one key (an append of a key already there) is not modelled.
+      if (index >= 0 && method === 'append') return null;
+      if (index >= 0) pairs[index] = [key, value];
+      else pairs.push([key, value]);
+    }
+    const parts: Part[] = [];
+    for (const [key, value] of pairs) {
+      const pair = queryPair(key, value, frame, depth);
+      if (!pair) return null;
+      if (parts.length > 0) parts.push({ text: '&' });
+      parts.push(...pair);
+    }
+    return merge(parts);
+  }
+
+  /** `const p = new URLSearchParams(…)` then `p.set/append(k, v)` before the read (`p.toString()`, `'?' + p`). */
+  function searchParamsObjectParts(id: K.Identifier, init: K.NewExpression, frame: Frame | null, depth: number): Part[] | null {
+    const binding = scopes.resolve(id);
+    if (!binding) return null;
+    const readAt = startOf(id as unknown as Node);
+    const later: Array<[string, Expression, 'append' | 'set']> = [];
+    for (const ref of binding.references) {
+      if (startOf(ref as unknown as Node) >= readAt || ref === id) continue;
+      const member = parentOf(ref);
+      const call = member && parentOf(member);
+      const name = n.MemberExpression.check(member) && member.object === (ref as unknown) && n.Identifier.check(member.property) ? member.property.name : null;
+      if (name === 'toString') continue;
+      if ((name !== 'append' && name !== 'set') || !n.CallExpression.check(call) || call.callee !== (member as unknown) || !straightLine(call as unknown as Node, id as unknown as Node)) return null;
+      const [key, value] = call.arguments as Expression[];
+      const keyText = literalString(key);
+      if (keyText === null || !value) return null;
+      later.push([keyText, value, name]);
+    }
+    return searchParamsParts(init, later, frame, depth);
   }
 
   /** `const u = new URL(…)` then `u.searchParams.append/set(k, v)` before the read: the query joins the URL. */
@@ -482,6 +560,8 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
       if (!base) return null;
       return frame ? base : withPropertyWrites(base, expr, at);
     }
+    const held = memberOfObject(expr, frame, depth);
+    if (held) return objectValue(held, null, depth + 1);
     if (n.CallExpression.check(expr)) {
       const name = calleeName(expr.callee);
       const args = expr.arguments as Expression[];
@@ -552,6 +632,15 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
     evaluate,
     string: (expr) => stringParts(expr, null, 0),
     object: (expr) => objectValue(expr, null, 0),
+    objectIn: (expr, fn, args) => {
+      if (fn.params.some((p) => !n.Identifier.check(p))) return null;
+      const byParam = new Map<Binding, Expression | undefined>();
+      fn.params.forEach((param, index) => {
+        const binding = scopes.declared(param);
+        if (binding) byParam.set(binding, args[index]);
+      });
+      return objectValue(expr, { fn: fn as unknown as Node, args: byParam, outer: null }, 0);
+    },
     known,
     valueAt,
     functionOf,

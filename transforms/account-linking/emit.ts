@@ -93,22 +93,7 @@ export function requireStatement(): Statement {
   return template(`const { ManagementClient } = require('auth0');`)[0];
 }
 
-/**
- * Built once per Action. The token is fetched on the client's first request (early returns cost
- * nothing) with global fetch (auth0@7 has no AuthenticationClient) and kept in api.cache.
- */
-export function preludeStatements(): Statement[] {
-  return template(`
-/** Management API client for the M2M application in the Action's secrets; the token is fetched on first use. */
-function ${CLIENT_FACTORY}(event, api) {
-  const { AUTH0_DOMAIN: domain, AUTH0_CLIENT_ID: clientId, AUTH0_CLIENT_SECRET: clientSecret } = event.secrets;
-  let token;
-  return new ManagementClient({
-    domain,
-    token: () => (token ??= managementApiToken(api, domain, clientId, clientSecret)),
-  });
-}
-
+const TOKEN_HELPER = `
 /** Client-credentials token, cached in api.cache so a login does not mint a new M2M token each time. */
 async function managementApiToken(api, domain, clientId, clientSecret) {
   const cacheKey = \`mgmt-api-token-\${clientId}\`;
@@ -131,7 +116,30 @@ async function managementApiToken(api, domain, clientId, clientSecret) {
   if (ttl > 0) api.cache.set(cacheKey, accessToken, { ttl });
   return accessToken;
 }
-`);
+`;
+
+/** Adds the token helper (client credentials, cached in api.cache) to the prelude unless it is there. */
+export function ensureTokenHelper(prelude: Statement[]): void {
+  if (prelude.some((s) => n.FunctionDeclaration.check(s) && s.id?.name === 'managementApiToken')) return;
+  prelude.push(...template(TOKEN_HELPER));
+}
+
+/**
+ * Built once per Action. The token is fetched on the client's first request (early returns cost
+ * nothing) with global fetch (auth0@7 has no AuthenticationClient) and kept in api.cache.
+ */
+export function preludeStatements(): Statement[] {
+  return template(`
+/** Management API client for the M2M application in the Action's secrets; the token is fetched on first use. */
+function ${CLIENT_FACTORY}(event, api) {
+  const { AUTH0_DOMAIN: domain, AUTH0_CLIENT_ID: clientId, AUTH0_CLIENT_SECRET: clientSecret } = event.secrets;
+  let token;
+  return new ManagementClient({
+    domain,
+    token: () => (token ??= managementApiToken(api, domain, clientId, clientSecret)),
+  });
+}
+${TOKEN_HELPER}`);
 }
 
 /**

@@ -62,6 +62,8 @@ export interface RuleScan {
   /** Declarations of requires and clients the Action no longer needs once converted. */
   requires: Array<{ name: string; module: string; declarator: K.VariableDeclarator }>;
   operations: Operation[];
+  /** Local helpers that wrap one `request` in a promise of its body (`apiCall(options)`), by name. */
+  wrappers: Map<string, K.Function>;
 }
 
 const REQUIRE = /^(request-promise-native|request-promise|request|axios|auth0|node-fetch|got)(@[^/]*)?$/;
@@ -109,6 +111,7 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
     clients: new Set(knownClients),
     requires: [],
     operations: [],
+    wrappers: new Map(),
   };
   let requestDeclared = false;
   let fetchDeclared = false;
@@ -143,15 +146,101 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
   }
   // Every matcher wants the callee to start with one of these names.
   const receivers = new Set(['auth0', ...scan.transports.keys(), ...scan.clients]);
+  // A helper wrapping request in a promise is looked for only when the rule builds a promise.
+  const promises = constructions.some(({ node }) => n.Identifier.check(node.callee) && node.callee.name === 'Promise');
   const root = rootPath(body);
   for (const { node, keys } of calls) {
     const head = memberChain(node.callee)?.[0];
-    if (head === undefined || !receivers.has(head)) continue;
+    if (head === undefined) continue;
+    if (!receivers.has(head)) {
+      if (!promises || !n.Identifier.check(node.callee)) continue;
+      const op = matchWrapperCall(root.get(...keys) as NodePath, scan);
+      if (op) scan.operations.push(op);
+      continue;
+    }
     const path = root.get(...keys) as NodePath;
     const op = matchHttpCall(path, scan) ?? matchSdkCall(path, scan);
     if (op) scan.operations.push(op);
   }
   return scan;
+}
+
+/**
+ * `function apiCall(options) { return new Promise((resolve, reject) => { request(opts, (err, response,
+ * body) => { … reject(…) … resolve(body) }) }) }`: a local helper whose whole body is one `request`
+ * wrapped in a promise that resolves to the response body. Returns the helper and the request's options.
+ */
+function requestWrapper(callee: K.Identifier, scan: RuleScan): { fn: K.Function; options: Expression; request: K.CallExpression } | null {
+  const fn = scan.values.functionOf(callee);
+  if (!fn || !n.BlockStatement.check(fn.body) || fn.body.body.length !== 1 || fn.params.some((p) => !n.Identifier.check(p))) return null;
+  const [only] = fn.body.body;
+  const promise = n.ReturnStatement.check(only) ? only.argument : null;
+  if (!n.NewExpression.check(promise) || !n.Identifier.check(promise.callee) || promise.callee.name !== 'Promise') return null;
+  const executor = promise.arguments[0];
+  if (!isFunction(executor)) return null;
+  const resolve = paramName(executor, 0);
+  const requests: K.CallExpression[] = [];
+  walk(executor.body, (node) => {
+    if (!isCallType(node.type)) return;
+    const call = node as unknown as K.CallExpression;
+    const chain = memberChain(call.callee);
+    if (chain && chain.length === 1 && scan.transports.get(chain[0]) === 'request') requests.push(call);
+  });
+  if (!resolve || requests.length !== 1) return null;
+  const [request] = requests;
+  const args = request.arguments as Expression[];
+  const callback = args[args.length - 1];
+  if (args.length !== 2 || !isFunction(callback) || isFunction(args[0])) return null;
+  const [error, response, body] = [0, 1, 2].map((i) => paramName(callback, i));
+  if (!error) return null;
+  // Every resolve gives the body (the third parameter or response.body); the error is not resolved.
+  let resolves = 0;
+  let other = false;
+  walk(callback.body, (node) => {
+    if (!isCallType(node.type)) return;
+    const call = node as unknown as K.CallExpression;
+    if (!n.Identifier.check(call.callee) || call.callee.name !== resolve) return;
+    resolves++;
+    const [value] = call.arguments;
+    const isBody = (n.Identifier.check(value) && value.name === body) ||
+      (n.MemberExpression.check(value) && n.Identifier.check(value.object) && value.object.name === response && !value.computed && n.Identifier.check(value.property) && value.property.name === 'body');
+    if (!isBody || !body && !response) other = true;
+  });
+  if (resolves === 0 || other) return null;
+  return { fn, options: args[0], request };
+}
+
+/** `apiCall({ url, method, json })`: a call of a request wrapper, as a promise of the response body. */
+function matchWrapperCall(path: NodePath, scan: RuleScan): Operation | null {
+  const call = path.node as K.CallExpression;
+  const callee = call.callee as K.Identifier;
+  const wrapper = requestWrapper(callee, scan);
+  if (!wrapper) return null;
+  const options = scan.values.objectIn(wrapper.options, wrapper.fn, call.arguments as Expression[]);
+  if (!options?.complete) return null;
+  // The options as one literal at the call site, read as request reads them.
+  const literal = b.callExpression(b.identifier('request'), [objectExpressionOf(options)]);
+  const request = readRequest(literal, undefined, scan.values);
+  if (!request || !jsonOption(literal, scan.values)) return null;
+  const parsedUrl = managementUrl(scan.values.string(request.url) ?? [{ expr: request.url }]);
+  const match = parsedUrl ? matchRoute(request.method, parsedUrl.path) : null;
+  if (!parsedUrl || !match) return null;
+  const endpoint = httpEndpoint(request.method, match, request.query, request.body, scan.values);
+  if (!endpoint) return null;
+  const shape = continuationOf(path, false);
+  scan.wrappers.set(callee.name, wrapper.fn);
+  return {
+    endpoint,
+    call,
+    path,
+    ...shape,
+    transport: 'promise',
+    params: { data: paramName(shape.continuation, 0), error: paramName(shape.rejection, 0) },
+    url: parsedUrl,
+    inputs: [],
+    describe: `${callee.name}(…) ${request.method} ${DESCRIBE_ROUTE[endpoint.kind]}`,
+    json: true,
+  };
 }
 
 function isFunction(node: unknown): node is Continuation {

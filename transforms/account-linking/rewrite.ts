@@ -182,6 +182,20 @@ function writtenName(expr: unknown): string | null {
 /** Requires, legacy clients, URL/token/header variables the converted calls no longer read. */
 export function removeUnused(ctx: TransformContext, scan: RuleScan) {
   const { rule } = ctx;
+  // A request wrapper whose calls were all converted goes (into a comment), and the Rules token it held with it.
+  for (const [name, fn] of scan.wrappers) {
+    if (countReferences(rule.body, name) > 0) continue;
+    visit(rule.body, {
+      visitFunction(path) {
+        if (path.node !== fn) return this.traverse(path);
+        const holder = n.FunctionDeclaration.check(fn) ? path : path.parent?.parent;
+        if (!holder || !(n.FunctionDeclaration.check(holder.node) || (n.VariableDeclaration.check(holder.node) && holder.node.declarations.length === 1))) return false;
+        // Commented out rather than deleted: what the helper did (its error message) stays readable.
+        ctx.disable({ node: holder.node, code: 'removed-wrapper', data: { name }, statement: holder });
+        return false;
+      },
+    });
+  }
   const candidates = new Set<string>(scan.operations.flatMap((op) => op.inputs));
   removeDeadWrites(ctx, rule.body, candidates);
   // Counted once, and again after each removal: a declarator's uses change only when one goes.
