@@ -1,5 +1,5 @@
 import { b, enclosingStatement, insideNestedFunction, memberChain, memberExpression, n, propertyName, type NodePath } from '../src/ast.js';
-import { ruleScopes, statementDeclaredNames, type RuleScopes } from '../src/ast/scope.js';
+import { declares, isBoundWithin, isReference, ruleScopes, statementDeclaredNames, type RuleScopes } from '../src/ast/scope.js';
 import { hasTodo, identifiersIn } from '../src/nodes.js';
 import type { BlockStatement, Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
@@ -59,17 +59,18 @@ export const noEquivalent: Transform = {
     const names = ['global', 'auth0', 'UnauthorizedError'];
     const holds = new Map(bodies.map((body) => [body, identifiersIn(body, names)]));
     if (bodies.every((body) => holds.get(body)!.size === 0)) return;
-    // Free in the handler (src/ast/scope.ts, per body) and not declared beside the rule in the module.
+    // Free in the handler (src/ast/scope.ts's path queries: a few identifiers, no whole analysis), not a
+    // parameter or `var` of the rule, and not declared beside the rule in the module.
     const moduleNames = new Set(ctx.ast.program.body.flatMap(statementDeclaredNames));
-    const scopes = new Map(bodies.map((body) => [body, ruleScopes(ctx.rule, body)]));
     const isFree = (body: BlockStatement) => (path: NodePath, name: string) =>
-      n.Identifier.check(path.node) && path.node.name === name && !moduleNames.has(name) && scopes.get(body)!.resolve(path.node) === null;
+      n.Identifier.check(path.node) && path.node.name === name && !moduleNames.has(name) && isReference(path) &&
+      !isBoundWithin(path, name, body) && !declares(ctx.rule.fn, name);
     const present = (body: BlockStatement, name: string) => holds.get(body)!.has(name);
     const added = convertGlobals(ctx, bodies.filter((body) => present(body, 'global')), flag, isFree);
     for (const body of bodies) {
       for (const name of added) holds.get(body)!.add(name);
       if (present(body, 'auth0')) flagAuth0(body, flag, flagged, isFree(body));
-      if (present(body, 'UnauthorizedError')) convertUnauthorized(ctx, body, flag, isFree(body), scopes.get(body)!);
+      if (present(body, 'UnauthorizedError')) convertUnauthorized(ctx, body, flag, isFree(body), () => ruleScopes(ctx.rule, body));
     }
   },
 };
@@ -233,7 +234,8 @@ function flagAuth0(body: BlockStatement, flag: Flag, flagged: WeakMap<object, Se
 // ---------------------------------------------------------------------------------------------
 // UnauthorizedError
 
-function convertUnauthorized(ctx: TransformContext, body: BlockStatement, flag: Flag, isFree: IsFree, scopes: RuleScopes) {
+function convertUnauthorized(ctx: TransformContext, body: BlockStatement, flag: Flag, isFree: IsFree, names: () => RuleScopes) {
+  let scopes: RuleScopes | undefined;
   visit(body, {
     visitIdentifier(path) {
       if (!isFree(path, 'UnauthorizedError')) return false;
@@ -241,7 +243,7 @@ function convertUnauthorized(ctx: TransformContext, body: BlockStatement, flag: 
       if (n.NewExpression.check(created.node) && created.node.callee === path.node) {
         const holder = created.parent?.node;
         // callback(new UnauthorizedError(m)) (or through an alias of callback) is callback-to-return's: it becomes api.access.deny(m).
-        if (n.CallExpression.check(holder) && scopes.roleOf(holder.callee) === 'callback') return false;
+        if (n.CallExpression.check(holder) && n.Identifier.check(holder.callee) && (scopes ??= names()).roleOf(holder.callee) === 'callback') return false;
         if (n.ThrowStatement.check(holder) && Array.isArray(created.parent.parentPath?.value) && !insideNestedFunction(path, ctx.rule) && !insideTry(path)) {
           const message = (created.node.arguments[0] as Expression | undefined) ?? b.stringLiteral('');
           ctx.report({ node: holder, code: 'unauthorized-thrown' });
