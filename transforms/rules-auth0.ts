@@ -1,5 +1,6 @@
 import { b, memberExpression, n, propertyName, type NodePath } from '../src/ast.js';
-import { declaredNames, identifiersIn, template } from '../src/nodes.js';
+import { isBoundWithin, namesDeclaredIn } from '../src/ast/scope.js';
+import { identifiersIn, template } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 import { ensureTokenHelper, SCOPES, SECRETS } from './account-linking/emit.js';
@@ -29,8 +30,8 @@ export const rulesAuth0: Transform = {
     },
   },
   apply(ctx) {
-    const local = declaredNames(ctx.ast);
-    if (local.has('auth0')) return;
+    // A rule that declares its own `auth0` anywhere is left to no-equivalent.
+    if (namesDeclaredIn(ctx.ast).has('auth0')) return;
     const bodies = [ctx.rule.body, ctx.module.continueBody].filter((body): body is BlockStatement => Boolean(body) && identifiersIn(body, ['auth0']).size > 0);
     if (bodies.length === 0) return;
     // With the Rules token still there, the domain goes with it into no-equivalent's TODO.
@@ -68,7 +69,7 @@ function uses(body: BlockStatement): Use[] {
   const found: Use[] = [];
   visit(body, {
     visitIdentifier(path) {
-      if (path.node.name !== 'auth0' || path.scope?.lookup('auth0')) return false;
+      if (path.node.name !== 'auth0' || isBoundWithin(path, 'auth0', body)) return false;
       const parent = path.parent?.node;
       if (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) return false;
       if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.key === path.node && !parent.computed && !parent.shorthand) return false;
