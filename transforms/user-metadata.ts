@@ -311,18 +311,22 @@ function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
       visitStatement(path) {
         if (changed || failed.has(path.node)) return false;
         const statement = path.node;
-        // `await update(…)`: the set calls are not awaited, nor is a chain whose handlers are inlined.
-        if (n.ExpressionStatement.check(statement) && n.AwaitExpression.check(statement.expression) && isChainOfUpdate(ctx, statement.expression.argument)) {
-          statement.expression = statement.expression.argument as Expression;
-        }
-        const c = n.ExpressionStatement.check(statement) || n.ReturnStatement.check(statement) ? (matchContinuation(path, names, root) ?? returnedUpdate(path)) : null;
+        // `await update(…)`: the set calls are not awaited, nor is a chain whose handlers are inlined; the
+        // await goes only once the update is flattened (another user's update stays awaited).
+        const awaited = n.ExpressionStatement.check(statement) && n.AwaitExpression.check(statement.expression) && isChainOfUpdate(ctx, statement.expression.argument) ? statement.expression : null;
+        if (awaited) (statement as K.ExpressionStatement).expression = awaited.argument as Expression;
+        const c = n.ExpressionStatement.check(statement) || n.ReturnStatement.check(statement) ? (matchContinuation(path, names, root) ?? returnedUpdate(path) ?? awaitedUpdate(path, awaited)) : null;
         const started = c?.kind === 'promise' ? startedUpdates(ctx, c.promise, path) : null;
         const update = c?.kind === 'error-first' ? matchUpdateCall(ctx, c.call, path) : started ? matchUpdateCall(ctx, started.calls[0], path) : null;
-        if (!c || !update?.current || (c.kind === 'error-first' && c.index !== 2)) return this.traverse(path);
+        if (!c || !update?.current || (c.kind === 'error-first' && c.index !== 2)) {
+          if (awaited) (statement as K.ExpressionStatement).expression = awaited;
+          return this.traverse(path);
+        }
         const set = KINDS[update.kind].set;
         const start = c.kind === 'error-first' ? [startedCall(c)] : started!.here.map((call) => b.expressionStatement(call));
         const result = flattenInfallible(c, names, { start, continues: (expr) => isChainOfUpdate(ctx, expr) });
         if ('why' in result) {
+          if (awaited) (statement as K.ExpressionStatement).expression = awaited;
           failed.add(statement);
           ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...KINDS[update.kind], why: result.why }, statement: statement as Node });
           return false;
@@ -346,6 +350,13 @@ function returnedUpdate(path: NodePath): Continuation | null {
   const statement = path.node;
   if (!n.ReturnStatement.check(statement) || !n.CallExpression.check(statement.argument) || !Array.isArray(path.parentPath?.value)) return null;
   return { kind: 'promise', statement: path, promise: statement.argument as Expression, steps: [], rejection: null, rejectionSite: null, failure: 'unhandled' };
+}
+
+/** `await update(…);` (its await taken off): a continuation with no handler, flattened to the update. */
+function awaitedUpdate(path: NodePath, awaited: unknown): Continuation | null {
+  const statement = path.node;
+  if (!awaited || !n.ExpressionStatement.check(statement) || !n.CallExpression.check(statement.expression)) return null;
+  return { kind: 'promise', statement: path, promise: statement.expression as Expression, steps: [], rejection: null, rejectionSite: null, failure: 'unhandled' };
 }
 
 function isName(node: unknown, name: string): boolean {

@@ -766,13 +766,15 @@ function isCallbackCall(expr: unknown, names: FlowNames): boolean {
   return n.CallExpression.check(expr) && n.Identifier.check(expr.callee) && expr.callee.name === names.callback;
 }
 
-/** The last statement of a function's body: a `return;` added there would say nothing. */
+/**
+ * The last statement of the handler's body (the block the walk started from): a `return;` added there
+ * would say nothing. In a nested function it is added: later steps read "ends in a return" as "nothing
+ * of this function runs after the update" (user-metadata's saved-at-the-end check).
+ */
 function endsFunction(statement: NodePath): boolean {
   const list = statement.parentPath?.value;
   const block = statement.parentPath?.parentPath;
-  // A block with no node above it is the body the walk started from: a handler's.
-  const above = block?.parentPath?.value;
-  return Array.isArray(list) && list[list.length - 1] === statement.node && n.BlockStatement.check(block?.node) && (!n.Node.check(above) || n.Function.check(above));
+  return Array.isArray(list) && list[list.length - 1] === statement.node && n.BlockStatement.check(block?.node) && !n.Node.check(block?.parentPath?.value);
 }
 
 // ---------------------------------------------------------------------------------------------
