@@ -69,7 +69,6 @@ export function hasTodo(node: unknown): boolean {
 }
 
 // user-metadata.ts still imports it from here until the flow helper moves it onto src/ast/scope.ts.
-export { namesDeclaredIn as declaredNames } from './ast/scope.js';
 
 /**
  * True when an identifier named one of `names` is under `root`: the test before a visit that looks

@@ -1,10 +1,10 @@
 import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberChain, n, statements, type NodePath } from '../src/ast.js';
-import { analyzeScopes, bindingOwner } from '../src/ast/scope.js';
+import { analyzeScopes, bindingOwner, namesDeclaredIn } from '../src/ast/scope.js';
 import { flattenInfallible, matchContinuation, startedCall, type Continuation } from '../src/ast/flow.js';
 import { freshStatements } from '../src/context-writes.js';
-import { cloneNode, declaredNames, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
+import { cloneNode, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 import { fastCheck, someNode } from '../src/walk.js';
@@ -764,7 +764,7 @@ function resolveReads(ctx: TransformContext, reads: Read[]) {
  */
 function planMirrors(ctx: TransformContext, assignments: Assignment[], mutations: Collected['mutations'], reads: Read[]): Map<Kind, string> {
   const mirrors = new Map<Kind, string>();
-  const taken = new Set([...declaredNames(ctx.ast), ...identifierNames(ctx.ast)]);
+  const taken = new Set([...namesDeclaredIn(ctx.ast), ...identifierNames(ctx.ast)]);
   for (const kind of Object.keys(KINDS) as Kind[]) {
     if (!reads.some((read) => read.kind === kind && !read.value)) continue;
     if (mutations.some((m) => m.kind === kind && m.why === 'the whole object is replaced')) continue;
