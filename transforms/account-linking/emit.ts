@@ -157,7 +157,7 @@ function requestCallback(promise, callback, json, status) {
   const asBody = (value) => (json || value === undefined ? value : JSON.stringify(value));
   promise.then(
     (body) => callback(null, { statusCode: status, body: asBody(body) }, asBody(body)),
-    (err) => (err && err.statusCode ? callback(null, { statusCode: err.statusCode, statusMessage: err.message, body: asBody(err.body) }, asBody(err.body)) : callback(err)),
+    (err) => (err && err.statusCode ? callback(null, { statusCode: err.statusCode, statusMessage: require('node:http').STATUS_CODES[err.statusCode], body: asBody(err.body) }, asBody(err.body)) : callback(err)),
   );
 }
 `,
