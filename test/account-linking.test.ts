@@ -52,6 +52,7 @@ const DENIES_ON_HTTP_ERROR: Record<string, string[]> = {
 };
 
 const name = (c: FixtureCase) => c.id.slice('account-linking/'.length);
+const verdictsOf = (caseName: string, sdk: 7 | 4) => verdicts.get(`account-linking/${caseName}@${sdk}`) ?? [];
 
 let verifier: Verifier;
 const verdicts = new Map<string, ScenarioVerdict[]>();
@@ -121,6 +122,19 @@ describe('account-linking fixtures behave like their rules', () => {
         }
       }
     });
+  });
+});
+
+describe('a kept request callback answers an HTTP error as request did', () => {
+  // The rule denies with response.statusMessage: request gave the reason phrase ("Conflict"), not the SDK's error text.
+  it.each([7, 4] as const)('--sdk %s: same deny message after a failed link', (sdk) => {
+    const list = verdictsOf('kept-flow-status-message', sdk);
+    for (const scenario of ['link-conflict', 'link-fails']) {
+      const verdict = list.find((v) => v.scenario === scenario);
+      if (!verdict) throw new Error(`no ${scenario} verdict for --sdk ${sdk}`);
+      expect(verdict.rule.message, scenario).toMatch(/^Link failed: (Conflict|Internal Server Error)$/);
+      expect(verdict.action.message, scenario).toBe(verdict.rule.message);
+    }
   });
 });
 

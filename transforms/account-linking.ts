@@ -411,6 +411,7 @@ const ENDPOINT_SCOPES: Record<Operation['endpoint']['kind'], string[]> = {
   'assign-roles': ['update:users', 'create:role_members'],
   'user-permissions': ['read:users'],
   'verification-email': ['update:users'],
+  connections: ['read:connections'],
 };
 
 function scopesFor(operations: Operation[]): string[] {

@@ -69,6 +69,10 @@ const SDK_CALLS: { [K in Endpoint['kind']]: (endpoint: Extract<Endpoint, { kind:
     sdk === 7 ? call(c, 'users.permissions.list', [e.id], true, 'users.permissions.list(id)') : call(c, 'users.getPermissions', [idObject(e.id)], true, 'users.getPermissions({ id })'),
   'verification-email': (e, sdk, c) =>
     sdk === 7 ? call(c, 'jobs.verificationEmail.create', [e.body], false, 'jobs.verificationEmail.create({ user_id })') : call(c, 'jobs.verifyEmail', [e.body], true, 'jobs.verifyEmail({ user_id })'),
+  connections: (e, sdk, c) => {
+    const method = sdk === 7 ? 'connections.list' : 'connections.getAll';
+    return call(c, method, e.params.length > 0 ? [b.objectExpression(e.params.map(([key, value]) => prop(key, value)))] : [], true, `${method}(${e.params.length > 0 ? '{ … }' : ''})`);
+  },
 };
 
 /** The SDK call (not awaited) and whether its result is wrapped in `{ data }` (v4, or a v7 Page). */
@@ -153,7 +157,7 @@ function requestCallback(promise, callback, json, status) {
   const asBody = (value) => (json || value === undefined ? value : JSON.stringify(value));
   promise.then(
     (body) => callback(null, { statusCode: status, body: asBody(body) }, asBody(body)),
-    (err) => (err && err.statusCode ? callback(null, { statusCode: err.statusCode, statusMessage: err.message, body: asBody(err.body) }, asBody(err.body)) : callback(err)),
+    (err) => (err && err.statusCode ? callback(null, { statusCode: err.statusCode, statusMessage: require('node:http').STATUS_CODES[err.statusCode], body: asBody(err.body) }, asBody(err.body)) : callback(err)),
   );
 }
 `,
@@ -198,4 +202,5 @@ export const SUCCESS_STATUS: Record<Endpoint['kind'], number> = {
   'assign-roles': 204,
   'user-permissions': 200,
   'verification-email': 201,
+  connections: 200,
 };

@@ -20,7 +20,8 @@ export type Endpoint =
   | { kind: 'user-roles'; id: Expression }
   | { kind: 'assign-roles'; id: Expression; body: Expression }
   | { kind: 'user-permissions'; id: Expression }
-  | { kind: 'verification-email'; body: Expression };
+  | { kind: 'verification-email'; body: Expression }
+  | { kind: 'connections'; params: Array<[string, Expression]> };
 
 export interface Operation {
   endpoint: Endpoint;
@@ -335,6 +336,7 @@ const ROUTES: Route[] = [
   { kind: 'assign-roles', method: 'POST', path: ['users', ':id', 'roles'] },
   { kind: 'user-permissions', method: 'GET', path: ['users', ':id', 'permissions'] },
   { kind: 'verification-email', method: 'POST', path: ['jobs', 'verification-email'] },
+  { kind: 'connections', method: 'GET', path: ['connections'] },
 ];
 
 const DESCRIBE_ROUTE: Record<EndpointKind, string> = {
@@ -348,6 +350,7 @@ const DESCRIBE_ROUTE: Record<EndpointKind, string> = {
   'assign-roles': '/users/{id}/roles',
   'user-permissions': '/users/{id}/permissions',
   'verification-email': '/jobs/verification-email',
+  connections: '/connections',
 };
 
 /** Path segments (text or a whole-segment hole) and the query text after `?`. */
@@ -455,6 +458,8 @@ function httpEndpoint(method: string, match: RouteMatch, extraQuery: ObjectValue
       const payload = objectBody(body);
       return payload ? { kind: 'verification-email', body: payload } : null;
     }
+    case 'connections':
+      return { kind: 'connections', params: [...params] };
   }
   void method;
   return null;
