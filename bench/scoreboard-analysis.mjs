@@ -147,17 +147,26 @@ function valuesOf(path, name) {
  * (declarations and assignments) up to four levels deep.
  */
 function mentionsManagementApi(path, depth = 0, seen = new Set()) {
+  return mentions(path, (text) => text.includes('/api/v2'), true, depth, seen);
+}
+
+/** A client-credentials token request (`POST …/oauth/token`, its `audience` naming /api/v2/): not a Management API call. */
+function mentionsTokenEndpoint(path) {
+  return mentions(path, (text) => text.includes('/oauth/token'), false);
+}
+
+function mentions(path, test, rulesMembers, depth = 0, seen = new Set()) {
   if (!path?.node || depth > 4) return false;
   let found = false;
   const check = (p) => {
     if (found) return;
     const node = p.node;
-    if (node.type === 'StringLiteral' && node.value.includes('/api/v2')) found = true;
-    else if (node.type === 'TemplateElement' && node.value.raw.includes('/api/v2')) found = true;
-    else if ((node.type === 'MemberExpression' || node.type === 'OptionalMemberExpression') && isRulesAuth0Member(p)) found = true;
+    if (node.type === 'StringLiteral' && test(node.value)) found = true;
+    else if (node.type === 'TemplateElement' && test(node.value.raw)) found = true;
+    else if (rulesMembers && (node.type === 'MemberExpression' || node.type === 'OptionalMemberExpression') && isRulesAuth0Member(p)) found = true;
     else if (node.type === 'Identifier' && p.isReferencedIdentifier() && !seen.has(node.name)) {
       seen.add(node.name);
-      for (const value of valuesOf(p, node.name)) if (mentionsManagementApi(value, depth + 1, seen)) found = true;
+      for (const value of valuesOf(p, node.name)) if (mentions(value, test, rulesMembers, depth + 1, seen)) found = true;
     }
   };
   check(path);
@@ -277,7 +286,7 @@ export function managementApiCalls(ast) {
       const args = path.get('arguments');
       const http = httpClientOf(callee);
       if (http) {
-        if (args.some((a) => mentionsManagementApi(a))) {
+        if (args.some((a) => mentionsManagementApi(a)) && !args.some((a) => mentionsTokenEndpoint(a))) {
           calls.push({ kind: 'http', rulesStyle: http === 'request' || args.some((a) => mentionsRulesAuth0(a)), line: path.node.loc?.start.line });
         }
         return;
