@@ -200,18 +200,29 @@ function httpClientOf(calleePath) {
 function managementClientOf(calleePath) {
   const root = rootIdentifier(calleePath.node);
   if (!root || calleePath.node.type === 'Identifier') return null;
+  // `managementClient(event, api).users.list(…)`: the root is a local function called in the chain.
+  let base = calleePath.node;
+  while (base.type === 'MemberExpression' || base.type === 'OptionalMemberExpression') base = base.object;
+  const called = base.type === 'CallExpression' && base.callee === root;
   for (const value of valuesOf(calleePath, root.name)) {
-    const made = constructsClient(value);
+    const made = constructsClient(value, called);
     if (made) return made;
   }
   return null;
 }
 
-function constructsClient(valuePath) {
+function constructsClient(valuePath, called = false) {
   const node = valuePath.node;
   const isClientNew = (n) => n?.type === 'NewExpression' && /ManagementClient$/.test(calleeText(n.callee));
   let newPath = null;
   if (isClientNew(node)) newPath = valuePath;
+  else if (called && /Function/.test(node.type)) {
+    valuePath.traverse({
+      NewExpression(p) {
+        if (!newPath && isClientNew(p.node)) newPath = p;
+      },
+    });
+  }
   else if (node.type === 'AwaitExpression' || node.type === 'CallExpression') {
     // a local helper (possibly awaited) that builds the client
     const call = node.type === 'AwaitExpression' ? valuePath.get('argument') : valuePath;

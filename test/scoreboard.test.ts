@@ -68,6 +68,11 @@ describe('Management API calls', () => {
     expect(calls(rule("function apiCall(url) { return new Promise(function (resolve) { resolve(url); }); }\napiCall(auth0.baseUrl + '/users');"))).toEqual(['wrapper (rules)']);
     expect(calls(rule("request.post('https://hooks.example.com/login', { json: { id: user.user_id } }, cb);"))).toEqual([]);
   });
+  it('finds calls on a client a local function builds, called in the chain', () => {
+    const top = "const { ManagementClient } = require('auth0');\nfunction managementClient(event) { return new ManagementClient({ domain: event.secrets.DOMAIN, token: () => 't' }); }\n";
+    expect(calls(action('await managementClient(event).users.list({ q: event.user.email });', top))).toEqual(['client']);
+    expect(calls(action('await helper(event).users.list();', 'function helper(event) { return event; }\n'))).toEqual([]);
+  });
   it('does not count a client-credentials token request whose audience is the Management API', () => {
     const body = "{ grant_type: 'client_credentials', client_id: configuration.ID, client_secret: configuration.SECRET, audience: 'https://' + configuration.DOMAIN + '/api/v2/' }";
     expect(calls(rule(`var rp = require('request-promise@4.2.2');\nrp({ method: 'POST', uri: 'https://' + configuration.DOMAIN + '/oauth/token', body: ${body}, json: true });`))).toEqual([]);
