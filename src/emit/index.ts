@@ -46,12 +46,6 @@ export async function renderTenant(plan: TenantPlan, folder: string, emit: Emit)
   }
 }
 
-export interface Written {
-  plans: TenantPlan[];
-  /** What the user must know: bindings not written (and how to add them), --bindings replace. */
-  notes: string[];
-}
-
 /** Whether the files bind the migrated Actions to post-login. */
 function writesBindings(files: Map<string, string>, emit: Emit): boolean {
   if (emit === 'terraform') return /^resource "auth0_trigger_actions"/m.test(files.get(TERRAFORM_FILE) ?? '');
@@ -65,23 +59,6 @@ const WHY_UNKNOWN: Record<string, string> = {
   directory: 'the export has no triggers/ folder',
   yaml: 'the export has no triggers: key',
 };
-
-/**
- * Writes every tenant; sets each report's `action` (file relative to outDir) and `deploy`.
- * Returns the plans and the notes to show.
- */
-export async function writeTenants(outDir: string, groups: TenantRuns[], emit?: Emit, options: PlanOptions = {}): Promise<Written> {
-  const plans: TenantPlan[] = [];
-  const notes: string[] = [];
-  for (const group of groups) {
-    const written = await writeTenant(outDir, group, groups.length > 1 ? group.tenant.name : '', emit, options);
-    // This entry point updates the runs' reports in place (the --write flow reads them afterwards).
-    group.runs.forEach((run, i) => Object.assign(run.report, written.reports[i]));
-    plans.push(written.plan);
-    notes.push(...written.notes);
-  }
-  return { plans, notes };
-}
 
 export interface TenantWritten {
   plan: TenantPlan;
