@@ -205,12 +205,12 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
   ctx.report({ node: bridged.node, code: 'callback-bridge', data: { why: bridgeReason(bridged, kept, isDirectCall(bridged)) } });
   for (const path of uses) {
     if (!isDirectCall(path)) continue;
-    const returnedUser = (path.parent.node as Call).arguments[1] as Expression | undefined;
+    const call = path.parent.node as Call;
+    const returnedUser = call.arguments[1] as Expression | undefined;
     if (returnedUser && !isUserArgument(ctx, path.parent, returnedUser, names)) {
       ctx.report({ node: returnedUser, code: 'returned-other-user', data: { value: recast.print(returnedUser).code } });
     }
-    reportKeptArguments(ctx, path.parent.node as Call);
-    bridgeCall(path.parent.node as Call);
+    bridgeCall(call, reportKeptArguments(ctx, call));
   }
   wrapInBridge(handlerBody, rule.callback!);
 }
@@ -228,14 +228,13 @@ function bridgeReason(use: NodePath, kept: Array<{ node: unknown; why: string }>
 }
 
 /** In a bridged rule the callback stays a function: only its first argument (the error) matters. */
-function bridgeCall(call: Call) {
+function bridgeCall(call: Call, effects: Expression[]) {
   const [error] = call.arguments as Expression[];
   // UnauthorizedError does not exist in Actions; its message is what the login is denied with.
   if (n.NewExpression.check(error) && n.Identifier.check(error.callee) && error.callee.name === 'UnauthorizedError') {
     error.callee = b.identifier('Error');
   }
   // Only the error is read; an argument that runs code (a helper that redirects) still runs.
-  const effects = effectfulArguments(call);
   call.arguments = effects.length ? [error, ...effects] : error && !isNullish(error) ? [error] : [];
 }
 
