@@ -21,7 +21,7 @@ import { createSpool, type Spool } from '../io/spool.js';
 import { ensureWritableFolder, writeFileAtomic } from '../io/write.js';
 import { loadPins, PinsError } from '../pins.js';
 import { summarize, type RuleReport, type RuleRun, type Summary } from '../run.js';
-import type { TenantRuns } from '../tenants.js';
+import { problemReport, type TenantRuns } from '../tenants.js';
 import type { MigrateOptions, SdkMajor } from '../types.js';
 import { transforms } from '../../transforms/index.js';
 import { gateExit, visibleReport, visibleSummary, type GatingFlags } from './gating.js';
@@ -307,20 +307,6 @@ function exportRoot(tenant: Tenant): string | null {
   if (tenant.format === 'directory') return path.basename(tenant.source) === 'rules' ? path.dirname(tenant.source) : tenant.source;
   if (tenant.format === 'yaml') return /\.ya?ml$/i.test(tenant.source) ? path.dirname(tenant.source) : tenant.source;
   return null;
-}
-
-function problemReport(p: InputProblem): RuleReport {
-  return {
-    source: p.source,
-    name: path.basename(p.source),
-    status: 'failed',
-    action: null,
-    findings: [{ code: p.code ?? 'read-error', transform: 'input', severity: 'error', message: p.message, line: p.line ?? 1, column: p.column ?? 1 }],
-    secrets: [],
-    dependencies: [],
-    scopes: [],
-    linking: false,
-  };
 }
 
 /** Rules read from the spool each time they are iterated, then the unreadable inputs. */
