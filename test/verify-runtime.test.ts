@@ -193,6 +193,19 @@ describe.concurrent('Rules runner vs Actions runner', () => {
     expect(v.differences).toEqual([]);
   });
 
+  it("the child's stdio is nobody's pending work: a rule that first loads assert (which opens stderr) is not held to its time limit", async () => {
+    const v = await one(
+      `function (user, context, callback) {
+        require('assert');
+        callback(null, user, context);
+      }`,
+      `exports.onExecutePostLogin = async () => { require('assert'); };`,
+    );
+    expect(v.rule.result).toBe('ok');
+    expect(v.rule.details.logs).toEqual([]);
+    expect(v.differences).toEqual([]);
+  });
+
   it('a rejection a rule leaves behind in one scenario is not charged to the next scenario', async () => {
     const [first, second] = genericScenarios();
     // In the first scenario the rule answers at once and leaves an unref'd timer that rejects later

@@ -157,6 +157,10 @@ function skipSdkRetryBackoff(): void {
 }
 
 function main(): void {
+  // Node opens process.stdout/stderr on first use (loading `assert` does, through its colours); opened
+  // inside a run, the pipe to the parent counted as that run's pending work and held it to its time limit.
+  void process.stdout;
+  void process.stderr;
   installNetworkPolicy();
   // First: skipSdkRetryBackoff looks at its immediate caller's stack frame.
   limitTimerCallbacks();
