@@ -6,16 +6,16 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { formatVerifyJson } from '../format/verify-json.js';
-import { summarizeVerification, type RuleVerification, type ScenarioResult } from '../format/verify-model.js';
+import { summarizeVerification, type RuleVerification, type ScenarioResult, type VerifySummary } from '../format/verify-model.js';
 import { formatVerification, formatVerifySummary } from '../format/verify-text.js';
 import { readTenants } from '../inputs/index.js';
-import { runRule, type RuleInput, type RuleRun } from '../run.js';
+import { runRule, type RuleInput, type RuleReport, type RuleRun } from '../run.js';
 import { groupRuns, tenantRules } from '../tenants.js';
 import type { TypeCheckResult } from '../typecheck.js';
 import type { Dependency, Finding, SdkMajor } from '../types.js';
 import { checkAvailability, RESOLVE_FROM } from '../verify/dependencies.js';
 import type { KeywordValues, Scenario } from '../verify/index.js';
-import { describeFsError, UsageError } from '../io/errors.js';
+import { describeFsError, UsageError, type InputProblem } from '../io/errors.js';
 import { writeFileAtomic } from '../io/write.js';
 import { createProgress } from './progress.js';
 import type { Io } from './main.js';
@@ -189,34 +189,44 @@ export function targetFromRun(run: RuleRun, sdk: SdkMajor, action?: { file: stri
 }
 
 /**
- * `migrate --verify`: adds `verification` to each migrated rule's report entry; a rule whose Action
- * differs, fails the type check or could not run becomes `review`, with a finding saying why.
+ * `migrate --verify`: each migrated rule's report entry with its `verification`; a rule whose Action
+ * differs, fails the type check or could not run becomes `review`, with a finding saying why. New runs
+ * and reports; the ones given are left as they are.
  */
-export async function verifyRuns(runs: RuleRun[], sdk: SdkMajor, onTargetDone?: () => void): Promise<void> {
+export async function verifiedRuns(runs: RuleRun[], sdk: SdkMajor, onTargetDone?: () => void): Promise<RuleRun[]> {
   const candidates = runs.filter((r) => r.report.status !== 'failed' && r.result.status === 'ok');
   const results = await verifyTargets(candidates.map((r) => targetFromRun(r, sdk)), { onTargetDone });
-  candidates.forEach((run, i) => {
-    const v = results[i];
-    const different = v.scenarios.filter((s) => !s.equal);
-    const report = run.report;
-    report.verification = {
-      sdk,
-      verdict: v.verdict,
-      scenarios: v.scenarios.length,
-      equal: v.scenarios.length - different.length,
-      different: different.length,
-      differences: different.flatMap((s) => s.differences.map((d) => `${s.scenario}: ${d}`)),
-      typeErrors: v.typeErrors.length,
-      ...(v.reason ? { reason: v.reason } : {}),
-    };
-    if (v.verdict === 'equal') return;
-    const added: Finding[] = [...v.typeErrors];
-    for (const s of different) {
-      added.push(verifyFinding('behaviour-differs', `Verify (auth0 v${sdk}): scenario ${s.scenario} differs: ${s.differences.join('; ')}`));
-    }
-    if (v.reason) added.push(verifyFinding('not-verified', `Verify (auth0 v${sdk}): ${v.reason}`));
-    report.findings.push(...added);
-    if (report.status === 'migrated') report.status = 'review';
+  const verified = new Map(candidates.map((run, i) => [run, { ...run, report: reportWithVerification(run.report, results[i], sdk) }]));
+  return runs.map((run) => verified.get(run) ?? run);
+}
+
+/** The report entry with verify's verdict and, unless equal, its findings and the `review` status. */
+function reportWithVerification(report: RuleReport, v: RuleVerification, sdk: SdkMajor): RuleReport {
+  const different = v.scenarios.filter((s) => !s.equal);
+  const verification: RuleReport['verification'] = {
+    sdk,
+    verdict: v.verdict,
+    scenarios: v.scenarios.length,
+    equal: v.scenarios.length - different.length,
+    different: different.length,
+    differences: different.flatMap((s) => s.differences.map((d) => `${s.scenario}: ${d}`)),
+    typeErrors: v.typeErrors.length,
+    ...(v.reason ? { reason: v.reason } : {}),
+  };
+  if (v.verdict === 'equal') return { ...report, verification };
+  const added: Finding[] = [
+    ...v.typeErrors,
+    ...different.map((s) => verifyFinding('behaviour-differs', `Verify (auth0 v${sdk}): scenario ${s.scenario} differs: ${s.differences.join('; ')}`)),
+    ...(v.reason ? [verifyFinding('not-verified', `Verify (auth0 v${sdk}): ${v.reason}`)] : []),
+  ];
+  return { ...report, verification, findings: [...report.findings, ...added], status: report.status === 'migrated' ? 'review' : report.status };
+}
+
+/** verifiedRuns for a caller that hands over copies to fill in (src/cli/migrate.ts's verifyStep): their reports are replaced. */
+export async function verifyRuns(runs: RuleRun[], sdk: SdkMajor, onTargetDone?: () => void): Promise<void> {
+  const verified = await verifiedRuns(runs, sdk, onTargetDone);
+  runs.forEach((run, i) => {
+    run.report = verified[i].report;
   });
 }
 
@@ -283,9 +293,28 @@ a type error or a rule that could not be verified; 2 usage or fatal error.`,
     });
 }
 
-async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, version: string): Promise<number> {
+/** What the run will do, decided from the flags alone (usage errors first, before anything is read). */
+interface VerifyPlan {
+  paths: string[];
+  flags: VerifyFlags;
+  majors: SdkMajor[];
+}
+
+function planVerify(paths: string[], flags: VerifyFlags): VerifyPlan {
   if (paths.length === 0) throw new UsageError('Give at least one rule file, folder or glob (see verify --help).');
   if (flags.action && flags.sdk === 'both') throw new UsageError('--action verifies one Action: give --sdk 7 or --sdk 4, the major it was written for.');
+  return { paths, flags, majors: flags.sdk === 'both' ? [7, 4] : [flags.sdk] };
+}
+
+/** The files the flags name: scenarios, keyword values, the Action. */
+interface VerifyFiles {
+  scenarios: Scenario[];
+  keywords?: KeywordValues;
+  action?: { file: string; code: string };
+}
+
+async function readVerifyFiles(plan: VerifyPlan): Promise<VerifyFiles> {
+  const { flags } = plan;
   const { loadScenarioFile } = await import('../verify/index.js');
   let scenarios: Scenario[] = [];
   if (flags.scenarios) {
@@ -298,56 +327,83 @@ async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, ver
   if (!flags.builtin && scenarios.length === 0) throw new UsageError('--no-builtin needs --scenarios <file>.');
   const keywords = flags.keywords ? await readKeywords(flags.keywords) : undefined;
   const action = flags.action ? await readActionFile(flags.action) : undefined;
+  return { scenarios, keywords, action };
+}
 
-  // The same reading and migration as `migrate` (stages, rules-configs secrets).
-  const tenants = await readTenants(paths, { mergePlain: true });
+/** The rules, read and migrated as `migrate` does (stages, rules-configs secrets): one target per rule and SDK major. */
+interface VerifyInputs {
+  targets: VerifyTarget[];
+  problems: InputProblem[];
+}
+
+async function readTargets(plan: VerifyPlan, files: VerifyFiles, io: Io): Promise<VerifyInputs> {
+  const tenants = await readTenants(plan.paths, { mergePlain: true });
   for (const note of tenants.flatMap((t) => t.notes)) io.stderr(`rules2actions: ${note}\n`);
   const inputs = tenantRules(tenants);
   const problems = tenants.flatMap((t) => t.problems);
-  if (inputs.length + problems.length === 0 && tenants.every((t) => t.format === 'plain')) throw new UsageError(`No rules found in ${paths.join(', ')}.`);
-  if (action && inputs.length + problems.length !== 1) {
+  if (inputs.length + problems.length === 0 && tenants.every((t) => t.format === 'plain')) throw new UsageError(`No rules found in ${plan.paths.join(', ')}.`);
+  if (files.action && inputs.length + problems.length !== 1) {
     throw new UsageError(`--action needs exactly one rule, got ${inputs.length + problems.length}.`);
   }
-  const majors: SdkMajor[] = flags.sdk === 'both' ? [7, 4] : [flags.sdk];
-  const targets = majors.flatMap((sdk) => {
+  const targets = plan.majors.flatMap((sdk) => {
     const runs = groupRuns(tenants, inputs.map((input) => runRule(input, { sdk }))).flatMap((g) => g.runs);
-    return runs.map((run) => targetFromRun(run, sdk, action));
+    return runs.map((run) => targetFromRun(run, sdk, files.action));
   });
+  return { targets, problems };
+}
 
-  // Verify takes seconds per rule: a bar from two rules on (stderr on a terminal).
+/** Verify takes seconds per rule: a bar from two rules on (stderr on a terminal). */
+async function verifyWithProgress(plan: VerifyPlan, files: VerifyFiles, targets: VerifyTarget[], io: Io): Promise<RuleVerification[]> {
   const progress = createProgress(io.stderr, targets.length, { tty: Boolean(io.stderrIsTTY), threshold: 1 });
   const results = await verifyTargets(targets, {
-    scenarios,
-    builtin: flags.builtin,
-    keywords,
-    timeoutMs: flags.timeout,
-    typecheck: flags.typecheck,
+    scenarios: files.scenarios,
+    builtin: plan.flags.builtin,
+    keywords: files.keywords,
+    timeoutMs: plan.flags.timeout,
+    typecheck: plan.flags.typecheck,
     onTargetDone: () => progress.tick(null),
   });
   progress.done();
-  for (const p of problems) {
-    for (const sdk of majors) {
-      results.push({
+  return results;
+}
+
+/** The verdicts, then an unreadable input per SDK major as not verified. */
+function withProblems(plan: VerifyPlan, files: VerifyFiles, results: RuleVerification[], problems: InputProblem[]): RuleVerification[] {
+  const unreadable = problems.flatMap((p) =>
+    plan.majors.map(
+      (sdk): RuleVerification => ({
         source: p.source, name: path.basename(p.source), sdk, verdict: 'not-verified', reason: p.message,
-        matrix: 'none', action: action?.file ?? 'migrated', typeErrors: [], scenarios: [], notes: [],
-      });
-    }
+        matrix: 'none', action: files.action?.file ?? 'migrated', typeErrors: [], scenarios: [], notes: [],
+      }),
+    ),
+  );
+  return [...results, ...unreadable];
+}
+
+function formatVerifyOutput(plan: VerifyPlan, results: RuleVerification[], summary: VerifySummary, version: string, io: Io): string {
+  const { flags } = plan;
+  if (flags.format === 'json') return formatVerifyJson({ tool: { name: 'rules2actions', version }, summary, rules: results });
+  const colors = pc.createColors(!flags.output && io.isTTY && flags.color !== false);
+  return results.map((r) => formatVerification(r, colors)).join('') + formatVerifySummary(summary, colors);
+}
+
+async function deliver(text: string, file: string | undefined, io: Io): Promise<void> {
+  if (!file) return io.stdout(text);
+  try {
+    await writeFileAtomic(file, text);
+  } catch (error) {
+    throw new UsageError(`Cannot write ${file}: ${describeFsError(error)}`);
   }
+}
+
+/** plan → read the files → read and migrate the rules → verify → add unreadable inputs → summarise → format → deliver → exit code. */
+async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, version: string): Promise<number> {
+  const plan = planVerify(paths, flags);
+  const files = await readVerifyFiles(plan);
+  const { targets, problems } = await readTargets(plan, files, io);
+  const results = withProblems(plan, files, await verifyWithProgress(plan, files, targets, io), problems);
   const summary = summarizeVerification(results);
-  let text = '';
-  if (flags.format === 'json') {
-    text = formatVerifyJson({ tool: { name: 'rules2actions', version }, summary, rules: results });
-  } else {
-    const colors = pc.createColors(!flags.output && io.isTTY && flags.color !== false);
-    text = results.map((r) => formatVerification(r, colors)).join('') + formatVerifySummary(summary, colors);
-  }
-  if (flags.output) {
-    try {
-      await writeFileAtomic(flags.output, text);
-    } catch (error) {
-      throw new UsageError(`Cannot write ${flags.output}: ${describeFsError(error)}`);
-    }
-  } else io.stdout(text);
+  await deliver(formatVerifyOutput(plan, results, summary, version, io), flags.output, io);
   return summary.equal === summary.rules ? 0 : 1;
 }
 
