@@ -148,19 +148,22 @@ async function checkInOrder(inputs: TypeCheckInput[]): Promise<Map<string, TypeC
       for (const [index, { input, source }] of files.entries()) {
         // verify's children wait on this thread between pairs: let them be answered between files.
         if (index > 0) await new Promise((resolve) => setImmediate(resolve));
+        // The SDKs type a link's `provider` as a union of literals; JavaScript holds the same values
+        // as plain strings (event.user.identities[].provider), which the API accepts.
+        const diagnostics = source
+          .getPreEmitDiagnostics()
+          .map((diagnostic) => ({ diagnostic, text: ts.flattenDiagnosticMessageText(diagnostic.compilerObject.messageText, ' ') }))
+          .filter(({ text }) => !/^Type 'string' is not assignable to type '\w*ProviderEnum'\.$/.test(text));
         // What the rule's own code already does wrong: as many diagnostics of the same code and message
-        // as the rule has (the code around them is renamed: user → event.user).
+        // as the rule has (the code around them is renamed: user → event.user). Only asked when the
+        // Action has errors to set apart: checking the rule costs as much as checking the Action.
         const ruleKeys = new Map<string, number>();
-        for (const d of rules[index]?.getPreEmitDiagnostics() ?? []) {
+        for (const d of diagnostics.length > 0 ? (rules[index]?.getPreEmitDiagnostics() ?? []) : []) {
           const key = `${d.getCode()}:${ts.flattenDiagnosticMessageText(d.compilerObject.messageText, ' ')}`;
           ruleKeys.set(key, (ruleKeys.get(key) ?? 0) + 1);
         }
         const result: TypeCheckResult = { errors: [], fromRule: [], unresolved: availability[index].problems };
-        for (const diagnostic of source.getPreEmitDiagnostics()) {
-          const text = ts.flattenDiagnosticMessageText(diagnostic.compilerObject.messageText, ' ');
-          // The SDKs type a link's `provider` as a union of literals; JavaScript holds the same values
-          // as plain strings (event.user.identities[].provider), which the API accepts.
-          if (/^Type 'string' is not assignable to type '\w*ProviderEnum'\.$/.test(text)) continue;
+        for (const { diagnostic, text } of diagnostics) {
           const { line, column } = source.getLineAndColumnAtPos(diagnostic.getStart() ?? 0);
           const finding: Finding = { code: TYPE_ERROR, transform: 'typecheck', severity: 'error', message: `Type check (auth0 v${sdk}): ${text}`, line, column };
           const key = `${diagnostic.getCode()}:${text}`;
