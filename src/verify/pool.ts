@@ -1,8 +1,12 @@
 /**
- * Verify children, kept between pairs: starting Node and loading request and the auth0 SDKs costs about a
- * second, a scenario about 60 ms. Each child runs one pair at a time (its emulator and clock are
- * process-wide); at most `size` children run at once, because run time limits are wall-clock.
- * A child that times out or dies is discarded and replaced on demand.
+ * Verify children, one pair each: a child is stopped once its pair is done, so nothing a tenant's rule
+ * or Action changed (intrinsics, globals, the packages it loaded and their module-level state, the
+ * require cache, the environment, timers, the process's error handlers) can reach another pair
+ * (test/hostile/verify-isolation.test.ts fails on a child kept between pairs). Measured per pair: the
+ * start (Node, the runner, the emulator) about 80 ms of CPU; loading request about 0.1 s and auth0 v7
+ * about 0.3 s, most of it evaluation (a V8 code cache saved a tenth), so only shared package instances
+ * would remove it, and sharing them is what leaks. At most `size` children run at once, because run
+ * time limits are wall-clock; a child that times out or dies is replaced on demand.
  *
  * Each child is a sandbox (README, "Security"): Node's permission model (reads limited to the runner and
  * the packages it loads, writes to its own temporary folder, no child processes, no workers), an
