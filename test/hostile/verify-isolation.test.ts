@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, genericScenarios, type Outcome, type Scenario } from '../../src/verify/index.js';
 
 const scenarios = (): Scenario[] => genericScenarios().slice(0, 1);
+/** Room for loading request and auth0 on a loaded machine: a probe that timed out would fail its row, never pass it. */
+const TIMEOUT_MS = 10_000;
 
 /** What both sides of the probe read: each value becomes an ID token claim. */
 const PROBES: Record<string, string> = {
@@ -108,7 +110,7 @@ let fresh: { rule: ReturnType<typeof probed>; action: ReturnType<typeof probed> 
 beforeAll(async () => {
   const verifier = await createVerifier({ concurrency: 1 });
   try {
-    const [v] = await verifier.verifyPair({ rule: PROBE_RULE, action: PROBE_ACTION, sdk: 7, scenarios: scenarios(), timeoutMs: 3000 });
+    const [v] = await verifier.verifyPair({ rule: PROBE_RULE, action: PROBE_ACTION, sdk: 7, scenarios: scenarios(), timeoutMs: TIMEOUT_MS });
     fresh = { rule: probed(v.rule), action: probed(v.action) };
   } finally {
     await verifier.close();
@@ -134,8 +136,8 @@ describe('verify isolation between pairs', () => {
   it.each(TAMPERS.map((t) => [t.name, t]))('%s: the next pair sees none of it', async (_name, tamper) => {
     const verifier = await createVerifier({ concurrency: 1 });
     try {
-      const first = verifier.verifyPair({ rule: tamper.rule, action: tamper.action, sdk: 7, scenarios: scenarios(), timeoutMs: 3000 });
-      const second = verifier.verifyPair({ rule: PROBE_RULE, action: PROBE_ACTION, sdk: 7, scenarios: scenarios(), timeoutMs: 3000 });
+      const first = verifier.verifyPair({ rule: tamper.rule, action: tamper.action, sdk: 7, scenarios: scenarios(), timeoutMs: TIMEOUT_MS });
+      const second = verifier.verifyPair({ rule: PROBE_RULE, action: PROBE_ACTION, sdk: 7, scenarios: scenarios(), timeoutMs: TIMEOUT_MS });
       // What becomes of the tampering pair itself does not matter here.
       await first.catch(() => undefined);
       const [v] = await second;
