@@ -141,7 +141,7 @@ export const accountLinking: Transform = {
     },
   },
   apply(ctx) {
-    const scan = scanRule(ctx.rule.body, ctx.module.requires, [], ctx.rule.user);
+    const scan = scanRule(ctx.rule.body, ctx.module.requires, [], flowNames(ctx));
     if (scan.operations.length === 0) return;
     const links = scan.operations.filter((op) => op.endpoint.kind === 'link');
     if (links.length === 0) {
@@ -168,6 +168,8 @@ export const accountLinking: Transform = {
     convert(ctx, scan, deferred, true);
   },
 };
+
+const flowNames = (ctx: TransformContext) => ({ user: ctx.rule.user, context: ctx.rule.context, callback: ctx.rule.callback });
 
 interface DeferredTodo {
   op: Operation;
@@ -226,7 +228,7 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
   const anchors: Statement[] = [];
   const anchorOf = new Map<Node, Statement>();
   for (;;) {
-    const scan = scanRule(rule.body, ctx.module.requires, firstScan.clients, rule.user);
+    const scan = scanRule(rule.body, ctx.module.requires, firstScan.clients, flowNames(ctx));
     const op = scan.operations.find((o) => !generated.has(o.call));
     if (!op) break;
     const wasCallback = op.style === 'callback' || op.style === 'then';

@@ -118,7 +118,57 @@ export function matchContinuation(statement: NodePath, names: FlowNames, root: N
   const node = statement.node;
   const expr = n.ExpressionStatement.check(node) ? node.expression : n.ReturnStatement.check(node) ? node.argument : null;
   if (!n.CallExpression.check(expr)) return null;
-  return matchPromiseChain(statement, expr, names, root) ?? matchErrorFirst(statement, expr, names, root);
+  const parts = matchPromiseChain(statement, expr, names, root, null) ?? matchErrorFirst(statement, expr, names, root, false);
+  return parts ? ({ ...parts, statement } as Continuation) : null;
+}
+
+/** A Continuation without the statement that holds it (a call inside an expression has none). */
+export type ContinuationParts = Continuation extends infer C ? (C extends Continuation ? Omit<C, 'statement'> : never) : never;
+
+/**
+ * How the rule goes on after one call whose API the caller knows (a row of its transport table):
+ * `error-first` APIs take their callback last, `promise` APIs return a promise.
+ */
+export type CallConvention = 'error-first' | 'promise';
+
+/** The continuation of one call, found from the call (`matchContinuation` starts from a statement). */
+export type CallFlow =
+  /** `await call`. */
+  | { kind: 'awaited'; outer: NodePath }
+  /**
+   * A callback or a `.then`/`.catch` chain. `outer` stands for the call with its continuation (the call,
+   * or the last link of its chain); `statement` holds it whole, or is null when it sits in an expression.
+   */
+  | { kind: 'continued'; outer: NodePath; statement: NodePath | null; continuation: ContinuationParts }
+  /** Neither awaited, called back nor chained: what it gives is used some other way, or dropped. */
+  | { kind: 'none'; outer: NodePath };
+
+/**
+ * The flow after `path` (a call). The caller vouches for the convention, so an error-first callback
+ * needs no error-like first parameter and the callee needs no continuation-like name; the promise of a
+ * chain is the call itself (no leading step is folded into it).
+ */
+export function matchCallFlow(path: NodePath, names: FlowNames, root: Node, convention: CallConvention): CallFlow {
+  const call = path.node as K.CallExpression;
+  if (convention === 'error-first') {
+    const statement = holdingStatement(path);
+    const parts = matchErrorFirst(statement ?? path, call, names, root, true);
+    if (parts) return { kind: 'continued', outer: path, statement, continuation: parts };
+  }
+  if (n.AwaitExpression.check(path.parent?.node)) return { kind: 'awaited', outer: path };
+  let outer = path;
+  while (isChainLink(outer.parent?.node, outer.node) && n.CallExpression.check(outer.parent.parent?.node) && outer.parent.parent.node.callee === outer.parent.node) {
+    outer = outer.parent.parent as NodePath;
+  }
+  if (outer === path) return { kind: 'none', outer };
+  const statement = holdingStatement(outer);
+  const parts = matchPromiseChain(statement ?? outer, outer.node as K.CallExpression, names, root, call);
+  return parts ? { kind: 'continued', outer, statement, continuation: parts } : { kind: 'none', outer: path };
+}
+
+/** `object.then` / `.catch` with `object` the given node: one link of a promise chain. */
+function isChainLink(member: unknown, object: unknown): boolean {
+  return n.MemberExpression.check(member) && member.object === object && !member.computed && n.Identifier.check(member.property) && ['then', 'catch'].includes(member.property.name);
 }
 
 function calleeName(call: K.CallExpression): string | null {
@@ -131,32 +181,40 @@ function calleeName(call: K.CallExpression): string | null {
 const isLiteralValue = (node: unknown) =>
   n.StringLiteral.check(node) || n.NumericLiteral.check(node) || n.BooleanLiteral.check(node) || n.NullLiteral.check(node);
 
-function matchErrorFirst(statement: NodePath, call: K.CallExpression, names: FlowNames, root: Node): Continuation | null {
+/**
+ * `anchor`: where named handlers are looked up from (the holding statement, or the call). `known`: the
+ * caller knows the call takes an error-first callback last, so neither its name nor the callback's
+ * first parameter has to say so.
+ */
+function matchErrorFirst(anchor: NodePath, call: K.CallExpression, names: FlowNames, root: Node, known: boolean): ContinuationParts | null {
   // The callback is the last argument, or the last before plain options (`adapter(p, cb, true, 201)`).
   let index = call.arguments.length - 1;
-  while (index > 0 && isLiteralValue(call.arguments[index])) index--;
+  while (index > 0 && !known && isLiteralValue(call.arguments[index])) index--;
   const last = call.arguments[index];
   if (!last || call.arguments.length < 1) return null;
   const name = calleeName(call);
   if (name === null || name === names.callback) return null;
   // `async.each(items, iterator, done)`, `async.series(tasks, done)`…: `done` runs once, when all is over.
-  if (NOT_CONTINUATIONS.has(name) && !(ASYNC_FINAL.has(name) && isAsyncLibrary(call.callee))) return null;
+  if (!known && NOT_CONTINUATIONS.has(name) && !(ASYNC_FINAL.has(name) && isAsyncLibrary(call.callee))) return null;
   if (n.Identifier.check(call.callee) && call.callee.name === 'require') return null;
   let handler: Handler | null = null;
   if (n.Identifier.check(last) && last.name === names.callback) {
+    // A known API would hand the rule's callback its own results: nothing to model.
+    if (known) return null;
     // `helper(x, callback)`: the helper answers for the rule.
     if (!names.user || !names.context) return null;
     handler = callbackHandler(last, names, 'passed-on');
   } else {
-    handler = handlerOf(last, statement, root);
+    handler = handlerOf(last, anchor, root);
   }
   if (!handler) return null;
   const [first] = handler.params;
-  if (!n.Identifier.check(first) || !ERROR_NAME.test(first.name)) return null;
-  return { kind: 'error-first', statement, call, handler, failure: 'error-value', index };
+  if (!known && (!n.Identifier.check(first) || !ERROR_NAME.test(first.name))) return null;
+  return { kind: 'error-first', call, handler, failure: 'error-value', index };
 }
 
-function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: FlowNames, root: Node): Continuation | null {
+/** `work`: the call the chain must start from (no leading step folded into the promise); null: any. */
+function matchPromiseChain(anchor: NodePath, expr: K.CallExpression, names: FlowNames, root: Node, work: Node | null): ContinuationParts | null {
   const links: Array<{ method: string; args: K.CallExpression['arguments']; call: K.CallExpression }> = [];
   let current: unknown = expr;
   while (
@@ -169,13 +227,14 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
     links.unshift({ method: current.callee.property.name, args: current.arguments, call: current });
     current = current.callee.object;
   }
-  if (links.length === 0 || !n.Expression.check(current)) return null;
+  if (links.length === 0 || !n.Expression.check(current) || (work && current !== work)) return null;
   // Leading `.then(named)` steps stay in the awaited promise: `await p.then(parse)` reads as the rule did.
   let promise = current as Expression;
   // So do leading handlers that only compute the value (no callback, no `api`) and return early,
   // which could not be inlined.
   const quiet = (arg: unknown) => !mentions(arg, names.callback) && !mentions(arg, 'api') && returnsEarly(arg as Fn);
   while (
+    !work &&
     links.length > 1 &&
     links[0].method === 'then' &&
     links[0].args.length === 1 &&
@@ -187,7 +246,7 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
   if (links.length === 0) return null;
   const handler = (arg: unknown) => {
     if (n.Identifier.check(arg) && arg.name === names.callback) return callbackHandler(arg, names, 'error');
-    return handlerOf(arg, statement, root);
+    return handlerOf(arg, anchor, root);
   };
   const steps: Handler[] = [];
   let rejection: Handler | null = null;
@@ -217,7 +276,7 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
       failure = 'catch-rejection';
     }
   }
-  return { kind: 'promise', statement, promise, steps, rejection, rejectionSite, failure };
+  return { kind: 'promise', promise, steps, rejection, rejectionSite, failure };
 }
 
 function returnsEarly(fn: Fn): boolean {

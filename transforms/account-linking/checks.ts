@@ -234,7 +234,7 @@ export function matchFetchResponse(following: Statement[], response: string): { 
 // One operation's flow, flattened through src/ast/flow.ts
 
 function isContinuationOf(fn: unknown, ops: Operation[]): boolean {
-  return ops.some((o) => o.continuation === fn || o.rejection === fn);
+  return ops.some((o) => o.continuation?.node === fn || o.rejection?.node === fn);
 }
 
 export interface Handler {
@@ -266,9 +266,9 @@ export function unsafeReason(op: Operation, ops: Operation[], rule: RuleShape, i
   if (!statement) return 'its result is used inside an expression';
   if (insideLoop(statement)) return 'it runs inside a loop';
   if (codeRunsFirst(statement)) return 'code after it runs before its callback in Rules (the rest of the rule does not wait for the call to finish)';
-  const fn = op.continuation;
-  if (!fn || !n.BlockStatement.check(fn.body)) return 'its continuation is not a function with a block body';
-  if (op.rejection && !n.BlockStatement.check(op.rejection.body)) return 'its .catch handler is not a function with a block body';
+  const c = op.flow.kind === 'continued' ? op.flow.continuation : null;
+  if (c?.kind === 'promise' && c.steps.length !== 1) return c.steps.length === 0 ? 'its result is neither awaited, called back nor chained with a single .then' : 'it is chained with more than one .then';
+  if (!op.continuation) return 'its continuation is not a function';
   const plan = planContinuation(op, inherited);
   if ('unsafe' in plan) return plan.unsafe;
   const handlerStatements = plan.handler?.statements ?? [];
@@ -290,12 +290,10 @@ interface ContinuationPlan {
 }
 
 function planContinuation(op: Operation, inherited: InheritedHandlers): ContinuationPlan | { unsafe: string } {
-  const body = (op.continuation!.body as K.BlockStatement).body as Statement[];
+  const body = op.continuation!.body;
   if (op.style === 'then') {
     const rejection = op.rejection;
-    const handler = rejection
-      ? { statements: (rejection.body as K.BlockStatement).body as Statement[], errorName: op.params.error ?? 'err' }
-      : inherited.get(op.call) ?? null;
+    const handler = rejection ? { statements: rejection.body, errorName: op.params.error ?? 'err' } : inherited.get(op.call) ?? null;
     return { rest: [...body], handler, data: op.params.data, unchecked: !handler, statusUnchecked: false, comments: [] };
   }
   const checks = matchCallbackChecks(body, op.params.error, op.params.response, op.params.data);
@@ -436,7 +434,14 @@ export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: s
     { value, target: used && target ? { name: target, kind } : null, handler: plan.handler, rest, comments: plan.comments },
     { callback: rule.callback },
   );
+  // A named handler (declared once, used only here) is now inlined.
+  for (const handler of [op.continuation, op.rejection]) removeDeclaration(handler?.declaration ?? null);
   return { anchor, call, describe: sdkResult.describe, unchecked: plan.unchecked, statusUnchecked: plan.statusUnchecked };
+}
+
+function removeDeclaration(declaration: NodePath | null): void {
+  const list = declaration?.parentPath?.value;
+  if (Array.isArray(list) && list.includes(declaration!.node)) list.splice(list.indexOf(declaration!.node), 1);
 }
 
 function flattenAwait(op: Operation, call: recast.types.namedTypes.CallExpression | Node, data: boolean, describe: string): Flattened {
