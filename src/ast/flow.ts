@@ -360,6 +360,8 @@ export function decide(c: Continuation, names: FlowNames, root: Node): { why: st
     if (usesOwnBinding(handler.body)) return { why: 'its callback uses `this` or `arguments`' };
     if (handler.params.some((p) => n.RestElement.check(p)) && c.kind === 'promise') return { why: 'its handler takes rest parameters' };
   }
+  const escapes = escapesCatch(c);
+  if (escapes) return { why: escapes };
   if (c.kind === 'promise') {
     for (const step of c.steps.slice(0, -1)) {
       const body = step.body;
@@ -410,6 +412,28 @@ export function decide(c: Continuation, names: FlowNames, root: Node): { why: st
     if (clash) return { why: `its callback declares \`var ${clash}\`, a name the rule uses outside it` };
   }
   return placement;
+}
+
+/**
+ * Why a `.then(f).catch(g)` cannot become one try around f: f starts a promise chain it does not return
+ * and that has no rejection handler of its own (`p.then(h);`). In Rules its failure escaped g (the login
+ * never finished); inside the try, g would answer for it. Null when nothing escapes.
+ */
+export function escapesCatch(c: ContinuationParts): string | null {
+  if (c.kind !== 'promise' || c.failure !== 'catch-all') return null;
+  const escaping = (node: Node) => {
+    if (!n.ExpressionStatement.check(node)) return false;
+    let current: unknown = node.expression;
+    let links = 0;
+    for (; n.CallExpression.check(current) && isChainLink(current.callee, (current.callee as { object?: unknown }).object); current = (current.callee as K.MemberExpression).object, links++) {
+      const method = ((current.callee as K.MemberExpression).property as K.Identifier).name;
+      if (method === 'catch' || current.arguments.length > 1) return false;
+    }
+    return links > 0;
+  };
+  return c.steps.some((step) => someNode(step.body, escaping, is.Function))
+    ? 'a promise chain in its .then callback is not returned, so its failure did not reach the .catch (in one try, it would)'
+    : null;
 }
 
 /**
@@ -850,6 +874,11 @@ export interface ThrowingFlow {
   rest: Statement[];
   /** Comments of the checks the caller removed: they move to the try. */
   comments: unknown[];
+  /**
+   * What the handler answers for: the work alone (an error-first callback's check, `.then(f, g)`), or
+   * the work and the rest (`.then(f).catch(g)`: g saw f's failures too, and those of what f returned).
+   */
+  guards?: 'work' | 'continuation';
 }
 
 /** The statement that holds `node` as a whole: `node;` or `return node;`. */
@@ -893,21 +922,29 @@ export function codeRunsFirst(statement: NodePath): boolean {
 
 /**
  * Replaces `statement` by the flow under the 'throws' policy: `let x; try { x = await work; } catch (e)
- * { handler }` then the rest (or `const x = await work;` when the rule did not check). A callback call
- * that ends the handler returns, so the catch ends the flow as the rule's error branch did. Returns the
- * first statement that stands for the work.
+ * { handler }` then the rest (or `const x = await work;` when the rule did not check); when the handler
+ * guards the continuation, `try { const x = await work; rest } catch (e) { handler }`. A callback call
+ * that ends the handler returns, so the catch ends the flow as the rule's error branch did; a handler of
+ * the work alone that does not end the flow is followed by `return;` (the rest never ran after it).
+ * Returns the first statement that stands for the work.
  */
 export function flattenThrowing(statement: NodePath, flow: ThrowingFlow, names: FlowNames): Statement {
   const { value, target, handler } = flow;
   const replacement: Statement[] = [];
-  if (handler) {
+  let rest = flow.rest;
+  const declared = () => (target ? b.variableDeclaration(target.kind, [b.variableDeclarator(b.identifier(target.name), value)]) : b.expressionStatement(value));
+  if (handler && flow.guards === 'continuation') {
+    const attempt = declared();
+    replacement.push(b.tryStatement(b.blockStatement([attempt, ...rest]), b.catchClause(b.identifier(handler.errorName), null, b.blockStatement(returningCallback(handler.statements, names)))));
+    rest = [];
+  } else if (handler) {
     const attempt = target ? b.expressionStatement(b.assignmentExpression('=', b.identifier(target.name), value)) : b.expressionStatement(value);
     if (target) replacement.push(b.variableDeclaration(target.kind === 'var' ? 'var' : 'let', [b.variableDeclarator(b.identifier(target.name))]));
-    replacement.push(b.tryStatement(b.blockStatement([attempt]), b.catchClause(b.identifier(handler.errorName), null, b.blockStatement(returningCallback(handler.statements, names)))));
-  } else if (target) {
-    replacement.push(b.variableDeclaration(target.kind, [b.variableDeclarator(b.identifier(target.name), value)]));
+    const answer = returningCallback(handler.statements, names);
+    if (!endsFlow(answer[answer.length - 1])) answer.push(b.returnStatement(null));
+    replacement.push(b.tryStatement(b.blockStatement([attempt]), b.catchClause(b.identifier(handler.errorName), null, b.blockStatement(answer))));
   } else {
-    replacement.push(b.expressionStatement(value));
+    replacement.push(declared());
   }
   const comments = (statement.node as { comments?: unknown[] }).comments;
   if (comments) (replacement[0] as { comments?: unknown[] }).comments = comments;
@@ -915,10 +952,15 @@ export function flattenThrowing(statement: NodePath, flow: ThrowingFlow, names: 
     const attempt = replacement[replacement.length - 1] as { comments?: unknown[] };
     attempt.comments = [...(attempt.comments ?? []), ...flow.comments];
   }
-  const all = [...replacement, ...flow.rest];
+  const all = [...replacement, ...rest];
   if (Array.isArray(statement.parentPath?.value)) statement.replace(...all);
   else statement.replace(b.blockStatement(all));
   return replacement[0];
+}
+
+/** A statement after which nothing of its list runs: return, throw. */
+function endsFlow(statement: Statement | undefined): boolean {
+  return n.ReturnStatement.check(statement) || n.ThrowStatement.check(statement);
 }
 
 /** `…; callback(…);` → `…; return callback(…);`. */
