@@ -3,7 +3,7 @@
 import * as recast from 'recast';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
-import { codeRunsFirst, escapesCatch, flattenFlows, flattenInfallible, flattenThrowing, holdingStatement, insideLoop, matchCallFlow, matchContinuation, moveEarlyCallbacks, resolveTailHelpers, startedCall, type CallConvention, type Continuation } from '../src/ast/flow.js';
+import { codeRunsFirst, escapesCatch, flattenFlows, flattenInfallible, flattenThrowing, holdingStatement, insideLoop, matchCallFlow, matchContinuation, moveEarlyCallbacks, passedToThen, resolveTailHelpers, startedCall, type CallConvention, type Continuation } from '../src/ast/flow.js';
 import { n } from '../src/ast.js';
 import { parse } from '../src/parse.js';
 import type { NodePath } from '../src/ast.js';
@@ -463,5 +463,47 @@ describe('escapesCatch: failures a .catch did not see in Rules', () => {
     expect(result.flattened).toEqual([]);
     expect(result.kept).toHaveLength(1);
     expect(result.kept[0].why).toMatch(/not returned/);
+  });
+});
+
+describe('matchContinuation { bare }: a promise handed on or waited for, with no handler', () => {
+  const cases: Array<{ name: string; code: string; bare: boolean; kind: string | null; steps?: number; failure?: string }> = [
+    { name: 'returned: a promise continuation with no steps', code: `return update(a);`, bare: true, kind: 'promise', steps: 0, failure: 'unhandled' },
+    { name: 'returned, without the option: none', code: `return update(a);`, bare: false, kind: null },
+    { name: 'awaited: no steps', code: `(async () => {\n  await update(a);\n})();`, bare: true, kind: 'promise', steps: 0 },
+    { name: 'an awaited chain is read through the await', code: `(async () => {\n  await update(a).then(() => callback(null, user, context)).catch(callback);\n})();`, bare: true, kind: 'promise', steps: 1, failure: 'catch-all' },
+    { name: 'an awaited chain, without the option: none', code: `(async () => {\n  await update(a).then(() => callback(null, user, context));\n})();`, bare: false, kind: null },
+    { name: 'a call in statement position is not waited for', code: `update(a);`, bare: true, kind: null },
+  ];
+  it.each(cases)('$name', ({ code, bare, kind, steps, failure }) => {
+    const rule = ruleOf(code);
+    let found: Continuation | null = null;
+    visit(rule.body, {
+      visitStatement(path) {
+        // The statement that starts with the update (not the async wrapper around it).
+        if (!found && /^(return |await )?update\(a\)/.test(recast.print(path.node).code)) found = matchContinuation(path, names(rule), rule.body as unknown as Node, { bare });
+        this.traverse(path);
+      },
+    });
+    const c = found as Continuation | null;
+    expect(c?.kind ?? null).toBe(kind);
+    if (c?.kind === 'promise' && steps !== undefined) expect(c.steps.length).toBe(steps);
+    if (c && failure) expect(c.failure).toBe(failure);
+  });
+});
+
+describe('passedToThen: a value, not a function, passed to .then', () => {
+  const cases: Array<{ name: string; code: string; passed: string | null }> = [
+    { name: 'a started call', code: `update(a).then(update(b))`, passed: 'update(b)' },
+    { name: 'a function is a handler', code: `update(a).then(() => update(b))`, passed: null },
+    { name: '.then(f, g) is not this shape', code: `update(a).then(x, y)`, passed: null },
+    { name: '.catch(value) is not this shape', code: `update(a).catch(update(b))`, passed: null },
+  ];
+  it.each(cases)('$name', ({ code, passed }) => {
+    const rule = ruleOf(`${code};`);
+    const expr = (rule.body.body[0] as unknown as { expression: unknown }).expression;
+    const link = passedToThen(expr);
+    expect(link ? recast.print(link.passed as never).code : null).toBe(passed);
+    if (link) expect(recast.print(link.promise as never).code).toBe('update(a)');
   });
 });

@@ -229,7 +229,7 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
     const scan = scanRule(rule.body, ctx.module.requires, firstScan.clients, flowNames(ctx));
     const op = scan.operations.find((o) => !generated.has(o.call));
     if (!op) break;
-    const wasCallback = op.style === 'callback' || op.style === 'then';
+    const wasCallback = op.style === 'callback' || op.style === 'chain';
     const original = op.call;
     const result: Flattened = flatten(op, rule, sdk, client, answered);
     generated.add(result.call);

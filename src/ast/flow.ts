@@ -113,13 +113,28 @@ const ERROR_NAME = /^_?(e|er|err|error|ex|exc|exception|\w*(Err|Error))\d*$/i;
 // ---------------------------------------------------------------------------------------------
 // Matching
 
+export interface MatchOptions {
+  /**
+   * Also a promise the rule hands on with no handler (`return p;`) or waits for (`await p…;`, its chain
+   * read through the await): a 'promise' continuation with no steps. For a caller that replaces the
+   * work itself (user-metadata: an update that becomes api.user.set*).
+   */
+  bare?: boolean;
+}
+
 /** The continuation held by a statement (`call(…, function (err, …) {…});`, `return p.then(…).catch(…);`), or null. */
-export function matchContinuation(statement: NodePath, names: FlowNames, root: Node): Continuation | null {
+export function matchContinuation(statement: NodePath, names: FlowNames, root: Node, options: MatchOptions = {}): Continuation | null {
   const node = statement.node;
-  const expr = n.ExpressionStatement.check(node) ? node.expression : n.ReturnStatement.check(node) ? node.argument : null;
+  let expr = n.ExpressionStatement.check(node) ? node.expression : n.ReturnStatement.check(node) ? node.argument : null;
+  const awaited = options.bare && n.ExpressionStatement.check(node) && n.AwaitExpression.check(expr);
+  if (awaited) expr = (expr as K.AwaitExpression).argument;
   if (!n.CallExpression.check(expr)) return null;
   const parts = matchPromiseChain(statement, expr, names, root, null) ?? matchErrorFirst(statement, expr, names, root, false);
-  return parts ? ({ ...parts, statement } as Continuation) : null;
+  if (parts) return { ...parts, statement } as Continuation;
+  if (awaited || (options.bare && n.ReturnStatement.check(node) && Array.isArray(statement.parentPath?.value))) {
+    return { kind: 'promise', statement, promise: expr as Expression, steps: [], rejection: null, rejectionSite: null, failure: 'unhandled' };
+  }
+  return null;
 }
 
 /** A Continuation without the statement that holds it (a call inside an expression has none). */
@@ -164,6 +179,19 @@ export function matchCallFlow(path: NodePath, names: FlowNames, root: Node, conv
   const statement = holdingStatement(outer);
   const parts = matchPromiseChain(statement ?? outer, outer.node as K.CallExpression, names, root, call);
   return parts ? { kind: 'continued', outer, statement, continuation: parts } : { kind: 'none', outer: path };
+}
+
+/**
+ * `p.then(q)` with `q` no function (`.then(update(…))`): q was started when the chain was built and
+ * `.then` ignores it. Returns p and q, or null.
+ */
+export function passedToThen(promise: unknown): { promise: Expression; passed: Expression } | null {
+  if (!n.CallExpression.check(promise) || promise.arguments.length !== 1) return null;
+  const callee = promise.callee;
+  if (!n.MemberExpression.check(callee) || !isChainLink(callee, callee.object) || (callee.property as K.Identifier).name !== 'then') return null;
+  const [passed] = promise.arguments;
+  if (!n.Expression.check(passed) || n.Function.check(passed)) return null;
+  return { promise: callee.object as Expression, passed: passed as Expression };
 }
 
 /** `object.then` / `.catch` with `object` the given node: one link of a promise chain. */

@@ -300,7 +300,7 @@ interface ContinuationPlan {
 
 function planContinuation(op: Operation, answered: AnsweredCalls): ContinuationPlan | { unsafe: string } {
   const body = op.continuation!.body;
-  if (op.style === 'then') {
+  if (op.style === 'chain') {
     const rejection = op.rejection;
     const handler = rejection ? { statements: rejection.body, errorName: op.params.error ?? 'err' } : null;
     const guards = failurePolicy(op) === 'catch-all' ? 'continuation' : 'work';
@@ -425,7 +425,7 @@ export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: s
     }
   }
   // Promises a `.then` step returns reject its chain: where a `.catch` answers for this one, it answers for them.
-  if (op.style === 'then' && (plan.guards === 'continuation' || answered.has(op.call))) {
+  if (op.style === 'chain' && (plan.guards === 'continuation' || answered.has(op.call))) {
     visit(rest as unknown as Node, {
       visitFunction() {
         return false;

@@ -35,7 +35,7 @@ export interface Operation {
   transport: 'request' | 'sdk' | 'axios' | 'fetch' | 'promise';
   /** What runs after the call, as src/ast/flow.ts models it. */
   flow: CallFlow;
-  style: 'callback' | 'then' | 'await' | 'other';
+  style: 'callback' | 'chain' | 'await' | 'other';
   /** The error-first callback, or the first `.then` handler. */
   continuation: Handler | null;
   /** `.catch(fn)` or the second argument of `.then`. */
@@ -299,7 +299,7 @@ function shapeOf(path: NodePath, scan: RuleScan, convention: CallConvention) {
   if (flow.kind !== 'continued') return { flow, style: flow.kind === 'awaited' ? ('await' as const) : ('other' as const), outer: flow.outer, continuation: null, rejection: null };
   const c = flow.continuation;
   if (c.kind === 'error-first') return { flow, style: 'callback' as const, outer: flow.outer, continuation: c.handler, rejection: null };
-  return { flow, style: 'then' as const, outer: flow.outer, continuation: c.steps[0] ?? null, rejection: c.rejection };
+  return { flow, style: 'chain' as const, outer: flow.outer, continuation: c.steps[0] ?? null, rejection: c.rejection };
 }
 
 
