@@ -453,9 +453,11 @@ export function escapesCatch(c: ContinuationParts): string | null {
     if (!n.ExpressionStatement.check(node)) return false;
     let current: unknown = node.expression;
     let links = 0;
-    for (; n.CallExpression.check(current) && isChainLink(current.callee, (current.callee as { object?: unknown }).object); current = (current.callee as K.MemberExpression).object, links++) {
-      const method = ((current.callee as K.MemberExpression).property as K.Identifier).name;
-      if (method === 'catch' || current.arguments.length > 1) return false;
+    while (n.CallExpression.check(current) && n.MemberExpression.check(current.callee) && isChainLink(current.callee, current.callee.object)) {
+      // A `.catch`, or `.then(f, g)`, of its own answers for it.
+      if ((current.callee.property as K.Identifier).name === 'catch' || current.arguments.length > 1) return false;
+      current = current.callee.object;
+      links++;
     }
     return links > 0;
   };

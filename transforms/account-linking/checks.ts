@@ -452,8 +452,7 @@ export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: s
   for (const handler of [op.continuation, op.rejection]) removeDeclaration(handler?.declaration ?? null);
   // Under a try that guards the continuation, the work is the try's first statement.
   const work = n.TryStatement.check(anchor) && plan.guards === 'continuation' ? (anchor.block.body[0] as Statement) : anchor;
-  return {
-    work, anchor, call, describe: sdkResult.describe, unchecked: plan.unchecked, statusUnchecked: plan.statusUnchecked };
+  return { anchor, work, call, describe: sdkResult.describe, unchecked: plan.unchecked, statusUnchecked: plan.statusUnchecked };
 }
 
 function removeDeclaration(declaration: NodePath | null): void {
