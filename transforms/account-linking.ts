@@ -47,6 +47,10 @@ export const accountLinking: Transform = {
       severity: 'info',
       text: 'The callback of `{{from}}` now follows an await; its error checks became a try/catch that answers as the rule did.',
     },
+    'handler-inlined': {
+      severity: 'info',
+      text: '`{{name}}` was the callback of `{{from}}` and used nowhere else: its body now follows the await, and its declaration is gone.',
+    },
     'unchecked-api-error': {
       severity: 'warning',
       text: 'The rule did not check for a failure of `{{from}}`; in the Action a failed call throws and the login fails where the rule went on.',
@@ -240,6 +244,7 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
     if (linking && op.endpoint.kind === 'update-user') ctx.report({ node: original, code: 'metadata-on-primary', data: { from: op.describe } });
     else if (op.otherUserMetadata) ctx.report({ node: original, code: 'metadata-of-other-user', data: { from: op.describe } });
     if (wasCallback) ctx.report({ node: original, code: 'callback-flattened', data: { from: op.describe } });
+    for (const node of result.inlined ?? []) ctx.report({ node, code: 'handler-inlined', data: { name: String((node as K.FunctionDeclaration).id?.name ?? ''), from: op.describe } });
     if (result.unchecked && (wasCallback || op.transport === 'fetch')) ctx.report({ node: original, code: 'unchecked-api-error', data: { from: op.describe } });
     if (result.statusUnchecked) ctx.report({ node: original, code: 'unchecked-http-status', data: { from: op.describe } });
   }

@@ -324,6 +324,8 @@ export interface Flattened {
   anchor: Statement;
   /** The statement that awaits the call (the anchor, or the first statement of the try it opens). */
   work?: Statement;
+  /** Declarations of named handlers whose bodies now follow the await. */
+  inlined?: Node[];
   /** The SDK call emitted. */
   call: K.CallExpression;
   describe: string;
@@ -449,15 +451,18 @@ export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: s
     { callback: rule.callback },
   );
   // A named handler (declared once, used only here) is now inlined.
-  for (const handler of [op.continuation, op.rejection]) removeDeclaration(handler?.declaration ?? null);
+  const inlined = [op.continuation, op.rejection].flatMap((handler) => removeDeclaration(handler?.declaration ?? null));
   // Under a try that guards the continuation, the work is the try's first statement.
   const work = n.TryStatement.check(anchor) && plan.guards === 'continuation' ? (anchor.block.body[0] as Statement) : anchor;
-  return { anchor, work, call, describe: sdkResult.describe, unchecked: plan.unchecked, statusUnchecked: plan.statusUnchecked };
+  return { anchor, work, call, describe: sdkResult.describe, unchecked: plan.unchecked, statusUnchecked: plan.statusUnchecked, inlined };
 }
 
-function removeDeclaration(declaration: NodePath | null): void {
+/** Removes a named handler's declaration from its list; returns it (none when it is gone already). */
+function removeDeclaration(declaration: NodePath | null): Node[] {
   const list = declaration?.parentPath?.value;
-  if (Array.isArray(list) && list.includes(declaration!.node)) list.splice(list.indexOf(declaration!.node), 1);
+  if (!Array.isArray(list) || !list.includes(declaration!.node)) return [];
+  list.splice(list.indexOf(declaration!.node), 1);
+  return [declaration!.node as Node];
 }
 
 function flattenAwait(op: Operation, call: recast.types.namedTypes.CallExpression | Node, data: boolean, describe: string): Flattened {
