@@ -3,7 +3,7 @@
 import * as recast from 'recast';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
-import { codeRunsFirst, flattenFlows, flattenInfallible, flattenThrowing, holdingStatement, insideLoop, matchContinuation, moveEarlyCallbacks, resolveTailHelpers, startedCall, type Continuation } from '../src/ast/flow.js';
+import { codeRunsFirst, escapesCatch, flattenFlows, flattenInfallible, flattenThrowing, holdingStatement, insideLoop, matchCallFlow, matchContinuation, moveEarlyCallbacks, passedToThen, resolveTailHelpers, startedCall, type CallConvention, type Continuation } from '../src/ast/flow.js';
 import { n } from '../src/ast.js';
 import { parse } from '../src/parse.js';
 import type { NodePath } from '../src/ast.js';
@@ -360,8 +360,24 @@ describe("the flow questions of the 'throws' policy", () => {
     },
     { name: 'unchecked with a result: a const', handler: false, target: true, expected: `const users = await client.find();\ncallback(null, user, context);` },
     { name: 'unchecked, result unused: the await alone', handler: false, target: false, expected: `await client.find();\ncallback(null, user, context);` },
+    {
+      name: 'the handler guards the continuation (.then(f).catch(g)): one try around the work and the rest',
+      handler: true,
+      target: true,
+      guards: 'continuation' as const,
+      expected: `try {\n  const users = await client.find();\n  callback(null, user, context);\n} catch (err) {\n  log(err);\n  return callback(err);\n}`,
+    },
+    {
+      name: 'a handler of the work alone that does not end the flow is followed by a return (the rest never ran after it)',
+      handler: true,
+      target: false,
+      branch: 'log' as const,
+      expected: `try {\n  await client.find();\n} catch (err) {\n  log(err);\n  return;\n}\ncallback(null, user, context);`,
+    },
   ];
-  it.each(flows)('flattenThrowing, $name', ({ handler, target, expected }) => {
+  it.each(flows)('flattenThrowing, $name', ({ handler, target, expected, ...more }) => {
+    const guards = 'guards' in more ? more.guards : undefined;
+    const logOnly = 'branch' in more;
     const rule = ruleOf(`get(url, cb);`);
     const statement = holdingStatement(firstCallPath(rule))!;
     const value = b.awaitExpression(b.callExpression(b.memberExpression(b.identifier('client'), b.identifier('find')), []));
@@ -369,12 +385,125 @@ describe("the flow questions of the 'throws' policy", () => {
       b.expressionStatement(b.callExpression(b.identifier('log'), [b.identifier('err')])),
       b.expressionStatement(b.callExpression(b.identifier('callback'), [b.identifier('err')])),
     ];
+    if (logOnly) errorBranch.pop();
     const rest = [b.expressionStatement(b.callExpression(b.identifier('callback'), [b.nullLiteral(), b.identifier('user'), b.identifier('context')]))];
     flattenThrowing(
       statement,
-      { value: value as never, target: target ? { name: 'users', kind: 'const' } : null, handler: handler ? { statements: errorBranch as never, errorName: 'err' } : null, rest: rest as never, comments: [] },
+      { value: value as never, target: target ? { name: 'users', kind: 'const' } : null, handler: handler ? { statements: errorBranch as never, errorName: 'err' } : null, rest: rest as never, comments: [], guards },
       names(rule),
     );
     expect(printed(rule)).toBe(expected);
+  });
+});
+
+describe('matchCallFlow: the flow after a call whose convention the caller knows', () => {
+  const cases: Array<{ name: string; code: string; convention: CallConvention; kind: string; continuation?: string; failure?: string; held?: boolean; steps?: number; named?: boolean }> = [
+    { name: 'error-first: any first parameter name', code: `api(opts, function (failure, res, body) { callback(null, user, context); });`, convention: 'error-first', kind: 'continued', continuation: 'error-first', failure: 'error-value', held: true },
+    { name: 'error-first: a named handler declared once', code: `api(id, onUser);\nfunction onUser(e, found) { callback(null, user, context); }`, convention: 'error-first', kind: 'continued', continuation: 'error-first', held: true, named: true },
+    { name: 'error-first: inside an expression (no statement holds it)', code: `const r = api(opts, (e) => callback(e));`, convention: 'error-first', kind: 'continued', continuation: 'error-first', held: false },
+    { name: 'error-first API given the rule callback: nothing to model', code: `api(opts, callback);`, convention: 'error-first', kind: 'none' },
+    { name: 'error-first API used as a promise', code: `api(id).then((u) => callback(null, user, context)).catch(callback);`, convention: 'error-first', kind: 'continued', continuation: 'promise', failure: 'catch-all', held: true, steps: 1 },
+    { name: 'awaited', code: `(async () => {\n  const users = await api(id);\n})();`, convention: 'promise', kind: 'awaited' },
+    { name: '.then(f).catch(g): catch-all, held by its statement', code: `api(id).then(function (u) { callback(null, user, context); }).catch(function (e) { callback(e); });`, convention: 'promise', kind: 'continued', continuation: 'promise', failure: 'catch-all', held: true, steps: 1 },
+    { name: '.then(f, g): catch-rejection', code: `return api(id).then((u) => callback(null, user, context), (e) => callback(e));`, convention: 'promise', kind: 'continued', continuation: 'promise', failure: 'catch-rejection', held: true, steps: 1 },
+    { name: 'a leading named step is not folded into the call (and is no handler it can inline)', code: `api(id).then(parse).then((v) => callback(null, user, context));`, convention: 'promise', kind: 'none' },
+    { name: 'two inline steps stay two steps', code: `api(id).then((u) => u.id).then((v) => callback(null, user, context));`, convention: 'promise', kind: 'continued', continuation: 'promise', failure: 'unhandled', held: true, steps: 2 },
+    { name: 'a chain inside an expression', code: `const p = api(id).then((u) => u.id);`, convention: 'promise', kind: 'continued', continuation: 'promise', held: false, steps: 1 },
+    { name: 'neither awaited, called back nor chained', code: `api(id);`, convention: 'promise', kind: 'none' },
+    { name: 'passed on as a value', code: `Promise.all([api(id)]).then(() => callback());`, convention: 'promise', kind: 'none' },
+  ];
+  it.each(cases)('$name', ({ code, convention, kind, continuation, failure, held, steps, named }) => {
+    const rule = ruleOf(code);
+    let call: NodePath | null = null;
+    visit(rule.body, {
+      visitCallExpression(path) {
+        if (n.Identifier.check(path.node.callee) && path.node.callee.name === 'api') call ??= path;
+        this.traverse(path);
+      },
+    });
+    const flow = matchCallFlow(call!, names(rule), rule.body as unknown as Node, convention);
+    expect(flow.kind).toBe(kind);
+    if (flow.kind !== 'continued') return;
+    const c = flow.continuation;
+    expect(c.kind).toBe(continuation);
+    if (failure) expect(c.failure).toBe(failure);
+    expect(flow.statement !== null).toBe(held);
+    if (c.kind === 'promise' && steps !== undefined) expect(c.steps.length).toBe(steps);
+    if (c.kind === 'error-first') expect(c.handler.declaration !== null).toBe(Boolean(named));
+  });
+});
+
+describe('escapesCatch: failures a .catch did not see in Rules', () => {
+  const cases: Array<{ name: string; code: string; escapes: boolean }> = [
+    { name: 'a chain started and not returned', code: `p.then(function () { q.then(() => callback()); }).catch((e) => callback(e));`, escapes: true },
+    { name: 'a chain returned', code: `p.then(function () { return q.then(() => callback()); }).catch((e) => callback(e));`, escapes: false },
+    { name: 'a chain with its own .catch', code: `p.then(function () { q.then(() => callback()).catch((e) => callback(e)); }).catch((e) => callback(e));`, escapes: false },
+    { name: 'a chain in a nested function is not started by the step', code: `p.then(function () { later(function () { q.then(f); }); }).catch((e) => callback(e));`, escapes: false },
+    { name: '.then(f, g): g never saw f', code: `p.then(function () { q.then(() => callback()); }, (e) => callback(e));`, escapes: false },
+  ];
+  it.each(cases)('$name', ({ code, escapes }) => {
+    const rule = ruleOf(code);
+    let found: Continuation | null = null;
+    visit(rule.body, {
+      visitStatement(path) {
+        if (!found && path.node === rule.body.body[0]) found = matchContinuation(path, names(rule), rule.body as unknown as Node);
+        return false;
+      },
+      visitBlockStatement(path) {
+        this.traverse(path);
+      },
+    });
+    expect(found).not.toBeNull();
+    expect(escapesCatch(found!) !== null).toBe(escapes);
+  });
+
+  it('keeps such a flow whole in flattenFlows (no try that would answer for it)', () => {
+    const rule = ruleOf(`p.then(function () { q.then(() => callback(null, user, context)); }).catch((e) => callback(e));`);
+    const result = flattenFlows(rule.body, names(rule));
+    expect(result.flattened).toEqual([]);
+    expect(result.kept).toHaveLength(1);
+    expect(result.kept[0].why).toMatch(/not returned/);
+  });
+});
+
+describe('matchContinuation { bare }: a promise handed on or waited for, with no handler', () => {
+  const cases: Array<{ name: string; code: string; bare: boolean; kind: string | null; steps?: number; failure?: string }> = [
+    { name: 'returned: a promise continuation with no steps', code: `return update(a);`, bare: true, kind: 'promise', steps: 0, failure: 'unhandled' },
+    { name: 'returned, without the option: none', code: `return update(a);`, bare: false, kind: null },
+    { name: 'awaited: no steps', code: `(async () => {\n  await update(a);\n})();`, bare: true, kind: 'promise', steps: 0 },
+    { name: 'an awaited chain is read through the await', code: `(async () => {\n  await update(a).then(() => callback(null, user, context)).catch(callback);\n})();`, bare: true, kind: 'promise', steps: 1, failure: 'catch-all' },
+    { name: 'an awaited chain, without the option: none', code: `(async () => {\n  await update(a).then(() => callback(null, user, context));\n})();`, bare: false, kind: null },
+    { name: 'a call in statement position is not waited for', code: `update(a);`, bare: true, kind: null },
+  ];
+  it.each(cases)('$name', ({ code, bare, kind, steps, failure }) => {
+    const rule = ruleOf(code);
+    let found: Continuation | null = null;
+    visit(rule.body, {
+      visitStatement(path) {
+        // The statement that starts with the update (not the async wrapper around it).
+        if (!found && /^(return |await )?update\(a\)/.test(recast.print(path.node).code)) found = matchContinuation(path, names(rule), rule.body as unknown as Node, { bare });
+        this.traverse(path);
+      },
+    });
+    const c = found as Continuation | null;
+    expect(c?.kind ?? null).toBe(kind);
+    if (c?.kind === 'promise' && steps !== undefined) expect(c.steps.length).toBe(steps);
+    if (c && failure) expect(c.failure).toBe(failure);
+  });
+});
+
+describe('passedToThen: a value, not a function, passed to .then', () => {
+  const cases: Array<{ name: string; code: string; passed: string | null }> = [
+    { name: 'a started call', code: `update(a).then(update(b))`, passed: 'update(b)' },
+    { name: 'a function is a handler', code: `update(a).then(() => update(b))`, passed: null },
+    { name: '.then(f, g) is not this shape', code: `update(a).then(x, y)`, passed: null },
+    { name: '.catch(value) is not this shape', code: `update(a).catch(update(b))`, passed: null },
+  ];
+  it.each(cases)('$name', ({ code, passed }) => {
+    const rule = ruleOf(`${code};`);
+    const expr = (rule.body.body[0] as unknown as { expression: unknown }).expression;
+    const link = passedToThen(expr);
+    expect(link ? recast.print(link.passed as never).code : null).toBe(passed);
+    if (link) expect(recast.print(link.promise as never).code).toBe('update(a)');
   });
 });

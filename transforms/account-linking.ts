@@ -4,7 +4,7 @@ import type { Expression } from '../src/types.js';
 import type { namedTypes as K } from 'ast-types';
 import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { CLIENT_FACTORY, ensureAdapter, SCOPES, sdkCall, SDK_VERSION, SUCCESS_STATUS } from './account-linking/emit.js';
-import { flatten, unsafeReason, type Flattened, type InheritedHandlers } from './account-linking/checks.js';
+import { flatten, unsafeReason, type AnsweredCalls, type Flattened } from './account-linking/checks.js';
 import { scanRule, type Operation, type RuleScan } from './account-linking/operations.js';
 import { chooseClientName, convertPrimaryUser, convertV2Query, placeClient, removeUnused, setUp } from './account-linking/rewrite.js';
 import { securitySignals, unescapedEmail } from './account-linking/security.js';
@@ -46,6 +46,10 @@ export const accountLinking: Transform = {
     'callback-flattened': {
       severity: 'info',
       text: 'The callback of `{{from}}` now follows an await; its error checks became a try/catch that answers as the rule did.',
+    },
+    'handler-inlined': {
+      severity: 'info',
+      text: '`{{name}}` was the callback of `{{from}}` and used nowhere else: its body now follows the await, and its declaration is gone.',
     },
     'unchecked-api-error': {
       severity: 'warning',
@@ -141,14 +145,13 @@ export const accountLinking: Transform = {
     },
   },
   apply(ctx) {
-    const scan = scanRule(ctx.rule.body, ctx.module.requires, [], ctx.rule.user);
+    const scan = scanRule(ctx.rule.body, ctx.module.requires, [], flowNames(ctx));
     if (scan.operations.length === 0) return;
     const links = scan.operations.filter((op) => op.endpoint.kind === 'link');
     if (links.length === 0) {
       // Other Management API calls: converted when every flow flattens; otherwise left for
       // no-equivalent's findings on the Rules token.
-      const inherited: InheritedHandlers = new Map();
-      const reasons = new Map(scan.operations.map((op) => [op, unsafeReason(op, scan.operations, ctx.rule, inherited)] as const).filter(([, r]) => r) as Array<[Operation, string]>);
+      const reasons = new Map(scan.operations.map((op) => [op, unsafeReason(op, scan.operations, ctx.rule)] as const).filter(([, r]) => r) as Array<[Operation, string]>);
       if (reasons.size > 0) convertKeepingFlow(ctx, scan, reasons, false);
       else convert(ctx, scan, [], false);
       return;
@@ -156,8 +159,7 @@ export const accountLinking: Transform = {
     ctx.markLinking?.();
 
     const deferred = reportSecurity(ctx, scan);
-    const inherited: InheritedHandlers = new Map();
-    const unsafe = scan.operations.map((op) => ({ op, reason: unsafeReason(op, scan.operations, ctx.rule, inherited) })).filter((u) => u.reason);
+    const unsafe = scan.operations.map((op) => ({ op, reason: unsafeReason(op, scan.operations, ctx.rule) })).filter((u) => u.reason);
     if (unsafe.length > 0) {
       // The reason names the flow kept (callback-bridge) if callback-to-return cannot flatten around it.
       keepFlow(ctx.rule, `the linking flow is kept: ${unsafe[0].reason}`);
@@ -168,6 +170,8 @@ export const accountLinking: Transform = {
     convert(ctx, scan, deferred, true);
   },
 };
+
+const flowNames = (ctx: TransformContext) => ({ user: ctx.rule.user, context: ctx.rule.context, callback: ctx.rule.callback });
 
 interface DeferredTodo {
   op: Operation;
@@ -220,26 +224,27 @@ function convert(ctx: TransformContext, firstScan: RuleScan, deferred: DeferredT
   reportBases(ctx, firstScan);
 
   // Outermost first: flattening a callback hoists the calls nested in it into the rule body.
-  const inherited: InheritedHandlers = new Map();
+  const answered: AnsweredCalls = new Set();
   const generated = new WeakSet<Node>();
   const linkAnchors = new Set<Node>();
   const anchors: Statement[] = [];
   const anchorOf = new Map<Node, Statement>();
   for (;;) {
-    const scan = scanRule(rule.body, ctx.module.requires, firstScan.clients, rule.user);
+    const scan = scanRule(rule.body, ctx.module.requires, firstScan.clients, flowNames(ctx));
     const op = scan.operations.find((o) => !generated.has(o.call));
     if (!op) break;
-    const wasCallback = op.style === 'callback' || op.style === 'then';
+    const wasCallback = op.style === 'callback' || op.style === 'chain';
     const original = op.call;
-    const result: Flattened = flatten(op, rule, sdk, client, inherited);
+    const result: Flattened = flatten(op, rule, sdk, client, answered);
     generated.add(result.call);
     anchors.push(result.anchor);
-    anchorOf.set(original, result.anchor);
-    if (op.endpoint.kind === 'link') linkAnchors.add(result.anchor);
+    anchorOf.set(original, result.work ?? result.anchor);
+    if (op.endpoint.kind === 'link') linkAnchors.add(result.work ?? result.anchor);
     ctx.report({ node: original, code: 'call-converted', data: { from: op.describe, to: result.describe } });
     if (linking && op.endpoint.kind === 'update-user') ctx.report({ node: original, code: 'metadata-on-primary', data: { from: op.describe } });
     else if (op.otherUserMetadata) ctx.report({ node: original, code: 'metadata-of-other-user', data: { from: op.describe } });
     if (wasCallback) ctx.report({ node: original, code: 'callback-flattened', data: { from: op.describe } });
+    for (const node of result.inlined ?? []) ctx.report({ node, code: 'handler-inlined', data: { name: String((node as K.FunctionDeclaration).id?.name ?? ''), from: op.describe } });
     if (result.unchecked && (wasCallback || op.transport === 'fetch')) ctx.report({ node: original, code: 'unchecked-api-error', data: { from: op.describe } });
     if (result.statusUnchecked) ctx.report({ node: original, code: 'unchecked-http-status', data: { from: op.describe } });
   }

@@ -2,7 +2,7 @@ import type { namedTypes as K } from 'ast-types';
 import * as recast from 'recast';
 import { b, enclosingStatement, memberChain, n, statements, type NodePath } from '../src/ast.js';
 import { analyzeScopes, bindingOwner, namesDeclaredIn } from '../src/ast/scope.js';
-import { flattenInfallible, matchContinuation, startedCall, type Continuation } from '../src/ast/flow.js';
+import { flattenInfallible, matchContinuation, passedToThen, startedCall } from '../src/ast/flow.js';
 import { freshStatements } from '../src/context-writes.js';
 import { cloneNode, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
@@ -236,9 +236,10 @@ function startedUpdates(ctx: TransformContext, promise: unknown, path: NodePath)
     return { calls: all.calls, here, passed: [], declarations: all.declarations };
   }
   // `update(a).then(update(b))`: both started at once, when the chain was built.
-  if (n.CallExpression.check(promise) && n.MemberExpression.check(promise.callee) && isName(promise.callee.property, 'then') && promise.arguments.length === 1) {
-    const inner = startedUpdates(ctx, promise.callee.object, path);
-    const passed = matchUpdateCall(ctx, promise.arguments[0], path);
+  const link = passedToThen(promise);
+  if (link) {
+    const inner = startedUpdates(ctx, link.promise, path);
+    const passed = matchUpdateCall(ctx, link.passed, path);
     if (!inner || !passed?.current) return null;
     return { calls: [...inner.calls, passed.call], here: [...inner.here, passed.call], passed: [...inner.passed, passed.call], declarations: inner.declarations };
   }
@@ -312,21 +313,15 @@ function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
         if (changed || failed.has(path.node)) return false;
         const statement = path.node;
         // `await update(…)`: the set calls are not awaited, nor is a chain whose handlers are inlined; the
-        // await goes only once the update is flattened (another user's update stays awaited).
-        const awaited = n.ExpressionStatement.check(statement) && n.AwaitExpression.check(statement.expression) && isChainOfUpdate(ctx, statement.expression.argument) ? statement.expression : null;
-        if (awaited) (statement as K.ExpressionStatement).expression = awaited.argument as Expression;
-        const c = n.ExpressionStatement.check(statement) || n.ReturnStatement.check(statement) ? (matchContinuation(path, names, root) ?? returnedUpdate(path) ?? awaitedUpdate(path, awaited)) : null;
+        // await goes with the statement once the update is flattened (another user's update stays awaited).
+        const c = n.ExpressionStatement.check(statement) || n.ReturnStatement.check(statement) ? matchContinuation(path, names, root, { bare: true }) : null;
         const started = c?.kind === 'promise' ? startedUpdates(ctx, c.promise, path) : null;
         const update = c?.kind === 'error-first' ? matchUpdateCall(ctx, c.call, path) : started ? matchUpdateCall(ctx, started.calls[0], path) : null;
-        if (!c || !update?.current || (c.kind === 'error-first' && c.index !== 2)) {
-          if (awaited) (statement as K.ExpressionStatement).expression = awaited;
-          return this.traverse(path);
-        }
+        if (!c || !update?.current || (c.kind === 'error-first' && c.index !== 2)) return this.traverse(path);
         const set = KINDS[update.kind].set;
         const start = c.kind === 'error-first' ? [startedCall(c)] : started!.here.map((call) => b.expressionStatement(call));
         const result = flattenInfallible(c, names, { start, continues: (expr) => isChainOfUpdate(ctx, expr) });
         if ('why' in result) {
-          if (awaited) (statement as K.ExpressionStatement).expression = awaited;
           failed.add(statement);
           ctx.todo({ node: update.call, code: 'chain-not-converted', data: { ...KINDS[update.kind], why: result.why }, statement: statement as Node });
           return false;
@@ -343,20 +338,6 @@ function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
       },
     });
   }
-}
-
-/** `return update(…);`: a continuation with no handler (the rule returned the promise), flattened to the update and a return. */
-function returnedUpdate(path: NodePath): Continuation | null {
-  const statement = path.node;
-  if (!n.ReturnStatement.check(statement) || !n.CallExpression.check(statement.argument) || !Array.isArray(path.parentPath?.value)) return null;
-  return { kind: 'promise', statement: path, promise: statement.argument as Expression, steps: [], rejection: null, rejectionSite: null, failure: 'unhandled' };
-}
-
-/** `await update(…);` (its await taken off): a continuation with no handler, flattened to the update. */
-function awaitedUpdate(path: NodePath, awaited: unknown): Continuation | null {
-  const statement = path.node;
-  if (!awaited || !n.ExpressionStatement.check(statement) || !n.CallExpression.check(statement.expression)) return null;
-  return { kind: 'promise', statement: path, promise: statement.expression as Expression, steps: [], rejection: null, rejectionSite: null, failure: 'unhandled' };
 }
 
 function isName(node: unknown, name: string): boolean {

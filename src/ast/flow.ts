@@ -113,12 +113,90 @@ const ERROR_NAME = /^_?(e|er|err|error|ex|exc|exception|\w*(Err|Error))\d*$/i;
 // ---------------------------------------------------------------------------------------------
 // Matching
 
+export interface MatchOptions {
+  /**
+   * Also a promise the rule hands on with no handler (`return p;`) or waits for (`await p…;`, its chain
+   * read through the await): a 'promise' continuation with no steps. For a caller that replaces the
+   * work itself (user-metadata: an update that becomes api.user.set*).
+   */
+  bare?: boolean;
+}
+
 /** The continuation held by a statement (`call(…, function (err, …) {…});`, `return p.then(…).catch(…);`), or null. */
-export function matchContinuation(statement: NodePath, names: FlowNames, root: Node): Continuation | null {
+export function matchContinuation(statement: NodePath, names: FlowNames, root: Node, options: MatchOptions = {}): Continuation | null {
   const node = statement.node;
-  const expr = n.ExpressionStatement.check(node) ? node.expression : n.ReturnStatement.check(node) ? node.argument : null;
+  let expr = n.ExpressionStatement.check(node) ? node.expression : n.ReturnStatement.check(node) ? node.argument : null;
+  const awaited = options.bare && n.ExpressionStatement.check(node) && n.AwaitExpression.check(expr);
+  if (awaited) expr = (expr as K.AwaitExpression).argument;
   if (!n.CallExpression.check(expr)) return null;
-  return matchPromiseChain(statement, expr, names, root) ?? matchErrorFirst(statement, expr, names, root);
+  const parts = matchPromiseChain(statement, expr, names, root, null) ?? matchErrorFirst(statement, expr, names, root, false);
+  if (parts) return { ...parts, statement } as Continuation;
+  if (awaited || (options.bare && n.ReturnStatement.check(node) && Array.isArray(statement.parentPath?.value))) {
+    return { kind: 'promise', statement, promise: expr as Expression, steps: [], rejection: null, rejectionSite: null, failure: 'unhandled' };
+  }
+  return null;
+}
+
+/** A Continuation without the statement that holds it (a call inside an expression has none). */
+export type ContinuationParts = Continuation extends infer C ? (C extends Continuation ? Omit<C, 'statement'> : never) : never;
+
+/**
+ * How the rule goes on after one call whose API the caller knows (a row of its transport table):
+ * `error-first` APIs take their callback last, `promise` APIs return a promise.
+ */
+export type CallConvention = 'error-first' | 'promise';
+
+/** The continuation of one call, found from the call (`matchContinuation` starts from a statement). */
+export type CallFlow =
+  /** `await call`. */
+  | { kind: 'awaited'; outer: NodePath }
+  /**
+   * A callback or a `.then`/`.catch` chain. `outer` stands for the call with its continuation (the call,
+   * or the last link of its chain); `statement` holds it whole, or is null when it sits in an expression.
+   */
+  | { kind: 'continued'; outer: NodePath; statement: NodePath | null; continuation: ContinuationParts }
+  /** Neither awaited, called back nor chained: what it gives is used some other way, or dropped. */
+  | { kind: 'none'; outer: NodePath };
+
+/**
+ * The flow after `path` (a call). The caller vouches for the convention, so an error-first callback
+ * needs no error-like first parameter and the callee needs no continuation-like name; the promise of a
+ * chain is the call itself (no leading step is folded into it).
+ */
+export function matchCallFlow(path: NodePath, names: FlowNames, root: Node, convention: CallConvention): CallFlow {
+  const call = path.node as K.CallExpression;
+  if (convention === 'error-first') {
+    const statement = holdingStatement(path);
+    const parts = matchErrorFirst(statement ?? path, call, names, root, true);
+    if (parts) return { kind: 'continued', outer: path, statement, continuation: parts };
+  }
+  if (n.AwaitExpression.check(path.parent?.node)) return { kind: 'awaited', outer: path };
+  let outer = path;
+  while (isChainLink(outer.parent?.node, outer.node) && n.CallExpression.check(outer.parent.parent?.node) && outer.parent.parent.node.callee === outer.parent.node) {
+    outer = outer.parent.parent as NodePath;
+  }
+  if (outer === path) return { kind: 'none', outer };
+  const statement = holdingStatement(outer);
+  const parts = matchPromiseChain(statement ?? outer, outer.node as K.CallExpression, names, root, call);
+  return parts ? { kind: 'continued', outer, statement, continuation: parts } : { kind: 'none', outer: path };
+}
+
+/**
+ * `p.then(q)` with `q` no function (`.then(update(…))`): q was started when the chain was built and
+ * `.then` ignores it. Returns p and q, or null.
+ */
+export function passedToThen(promise: unknown): { promise: Expression; passed: Expression } | null {
+  if (!n.CallExpression.check(promise) || promise.arguments.length !== 1) return null;
+  const callee = promise.callee;
+  if (!n.MemberExpression.check(callee) || !isChainLink(callee, callee.object) || (callee.property as K.Identifier).name !== 'then') return null;
+  const [passed] = promise.arguments;
+  if (!n.Expression.check(passed) || n.Function.check(passed)) return null;
+  return { promise: callee.object as Expression, passed: passed as Expression };
+}
+
+/** `object.then` / `.catch` with `object` the given node: one link of a promise chain. */
+function isChainLink(member: unknown, object: unknown): boolean {
+  return n.MemberExpression.check(member) && member.object === object && !member.computed && n.Identifier.check(member.property) && ['then', 'catch'].includes(member.property.name);
 }
 
 function calleeName(call: K.CallExpression): string | null {
@@ -131,32 +209,40 @@ function calleeName(call: K.CallExpression): string | null {
 const isLiteralValue = (node: unknown) =>
   n.StringLiteral.check(node) || n.NumericLiteral.check(node) || n.BooleanLiteral.check(node) || n.NullLiteral.check(node);
 
-function matchErrorFirst(statement: NodePath, call: K.CallExpression, names: FlowNames, root: Node): Continuation | null {
+/**
+ * `anchor`: where named handlers are looked up from (the holding statement, or the call). `known`: the
+ * caller knows the call takes an error-first callback last, so neither its name nor the callback's
+ * first parameter has to say so.
+ */
+function matchErrorFirst(anchor: NodePath, call: K.CallExpression, names: FlowNames, root: Node, known: boolean): ContinuationParts | null {
   // The callback is the last argument, or the last before plain options (`adapter(p, cb, true, 201)`).
   let index = call.arguments.length - 1;
-  while (index > 0 && isLiteralValue(call.arguments[index])) index--;
+  while (index > 0 && !known && isLiteralValue(call.arguments[index])) index--;
   const last = call.arguments[index];
   if (!last || call.arguments.length < 1) return null;
   const name = calleeName(call);
   if (name === null || name === names.callback) return null;
   // `async.each(items, iterator, done)`, `async.series(tasks, done)`…: `done` runs once, when all is over.
-  if (NOT_CONTINUATIONS.has(name) && !(ASYNC_FINAL.has(name) && isAsyncLibrary(call.callee))) return null;
+  if (!known && NOT_CONTINUATIONS.has(name) && !(ASYNC_FINAL.has(name) && isAsyncLibrary(call.callee))) return null;
   if (n.Identifier.check(call.callee) && call.callee.name === 'require') return null;
   let handler: Handler | null = null;
   if (n.Identifier.check(last) && last.name === names.callback) {
+    // A known API would hand the rule's callback its own results: nothing to model.
+    if (known) return null;
     // `helper(x, callback)`: the helper answers for the rule.
     if (!names.user || !names.context) return null;
     handler = callbackHandler(last, names, 'passed-on');
   } else {
-    handler = handlerOf(last, statement, root);
+    handler = handlerOf(last, anchor, root);
   }
   if (!handler) return null;
   const [first] = handler.params;
-  if (!n.Identifier.check(first) || !ERROR_NAME.test(first.name)) return null;
-  return { kind: 'error-first', statement, call, handler, failure: 'error-value', index };
+  if (!known && (!n.Identifier.check(first) || !ERROR_NAME.test(first.name))) return null;
+  return { kind: 'error-first', call, handler, failure: 'error-value', index };
 }
 
-function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: FlowNames, root: Node): Continuation | null {
+/** `work`: the call the chain must start from (no leading step folded into the promise); null: any. */
+function matchPromiseChain(anchor: NodePath, expr: K.CallExpression, names: FlowNames, root: Node, work: Node | null): ContinuationParts | null {
   const links: Array<{ method: string; args: K.CallExpression['arguments']; call: K.CallExpression }> = [];
   let current: unknown = expr;
   while (
@@ -169,13 +255,14 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
     links.unshift({ method: current.callee.property.name, args: current.arguments, call: current });
     current = current.callee.object;
   }
-  if (links.length === 0 || !n.Expression.check(current)) return null;
+  if (links.length === 0 || !n.Expression.check(current) || (work && current !== work)) return null;
   // Leading `.then(named)` steps stay in the awaited promise: `await p.then(parse)` reads as the rule did.
   let promise = current as Expression;
   // So do leading handlers that only compute the value (no callback, no `api`) and return early,
   // which could not be inlined.
   const quiet = (arg: unknown) => !mentions(arg, names.callback) && !mentions(arg, 'api') && returnsEarly(arg as Fn);
   while (
+    !work &&
     links.length > 1 &&
     links[0].method === 'then' &&
     links[0].args.length === 1 &&
@@ -187,7 +274,7 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
   if (links.length === 0) return null;
   const handler = (arg: unknown) => {
     if (n.Identifier.check(arg) && arg.name === names.callback) return callbackHandler(arg, names, 'error');
-    return handlerOf(arg, statement, root);
+    return handlerOf(arg, anchor, root);
   };
   const steps: Handler[] = [];
   let rejection: Handler | null = null;
@@ -217,7 +304,7 @@ function matchPromiseChain(statement: NodePath, expr: K.CallExpression, names: F
       failure = 'catch-rejection';
     }
   }
-  return { kind: 'promise', statement, promise, steps, rejection, rejectionSite, failure };
+  return { kind: 'promise', promise, steps, rejection, rejectionSite, failure };
 }
 
 function returnsEarly(fn: Fn): boolean {
@@ -301,6 +388,8 @@ export function decide(c: Continuation, names: FlowNames, root: Node): { why: st
     if (usesOwnBinding(handler.body)) return { why: 'its callback uses `this` or `arguments`' };
     if (handler.params.some((p) => n.RestElement.check(p)) && c.kind === 'promise') return { why: 'its handler takes rest parameters' };
   }
+  const escapes = escapesCatch(c);
+  if (escapes) return { why: escapes };
   if (c.kind === 'promise') {
     for (const step of c.steps.slice(0, -1)) {
       const body = step.body;
@@ -351,6 +440,30 @@ export function decide(c: Continuation, names: FlowNames, root: Node): { why: st
     if (clash) return { why: `its callback declares \`var ${clash}\`, a name the rule uses outside it` };
   }
   return placement;
+}
+
+/**
+ * Why a `.then(f).catch(g)` cannot become one try around f: f starts a promise chain it does not return
+ * and that has no rejection handler of its own (`p.then(h);`). In Rules its failure escaped g (the login
+ * never finished); inside the try, g would answer for it. Null when nothing escapes.
+ */
+export function escapesCatch(c: ContinuationParts): string | null {
+  if (c.kind !== 'promise' || c.failure !== 'catch-all') return null;
+  const escaping = (node: Node) => {
+    if (!n.ExpressionStatement.check(node)) return false;
+    let current: unknown = node.expression;
+    let links = 0;
+    while (n.CallExpression.check(current) && n.MemberExpression.check(current.callee) && isChainLink(current.callee, current.callee.object)) {
+      // A `.catch`, or `.then(f, g)`, of its own answers for it.
+      if ((current.callee.property as K.Identifier).name === 'catch' || current.arguments.length > 1) return false;
+      current = current.callee.object;
+      links++;
+    }
+    return links > 0;
+  };
+  return c.steps.some((step) => someNode(step.body, escaping, is.Function))
+    ? 'a promise chain in its .then callback is not returned, so its failure did not reach the .catch (in one try, it would)'
+    : null;
 }
 
 /**
@@ -791,6 +904,11 @@ export interface ThrowingFlow {
   rest: Statement[];
   /** Comments of the checks the caller removed: they move to the try. */
   comments: unknown[];
+  /**
+   * What the handler answers for: the work alone (an error-first callback's check, `.then(f, g)`), or
+   * the work and the rest (`.then(f).catch(g)`: g saw f's failures too, and those of what f returned).
+   */
+  guards?: 'work' | 'continuation';
 }
 
 /** The statement that holds `node` as a whole: `node;` or `return node;`. */
@@ -834,21 +952,29 @@ export function codeRunsFirst(statement: NodePath): boolean {
 
 /**
  * Replaces `statement` by the flow under the 'throws' policy: `let x; try { x = await work; } catch (e)
- * { handler }` then the rest (or `const x = await work;` when the rule did not check). A callback call
- * that ends the handler returns, so the catch ends the flow as the rule's error branch did. Returns the
- * first statement that stands for the work.
+ * { handler }` then the rest (or `const x = await work;` when the rule did not check); when the handler
+ * guards the continuation, `try { const x = await work; rest } catch (e) { handler }`. A callback call
+ * that ends the handler returns, so the catch ends the flow as the rule's error branch did; a handler of
+ * the work alone that does not end the flow is followed by `return;` (the rest never ran after it).
+ * Returns the first statement that stands for the work.
  */
 export function flattenThrowing(statement: NodePath, flow: ThrowingFlow, names: FlowNames): Statement {
   const { value, target, handler } = flow;
   const replacement: Statement[] = [];
-  if (handler) {
+  let rest = flow.rest;
+  const declared = () => (target ? b.variableDeclaration(target.kind, [b.variableDeclarator(b.identifier(target.name), value)]) : b.expressionStatement(value));
+  if (handler && flow.guards === 'continuation') {
+    const attempt = declared();
+    replacement.push(b.tryStatement(b.blockStatement([attempt, ...rest]), b.catchClause(b.identifier(handler.errorName), null, b.blockStatement(returningCallback(handler.statements, names)))));
+    rest = [];
+  } else if (handler) {
     const attempt = target ? b.expressionStatement(b.assignmentExpression('=', b.identifier(target.name), value)) : b.expressionStatement(value);
     if (target) replacement.push(b.variableDeclaration(target.kind === 'var' ? 'var' : 'let', [b.variableDeclarator(b.identifier(target.name))]));
-    replacement.push(b.tryStatement(b.blockStatement([attempt]), b.catchClause(b.identifier(handler.errorName), null, b.blockStatement(returningCallback(handler.statements, names)))));
-  } else if (target) {
-    replacement.push(b.variableDeclaration(target.kind, [b.variableDeclarator(b.identifier(target.name), value)]));
+    const answer = returningCallback(handler.statements, names);
+    if (!endsFlow(answer[answer.length - 1])) answer.push(b.returnStatement(null));
+    replacement.push(b.tryStatement(b.blockStatement([attempt]), b.catchClause(b.identifier(handler.errorName), null, b.blockStatement(answer))));
   } else {
-    replacement.push(b.expressionStatement(value));
+    replacement.push(declared());
   }
   const comments = (statement.node as { comments?: unknown[] }).comments;
   if (comments) (replacement[0] as { comments?: unknown[] }).comments = comments;
@@ -856,10 +982,15 @@ export function flattenThrowing(statement: NodePath, flow: ThrowingFlow, names: 
     const attempt = replacement[replacement.length - 1] as { comments?: unknown[] };
     attempt.comments = [...(attempt.comments ?? []), ...flow.comments];
   }
-  const all = [...replacement, ...flow.rest];
+  const all = [...replacement, ...rest];
   if (Array.isArray(statement.parentPath?.value)) statement.replace(...all);
   else statement.replace(b.blockStatement(all));
   return replacement[0];
+}
+
+/** A statement after which nothing of its list runs: return, throw. */
+function endsFlow(statement: Statement | undefined): boolean {
+  return n.ReturnStatement.check(statement) || n.ThrowStatement.check(statement);
 }
 
 /** `…; callback(…);` → `…; return callback(…);`. */

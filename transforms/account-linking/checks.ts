@@ -2,7 +2,7 @@
 // transport's side of flattening. The flow itself (where the continuation goes, the try/catch of the
 // 'throws' failure policy, when it is unsafe) is src/ast/flow.ts's.
 import * as recast from 'recast';
-import { callsBackAndGoesOn, codeRunsFirst, flattenThrowing, holdingStatement, insideLoop, uniqueName } from '../../src/ast/flow.js';
+import { callsBackAndGoesOn, codeRunsFirst, escapesCatch, flattenThrowing, holdingStatement, insideLoop, uniqueName } from '../../src/ast/flow.js';
 import { b, enclosingStatement, memberChain, n, type NodePath } from '../../src/ast.js';
 import type { Node, RuleShape, SdkMajor, Statement } from '../../src/types.js';
 import { countReferences, renameReferences } from './bindings.js';
@@ -234,7 +234,7 @@ export function matchFetchResponse(following: Statement[], response: string): { 
 // One operation's flow, flattened through src/ast/flow.ts
 
 function isContinuationOf(fn: unknown, ops: Operation[]): boolean {
-  return ops.some((o) => o.continuation === fn || o.rejection === fn);
+  return ops.some((o) => o.continuation?.node === fn || o.rejection?.node === fn);
 }
 
 export interface Handler {
@@ -242,10 +242,15 @@ export interface Handler {
   errorName: string;
 }
 
-/** Handlers a `.then` chain's `.catch` passes to the operations its continuation returns. */
-export type InheritedHandlers = Map<K.CallExpression, Handler>;
+/**
+ * Calls a `.catch` around them answers for: returned (through every `.then` step between) from a step of
+ * a `.then(f).catch(g)` chain. Flattened inside that chain's try, they need no try of their own.
+ */
+export type AnsweredCalls = Set<K.CallExpression>;
 
-export function unsafeReason(op: Operation, ops: Operation[], rule: RuleShape, inherited: InheritedHandlers): string | null {
+const failurePolicy = (op: Operation) => (op.flow.kind === 'continued' ? op.flow.continuation.failure : null);
+
+export function unsafeReason(op: Operation, ops: Operation[], rule: RuleShape): string | null {
   for (let p = op.path.parent; p && p.node !== rule.fn; p = p.parent) {
     if (n.Function.check(p.node) && !isContinuationOf(p.node, ops)) {
       return 'it runs inside a nested function (a loop callback, async.each or a helper) that cannot be flattened safely';
@@ -266,11 +271,13 @@ export function unsafeReason(op: Operation, ops: Operation[], rule: RuleShape, i
   if (!statement) return 'its result is used inside an expression';
   if (insideLoop(statement)) return 'it runs inside a loop';
   if (codeRunsFirst(statement)) return 'code after it runs before its callback in Rules (the rest of the rule does not wait for the call to finish)';
-  const fn = op.continuation;
-  if (!fn || !n.BlockStatement.check(fn.body)) return 'its continuation is not a function with a block body';
-  if (op.rejection && !n.BlockStatement.check(op.rejection.body)) return 'its .catch handler is not a function with a block body';
-  const plan = planContinuation(op, inherited);
+  const c = op.flow.kind === 'continued' ? op.flow.continuation : null;
+  if (c?.kind === 'promise' && c.steps.length !== 1) return c.steps.length === 0 ? 'its result is neither awaited, called back nor chained with a single .then' : 'it is chained with more than one .then';
+  if (!op.continuation) return 'its continuation is not a function';
+  const plan = planContinuation(op, new Set());
   if ('unsafe' in plan) return plan.unsafe;
+  const escapes = c && escapesCatch(c);
+  if (escapes) return escapes;
   const handlerStatements = plan.handler?.statements ?? [];
   if (callsBackAndGoesOn(plan.rest, { callback: rule.callback }) || callsBackAndGoesOn(handlerStatements, { callback: rule.callback })) {
     return 'it calls back and keeps running (the callback is called twice)';
@@ -287,16 +294,17 @@ interface ContinuationPlan {
   /** The rule handled a network error of a `request` call but went on after an HTTP error status. */
   statusUnchecked: boolean;
   comments: unknown[];
+  /** `.then(f).catch(g)`: g answers for f too (flow.ts's 'catch-all'); else for the call alone. */
+  guards: 'work' | 'continuation';
 }
 
-function planContinuation(op: Operation, inherited: InheritedHandlers): ContinuationPlan | { unsafe: string } {
-  const body = (op.continuation!.body as K.BlockStatement).body as Statement[];
-  if (op.style === 'then') {
+function planContinuation(op: Operation, answered: AnsweredCalls): ContinuationPlan | { unsafe: string } {
+  const body = op.continuation!.body;
+  if (op.style === 'chain') {
     const rejection = op.rejection;
-    const handler = rejection
-      ? { statements: (rejection.body as K.BlockStatement).body as Statement[], errorName: op.params.error ?? 'err' }
-      : inherited.get(op.call) ?? null;
-    return { rest: [...body], handler, data: op.params.data, unchecked: !handler, statusUnchecked: false, comments: [] };
+    const handler = rejection ? { statements: rejection.body, errorName: op.params.error ?? 'err' } : null;
+    const guards = failurePolicy(op) === 'catch-all' ? 'continuation' : 'work';
+    return { rest: [...body], handler, data: op.params.data, unchecked: !handler && !answered.has(op.call), statusUnchecked: false, comments: [], guards };
   }
   const checks = matchCallbackChecks(body, op.params.error, op.params.response, op.params.data);
   if ('unsafe' in checks) return checks;
@@ -307,12 +315,17 @@ function planContinuation(op: Operation, inherited: InheritedHandlers): Continua
     unchecked: !checks.handler,
     statusUnchecked: Boolean(checks.handler) && op.transport === 'request' && !checks.statusChecked,
     comments: checks.comments,
+    guards: 'work',
   };
 }
 
 export interface Flattened {
   /** The first statement standing for the call (where the client must be in scope). */
   anchor: Statement;
+  /** The statement that awaits the call (the anchor, or the first statement of the try it opens). */
+  work?: Statement;
+  /** Declarations of named handlers whose bodies now follow the await. */
+  inlined?: Node[];
   /** The SDK call emitted. */
   call: K.CallExpression;
   describe: string;
@@ -378,13 +391,13 @@ function flattenFetch(op: Operation, call: K.CallExpression, data: boolean, desc
   return { anchor, call, describe, unchecked: !handler };
 }
 
-export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: string, inherited: InheritedHandlers): Flattened {
+export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: string, answered: AnsweredCalls): Flattened {
   const sdkResult = sdkCall(op.endpoint, sdk, client);
   const call = sdkResult.call as K.CallExpression;
   if (op.transport === 'fetch') return flattenFetch(op, call, sdkResult.data, sdkResult.describe);
   if (op.style === 'await') return flattenAwait(op, sdkResult.call, sdkResult.data, sdkResult.describe);
 
-  const plan = planContinuation(op, inherited) as ContinuationPlan;
+  const plan = planContinuation(op, answered) as ContinuationPlan;
   const statement = holdingStatement(op.outer)!;
   let rest = plan.rest;
   let target = plan.data;
@@ -413,8 +426,8 @@ export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: s
       target = free;
     }
   }
-  // Operations returned from this continuation answer failures like this one (a promise chain).
-  if (plan.handler) {
+  // Promises a `.then` step returns reject its chain: where a `.catch` answers for this one, it answers for them.
+  if (op.style === 'chain' && (plan.guards === 'continuation' || answered.has(op.call))) {
     visit(rest as unknown as Node, {
       visitFunction() {
         return false;
@@ -422,8 +435,9 @@ export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: s
       visitReturnStatement(path) {
         let node: unknown = path.node.argument;
         // X.then(fn) → X
-        while (n.CallExpression.check(node) && n.MemberExpression.check(node.callee)) {
-          inherited.set(node, plan.handler!);
+        while (n.CallExpression.check(node)) {
+          answered.add(node);
+          if (!n.MemberExpression.check(node.callee)) break;
           node = node.callee.object;
         }
         return false;
@@ -433,10 +447,22 @@ export function flatten(op: Operation, rule: RuleShape, sdk: SdkMajor, client: s
   const value = awaited(call, sdkResult.data, used);
   const anchor = flattenThrowing(
     statement,
-    { value, target: used && target ? { name: target, kind } : null, handler: plan.handler, rest, comments: plan.comments },
+    { value, target: used && target ? { name: target, kind } : null, handler: plan.handler, rest, comments: plan.comments, guards: plan.guards },
     { callback: rule.callback },
   );
-  return { anchor, call, describe: sdkResult.describe, unchecked: plan.unchecked, statusUnchecked: plan.statusUnchecked };
+  // A named handler (declared once, used only here) is now inlined.
+  const inlined = [op.continuation, op.rejection].flatMap((handler) => removeDeclaration(handler?.declaration ?? null));
+  // Under a try that guards the continuation, the work is the try's first statement.
+  const work = n.TryStatement.check(anchor) && plan.guards === 'continuation' ? (anchor.block.body[0] as Statement) : anchor;
+  return { anchor, work, call, describe: sdkResult.describe, unchecked: plan.unchecked, statusUnchecked: plan.statusUnchecked, inlined };
+}
+
+/** Removes a named handler's declaration from its list; returns it (none when it is gone already). */
+function removeDeclaration(declaration: NodePath | null): Node[] {
+  const list = declaration?.parentPath?.value;
+  if (!Array.isArray(list) || !list.includes(declaration!.node)) return [];
+  list.splice(list.indexOf(declaration!.node), 1);
+  return [declaration!.node as Node];
 }
 
 function flattenAwait(op: Operation, call: recast.types.namedTypes.CallExpression | Node, data: boolean, describe: string): Flattened {

@@ -168,14 +168,20 @@ function sdkCallback(promise, callback) {
 }
 `,
   fetchResponse: `
-/** A fetch Response for the SDK's result: HTTP errors resolve with ok false, as fetch did. */
+/** A fetch Response for the SDK's result: HTTP errors resolve with ok false and the reason phrase, as fetch did. */
 function fetchResponse(promise, status) {
-  const response = (ok, code, statusText, body) => ({ ok, status: code, statusText, json: async () => body, text: async () => JSON.stringify(body) });
+  const response = (code, body) => ({
+    ok: code >= 200 && code < 300,
+    status: code,
+    statusText: require('node:http').STATUS_CODES[code] ?? '',
+    json: async () => (typeof body === 'string' ? JSON.parse(body) : body),
+    text: async () => (typeof body === 'string' ? body : JSON.stringify(body)),
+  });
   return promise.then(
-    (body) => response(true, status, 'OK', body),
+    (body) => response(status, body),
     (err) => {
       if (!err || !err.statusCode) throw err;
-      return response(false, err.statusCode, err.message, err.body);
+      return response(err.statusCode, err.body);
     },
   );
 }

@@ -7,8 +7,9 @@ import { isAssignmentType, isCallType, isDeclaratorType, isIdentifierType, isNew
 import { managementUrl, parseQuery, unwrapEncode, type ManagementUrl } from './urls.js';
 
 import type { namedTypes as K } from 'ast-types';
+import { matchCallFlow, type CallConvention, type CallFlow, type FlowNames, type Handler } from '../../src/ast/flow.js';
 import { type Key, rootPath, walk } from '../../src/walk.js';
-export type Continuation = K.FunctionExpression | K.ArrowFunctionExpression;
+type Fn = K.FunctionExpression | K.ArrowFunctionExpression;
 
 export type Endpoint =
   | { kind: 'by-email'; email: Expression; encoded: boolean }
@@ -32,10 +33,13 @@ export interface Operation {
   outer: NodePath;
   /** `promise`: a promise of the response body (request-promise with `json`, got's `.json()`). */
   transport: 'request' | 'sdk' | 'axios' | 'fetch' | 'promise';
-  style: 'callback' | 'then' | 'await' | 'other';
-  continuation: Continuation | null;
+  /** What runs after the call, as src/ast/flow.ts models it. */
+  flow: CallFlow;
+  style: 'callback' | 'chain' | 'await' | 'other';
+  /** The error-first callback, or the first `.then` handler. */
+  continuation: Handler | null;
   /** `.catch(fn)` or the second argument of `.then`. */
-  rejection: Continuation | null;
+  rejection: Handler | null;
   /** Parameter names of the continuation: request (err, response, body), SDK (err, data), then (data). */
   params: { error?: string; response?: string; data?: string };
   /** request without `json`: the body is a string the rule parses. */
@@ -52,8 +56,10 @@ export interface Operation {
 
 export interface RuleScan {
   values: Values;
-  /** The rule's user parameter (free in the scanned body). */
-  userName: string | undefined;
+  /** The rule's parameters (free in the scanned body). */
+  names: FlowNames;
+  /** The scanned body: the flow's root. */
+  root: Node;
   /** Local name → HTTP client module (`request`, `axios`, `node-fetch`, `fetch`, `got`, `request-promise`…). */
   transports: Map<string, string>;
   /** Names bound to a ManagementClient constructor (`require('auth0@2.x').ManagementClient`). */
@@ -85,7 +91,7 @@ export function matchRequire(init: unknown): { module: string; property: string 
 }
 
 /** `moduleRequires`: requires already hoisted to the top of the module by require-dependencies. */
-export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: Iterable<string> = [], userName?: string): RuleScan {
+export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: Iterable<string> = [], names: FlowNames = {}): RuleScan {
   // One plain walk gathers what the matchers need; NodePaths are made only for candidate calls.
   const declarators: K.VariableDeclarator[] = [];
   const assignments: K.AssignmentExpression[] = [];
@@ -106,7 +112,8 @@ export function scanRule(body: Node, moduleRequires: Node[] = [], knownClients: 
   });
   const scan: RuleScan = {
     values: createValues(body),
-    userName,
+    names,
+    root: body,
     transports: new Map(),
     clientClasses: new Set(),
     clients: new Set(knownClients),
@@ -228,7 +235,7 @@ function matchWrapperCall(path: NodePath, scan: RuleScan): Operation | null {
   if (!parsedUrl || !match) return null;
   const endpoint = httpEndpoint(request.method, match, request.query, request.body, scan.values);
   if (!endpoint) return null;
-  const shape = continuationOf(path, false);
+  const shape = shapeOf(path, scan, 'promise');
   scan.wrappers.set(callee.name, wrapper.fn);
   return {
     endpoint,
@@ -244,11 +251,11 @@ function matchWrapperCall(path: NodePath, scan: RuleScan): Operation | null {
   };
 }
 
-function isFunction(node: unknown): node is Continuation {
+function isFunction(node: unknown): node is Fn {
   return n.FunctionExpression.check(node) || n.ArrowFunctionExpression.check(node);
 }
 
-function paramName(fn: Continuation | null, index: number): string | undefined {
+function paramName(fn: Fn | Handler | null, index: number): string | undefined {
   const param = fn?.params[index];
   return n.Identifier.check(param) ? param.name : undefined;
 }
@@ -283,33 +290,16 @@ function identifiersIn(nodes: Array<unknown>): string[] {
   return names;
 }
 
-/** `.then(fn[, fn])` / `.then(fn).catch(fn)` / `await call` / a callback argument. */
-function continuationOf(path: NodePath, lastArgIsCallback: boolean) {
-  const call = path.node as K.CallExpression;
-  const last = call.arguments[call.arguments.length - 1];
-  if (lastArgIsCallback && isFunction(last)) {
-    return { style: 'callback' as const, outer: path, continuation: last, rejection: null };
-  }
-  const parent = path.parent?.node;
-  if (n.AwaitExpression.check(parent)) return { style: 'await' as const, outer: path, continuation: null, rejection: null };
-  if (n.MemberExpression.check(parent) && n.Identifier.check(parent.property) && parent.property.name === 'then') {
-    const thenPath = path.parent.parent;
-    const thenCall = thenPath?.node;
-    if (n.CallExpression.check(thenCall) && thenCall.callee === parent && isFunction(thenCall.arguments[0])) {
-      let outer: NodePath = thenPath;
-      let rejection = isFunction(thenCall.arguments[1]) ? thenCall.arguments[1] : null;
-      const next = thenPath.parent?.node;
-      if (!rejection && n.MemberExpression.check(next) && n.Identifier.check(next.property) && next.property.name === 'catch') {
-        const catchCall = thenPath.parent.parent?.node;
-        if (n.CallExpression.check(catchCall) && isFunction(catchCall.arguments[0])) {
-          rejection = catchCall.arguments[0];
-          outer = thenPath.parent.parent;
-        }
-      }
-      return { style: 'then' as const, outer, continuation: thenCall.arguments[0] as Continuation, rejection };
-    }
-  }
-  return { style: 'other' as const, outer: path, continuation: null, rejection: null };
+/**
+ * What runs after the call, through the flow model (src/ast/flow.ts), as account-linking reads it: the
+ * error-first callback, the `.then` handlers and their `.catch`, `await`, or none of them.
+ */
+function shapeOf(path: NodePath, scan: RuleScan, convention: CallConvention) {
+  const flow = matchCallFlow(path, scan.names, scan.root, convention);
+  if (flow.kind !== 'continued') return { flow, style: flow.kind === 'awaited' ? ('await' as const) : ('other' as const), outer: flow.outer, continuation: null, rejection: null };
+  const c = flow.continuation;
+  if (c.kind === 'error-first') return { flow, style: 'callback' as const, outer: flow.outer, continuation: c.handler, rejection: null };
+  return { flow, style: 'chain' as const, outer: flow.outer, continuation: c.steps[0] ?? null, rejection: c.rejection };
 }
 
 
@@ -630,11 +620,13 @@ export function matchHttpCall(path: NodePath, scan: RuleScan): Operation | null 
   if (!endpoint) return null;
   // got(…).json(): the operation is the `.json()` call.
   const opPath = module === 'got' ? (path.parent.parent as NodePath) : path;
-  const shape = spec.transport === 'fetch' ? fetchShape(opPath) : continuationOf(opPath, request.callback);
+  // fetch is flattened only where it is awaited (`const res = await fetch(…)`).
+  const flowShape = shapeOf(opPath, scan, spec.result === 'request-callback' ? 'error-first' : 'promise');
+  const shape = spec.transport === 'fetch' && flowShape.style !== 'await' ? { ...flowShape, style: 'other' as const, continuation: null, rejection: null } : flowShape;
   const params = spec.result === 'request-callback'
     ? { error: paramName(shape.continuation, 0), response: paramName(shape.continuation, 1), data: paramName(shape.continuation, 2) }
     : spec.result === 'fetch-response'
-      ? fetchParams(opPath)
+      ? fetchParams(shape)
       : { data: paramName(shape.continuation, 0), error: paramName(shape.rejection, 0) };
   return {
     endpoint,
@@ -662,14 +654,9 @@ function jsonOption(call: K.CallExpression, values: Values): boolean {
   return Boolean(json) && !(n.BooleanLiteral.check(json) && !json.value);
 }
 
-/** fetch is read by flatten as `const res = await fetch(…)`. */
-function fetchShape(path: NodePath) {
-  const awaited = n.AwaitExpression.check(path.parent?.node);
-  return { style: awaited ? ('await' as const) : ('other' as const), outer: path, continuation: null, rejection: null };
-}
-
-function fetchParams(path: NodePath) {
-  const holder = n.AwaitExpression.check(path.parent?.node) ? path.parent.parent?.node : null;
+/** `const res = await fetch(…)`: the response's name. */
+function fetchParams(shape: { style: string; outer: NodePath }) {
+  const holder = shape.style === 'await' ? shape.outer.parent.parent?.node : null;
   return { response: n.VariableDeclarator.check(holder) && n.Identifier.check(holder.id) ? holder.id.name : undefined };
 }
 
@@ -781,7 +768,8 @@ export function matchSdkCall(path: NodePath, scan: RuleScan): Operation | null {
   const kind = scan.clients.has(receiver) ? SDK_METHODS[method] : receiver === 'auth0' && isFreeHead(call.callee, scan.values) ? RULES_OBJECT_METHODS[method] : undefined;
   if (!kind) return null;
   const args = call.arguments as Expression[];
-  const shape = continuationOf(path, true);
+  // The old client takes an error-first callback last, or returns a promise.
+  const shape = shapeOf(path, scan, 'error-first');
   const plain = shape.style === 'callback' ? args.slice(0, -1) : args;
   if (kind.startsWith('rules-update') && isCurrentUserId(plain[0], scan)) return null;
   const endpoint = SDK_ENDPOINTS[kind](plain, scan.values);
@@ -808,9 +796,9 @@ function isCurrentUserId(arg: unknown, scan: RuleScan): boolean {
   if (!n.MemberExpression.check(arg) || arg.computed || !n.Identifier.check(arg.property) || arg.property.name !== 'user_id') return false;
   const object = arg.object;
   if (!n.Identifier.check(object)) return false;
-  if (object.name === scan.userName && scan.values.scopes.resolve(object) === null) return true;
+  if (object.name === scan.names.user && scan.values.scopes.resolve(object) === null) return true;
   const init = scan.values.valueAt(object);
-  return n.Identifier.check(init) && init.name === scan.userName && scan.values.scopes.resolve(init) === null;
+  return n.Identifier.check(init) && init.name === scan.names.user && scan.values.scopes.resolve(init) === null;
 }
 
 function isFreeHead(callee: unknown, values: Values): boolean {
