@@ -11,6 +11,7 @@ import type { Operation } from './operations.js';
 
 import type { namedTypes as K } from 'ast-types';
 import { visit } from '../../src/visit.js';
+import { cloneNode } from '../../src/nodes.js';
 
 export interface CallbackChecks {
   /** The continuation once the checks are gone. */
@@ -175,7 +176,7 @@ export function substituteFailure(statements: Statement[], error: string, respon
 
 export function clone<T>(node: T): T {
   // Fresh nodes (no original positions): recast prints them from scratch.
-  return JSON.parse(JSON.stringify(node, (key, value: unknown) => (key === 'loc' || key === 'start' || key === 'end' || key === 'original' || key === 'tokens' ? undefined : value))) as T;
+  return cloneNode(node);
 }
 
 /** `JSON.parse(data)` → data (the SDK returns parsed data). */
