@@ -187,11 +187,57 @@ function switchNames(cases: readonly unknown[]): Set<string> {
 /** The names `var`s declare anywhere in a function's body, nested functions excluded. */
 function varNames(body: readonly unknown[]): Set<string> {
   const names = new Set<string>();
-  someNode(body[0], (node) => {
-    if (is.VariableDeclaration(node) && node.kind === 'var') for (const name of declarationNames(node)) names.add(name);
-    return false;
-  }, is.Function);
+  forEachVar(body[0], (declaration) => {
+    for (const name of declarationNames(declaration)) names.add(name);
+  });
   return names;
+}
+
+/**
+ * Calls `found` for every `var` declaration under `value`, in visit order, nested functions excluded.
+ * A `var` stands only where a statement or a for head does: expressions are not entered (walking
+ * them was most of the cost of hoisting, which runs for every function of every analysis).
+ */
+function forEachVar(value: unknown, found: (declaration: K.VariableDeclaration) => void): void {
+  if (!value || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) forEachVar(value[i], found);
+    return;
+  }
+  const node = value as AnyNode;
+  switch (node.type) {
+    case 'VariableDeclaration':
+      if (node.kind === 'var') found(node as unknown as K.VariableDeclaration);
+      return;
+    case 'BlockStatement':
+    case 'Program':
+      return forEachVar(node.body, found);
+    case 'IfStatement':
+      forEachVar(node.consequent, found);
+      return forEachVar(node.alternate, found);
+    case 'ForStatement':
+      forEachVar(node.init, found);
+      return forEachVar(node.body, found);
+    case 'ForInStatement':
+    case 'ForOfStatement':
+      forEachVar(node.left, found);
+      return forEachVar(node.body, found);
+    case 'WhileStatement':
+    case 'DoWhileStatement':
+    case 'LabeledStatement':
+    case 'WithStatement':
+    case 'CatchClause':
+      return forEachVar(node.body, found);
+    case 'TryStatement':
+      forEachVar(node.block, found);
+      forEachVar(node.handler, found);
+      return forEachVar(node.finalizer, found);
+    case 'SwitchStatement':
+      for (const c of node.cases as AnyNode[]) forEachVar(c.consequent, found);
+      return;
+    default:
+      return;
+  }
 }
 
 const isDeclarationType = typeNameCheck(n.VariableDeclaration, n.VariableDeclarator, n.FunctionDeclaration, n.ClassDeclaration);
@@ -439,12 +485,7 @@ export function analyzeScopes(root: Node | readonly Node[]): ScopeAnalysis {
       else if ((is.FunctionDeclaration(s) || is.ClassDeclaration(s)) && s.id) declare(scope, s.id as K.Identifier, is.FunctionDeclaration(s) ? 'function' : 'class', null);
     }
   };
-  const hoistVars = (scope: Scope, body: unknown) => {
-    someNode(body, (node) => {
-      if (is.VariableDeclaration(node) && node.kind === 'var') declareDeclaration(scope, node);
-      return false;
-    }, is.Function);
-  };
+  const hoistVars = (scope: Scope, body: unknown) => forEachVar(body, (declaration) => declareDeclaration(scope, declaration));
 
   const open = (node: AnyNode): Scope | null => {
     const kind = kindOf(scopeKinds, node);
