@@ -48,7 +48,10 @@ class Walker {
   private readonly keys: Array<string | number> = [];
   private readonly paths: Array<NodePath | null> = [];
 
-  constructor(private readonly methods: Visitor) {
+  constructor(
+    private readonly methods: Visitor,
+    private readonly only?: (node: Record<string, unknown>) => boolean,
+  ) {
     this.table = methodTable(methods);
     this.visitComments = 'Block' in this.table || 'Line' in this.table;
   }
@@ -82,15 +85,18 @@ class Walker {
   }
 
   private truncate(depth: number): void {
-    this.values.length = depth;
-    this.keys.length = depth;
-    this.paths.length = depth;
+    // Pops, not `length =`: setting the length showed in profiles, and this is one entry but after a throw.
+    while (this.values.length > depth) {
+      this.values.pop();
+      this.keys.pop();
+      this.paths.pop();
+    }
   }
 
   private visitTop(): void {
     const value = this.values[this.values.length - 1];
     const name = typeof value.type === 'string' ? this.table[value.type] : undefined;
-    if (name) this.invoke(name, this.materialize());
+    if (name && (this.only === undefined || this.only(value))) this.invoke(name, this.materialize());
     else this.walkTop();
   }
 
@@ -180,11 +186,16 @@ class Invocation implements Context {
   }
 }
 
-/** Visits `root` (a node or a NodePath) like `recast.visit(root, visitor)`, and returns the root node. */
-export function visit<T>(root: T | NodePath, visitor: Visitor): T {
+/**
+ * Visits `root` (a node or a NodePath) like `recast.visit(root, visitor)`, and returns the root node.
+ * `only`, when given, tells from the node alone which nodes the methods may act on: the others are
+ * walked through as a method that only calls `this.traverse` would, without building their NodePath
+ * (most of the cost of a visit that wants a few identifiers among all of them).
+ */
+export function visit<T>(root: T | NodePath, visitor: Visitor, only?: (node: Record<string, unknown>) => boolean): T {
   const path = root instanceof NodePathClass ? (root as NodePath) : (new NodePathClass({ root }).get('root') as NodePath);
   try {
-    new Walker(visitor).visitPath(path);
+    new Walker(visitor, only).visitPath(path);
   } catch (error) {
     if (!(error instanceof AbortRequest)) throw error;
   }

@@ -115,7 +115,7 @@ function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: F
         uses.push({ path, name, body });
         return false;
       },
-    });
+    }, (node) => node.name === 'global');
   }
   if (uses.length === 0) return new Set();
 
@@ -228,7 +228,7 @@ function flagAuth0(body: BlockStatement, flag: Flag, flagged: WeakMap<object, Se
       flag(path, top.node as Node, code, { name });
       return false;
     },
-  });
+  }, (node) => node.name === 'auth0');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,7 +258,7 @@ function convertUnauthorized(ctx: TransformContext, body: BlockStatement, flag: 
       flag(path, path.node, 'unauthorized-error', {});
       return false;
     },
-  });
+  }, (node) => node.name === 'UnauthorizedError');
 }
 
 function insideTry(path: NodePath): boolean {

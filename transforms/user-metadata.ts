@@ -372,7 +372,7 @@ function usesName(root: unknown, name: string): boolean {
       if (path.node.name === name && !isProperty) used = true;
       return false;
     },
-  });
+  }, (node) => node.name === name);
   return used;
 }
 

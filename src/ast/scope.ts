@@ -24,6 +24,10 @@ const is = {
   Function: fastCheck(n.Function),
   FunctionExpression: fastCheck(n.FunctionExpression),
   ClassDeclaration: fastCheck(n.ClassDeclaration),
+  ClassExpression: fastCheck(n.ClassExpression),
+  ObjectProperty: fastCheck(n.ObjectProperty),
+  Property: fastCheck(n.Property),
+  CatchClause: fastCheck(n.CatchClause),
   FunctionDeclaration: fastCheck(n.FunctionDeclaration),
   VariableDeclaration: fastCheck(n.VariableDeclaration),
   VariableDeclarator: fastCheck(n.VariableDeclarator),
@@ -315,7 +319,7 @@ export function namesDeclaredIn(root: unknown): Set<string> {
       add(node.id);
       node.params.forEach(add);
     } else if (is.ClassDeclaration(node)) add(node.id);
-    else if (n.CatchClause.check(node)) add(node.param);
+    else if (is.CatchClause(node)) add(node.param);
     return false;
   });
   return names;
@@ -503,7 +507,7 @@ export function analyzeScopes(root: Node | readonly Node[]): ScopeAnalysis {
         const list = (node as unknown as K.BlockStatement).body;
         declareStatements(scope, list);
         // The program (or a root that is not inside a function) also holds the `var`s.
-        if (n.Program.check(node) || (node as unknown) === root) hoistVars(scope, list);
+        if (node.type === 'Program' || (node as unknown) === root) hoistVars(scope, list);
         break;
       }
       case 'switch':
@@ -560,7 +564,7 @@ export function analyzeScopes(root: Node | readonly Node[]): ScopeAnalysis {
       const field = keys[keys.length - 1];
       if (!isReferenceIn(node, parent, field)) return;
       // A function or class expression's own name, a label: not a reference.
-      if ((is.Function(parent) || n.ClassExpression.check(parent) || n.ClassDeclaration.check(parent)) && field === 'id') return;
+      if (field === 'id' && (is.Function(parent) || is.ClassExpression(parent) || is.ClassDeclaration(parent))) return;
       const binding = lookup(current, node.name);
       resolved.set(node, binding);
       if (binding) {
@@ -603,8 +607,8 @@ function writeOf(id: unknown, ancestors: readonly AnyNode[]): Node | null {
     // Up through destructuring patterns only (`[a, b] = …`, `({a} = …)`); an object property's value
     // is a pattern only inside one of those.
     if (!isPatternType(type)) return null;
-    if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.value !== child) return null;
-    if (n.AssignmentPattern.check(parent) && parent.left !== child) return null;
+    if ((is.ObjectProperty(parent) || is.Property(parent)) && parent.value !== child) return null;
+    if (is.AssignmentPattern(parent) && parent.left !== child) return null;
     child = parent;
   }
   return null;
@@ -710,7 +714,7 @@ export function renameReferences(root: Node | Node[], from: string, to: string):
     const shorthand = new Set<unknown>(targets);
     walk(root, (child) => {
       // `{ from }` keeps its key when the value is renamed.
-      if ((n.ObjectProperty.check(child) || n.Property.check(child)) && child.shorthand && shorthand.has(child.value)) child.shorthand = false;
+      if ((is.ObjectProperty(child) || is.Property(child)) && child.shorthand && shorthand.has(child.value)) child.shorthand = false;
     });
     for (const id of targets) id.name = to;
     if (targets.length) forgetDeclaredNames();
