@@ -39,13 +39,22 @@ interface TypeInfo {
  * node: skipping it is the same walk with fewer property reads.
  */
 const infoByType = new Map<string, TypeInfo>();
+
+/**
+ * Fields that never hold a node in what src/parse.ts parses (@babel/parser without plugins: no Flow,
+ * TypeScript or decorators) nor in what the transforms build: Babel's `extra` ({raw, rawValue…}) and
+ * a TemplateElement's `value` hold strings. Skipped: a literal no longer costs a key list, an identifier a read.
+ */
+const NEVER_NODES = new Set(['extra', 'typeAnnotation', 'typeParameters', 'typeArguments', 'returnType', 'predicate', 'superTypeParameters', 'implements', 'decorators']);
 function typeInfo(type: string, value: object): TypeInfo {
   let info = infoByType.get(type);
   if (!info) {
     // Only a known type is looked up: Type.def would register a name it does not know.
     const def = Object.hasOwn(n, type) ? (Type.def(type) as unknown as { finalized?: boolean; allFields?: Record<string, { type: FieldType }> }) : undefined;
     const declared = def?.finalized ? def.allFields : undefined;
-    const fields = getFieldNames(value).filter((field) => field !== 'type' && !(declared?.[field] && onlyPrimitives(declared[field].type)));
+    const fields = getFieldNames(value).filter(
+      (field) => field !== 'type' && !NEVER_NODES.has(field) && !(type === 'TemplateElement' && field === 'value') && !(declared?.[field] && onlyPrimitives(declared[field].type)),
+    );
     infoByType.set(type, (info = { fields, node: isNodeType(type) }));
   }
   return info;
