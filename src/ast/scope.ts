@@ -701,6 +701,31 @@ export function referenceCounts(root: Node | readonly Node[], name?: string): Ma
   return counts;
 }
 
+/**
+ * `referenceCounts(root)`, kept up to date while declarators or statements are taken out of `root`:
+ * `remove(subtree)` before taking it out subtracts the references it holds, as analysed in the whole
+ * of `root` (taking code out changes what no other name refers to). One analysis instead of one per removal.
+ */
+export function liveReferenceCounts(root: Node | readonly Node[]): { counts: Map<string, number>; remove(subtree: unknown): void } {
+  const analysis = analyzeScopes(root);
+  const counts = new Map<string, number>();
+  const add = (found: string, count: number) => {
+    if (count > 0) counts.set(found, (counts.get(found) ?? 0) + count);
+  };
+  for (const [found, list] of analysis.free) add(found, list.length);
+  for (const binding of analysis.bindings) if (binding.kind !== 'param' && binding.kind !== 'catch') add(binding.name, binding.references.length);
+  const remove = (subtree: unknown) =>
+    walk(subtree, (node) => {
+      if (!is.Identifier(node)) return;
+      const binding = analysis.resolve(node);
+      if (binding === undefined || (binding !== null && (binding.kind === 'param' || binding.kind === 'catch'))) return;
+      const left = (counts.get(node.name) ?? 0) - 1;
+      if (left > 0) counts.set(node.name, left);
+      else counts.delete(node.name);
+    });
+  return { counts, remove };
+}
+
 export function countReferences(root: Node | readonly Node[], name: string): number {
   return referenceCounts(root, name).get(name) ?? 0;
 }
