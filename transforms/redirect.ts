@@ -393,15 +393,7 @@ function isHarmless(scopes: RuleScopes, statement: Statement): boolean {
 }
 
 function containsAny(root: Statement, nodes: unknown[]): boolean {
-  let found = false;
-  visit(root, {
-    visitNode(path) {
-      if (nodes.includes(path.node)) found = true;
-      if (found) return false;
-      this.traverse(path);
-    },
-  });
-  return found;
+  return someNode(root, (node) => nodes.includes(node));
 }
 
 /** `if (test) {}` left after the redirect was taken out of the continue copy. */

@@ -742,9 +742,11 @@ function classifyReads(ctx: TransformContext, assignments: Assignment[], saved: 
       reads.push({ path, kind: target.kind, name, value });
       return false;
     },
-  });
+  }, (node) => ownNodes.has(node) || isMemberExpression(node));
   return reads;
 }
+
+const isMemberExpression = fastCheck(n.MemberExpression);
 
 /** Reads with a constant answer get it; the others are flagged (kinds without a local copy). */
 function resolveReads(ctx: TransformContext, reads: Read[]) {
