@@ -102,7 +102,7 @@ function findRequires(ctx: TransformContext): FoundRequire[] {
       }
       this.traverse(path);
     },
-  });
+  }, (node) => (node.callee as { name?: unknown } | undefined)?.name === 'require' && (node.arguments as unknown[] | undefined)?.length === 1);
   return found;
 }
 
