@@ -151,7 +151,7 @@ function findRedirects(scopes: RuleScopes, body: K.BlockStatement): NodePath[] {
       if (matchRedirect(scopes, path.node)) found.push(path);
       this.traverse(path);
     },
-  });
+  }, (node) => matchRedirect(scopes, node) !== null);
   return found;
 }
 
@@ -176,7 +176,7 @@ function convertRedirects(ctx: TransformContext, scopes: RuleScopes) {
       }
       this.traverse(path);
     },
-  });
+  }, (node) => matchRedirect(scopes, node) !== null || isContextMember(scopes, node, 'redirect'));
 }
 
 interface ProtocolTests {
@@ -205,7 +205,7 @@ function findProtocolTests(scopes: RuleScopes, body: K.BlockStatement): Protocol
       }
       this.traverse(path);
     },
-  });
+  }, (node) => protocolComparison(scopes, node) !== null);
   return tests;
 }
 
@@ -222,7 +222,7 @@ function replaceProtocolTests(scopes: RuleScopes, root: K.BlockStatement, pass: 
       path.replace(b.booleanLiteral(comparison.equal ? isContinue : !isContinue));
       return false;
     },
-  });
+  }, (node) => protocolComparison(scopes, node) !== null);
   // `test ? a : b` whose test became constant keeps only the branch that runs in this pass.
   visit(root, {
     visitConditionalExpression(path) {
