@@ -15,13 +15,19 @@ const isIdentifier = fastCheck(n.Identifier);
  * (`var ctx = context`, src/ast/scope.ts). Aliases are resolved on the tree as it is now; a caller
  * that may need the rule's scopes too passes how to get them, so they are computed once.
  */
-export function contextMatcher(rule: RuleShape, scopes: () => RuleScopes = () => ruleScopes(rule)): (path: NodePath) => boolean {
+export function contextMatcher(
+  rule: RuleShape,
+  scopes: () => RuleScopes = () => ruleScopes(rule),
+): ((path: NodePath) => boolean) & { mayMatch(node: { name?: unknown }): boolean } {
   // Without a declarator initialised with the name there is no alias: the analysis is spared.
   const aliases = someNode(rule.fn, (node) => isDeclarator(node) && isIdentifier(node.init) && node.init.name === rule.context) ? scopes() : null;
-  return (path) => {
+  const matches = (path: NodePath) => {
     if (isRuleParameter(path, rule.context, rule)) return true;
     return Boolean(aliases) && aliases!.roleOf(path.node) === 'context' && !isDeclaratorId(path);
   };
+  // The same test without a path, true for every node it may hold for: visit()'s `only`.
+  const mayMatch = (node: { name?: unknown }) => node.name === rule.context || (aliases !== null && aliases.roleOf(node) === 'context');
+  return Object.assign(matches, { mayMatch });
 }
 
 export function isDeclaratorId(path: NodePath): boolean {
@@ -47,7 +53,7 @@ export function visitContextChains(rule: RuleShape, onChain: (chain: MemberChain
       onChain(chainAbove(path));
       return false;
     },
-  });
+  }, isContext.mayMatch);
 }
 
 /** The member expressions built on top of `path`: `context.idToken[k]` from `context` → keys ['idToken', null]. */

@@ -39,65 +39,114 @@ function methodTable(visitor: Visitor): Record<string, string> {
 
 class AbortRequest {}
 
-/** A node reached by the walk; its NodePath is made only when asked for. */
-interface Frame {
-  parent: Frame | null;
-  key: string | number;
-  value: Record<string, unknown>;
-  path: NodePath | null;
-}
-
 class Walker {
   private readonly table: Record<string, string>;
   private readonly visitComments: boolean;
+  // The nodes from the walk's start down to the one being visited (a NodePath is made only when
+  // asked for): parallel stacks, not an object per node visited (garbage collection was a tenth of a run).
+  private readonly values: Array<Record<string, unknown>> = [];
+  private readonly keys: Array<string | number> = [];
+  private readonly paths: Array<NodePath | null> = [];
 
-  constructor(private readonly methods: Visitor) {
+  constructor(
+    private readonly methods: Visitor,
+    private readonly only?: (node: Record<string, unknown>) => boolean,
+  ) {
     this.table = methodTable(methods);
     this.visitComments = 'Block' in this.table || 'Line' in this.table;
   }
 
   /** Like PathVisitor#visitWithoutReset: the node's own method, else its children. */
   visitPath(path: NodePath): void {
-    const frame: Frame = { parent: null, key: '', value: path.value, path };
-    this.visitFrame(frame);
+    const depth = this.push('', path.value, path);
+    try {
+      this.visitTop();
+    } finally {
+      this.truncate(depth);
+    }
   }
 
   /** The children of the node at `path`, as `this.traverse(path)` does. */
   children(path: NodePath): void {
-    this.walk({ parent: null, key: '', value: path.value, path });
+    const depth = this.push('', path.value, path);
+    try {
+      this.walkTop();
+    } finally {
+      this.truncate(depth);
+    }
   }
 
-  private visitFrame(frame: Frame): void {
-    const value = frame.value;
+  private push(key: string | number, value: Record<string, unknown>, path: NodePath | null): number {
+    const depth = this.values.length;
+    this.values.push(value);
+    this.keys.push(key);
+    this.paths.push(path);
+    return depth;
+  }
+
+  private truncate(depth: number): void {
+    // Pops, not `length =`: setting the length showed in profiles, and this is one entry but after a throw.
+    while (this.values.length > depth) {
+      this.values.pop();
+      this.keys.pop();
+      this.paths.pop();
+    }
+  }
+
+  private visitTop(): void {
+    const value = this.values[this.values.length - 1];
     const name = typeof value.type === 'string' ? this.table[value.type] : undefined;
-    if (name) this.invoke(name, materialize(frame));
-    else this.walk(frame);
+    if (name && (this.only === undefined || this.only(value))) this.invoke(name, this.materialize());
+    else this.walkTop();
   }
 
-  private walk(frame: Frame): void {
-    const value = frame.value;
+  private walkTop(): void {
+    const value = this.values[this.values.length - 1];
     if (Array.isArray(value)) {
       // Snapshot, as path.each does: statements a visitor inserts are not visited in this pass.
       const items = value.slice();
-      for (let i = 0; i < items.length; i++) {
-        const item = items[i];
-        if (item && typeof item === 'object') this.visitFrame({ parent: frame, key: i, value: item, path: null });
-      }
+      for (let i = 0; i < items.length; i++) this.visitChild(i, items[i]);
       return;
     }
     if (value === null || typeof value !== 'object') return;
     const type = value.type;
     if (typeof type !== 'string') {
       // Not a node (`extra`, a template's `value`): ast-types walks its keys all the same.
-      for (const key in value) this.visitChild(frame, key, value[key]);
+      for (const key in value) this.visitChild(key, value[key]);
       return;
     }
-    for (const field of fieldsOf(type, value)) this.visitChild(frame, field, value[field]);
-    if (this.visitComments && value.comments) this.visitChild(frame, 'comments', value.comments);
+    const fields = fieldsOf(type, value);
+    for (let i = 0; i < fields.length; i++) this.visitChild(fields[i], value[fields[i]]);
+    if (this.visitComments && value.comments) this.visitChild('comments', value.comments);
   }
 
-  private visitChild(parent: Frame, key: string, child: unknown): void {
-    if (child && typeof child === 'object') this.visitFrame({ parent, key, value: child as Record<string, unknown>, path: null });
+  private visitChild(key: string | number, child: unknown): void {
+    if (!child || typeof child !== 'object') return;
+    this.push(key, child as Record<string, unknown>, null);
+    this.visitTop();
+    this.values.pop();
+    this.keys.pop();
+    this.paths.pop();
+  }
+
+  /** The NodePath of the node on top, built from its nearest ancestor that has one. */
+  private materialize(): NodePath {
+    const { values, keys, paths } = this;
+    let start = paths.length - 1;
+    while (paths[start] === null) start--;
+    let path = paths[start]!;
+    for (let i = start + 1; i < paths.length; i++) {
+      const parent = path;
+      path = parent.get(keys[i]) as NodePath;
+      if (path.value !== values[i]) {
+        // A visitor moved or removed this node after the walk reached its list: find it again, or
+        // hand out a detached path as recast's snapshot would.
+        const index = Array.isArray(parent.value) ? (parent.value as unknown[]).indexOf(values[i]) : -1;
+        path = index >= 0 ? (parent.get(index) as NodePath) : (new NodePathClass(values[i], parent, keys[i]) as NodePath);
+      }
+      paths[i] = path;
+    }
+    return path;
   }
 
   private invoke(name: string, path: NodePath): void {
@@ -137,25 +186,16 @@ class Invocation implements Context {
   }
 }
 
-/** The NodePath of a frame, built from its nearest ancestor that has one. */
-function materialize(frame: Frame): NodePath {
-  if (frame.path) return frame.path;
-  const parent = materialize(frame.parent!);
-  let path = parent.get(frame.key) as NodePath;
-  if (path.value !== frame.value) {
-    // A visitor moved or removed this node after the walk reached its list: find it again, or
-    // hand out a detached path as recast's snapshot would.
-    const index = Array.isArray(parent.value) ? (parent.value as unknown[]).indexOf(frame.value) : -1;
-    path = index >= 0 ? (parent.get(index) as NodePath) : (new NodePathClass(frame.value, parent, frame.key) as NodePath);
-  }
-  return (frame.path = path);
-}
-
-/** Visits `root` (a node or a NodePath) like `recast.visit(root, visitor)`, and returns the root node. */
-export function visit<T>(root: T | NodePath, visitor: Visitor): T {
+/**
+ * Visits `root` (a node or a NodePath) like `recast.visit(root, visitor)`, and returns the root node.
+ * `only`, when given, tells from the node alone which nodes the methods may act on: the others are
+ * walked through as a method that only calls `this.traverse` would, without building their NodePath
+ * (most of the cost of a visit that wants a few identifiers among all of them).
+ */
+export function visit<T>(root: T | NodePath, visitor: Visitor, only?: (node: Record<string, unknown>) => boolean): T {
   const path = root instanceof NodePathClass ? (root as NodePath) : (new NodePathClass({ root }).get('root') as NodePath);
   try {
-    new Walker(visitor).visitPath(path);
+    new Walker(visitor, only).visitPath(path);
   } catch (error) {
     if (!(error instanceof AbortRequest)) throw error;
   }

@@ -27,22 +27,41 @@ export function typeNameCheck(...types: Array<recast.types.Type<unknown>>): (nam
 
 const isNodeType = typeNameCheck(n.Node);
 
+/** What the walks need to know of a `type` value: the fields to walk, and whether it names a node. */
+interface TypeInfo {
+  fields: string[];
+  node: boolean;
+}
+
 /**
  * The fields visit() walks, per node type (ast-types' definitions are final once loaded). A field whose
  * type admits only primitives (`type`, `name`, `operator`, `computed`…: a third of all fields) holds no
  * node: skipping it is the same walk with fewer property reads.
  */
-const fieldsByType = new Map<string, string[]>();
-export function fieldsOf(type: string, value: object): string[] {
-  let fields = fieldsByType.get(type);
-  if (!fields) {
+const infoByType = new Map<string, TypeInfo>();
+
+/**
+ * Fields that never hold a node in what src/parse.ts parses (@babel/parser without plugins: no Flow,
+ * TypeScript or decorators) nor in what the transforms build: Babel's `extra` ({raw, rawValue…}) and
+ * a TemplateElement's `value` hold strings. Skipped: a literal no longer costs a key list, an identifier a read.
+ */
+const NEVER_NODES = new Set(['extra', 'typeAnnotation', 'typeParameters', 'typeArguments', 'returnType', 'predicate', 'superTypeParameters', 'implements', 'decorators']);
+function typeInfo(type: string, value: object): TypeInfo {
+  let info = infoByType.get(type);
+  if (!info) {
     // Only a known type is looked up: Type.def would register a name it does not know.
     const def = Object.hasOwn(n, type) ? (Type.def(type) as unknown as { finalized?: boolean; allFields?: Record<string, { type: FieldType }> }) : undefined;
     const declared = def?.finalized ? def.allFields : undefined;
-    fields = getFieldNames(value).filter((field) => field !== 'type' && !(declared?.[field] && onlyPrimitives(declared[field].type)));
-    fieldsByType.set(type, fields);
+    const fields = getFieldNames(value).filter(
+      (field) => field !== 'type' && !NEVER_NODES.has(field) && !(type === 'TemplateElement' && field === 'value') && !(declared?.[field] && onlyPrimitives(declared[field].type)),
+    );
+    infoByType.set(type, (info = { fields, node: isNodeType(type) }));
   }
-  return fields;
+  return info;
+}
+
+export function fieldsOf(type: string, value: object): string[] {
+  return typeInfo(type, value).fields;
 }
 
 /** ast-types' field types, as its Type classes tell them apart. */
@@ -67,11 +86,6 @@ function onlyPrimitives(type: FieldType): boolean {
   }
 }
 
-function childKeys(value: Record<string, unknown>): string[] {
-  const type = value.type;
-  return typeof type === 'string' ? fieldsOf(type, value) : Object.keys(value);
-}
-
 export type AnyNode = Record<string, unknown>;
 export type Key = string | number;
 type Enter = (node: AnyNode, ancestors: readonly AnyNode[], keys: readonly Key[]) => boolean | void;
@@ -85,7 +99,9 @@ type Enter = (node: AnyNode, ancestors: readonly AnyNode[], keys: readonly Key[]
 export function walk(root: unknown, enter: Enter, leave?: (node: AnyNode) => void): void {
   const ancestors: AnyNode[] = [];
   const keys: Key[] = [];
-  const step = (value: unknown) => {
+  // One type lookup per object gives both its fields and whether it is a node (plain loops: this is
+  // the hottest code of a migration).
+  const step = (value: object) => {
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
@@ -97,12 +113,14 @@ export function walk(root: unknown, enter: Enter, leave?: (node: AnyNode) => voi
       return;
     }
     const node = value as AnyNode;
-    const isNode = isNodeType(node.type);
+    const type = node.type;
+    const info = typeof type === 'string' ? typeInfo(type, node) : null;
+    const isNode = info !== null && info.node;
     if (isNode) {
       if (enter(node, ancestors, keys) === false) return;
       ancestors.push(node);
     }
-    const fields = childKeys(node);
+    const fields = info ? info.fields : Object.keys(node);
     for (let i = 0; i < fields.length; i++) {
       const child = node[fields[i]];
       if (!child || typeof child !== 'object') continue;
@@ -126,14 +144,19 @@ export function someNode(root: unknown, test: (node: Node) => boolean, skip?: (n
   // Plain loops: this walks whole rules, and closures per field showed in profiles.
   const step = (value: object): boolean => {
     if (Array.isArray(value)) {
-      for (const item of value) if (item && typeof item === 'object' && step(item)) return true;
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
+        if (item && typeof item === 'object' && step(item)) return true;
+      }
       return false;
     }
-    if (skip?.(value)) return false;
+    if (skip !== undefined && skip(value)) return false;
     if (test(value as Node)) return true;
     const record = value as Record<string, unknown>;
-    for (const field of childKeys(record)) {
-      const child = record[field];
+    const type = record.type;
+    const fields = typeof type === 'string' ? typeInfo(type, record).fields : Object.keys(record);
+    for (let i = 0; i < fields.length; i++) {
+      const child = record[fields[i]];
       if (child && typeof child === 'object' && step(child)) return true;
     }
     return false;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../src/analyze.js';
-import { analyzeScopes, countReferences, namesDeclaredIn, renameReferences, ruleScopes, statementDeclaredNames, type Binding } from '../src/ast/scope.js';
+import { analyzeScopes, countReferences, liveReferenceCounts, namesDeclaredIn, referenceCounts, renameReferences, ruleScopes, statementDeclaredNames, type Binding } from '../src/ast/scope.js';
 import { n } from '../src/ast.js';
 import * as recast from 'recast';
 import { cloneNode } from '../src/nodes.js';
@@ -239,6 +239,27 @@ describe('reference helpers', () => {
     const body = parse('a;\nfunction f(a) { a; }\ntry {} catch (a) { a; }\n{ let b = 1; b; }\na.b;').program.body as unknown as Node[];
     expect(countReferences(body, 'a')).toBe(2);
     expect(countReferences(body, 'b')).toBe(1);
+  });
+
+  // Declarations taken out one after another: the kept counts equal a new count of what is left.
+  const removals: Array<{ title: string; code: string; remove: string[] }> = [
+    { title: 'an initialiser with free and declared names', code: 'var t = a + b;\nvar b = 1;\nuse(a);', remove: ['t'] },
+    { title: 'a parameter inside the removed code is not counted', code: 'var t = function (a) { return a + c; };\nvar c;\nuse(a);', remove: ['t'] },
+    { title: 'a pattern default and a catch parameter', code: 'var { x = d } = o;\ntry {} catch (e) { e; d; }\nvar y = x;', remove: ['y', 'x'] },
+    { title: 'one declarator of several', code: 'var p = q, r = s;\nuse(q, s);', remove: ['p'] },
+  ];
+  it.each(removals)('liveReferenceCounts: $title', ({ code, remove }) => {
+    const body = parse(code).program.body as unknown as Node[];
+    const live = liveReferenceCounts(body);
+    for (const name of remove) {
+      const holder = (body as Array<{ declarations?: Array<{ id: { name?: string; properties?: Array<{ value: { left?: { name: string } } }> } }> }>).find((s) =>
+        s.declarations?.some((d) => d.id.name === name || d.id.properties?.some((p) => p.value.left?.name === name)),
+      )!;
+      const declarator = holder.declarations!.find((d) => d.id.name === name || d.id.properties?.some((p) => p.value.left?.name === name))!;
+      live.remove(declarator);
+      holder.declarations!.splice(holder.declarations!.indexOf(declarator), 1);
+      expect(Object.fromEntries(live.counts)).toEqual(Object.fromEntries(referenceCounts(body)));
+    }
   });
 
   it('renames references and keeps shorthand keys', () => {

@@ -70,7 +70,7 @@ export const configurationToSecrets: Transform = {
         replaceWithSecrets(path);
         return false;
       },
-    });
+    }, (node) => node.name === 'configuration');
   },
 };
 

@@ -90,13 +90,15 @@ export const contextToEvent: Transform = {
       if (scopes && scan.aliasCandidates) collectAliases(ctx, body, scopes);
       if (scopes) flagUpstreamTokens(ctx, body, scopes, identityVariables);
       const aliases = scopes && scan.aliasCandidates ? scopes : null;
+      // referenceKind holds only for the parameters' names and the aliases' identifiers.
+      const { user, context } = ctx.rule;
       visit(body, {
         visitIdentifier(path) {
           const kind = referenceKind(path, ctx.rule, aliases);
           if (kind) rewriteReference(ctx, path, kind);
           this.traverse(path);
         },
-      });
+      }, (node) => node.name === user || node.name === context || (aliases !== null && kindOf(aliases, node) !== null));
     }
   },
 };

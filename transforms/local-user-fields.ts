@@ -102,7 +102,7 @@ function userFieldUses(ctx: TransformContext): Map<string, FieldUse[]> {
       uses.set(field, list);
       return false;
     },
-  });
+  }, (node) => n.Identifier.check(node.object) && !node.computed && n.Identifier.check(node.property) && scopes.roleOf(node.object) === 'user');
   for (const field of unsafe) uses.delete(field);
   return uses;
 }

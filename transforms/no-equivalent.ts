@@ -3,6 +3,7 @@ import { declares, isBoundWithin, isReference, ruleScopes, statementDeclaredName
 import { hasTodo, identifiersIn } from '../src/nodes.js';
 import type { BlockStatement, Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
+import { fastCheck, walk } from '../src/walk.js';
 
 const TOKEN_FIELDS = new Set(['accessToken', 'baseUrl', 'domain']);
 const RESERVED = new Set(['event', 'api', 'exports', 'module', 'require', 'global', 'undefined', 'arguments']);
@@ -115,7 +116,7 @@ function convertGlobals(ctx: TransformContext, bodies: BlockStatement[], flag: F
         uses.push({ path, name, body });
         return false;
       },
-    });
+    }, (node) => node.name === 'global');
   }
   if (uses.length === 0) return new Set();
 
@@ -191,18 +192,20 @@ function isGlobalMember(node: unknown, name: string): boolean {
 /** Names used as variables anywhere in the module: a module-scope variable must not clash with them. */
 function identifierNames(ctx: TransformContext): Set<string> {
   const names = new Set<string>();
-  visit(ctx.ast, {
-    visitIdentifier(path) {
-      const parent = path.parent?.node;
-      const isProperty =
-        (n.MemberExpression.check(parent) && parent.property === path.node && !parent.computed) ||
-        ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.key === path.node && !parent.computed && !parent.shorthand);
-      if (!isProperty) names.add(path.node.name);
-      return false;
-    },
+  // A plain walk: only the parent is needed, and a NodePath for every identifier of the module cost more than the rest.
+  walk(ctx.ast, (node, ancestors) => {
+    if (!isIdentifier(node)) return;
+    const parent = ancestors[ancestors.length - 1];
+    const isProperty =
+      (n.MemberExpression.check(parent) && parent.property === node && !parent.computed) ||
+      ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.key === node && !parent.computed && !parent.shorthand);
+    if (!isProperty) names.add(node.name);
+    return false;
   });
   return names;
 }
+
+const isIdentifier = fastCheck(n.Identifier);
 
 // ---------------------------------------------------------------------------------------------
 // auth0.*
@@ -228,7 +231,7 @@ function flagAuth0(body: BlockStatement, flag: Flag, flagged: WeakMap<object, Se
       flag(path, top.node as Node, code, { name });
       return false;
     },
-  });
+  }, (node) => node.name === 'auth0');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,7 +261,7 @@ function convertUnauthorized(ctx: TransformContext, body: BlockStatement, flag: 
       flag(path, path.node, 'unauthorized-error', {});
       return false;
     },
-  });
+  }, (node) => node.name === 'UnauthorizedError');
 }
 
 function insideTry(path: NodePath): boolean {

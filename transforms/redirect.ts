@@ -151,7 +151,7 @@ function findRedirects(scopes: RuleScopes, body: K.BlockStatement): NodePath[] {
       if (matchRedirect(scopes, path.node)) found.push(path);
       this.traverse(path);
     },
-  });
+  }, (node) => matchRedirect(scopes, node) !== null);
   return found;
 }
 
@@ -176,7 +176,7 @@ function convertRedirects(ctx: TransformContext, scopes: RuleScopes) {
       }
       this.traverse(path);
     },
-  });
+  }, (node) => matchRedirect(scopes, node) !== null || isContextMember(scopes, node, 'redirect'));
 }
 
 interface ProtocolTests {
@@ -205,7 +205,7 @@ function findProtocolTests(scopes: RuleScopes, body: K.BlockStatement): Protocol
       }
       this.traverse(path);
     },
-  });
+  }, (node) => protocolComparison(scopes, node) !== null);
   return tests;
 }
 
@@ -222,7 +222,7 @@ function replaceProtocolTests(scopes: RuleScopes, root: K.BlockStatement, pass: 
       path.replace(b.booleanLiteral(comparison.equal ? isContinue : !isContinue));
       return false;
     },
-  });
+  }, (node) => protocolComparison(scopes, node) !== null);
   // `test ? a : b` whose test became constant keeps only the branch that runs in this pass.
   visit(root, {
     visitConditionalExpression(path) {
@@ -393,15 +393,7 @@ function isHarmless(scopes: RuleScopes, statement: Statement): boolean {
 }
 
 function containsAny(root: Statement, nodes: unknown[]): boolean {
-  let found = false;
-  visit(root, {
-    visitNode(path) {
-      if (nodes.includes(path.node)) found = true;
-      if (found) return false;
-      this.traverse(path);
-    },
-  });
-  return found;
+  return someNode(root, (node) => nodes.includes(node));
 }
 
 /** `if (test) {}` left after the redirect was taken out of the continue copy. */

@@ -102,7 +102,7 @@ function findRequires(ctx: TransformContext): FoundRequire[] {
       }
       this.traverse(path);
     },
-  });
+  }, (node) => (node.callee as { name?: unknown } | undefined)?.name === 'require' && (node.arguments as unknown[] | undefined)?.length === 1);
   return found;
 }
 
@@ -251,7 +251,7 @@ function requireSandboxGlobals(ctx: TransformContext) {
       if (Object.hasOwn(SANDBOX_MODULES, name) && !firstUse.has(name) && isGlobalReference(path, name, rule)) firstUse.set(name, path.node);
       this.traverse(path);
     },
-  });
+  }, (node) => typeof node.name === 'string' && Object.hasOwn(SANDBOX_MODULES, node.name));
   for (const [global, node] of firstUse) {
     if (moduleDeclares(ctx.module, global)) continue;
     const name = SANDBOX_MODULES[global];

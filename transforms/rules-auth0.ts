@@ -81,7 +81,7 @@ function uses(body: BlockStatement): Use[] {
       found.push({ member: null, top: path });
       return false;
     },
-  });
+  }, (node) => node.name === 'auth0');
   return found;
 }
 

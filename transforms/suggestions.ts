@@ -68,16 +68,18 @@ export const suggestions: Transform = {
         return false;
       },
       visitCallExpression(path) {
-        const callee = path.node.callee;
-        if (n.MemberExpression.check(callee) && n.Identifier.check(callee.object) && callee.object.name === 'JSON' &&
-            n.Identifier.check(callee.property) && callee.property.name === 'parse') {
-          ctx.report({ node: path.node, code: 'unguarded-parse' });
-        }
+        if (isJsonParse(path.node)) ctx.report({ node: path.node, code: 'unguarded-parse' });
         this.traverse(path);
       },
-    });
+    }, (node) => node.type === 'TryStatement' || isJsonParse(node));
   },
 };
+
+function isJsonParse(call: { callee?: unknown }): boolean {
+  const callee = call.callee;
+  return n.MemberExpression.check(callee) && n.Identifier.check(callee.object) && callee.object.name === 'JSON' &&
+    n.Identifier.check(callee.property) && callee.property.name === 'parse';
+}
 
 function isWriteTarget(path: NodePath): boolean {
   const parent = path.parent?.node;

@@ -104,7 +104,7 @@ export const tokenClaims: Transform = {
         }
         this.traverse(path);
       },
-    });
+    }, (node) => (node.type === 'ExpressionStatement' ? writeBacks.has(node) : isContext.mayMatch(node) || claimsAliases.some((a) => a.references.includes(node as never))));
     const declarators = new Set(claimsAliases.map((a) => a.declarator));
     if (declarators.size === 0 && writeBacks.size === 0) return;
     visit(ctx.rule.fn, {

@@ -7,7 +7,7 @@ import { freshStatements } from '../src/context-writes.js';
 import { cloneNode, endOf, enclosingFunction, isWithin, startOf } from '../src/nodes.js';
 import type { Expression, Node, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
-import { fastCheck, someNode } from '../src/walk.js';
+import { fastCheck, someNode, walk } from '../src/walk.js';
 
 type Call = K.CallExpression;
 type Kind = 'app_metadata' | 'user_metadata';
@@ -353,7 +353,7 @@ function usesName(root: unknown, name: string): boolean {
       if (path.node.name === name && !isProperty) used = true;
       return false;
     },
-  });
+  }, (node) => node.name === name);
   return used;
 }
 
@@ -647,22 +647,17 @@ function isContiguous(statement: NodePath, update: NodePath, movable: Set<unknow
 /** Offsets of returns, throws and callback calls: where a rule could stop. */
 function collectExits(ctx: TransformContext): number[] {
   const exits: number[] = [];
-  visit(ctx.rule.body, {
-    visitReturnStatement(path) {
-      exits.push(startOf(path.node));
-      this.traverse(path);
-    },
-    visitThrowStatement(path) {
-      exits.push(startOf(path.node));
-      this.traverse(path);
-    },
-    visitCallExpression(path) {
-      if (n.Identifier.check(path.node.callee) && path.node.callee.name === ctx.rule.callback) exits.push(startOf(path.node));
-      this.traverse(path);
-    },
+  // Nodes alone: a plain walk, no NodePaths.
+  walk(ctx.rule.body, (node) => {
+    if (isReturn(node) || isThrow(node)) exits.push(startOf(node));
+    else if (isCall(node) && n.Identifier.check(node.callee) && node.callee.name === ctx.rule.callback) exits.push(startOf(node));
   });
   return exits;
 }
+
+const isReturn = fastCheck(n.ReturnStatement);
+const isThrow = fastCheck(n.ThrowStatement);
+const isCall = fastCheck(n.CallExpression);
 
 function replaceStatement(path: NodePath, replacement: Statement[]) {
   const list: unknown = path.parentPath?.value;
@@ -723,7 +718,7 @@ function classifyReads(ctx: TransformContext, assignments: Assignment[], saved: 
       reads.push({ path, kind: target.kind, name, value });
       return false;
     },
-  });
+  }, (node) => ownNodes.has(node) || mayBeMetadataRead(ctx, node));
   return reads;
 }
 
@@ -790,7 +785,7 @@ function applyMirrors(ctx: TransformContext, assignments: Assignment[], mirrors:
       if (startOf(path.node) >= startOf(firstChange.get(target.kind)!.node)) path.replace(b.identifier(name));
       return false;
     },
-  });
+  }, (node) => mayBeMetadataRead(ctx, node));
   ctx.rule.body.body.unshift(...declarations);
 }
 

@@ -1204,7 +1204,7 @@ function callSites(root: Node, name: string): NodePath[] | null {
       else other = true;
       return false;
     },
-  });
+  }, (node) => node.name === name);
   return other ? null : sites;
 }
 

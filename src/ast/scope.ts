@@ -24,6 +24,10 @@ const is = {
   Function: fastCheck(n.Function),
   FunctionExpression: fastCheck(n.FunctionExpression),
   ClassDeclaration: fastCheck(n.ClassDeclaration),
+  ClassExpression: fastCheck(n.ClassExpression),
+  ObjectProperty: fastCheck(n.ObjectProperty),
+  Property: fastCheck(n.Property),
+  CatchClause: fastCheck(n.CatchClause),
   FunctionDeclaration: fastCheck(n.FunctionDeclaration),
   VariableDeclaration: fastCheck(n.VariableDeclaration),
   VariableDeclarator: fastCheck(n.VariableDeclarator),
@@ -187,11 +191,57 @@ function switchNames(cases: readonly unknown[]): Set<string> {
 /** The names `var`s declare anywhere in a function's body, nested functions excluded. */
 function varNames(body: readonly unknown[]): Set<string> {
   const names = new Set<string>();
-  someNode(body[0], (node) => {
-    if (is.VariableDeclaration(node) && node.kind === 'var') for (const name of declarationNames(node)) names.add(name);
-    return false;
-  }, is.Function);
+  forEachVar(body[0], (declaration) => {
+    for (const name of declarationNames(declaration)) names.add(name);
+  });
   return names;
+}
+
+/**
+ * Calls `found` for every `var` declaration under `value`, in visit order, nested functions excluded.
+ * A `var` stands only where a statement or a for head does: expressions are not entered (walking
+ * them was most of the cost of hoisting, which runs for every function of every analysis).
+ */
+function forEachVar(value: unknown, found: (declaration: K.VariableDeclaration) => void): void {
+  if (!value || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) forEachVar(value[i], found);
+    return;
+  }
+  const node = value as AnyNode;
+  switch (node.type) {
+    case 'VariableDeclaration':
+      if (node.kind === 'var') found(node as unknown as K.VariableDeclaration);
+      return;
+    case 'BlockStatement':
+    case 'Program':
+      return forEachVar(node.body, found);
+    case 'IfStatement':
+      forEachVar(node.consequent, found);
+      return forEachVar(node.alternate, found);
+    case 'ForStatement':
+      forEachVar(node.init, found);
+      return forEachVar(node.body, found);
+    case 'ForInStatement':
+    case 'ForOfStatement':
+      forEachVar(node.left, found);
+      return forEachVar(node.body, found);
+    case 'WhileStatement':
+    case 'DoWhileStatement':
+    case 'LabeledStatement':
+    case 'WithStatement':
+    case 'CatchClause':
+      return forEachVar(node.body, found);
+    case 'TryStatement':
+      forEachVar(node.block, found);
+      forEachVar(node.handler, found);
+      return forEachVar(node.finalizer, found);
+    case 'SwitchStatement':
+      for (const c of node.cases as AnyNode[]) forEachVar(c.consequent, found);
+      return;
+    default:
+      return;
+  }
 }
 
 const isDeclarationType = typeNameCheck(n.VariableDeclaration, n.VariableDeclarator, n.FunctionDeclaration, n.ClassDeclaration);
@@ -269,7 +319,7 @@ export function namesDeclaredIn(root: unknown): Set<string> {
       add(node.id);
       node.params.forEach(add);
     } else if (is.ClassDeclaration(node)) add(node.id);
-    else if (n.CatchClause.check(node)) add(node.param);
+    else if (is.CatchClause(node)) add(node.param);
     return false;
   });
   return names;
@@ -439,12 +489,7 @@ export function analyzeScopes(root: Node | readonly Node[]): ScopeAnalysis {
       else if ((is.FunctionDeclaration(s) || is.ClassDeclaration(s)) && s.id) declare(scope, s.id as K.Identifier, is.FunctionDeclaration(s) ? 'function' : 'class', null);
     }
   };
-  const hoistVars = (scope: Scope, body: unknown) => {
-    someNode(body, (node) => {
-      if (is.VariableDeclaration(node) && node.kind === 'var') declareDeclaration(scope, node);
-      return false;
-    }, is.Function);
-  };
+  const hoistVars = (scope: Scope, body: unknown) => forEachVar(body, (declaration) => declareDeclaration(scope, declaration));
 
   const open = (node: AnyNode): Scope | null => {
     const kind = kindOf(scopeKinds, node);
@@ -462,7 +507,7 @@ export function analyzeScopes(root: Node | readonly Node[]): ScopeAnalysis {
         const list = (node as unknown as K.BlockStatement).body;
         declareStatements(scope, list);
         // The program (or a root that is not inside a function) also holds the `var`s.
-        if (n.Program.check(node) || (node as unknown) === root) hoistVars(scope, list);
+        if (node.type === 'Program' || (node as unknown) === root) hoistVars(scope, list);
         break;
       }
       case 'switch':
@@ -519,7 +564,7 @@ export function analyzeScopes(root: Node | readonly Node[]): ScopeAnalysis {
       const field = keys[keys.length - 1];
       if (!isReferenceIn(node, parent, field)) return;
       // A function or class expression's own name, a label: not a reference.
-      if ((is.Function(parent) || n.ClassExpression.check(parent) || n.ClassDeclaration.check(parent)) && field === 'id') return;
+      if (field === 'id' && (is.Function(parent) || is.ClassExpression(parent) || is.ClassDeclaration(parent))) return;
       const binding = lookup(current, node.name);
       resolved.set(node, binding);
       if (binding) {
@@ -562,8 +607,8 @@ function writeOf(id: unknown, ancestors: readonly AnyNode[]): Node | null {
     // Up through destructuring patterns only (`[a, b] = …`, `({a} = …)`); an object property's value
     // is a pattern only inside one of those.
     if (!isPatternType(type)) return null;
-    if ((n.ObjectProperty.check(parent) || n.Property.check(parent)) && parent.value !== child) return null;
-    if (n.AssignmentPattern.check(parent) && parent.left !== child) return null;
+    if ((is.ObjectProperty(parent) || is.Property(parent)) && parent.value !== child) return null;
+    if (is.AssignmentPattern(parent) && parent.left !== child) return null;
     child = parent;
   }
   return null;
@@ -656,6 +701,31 @@ export function referenceCounts(root: Node | readonly Node[], name?: string): Ma
   return counts;
 }
 
+/**
+ * `referenceCounts(root)`, kept up to date while declarators or statements are taken out of `root`:
+ * `remove(subtree)` before taking it out subtracts the references it holds, as analysed in the whole
+ * of `root` (taking code out changes what no other name refers to). One analysis instead of one per removal.
+ */
+export function liveReferenceCounts(root: Node | readonly Node[]): { counts: Map<string, number>; remove(subtree: unknown): void } {
+  const analysis = analyzeScopes(root);
+  const counts = new Map<string, number>();
+  const add = (found: string, count: number) => {
+    if (count > 0) counts.set(found, (counts.get(found) ?? 0) + count);
+  };
+  for (const [found, list] of analysis.free) add(found, list.length);
+  for (const binding of analysis.bindings) if (binding.kind !== 'param' && binding.kind !== 'catch') add(binding.name, binding.references.length);
+  const remove = (subtree: unknown) =>
+    walk(subtree, (node) => {
+      if (!is.Identifier(node)) return;
+      const binding = analysis.resolve(node);
+      if (binding === undefined || (binding !== null && (binding.kind === 'param' || binding.kind === 'catch'))) return;
+      const left = (counts.get(node.name) ?? 0) - 1;
+      if (left > 0) counts.set(node.name, left);
+      else counts.delete(node.name);
+    });
+  return { counts, remove };
+}
+
 export function countReferences(root: Node | readonly Node[], name: string): number {
   return referenceCounts(root, name).get(name) ?? 0;
 }
@@ -669,7 +739,7 @@ export function renameReferences(root: Node | Node[], from: string, to: string):
     const shorthand = new Set<unknown>(targets);
     walk(root, (child) => {
       // `{ from }` keeps its key when the value is renamed.
-      if ((n.ObjectProperty.check(child) || n.Property.check(child)) && child.shorthand && shorthand.has(child.value)) child.shorthand = false;
+      if ((is.ObjectProperty(child) || is.Property(child)) && child.shorthand && shorthand.has(child.value)) child.shorthand = false;
     });
     for (const id of targets) id.name = to;
     if (targets.length) forgetDeclaredNames();

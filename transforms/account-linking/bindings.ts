@@ -1,3 +1,3 @@
 // Reference counting and renaming follow the one resolver's scoping rules (src/ast/scope.ts); values
 // of variables come from src/ast/values.ts.
-export { countReferences, referenceCounts, renameReferences } from '../../src/ast/scope.js';
+export { countReferences, liveReferenceCounts, referenceCounts, renameReferences } from '../../src/ast/scope.js';

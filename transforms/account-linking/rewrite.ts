@@ -4,7 +4,7 @@ import * as recast from 'recast';
 import type { namedTypes as K } from 'ast-types';
 import { b, enclosingStatement, isRuleParam, memberChain, n, type NodePath } from '../../src/ast.js';
 import type { Node, Statement, TransformContext } from '../../src/types.js';
-import { countReferences, referenceCounts } from './bindings.js';
+import { countReferences, liveReferenceCounts, referenceCounts } from './bindings.js';
 import { CLIENT_FACTORY, clientDeclaration, preludeStatements, requireStatement, SCOPES, SDK_VERSION, SECRETS } from './emit.js';
 import { matchRequire, type Operation, type RuleScan } from './operations.js';
 import { hasTokens } from './urls.js';
@@ -37,7 +37,9 @@ export function chooseClientName(ctx: TransformContext, scan: RuleScan): string 
 }
 
 function freeName(body: Node, base: string): string {
-  for (const name of [base, `${base}Api`, `${base}Client`]) if (countReferences(body, name) === 0) return name;
+  // One analysis for the three candidates.
+  const counts = referenceCounts(body);
+  for (const name of [base, `${base}Api`, `${base}Client`]) if (!counts.has(name)) return name;
   return `${base}2`;
 }
 
@@ -198,8 +200,8 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
   }
   const candidates = new Set<string>(scan.operations.flatMap((op) => op.inputs));
   removeDeadWrites(ctx, rule.body, candidates);
-  // Counted once, and again after each removal: a declarator's uses change only when one goes.
-  let counts = referenceCounts(rule.body);
+  // Counted once, then less what each removed declarator held: a declarator's uses change only when one goes.
+  const { counts, remove } = liveReferenceCounts(rule.body);
   for (;;) {
     let removed = false;
     visit(rule.body, {
@@ -208,6 +210,7 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
         for (const declarator of [...declaration.declarations] as K.VariableDeclarator[]) {
           const found = classifyDeclarator(declarator, scan, candidates, counts);
           if (!found) continue;
+          remove(declarator);
           for (const name of identifierNames(declarator.init)) candidates.add(name);
           ctx.report({ node: declarator, code: found.code, data: found.data });
           if (declaration.declarations.length === 1) {
@@ -217,7 +220,6 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
           } else {
             declaration.declarations.splice(declaration.declarations.indexOf(declarator), 1);
           }
-          counts = referenceCounts(rule.body);
           removed = true;
           return false;
         }
