@@ -9,7 +9,7 @@ import type { BindingsMode, PlanOptions } from '../emit/plan.js';
 import { markdownChunks } from '../format/markdown.js';
 import { plural } from '../format/plural.js';
 import { buildReport, jsonChunks, type ReportSource } from '../format/report-json.js';
-import { formatSarif } from '../format/sarif.js';
+import { sarifChunks } from '../format/sarif.js';
 import { formatRun, formatSummary } from '../format/text.js';
 import { dumpSources, planInputs, plansNoRules, readInputs } from '../inputs/index.js';
 import type { Tenant } from '../inputs/types.js';
@@ -345,7 +345,7 @@ function* formatOutput(plan: MigratePlan, reports: Reports, run: MigrationRun, c
   const { flags } = plan;
   if (flags.format === 'json') return yield* jsonChunks(reports.printed);
   if (flags.format === 'markdown') return yield* markdownChunks(reports.printed);
-  if (flags.format === 'sarif') return yield formatSarif(reports.printed);
+  if (flags.format === 'sarif') return yield* sarifChunks(reports.printed);
   let actions = 0;
   for (const entry of run.entries.values()) {
     if (entry.report.action) actions++;
