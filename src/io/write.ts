@@ -122,8 +122,8 @@ export async function writeFilesAtomic(
       const dir = path.dirname(file);
       assertWritable(options.root ?? dir, file);
       if (!made.has(dir)) {
-        mkdirSync(dir, { recursive: true });
-        removeStaleTemporaries(dir);
+        // A folder made just now holds no temporaries to clean (mkdirSync names the first folder it made).
+        if (mkdirSync(dir, { recursive: true }) === undefined) removeStaleTemporaries(dir);
         made.add(dir);
       }
       const mode = existingMode(file);
