@@ -5,6 +5,8 @@
 //   node bench/run.mjs --full       also 50k rules (several more minutes: off by default)
 //   node bench/run.mjs --keep       keep the temporary corpus and outputs
 //   node bench/run.mjs --rss        only migrate --out at 10k and 50k rules: peak RSS (issue 16's memory target)
+//   node bench/run.mjs --corpus <dir>  the real rules for "library per rule" (default: R2A_CORPUS, else
+//                                   ../corpus beside the checkout, where ../shared/corpus/extract.sh puts them)
 //
 // Last, verify per rule over 20 fixture rules (bench/verify.mjs).
 //
@@ -12,11 +14,12 @@
 // (user + system, all threads) is printed beside them because a busy machine inflates wall time.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as babelParser from '@babel/parser';
 import * as recast from 'recast';
+import { globSync } from 'tinyglobby';
 import { generateCorpus } from './corpus.mjs';
 import { describeVerify, fixtureSample, measureVerify, sampleFolder } from './verify.mjs';
 
@@ -25,7 +28,11 @@ const { maskTokens } = await import(path.join(root, 'dist/src/tokens.js'));
 const { makeParseable } = await import(path.join(root, 'dist/src/analyze.js'));
 const { migrate } = await import(path.join(root, 'dist/src/migrate.js'));
 
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const corpusArg = argv.includes('--corpus') ? argv[argv.indexOf('--corpus') + 1] : undefined;
+/** The extracted real-world rules (../shared/corpus/README.md), if any. */
+const REAL_CORPUS = [corpusArg, process.env.R2A_CORPUS, path.join(root, '../corpus')].find((dir) => dir && existsSync(dir));
 const RULES_PER_TENANT = 100;
 const MAIN = 10_000;
 const VERIFY_SAMPLE = 20;
@@ -39,6 +46,7 @@ const bin = path.join(root, 'bin/rules2actions.js');
 const work = mkdtempSync(path.join(tmpdir(), 'r2a-bench-'));
 
 const fmt = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+const load = () => `load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 const log = (line = '') => process.stdout.write(line + '\n');
 
 /** Runs a command; wall time measured here, peak RSS and CPU time from GNU time (else from the child itself). */
@@ -159,7 +167,7 @@ function coldStart() {
   return { median: times[6], how: '13 runs, median' };
 }
 
-log(`rules2actions benchmark — ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}`);
+log(`rules2actions benchmark — ${availableParallelism()} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, ${load()}`);
 log(`work folder: ${work}${args.has('--keep') ? ' (kept)' : ''}`);
 log();
 
@@ -168,7 +176,7 @@ try {
   for (const size of sizes) {
     const corpus = path.join(work, `corpus-${size}`);
     const { files, mix } = generateCorpus(corpus, { tenants: size / RULES_PER_TENANT, rulesPerTenant: RULES_PER_TENANT });
-    log(`== ${size} rules (${size / RULES_PER_TENANT} tenants × ${RULES_PER_TENANT}; ${mix.linking} account linking, ${mix.other} other, ${mix.invalid} invalid)`);
+    log(`== ${size} rules (${size / RULES_PER_TENANT} tenants × ${RULES_PER_TENANT}; ${mix.linking} account linking, ${mix.other} other, ${mix.invalid} invalid; ${load()})`);
 
     if (RSS_ONLY) {
       const ours = runMigrate(corpus, size);
@@ -201,6 +209,9 @@ try {
           `(floor ${(floor.recast.cpu / size).toFixed(2)} ms/rule: ${(library.cpu / floor.recast.cpu).toFixed(1)}×)`,
       );
       row.library = library.cpu;
+      if (ours.cpu !== null) {
+        log(`        CPU outside migrate(): ours ${fmt(ours.cpu)} (all threads) − library ${fmt(library.cpu)} = ${fmt(ours.cpu - library.cpu)} (reading, tenant pass, pool, writing, report)`);
+      }
     }
 
     if (size === MAIN) {
@@ -213,11 +224,30 @@ try {
       const jscodeshift = runJscodeshift(corpus);
       const processes = Math.max(cpus().length - 1, 1);
       log(`jscodeshift no-op (--parser=babel, default ${processes} worker process${processes > 1 ? 'es' : ''}): ${fmt(jscodeshift.wall)} (exit ${jscodeshift.status})`);
-      log(`        jscodeshift / ours = ${(jscodeshift.wall / ours.wall).toFixed(2)}× (target ≥ 2×); jscodeshift / floor = ${(jscodeshift.wall / floor.recast.wall).toFixed(2)}×`);
+      log(
+        `        jscodeshift / ours = ${(jscodeshift.wall / ours.wall).toFixed(2)}× wall (target > 1×: faster than jscodeshift doing nothing)` +
+          `${jscodeshift.cpu === null ? '' : `; cpu ${fmt(jscodeshift.cpu)}`}; jscodeshift / floor = ${(jscodeshift.wall / floor.recast.wall).toFixed(2)}×`,
+      );
       row.jscodeshift = jscodeshift.wall;
     }
     rows.push(row);
     if (!args.has('--keep')) rmSync(corpus, { recursive: true, force: true });
+    log();
+  }
+
+  if (!RSS_ONLY) {
+    if (REAL_CORPUS) {
+      const real = globSync('**/*.js', { cwd: REAL_CORPUS, absolute: true }).sort();
+      const floor = measureFloor(real);
+      const library = measureLibrary(real);
+      log(
+        `== real rules (${real.length} files in ${REAL_CORPUS}; ${load()}): library ${(library.cpu / real.length).toFixed(2)} ms/rule cpu, ` +
+          `floor ${(floor.recast.cpu / real.length).toFixed(2)} ms/rule: ${(library.cpu / floor.recast.cpu).toFixed(2)}× the floor (target ≤ 2×)`,
+      );
+      rows.push({ size: 'real', files: real.length, library: library.cpu, floor: floor.recast.wall, floorCpu: floor.recast.cpu });
+    } else {
+      log('== real rules: not extracted (see ../shared/corpus/README.md; --corpus <dir> or R2A_CORPUS): library per rule on real rules not measured');
+    }
     log();
   }
 
@@ -231,8 +261,9 @@ try {
   }
   if (!RSS_ONLY) {
     log('== growth (per rule, relative to the smallest run; linear = 1.00)');
-    const base = rows[0];
-    for (const r of rows) {
+    const generated = rows.filter((r) => typeof r.size === 'number');
+    const base = generated[0];
+    for (const r of generated) {
       log(
         `${String(r.size).padStart(6)} rules: ours ${(r.ours / r.size).toFixed(3)} ms/rule (${(r.ours / r.size / (base.ours / base.size)).toFixed(2)}), ` +
           `floor ${(r.floor / r.size).toFixed(3)} ms/rule (${(r.floor / r.size / (base.floor / base.size)).toFixed(2)}), ` +

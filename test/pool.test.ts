@@ -37,6 +37,21 @@ describe('worker pool', () => {
     }
   }, 120_000);
 
+  it('a 900 KB rule migrates in a worker (heap limits) as it does in-process, in its place', async () => {
+    const lines = ['function (user, context, callback) {', '  var seen = {'];
+    for (let i = 0, size = 0; size < 900 * 1024; i++) size += lines[lines.push(`    'https://example.com/claim${i}': context.request.ip + context.clientID + '${'x'.repeat(20)}',`) - 1].length;
+    lines.push('  };', '  context.idToken.seen = Object.keys(seen).length;', '  callback(null, user, context);', '}', '');
+    const large: RuleInput = { source: 'large.js', name: 'large', script: lines.join('\n') };
+    expect(large.script.length).toBeGreaterThan(900 * 1024);
+    const portfolio = [...inputs.slice(0, 20), large, ...inputs.slice(20, 40)];
+    const options = { diff: false };
+    const inProcess = await runAll(portfolio, options, undefined, { threads: 0 });
+    const pooled = await runAll(portfolio, options, undefined, { threads: 2, threshold: 1 });
+    expect(inProcess[20].result.status).toBe('ok');
+    expect(inProcess[20].result.code).toContain('event.request.ip');
+    expect(pooled).toEqual(inProcess);
+  }, 240_000);
+
   it('stops and rejects when the consumer fails', async () => {
     let calls = 0;
     const run = runRules(inputs, {}, () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport, jsonChunks } from '../src/format/report-json.js';
 import { formatMarkdown, markdownChunks } from '../src/format/markdown.js';
+import { formatSarif, sarifChunks } from '../src/format/sarif.js';
 import { createSpool } from '../src/io/spool.js';
 import type { RuleReport } from '../src/run.js';
 
@@ -33,6 +34,17 @@ describe('report in pieces', () => {
     expect([...jsonChunks(report)].join('')).toBe(JSON.stringify(report, null, 2) + '\n');
     // Read from an iterable (the spool) as from the array.
     expect([...jsonChunks({ ...report, rules: new Set(rules as RuleReport[]) })].join('')).toBe(JSON.stringify(report, null, 2) + '\n');
+  });
+
+  it.each([
+    ['findings of several codes and rules', [rule('a'), rule('b', { findings: [] }), rule('c', { findings: [...rule('c').findings, { code: 'y', transform: 't', severity: 'error', message: 'm', line: 1, column: 1, suggestion: 's' }] })]],
+    ['no findings', [rule('a', { findings: [] })]],
+    ['no rules', []],
+  ])('SARIF: %s, byte for byte as one string, from an iterable read twice', (_, rules) => {
+    const report = buildReport('1.2.3', summary, rules as RuleReport[]);
+    const text = formatSarif(report);
+    expect(JSON.parse(text).runs[0].results).toHaveLength((rules as RuleReport[]).flatMap((r) => r.findings).length);
+    expect([...sarifChunks({ ...report, rules: new Set(rules as RuleReport[]) })].join('')).toBe(text);
   });
 
   it('Markdown: the same text from an iterable as from the array', () => {

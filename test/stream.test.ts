@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { streamTenants, type TenantDone } from '../src/cli/stream.js';
+import { streamTenants, writeTenantTo, type TenantDone } from '../src/cli/stream.js';
 import { runAll } from '../src/cli/pool.js';
 import { writeTenant } from '../src/emit/index.js';
 import { readTenants } from '../src/inputs/index.js';
@@ -40,9 +40,7 @@ describe('streamTenants', () => {
     let count = 0;
     const streamed: TenantDone[] = [];
     await streamTenants(read, {}, {
-      outDir: streamedDir,
-      tenantCount: read.length,
-      plan: {},
+      finish: (group) => writeTenantTo(streamedDir, read.length > 1 ? group.tenant.name : '', group, undefined, {}),
       pool: { threads: 0 },
       tick: () => {
         // When the second tenant's first rule arrives, the first tenant is on disk already.

@@ -1,15 +1,15 @@
 // `migrate` as a chain of steps, each taking data and returning data (issue 16):
-//   planMigrate(flags) → openInputs → run (stream, or collect → verify? → write) → migrationReport
-//   → writeReports → formatOutput → deliver → exit code.
+//   planMigrate(flags) → openInputs → run (stream: each tenant written as its rules are back; --verify:
+//   collect → verify → write) → migrationReport → writeReports → formatOutput → deliver → exit code.
 // The report entries go to a spool file as they come (src/io/spool.ts): the run holds counts, not rules.
 import path from 'node:path';
 import pc from 'picocolors';
-import { heldBackSummary, writeTenant, type Emit } from '../emit/index.js';
+import { heldBackSummary, type Emit } from '../emit/index.js';
 import type { BindingsMode, PlanOptions } from '../emit/plan.js';
 import { markdownChunks } from '../format/markdown.js';
 import { plural } from '../format/plural.js';
 import { buildReport, jsonChunks, type ReportSource } from '../format/report-json.js';
-import { formatSarif } from '../format/sarif.js';
+import { sarifChunks } from '../format/sarif.js';
 import { formatRun, formatSummary } from '../format/text.js';
 import { dumpSources, planInputs, plansNoRules, readInputs } from '../inputs/index.js';
 import type { Tenant } from '../inputs/types.js';
@@ -28,7 +28,7 @@ import { gateExit, visibleReport, visibleSummary, type GatingFlags } from './gat
 import type { Io } from './main.js';
 import { createGrowingProgress, createProgress } from './progress.js';
 import { readStdin, STDIN, STDIN_SOURCE } from './stdio.js';
-import { collectTenants, ruleEntry, streamTenants, type RuleEntry, type TenantDone, type TenantHeldBack } from './stream.js';
+import { collectTenants, reportOnly, streamTenants, writeTenantTo, type RuleEntry, type TenantDone, type TenantHeldBack, type TenantStep } from './stream.js';
 import { verifyRuns } from './verify.js';
 
 export type Format = 'text' | 'json' | 'markdown' | 'sarif';
@@ -65,7 +65,7 @@ export interface MigratePlan {
   /** Diffs are printed (a text dry run). */
   diff: boolean;
   planOptions: PlanOptions;
-  /** --verify and --write need every run at once; everything else streams. */
+  /** --verify needs every run at once; everything else streams. */
   collect: boolean;
   /** The default exit code also fails for a rule to review (a run that writes or verifies). */
   strict: boolean;
@@ -93,7 +93,7 @@ export function planMigrate(paths: string[], flags: MigrateFlags): MigratePlan {
     options: { sdk: flags.sdk, transforms: flags.transforms, guard: flags.guard, diff, ...(pins ? { pins } : {}), ...(flags.module ? { sharedModule: true } : {}) },
     diff,
     planOptions: { bindings: flags.bindings, bindReview: flags.bindReview, module: flags.module },
-    collect: Boolean(flags.verify || flags.write),
+    collect: Boolean(flags.verify),
     strict: Boolean(flags.out || flags.write || flags.verify),
   };
 }
@@ -178,6 +178,7 @@ function runRecorder() {
   const problems: InputProblem[] = [];
   const heldBack: TenantHeldBack[] = [];
   const notes: string[] = [];
+  let written = 0;
   return {
     tenantRead(tenant: Tenant) {
       problems.push(...tenant.problems);
@@ -189,8 +190,9 @@ function runRecorder() {
       }
       if (done.heldBack) heldBack.push(done.heldBack);
       notes.push(...done.notes);
+      written += done.written ?? 0;
     },
-    finish(written = 0): MigrationRun {
+    finish(): MigrationRun {
       for (const problem of problems) summary = addSummary(summary, summarize([problemReport(problem)]));
       return { entries, summary, problems, heldBack, notes, written };
     },
@@ -212,7 +214,24 @@ const addSummary = (a: Summary, b: Summary): Summary => ({
   warnings: a.warnings + b.warnings,
 });
 
-/** A dry run or --out: tenants flow through, each written as soon as its rules are back. */
+/**
+ * What becomes of each tenant once its rules are back: its Actions written into --out (a sub-folder per
+ * tenant when there are several), or with --write into the export it came from (rules stay: they are
+ * switched off at cut-over) and plain .js rules replaced; a dry run only reports.
+ */
+function tenantStep(plan: MigratePlan, tenantCount: number, io: Io): TenantStep {
+  const { flags } = plan;
+  return async (group) => {
+    if (flags.out) return writeTenantTo(flags.out, tenantCount > 1 ? group.tenant.name : '', group, flags.emit, plan.planOptions);
+    if (!flags.write) return reportOnly(group);
+    const root = exportRoot(group.tenant);
+    if (!root) return { ...(await reportOnly(group)), written: await writeInPlace(plan, group, io) };
+    const done = await writeTenantTo(root, '', group, undefined, plan.planOptions);
+    return { ...done, written: done.entries.filter((e) => e.report.action).length };
+  };
+}
+
+/** A dry run, --out or --write: tenants flow through, each finished as soon as its rules are back. */
 async function streamRun(plan: MigratePlan, inputs: Inputs, io: Io, tick: (run: RuleRun) => unknown): Promise<MigrationRun> {
   const record = runRecorder();
   try {
@@ -220,8 +239,7 @@ async function streamRun(plan: MigratePlan, inputs: Inputs, io: Io, tick: (run: 
       printNotes(tenant, io);
       record.tenantRead(tenant);
     };
-    const stream = { outDir: plan.flags.out, tenantCount: inputs.count, emit: plan.flags.emit, plan: plan.planOptions, tick, onTenant };
-    await streamTenants(inputs.tenants, plan.options, stream, (done) => record.done(done));
+    await streamTenants(inputs.tenants, plan.options, { finish: tenantStep(plan, inputs.count, io), tick, onTenant }, (done) => record.done(done));
   } catch (error) {
     record.abort();
     throw error;
@@ -243,42 +261,25 @@ async function verifyStep(groups: TenantRuns[], plan: MigratePlan, io: Io): Prom
   return copies;
 }
 
-/** --verify and --write: every run is held, verified, then written (--out, or in place). */
-async function collectedRun(plan: MigratePlan, groups: TenantRuns[], io: Io): Promise<MigrationRun> {
+/** --verify: every run is held and verified, then each tenant finished as in a streamed run. */
+async function verifiedRun(plan: MigratePlan, groups: TenantRuns[], io: Io): Promise<MigrationRun> {
   const record = runRecorder();
-  const { flags } = plan;
-  let written = 0;
+  const finish = tenantStep(plan, groups.length, io);
   try {
     for (const group of groups) {
       record.tenantRead(group.tenant);
-      const root = flags.write ? exportRoot(group.tenant) : flags.out;
-      if (!root) {
-        record.done({ entries: group.runs.map((run) => ruleEntry(run)), heldBack: null, notes: [] });
-        continue;
-      }
-      // An export gets its Actions and bindings beside its rules, in its own format (rules stay: they
-      // are switched off at cut-over).
-      let done;
-      try {
-        done = await writeTenant(root, group, flags.out && groups.length > 1 ? group.tenant.name : '', flags.out ? flags.emit : undefined, plan.planOptions);
-      } catch (error) {
-        if (error instanceof UsageError) throw error;
-        throw new UsageError(`Cannot write to ${root}: ${describeFsError(error)}`);
-      }
-      record.done({ entries: group.runs.map((run, i) => ruleEntry(run, done.reports[i])), heldBack: { tenant: { name: group.tenant.name }, heldBack: done.plan.heldBack }, notes: done.notes });
-      if (flags.write) written += done.reports.filter((r) => r.action).length;
+      record.done(await finish(group));
     }
-    if (flags.write) written += await writeInPlace(plan, groups, io);
   } catch (error) {
     record.abort();
     throw error;
   }
-  return record.finish(written);
+  return record.finish();
 }
 
-/** Plain .js rules replaced by their Action (--write); returns how many. */
-async function writeInPlace(plan: MigratePlan, groups: TenantRuns[], io: Io): Promise<number> {
-  const inPlace = groups.filter((g) => !exportRoot(g.tenant)).flatMap((g) => g.runs.filter((r) => r.input.source !== STDIN_SOURCE));
+/** A tenant's plain .js rules replaced by their Action (--write); returns how many. */
+async function writeInPlace(plan: MigratePlan, group: TenantRuns, io: Io): Promise<number> {
+  const inPlace = group.runs.filter((r) => r.input.source !== STDIN_SOURCE);
   // git would not show the change: say so and leave the file, unless --force.
   const ignored = plan.flags.force ? new Set<string>() : await gitIgnored(inPlace.map((r) => r.input.source));
   let written = 0;
@@ -345,7 +346,7 @@ function* formatOutput(plan: MigratePlan, reports: Reports, run: MigrationRun, c
   const { flags } = plan;
   if (flags.format === 'json') return yield* jsonChunks(reports.printed);
   if (flags.format === 'markdown') return yield* markdownChunks(reports.printed);
-  if (flags.format === 'sarif') return yield formatSarif(reports.printed);
+  if (flags.format === 'sarif') return yield* sarifChunks(reports.printed);
   let actions = 0;
   for (const entry of run.entries.values()) {
     if (entry.report.action) actions++;
@@ -397,7 +398,7 @@ export async function migrateCommand(paths: string[], flags: MigrateFlags, io: I
     }
     const groups = await collectTenants(counted.tenants, plan.options, { tick: progress.tick, onTenant: (t) => printNotes(t, io) });
     progress.done();
-    return collectedRun(plan, plan.flags.verify ? await verifyStep(groups, plan, io) : groups, io);
+    return verifiedRun(plan, await verifyStep(groups, plan, io), io);
   });
   try {
     for (const note of run.notes) io.stderr(`rules2actions: ${note}\n`);

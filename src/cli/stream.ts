@@ -1,5 +1,5 @@
 // Rules as a stream (issue 16): tenants are read one at a time, their rules flow through the pool in
-// tenant order, each tenant is written (--out) as soon as its last rule is back, and the caller gets
+// tenant order, each tenant is written (--out, --write) as soon as its last rule is back, and the caller gets
 // one report entry per rule (never the Action code), so memory stays flat as the portfolio grows.
 import type { Tenant } from '../inputs/types.js';
 import type { RuleInput, RuleReport, RuleRun } from '../run.js';
@@ -35,22 +35,41 @@ export interface TenantDone {
   /** Null when nothing was written (a dry run). */
   heldBack: TenantHeldBack | null;
   notes: string[];
+  /** --write: rules of the tenant migrated in place (Actions written into an export, or .js files replaced). */
+  written?: number;
+}
+
+/** What becomes of a tenant once its last rule is back: written somewhere, or only reported (a dry run). */
+export type TenantStep = (group: TenantRuns) => Promise<TenantDone>;
+
+/** A dry run: the report entries, nothing written. */
+export const reportOnly: TenantStep = async (group) => ({ entries: group.runs.map((run) => ruleEntry(run)), heldBack: null, notes: [] });
+
+/** Writes the tenant's Actions into `root/sub` (--out, or an export with --write), in `emit`'s layout (default: the input's). */
+export async function writeTenantTo(root: string, sub: string, group: TenantRuns, emit: Emit | undefined, plan: PlanOptions | undefined): Promise<TenantDone> {
+  try {
+    const written = await writeTenant(root, group, sub, emit, plan);
+    return {
+      entries: group.runs.map((run, i) => ruleEntry(run, written.reports[i])),
+      heldBack: { tenant: { name: group.tenant.name }, heldBack: written.plan.heldBack },
+      notes: written.notes,
+    };
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`Cannot write to ${root}: ${describeFsError(error)}`);
+  }
 }
 
 export interface StreamOptions {
-  /** Write each tenant here (a sub-folder per tenant when there are several); none: a dry run. */
-  outDir?: string;
-  /** How many tenants the stream holds (a single one is written at the top of outDir). */
-  tenantCount?: number;
-  emit?: Emit;
-  plan?: PlanOptions;
+  /** What becomes of each tenant (default: reportOnly). */
+  finish?: TenantStep;
   tick?: (run: RuleRun) => unknown;
   /** Each tenant as it is read, before its rules run (notes, unreadable files). */
   onTenant?: (tenant: Tenant) => void;
   pool?: PoolOptions;
 }
 
-/** Reads, migrates and (with outDir) writes each tenant in turn; `onDone` gets each one, in tenant order. */
+/** Reads, migrates and finishes (writes) each tenant in turn; `onDone` gets each one, in tenant order. */
 export async function streamTenants(
   tenants: Iterable<Tenant> | AsyncIterable<Tenant>,
   options: MigrateOptions,
@@ -59,22 +78,7 @@ export async function streamTenants(
 ): Promise<void> {
   const waiting: Tenant[] = [];
   let pending: RuleRun[] = [];
-  const finish = async (group: TenantRuns): Promise<TenantDone> => {
-    if (stream.outDir === undefined) {
-      return { entries: group.runs.map((run) => ruleEntry(run)), heldBack: null, notes: [] };
-    }
-    try {
-      const written = await writeTenant(stream.outDir, group, (stream.tenantCount ?? 1) > 1 ? group.tenant.name : '', stream.emit, stream.plan);
-      return {
-        entries: group.runs.map((run, i) => ruleEntry(run, written.reports[i])),
-        heldBack: { tenant: { name: group.tenant.name }, heldBack: written.plan.heldBack },
-        notes: written.notes,
-      };
-    } catch (error) {
-      if (error instanceof UsageError) throw error;
-      throw new UsageError(`Cannot write to ${stream.outDir}: ${describeFsError(error)}`);
-    }
-  };
+  const finish = stream.finish ?? reportOnly;
   // Finishes every tenant whose rules are all in (tenants without rules included), in tenant order.
   // Chained: the pool (results) and the reader (empty tenants) both call it.
   let flushing = Promise.resolve();

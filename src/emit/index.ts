@@ -2,7 +2,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describeFsError, UsageError } from '../io/errors.js';
-import { assertWritable, UnsafeWriteError, writeFilesAtomic } from '../io/write.js';
+import { assertWritable, holdingSignals, UnsafeWriteError, writeFilesAtomic } from '../io/write.js';
 import { DataError, parseJson } from '../inputs/data.js';
 import { triggerMap } from '../inputs/records.js';
 import type { TenantFormat } from '../inputs/types.js';
@@ -78,23 +78,28 @@ export async function writeTenant(outDir: string, group: TenantRuns, sub: string
   // Each Action's own files first: one that cannot be written (a symbolic link in the way, a full
   // disk) fails alone, with a write-error, and is left out of the bindings written after.
   const failed = new Set<ActionPlan>();
-  for (const action of plan.actions) {
-    const own = [...files].filter(([file]) => file.startsWith(`actions/${action.file}/`) || file === `actions/${action.file}.json`);
-    try {
-      await writeFilesAtomic(own.sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir });
-    } catch (error) {
-      failed.add(action);
-      action.run.report.status = 'failed';
-      action.run.report.findings.push({
-        code: 'write-error',
-        transform: 'emit',
-        severity: 'error',
-        message: `The Action could not be written: ${error instanceof UnsafeWriteError ? error.message : `${path.join(folder, 'actions', action.file)}: ${describeFsError(error)}`}`,
-        line: 1,
-        column: 1,
-      });
+  const owned = filesByAction(files, plan.actions);
+  // Folders made and cleaned once for the tenant, and the signal handling installed once.
+  const prepared = new Set<string>();
+  await holdingSignals(async () => {
+    for (const action of plan.actions) {
+      const own = owned.get(action) ?? [];
+      try {
+        await writeFilesAtomic(own.sort(([a], [b]) => (a < b ? -1 : 1)).map(([file, content]) => [path.join(folder, file), content] as const), { root: outDir, prepared });
+      } catch (error) {
+        failed.add(action);
+        action.run.report.status = 'failed';
+        action.run.report.findings.push({
+          code: 'write-error',
+          transform: 'emit',
+          severity: 'error',
+          message: `The Action could not be written: ${error instanceof UnsafeWriteError ? error.message : `${path.join(folder, 'actions', action.file)}: ${describeFsError(error)}`}`,
+          line: 1,
+          column: 1,
+        });
+      }
     }
-  }
+  });
   if (failed.size) {
     plan = withActions(plan, plan.actions.filter((a) => !failed.has(a)));
     files = await renderTenant(plan, folder, layout);
@@ -110,6 +115,20 @@ export async function writeTenant(outDir: string, group: TenantRuns, sub: string
   }
   const notes = bindingNotes(plan, writesBindings(files, layout), WHY_UNKNOWN[group.tenant.format] ?? 'no source of bindings');
   return { plan, notes, reports: runs.map((run) => run.report) };
+}
+
+/** Each Action's own files (`actions/<file>/…` and `actions/<file>.json`), found in one pass over the tenant's files. */
+function filesByAction(files: Map<string, string>, actions: ActionPlan[]): Map<ActionPlan, Array<[string, string]>> {
+  const byFile = new Map(actions.map((action) => [action.file, action]));
+  const owned = new Map<ActionPlan, Array<[string, string]>>();
+  for (const entry of files) {
+    if (!entry[0].startsWith('actions/')) continue;
+    const rest = entry[0].slice('actions/'.length);
+    let action = rest.endsWith('.json') ? byFile.get(rest.slice(0, -'.json'.length)) : undefined;
+    for (let slash = rest.indexOf('/'); !action && slash !== -1; slash = rest.indexOf('/', slash + 1)) action = byFile.get(rest.slice(0, slash));
+    if (action) owned.set(action, [...(owned.get(action) ?? []), entry]);
+  }
+  return owned;
 }
 
 /** The summary lines for Actions held back (not deployed, not bound) and rules that gave none. */

@@ -65,9 +65,14 @@ interface SarifResult {
 }
 
 export function buildSarif(report: ReportSource): SarifLog {
+  const { rules, index } = sarifRules(report);
+  return sarifLog(report, rules, [...sarifResults(report, index)]);
+}
+
+/** The SARIF rules (one per finding code, in order of first appearance) and their indexes. */
+function sarifRules(report: ReportSource): { rules: SarifRule[]; index: Map<string, number> } {
   const rules: SarifRule[] = [];
   const index = new Map<string, number>();
-  const results: SarifResult[] = [];
   for (const rule of report.rules) {
     for (const f of rule.findings) {
       const ruleId = `rules2actions/${f.code}`;
@@ -85,8 +90,17 @@ export function buildSarif(report: ReportSource): SarifLog {
           properties: { transform: f.transform },
         });
       }
-      const uri = artifactUri(rule.source);
-      results.push({
+    }
+  }
+  return { rules, index };
+}
+
+function* sarifResults(report: ReportSource, index: Map<string, number>): Generator<SarifResult> {
+  for (const rule of report.rules) {
+    const uri = artifactUri(rule.source);
+    for (const f of rule.findings) {
+      const ruleId = `rules2actions/${f.code}`;
+      yield {
         ruleId,
         ruleIndex: index.get(ruleId)!,
         level: LEVEL[f.severity],
@@ -94,9 +108,12 @@ export function buildSarif(report: ReportSource): SarifLog {
         locations: [{ physicalLocation: { artifactLocation: { uri }, region: { startLine: Math.max(1, f.line), startColumn: Math.max(1, f.column) } } }],
         // Stable across runs for the same finding at the same place; the upload action adds its own when missing.
         partialFingerprints: { primaryLocationLineHash: `${uri}:${f.code}:${f.line}:${f.column}` },
-      });
+      };
     }
   }
+}
+
+function sarifLog(report: ReportSource, rules: SarifRule[], results: SarifResult[]): SarifLog {
   return {
     $schema: SARIF_SCHEMA_URI,
     version: '2.1.0',
@@ -106,4 +123,22 @@ export function buildSarif(report: ReportSource): SarifLog {
 
 export function formatSarif(report: ReportSource): string {
   return JSON.stringify(buildSarif(report), null, 2) + '\n';
+}
+
+/**
+ * formatSarif's text in pieces, one result at a time: the rules (which come first) from a first pass over
+ * the report, the results from a second (a spooled report is read twice, never held).
+ */
+export function* sarifChunks(report: ReportSource): Generator<string> {
+  const { rules, index } = sarifRules(report);
+  const empty = JSON.stringify(sarifLog(report, rules, []), null, 2);
+  // `results` is the last key of the only run: its items sit at a depth of 8 spaces.
+  const at = empty.lastIndexOf('"results": []');
+  let first = true;
+  for (const result of sarifResults(report, index)) {
+    yield first ? `${empty.slice(0, at)}"results": [\n` : ',\n';
+    yield `        ${JSON.stringify(result, null, 2).replace(/\n/g, '\n        ')}`;
+    first = false;
+  }
+  yield first ? `${empty}\n` : `\n      ]${empty.slice(at + '"results": []'.length)}\n`;
 }
