@@ -43,7 +43,8 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     linking: false,
   });
 
-  const lineTerminator = source.includes('\r\n') ? '\r\n' : '\n';
+  // Old Mac files end lines with a lone CR: printed lines end as the rule's do.
+  const lineTerminator = source.includes('\r\n') ? '\r\n' : source.includes('\r') && !source.includes('\n') ? '\r' : '\n';
   // A byte order mark is an encoding marker, not code: it is set aside and written back unchanged.
   const bom = source.startsWith('\uFEFF') ? '\uFEFF' : '';
   const tokens = maskTokens(source.slice(bom.length));
@@ -90,7 +91,7 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
   const moduleParts: ModuleParts = { requires: [], prelude: [], continueBody: null };
   let linking = false;
   // The stand-ins become line separators again: in commented-out code they would end the comment.
-  const disabler = createDisabler(text, separators.stand);
+  const disabler = createDisabler(separators.stand);
   const selected = resolved.transforms
     ? registry.filter((t) => resolved.transforms!.includes(t.id) || t.id === 'rule-signature')
     : registry;

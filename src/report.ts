@@ -25,6 +25,18 @@ interface Located {
   loc?: { start: { line: number; column: number } } | null;
 }
 
+interface Position {
+  line: number;
+  column: number;
+}
+
+/** A parsed node's location: recast adds the lines of the text it came from. */
+interface ParsedLoc {
+  start: Position;
+  end: Position;
+  lines?: { sliceString(start: Position, end: Position): string };
+}
+
 /** Binds findings to one transform: the id is never passed by hand. */
 export function createReporter(
   transform: Pick<Transform, 'id' | 'messages'>,
@@ -83,18 +95,19 @@ const DISABLED = '__rules2actions_disabled_';
  * Statements that cannot run in an Action are swapped for a marker while the AST is printed,
  * then the marker line becomes the TODO comment followed by the original code, commented out.
  */
-export function createDisabler(text: string, lineBreaks: string[] = []) {
+export function createDisabler(lineBreaks: string[] = []) {
   const disabled: Array<{ message: string; code: string; column: number }> = [];
   // A character that will be a line break continues the comment on the next line: `//` after it.
   const breaks = lineBreaks.length ? new RegExp(`[${lineBreaks.join('')}]`, 'g') : null;
   const commented = (line: string) => (breaks ? line.replace(breaks, (c) => `${c}// `) : line);
   return {
-    marker(node: Node & { start?: number; end?: number; loc?: Located['loc'] }, message: string): Node {
-      const code =
-        typeof node.start === 'number' && typeof node.end === 'number'
-          ? text.slice(node.start, node.end)
-          : recastPrint(node);
-      disabled.push({ message, code, column: node.loc?.start.column ?? 0 });
+    marker(node: Node & { loc?: ParsedLoc | null }, message: string): Node {
+      // recast hands Babel a copy of the text with tabs expanded and line breaks made \n, so Babel's
+      // offsets do not index the rule's text: the rule's own characters come from recast's lines.
+      const lines = node.loc?.lines;
+      const code = lines ? lines.sliceString(node.loc!.start, node.loc!.end) : recastPrint(node);
+      const column = lines ? lines.sliceString({ line: node.loc!.start.line, column: 0 }, node.loc!.start).length : 0;
+      disabled.push({ message, code, column });
       return b.expressionStatement(b.identifier(`${DISABLED}${disabled.length - 1}`));
     },
     expand(printed: string, eol: string): string {
@@ -102,7 +115,7 @@ export function createDisabler(text: string, lineBreaks: string[] = []) {
       const pattern = new RegExp(`^([ \\t]*)${DISABLED}(\\d+);?[ \\t]*$`, 'gm');
       return printed.replace(pattern, (_, indent: string, index: string) => {
         const { message, code, column } = disabled[Number(index)];
-        const lines = dedent(code.split(/\r?\n/), column);
+        const lines = dedent(code.split(/\r\n|\r|\n/), column);
         return [`${indent}// ${TODO_MARKER}: ${message}`, ...lines.map((line) => `${indent}// ${line}`.trimEnd())].map(commented).join(eol);
       });
     },

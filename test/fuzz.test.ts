@@ -329,6 +329,27 @@ describe('fuzz', () => {
     }
   });
 
+  it('comments out the rule’s own text whatever its line breaks and indentation (found by fuzzing)', async () => {
+    // recast parses a copy with tabs expanded and CR/CRLF made LF: the unused `apiCall` wrapper kept as
+    // a comment was cut at the wrong offsets (CRLF, tabs) or left as code after its first line (CR).
+    const source = fixtureRules.find((r) => r.file.includes('request-promise-wrapper'))!.source;
+    const commentedOut = (code: string) => code.split(/\r\n|\r|\n/).filter((line) => /^\s*\/\/ /.test(line)).map((line) => line.trim());
+    const plain = await runner.run(source);
+    expect(commentedOut(plain.code)).toContain('// function apiCall(options) {');
+    const variants = [
+      { text: source.replace(/\n/g, '\r\n'), eol: '\r\n' },
+      { text: source.replace(/\n/g, '\r'), eol: '\r' },
+      { text: source.replace(/^(?: {2})+/gm, (indent) => '\t'.repeat(indent.length / 2)), eol: '\n' },
+    ];
+    for (const { text, eol } of variants) {
+      const outcome = await runner.run(text);
+      checkOutcome(text, outcome, true);
+      expect(outcome.status).toBe('ok');
+      expect(outcome.code.split(eol).length, 'every line ends as the rule’s lines do').toBe(outcome.code.split(/\r\n|\r|\n/).length);
+      expect(commentedOut(outcome.code).map((line) => line.replace(/\s+/g, ' '))).toEqual(commentedOut(plain.code).map((line) => line.replace(/\s+/g, ' ')));
+    }
+  });
+
   it('survives very deep nesting and very long lines', { timeout: TEST_TIMEOUT }, async () => {
     const deep = (n: number) =>
       `function (user, context, callback) {\n${'setTimeout(function () {\n'.repeat(n)}callback(null, user, context);\n${'}, 1);\n'.repeat(n)}}\n`;
