@@ -9,6 +9,7 @@ import { scanRule, type Operation, type RuleScan } from './account-linking/opera
 import { chooseClientName, convertPrimaryUser, convertV2Query, placeClient, removeUnused, setUp } from './account-linking/rewrite.js';
 import { securitySignals, unescapedEmail } from './account-linking/security.js';
 import { hasTokens, tokensIn } from './account-linking/urls.js';
+import { startOf } from '../src/nodes.js';
 
 /**
  * Account linking (issue 3): Management API calls made with `request`, `axios`, the legacy `auth0`
@@ -383,11 +384,6 @@ function keptShape(op: Operation, promise: Expression, ctx: TransformContext): {
     };
   }
   return { expression: promise, shape: 'promise', adapter: 'the SDK promise resolves to the same result' };
-}
-
-function startOf(node: unknown): number {
-  const start = (node as { start?: unknown } | null)?.start;
-  return typeof start === 'number' ? start : Number.POSITIVE_INFINITY;
 }
 
 /** `new ManagementClient({ domain: 'tenant.auth0.com', … })` → the host. */

@@ -14,7 +14,7 @@
 import * as recast from 'recast';
 import type { namedTypes as K } from 'ast-types';
 import type { Expression, Node } from '../types.js';
-import { cloneNode } from '../nodes.js';
+import { cloneNode, startOf } from '../nodes.js';
 import { walk, type AnyNode } from '../walk.js';
 import { analyzeScopes, type Binding, type ScopeAnalysis } from './scope.js';
 
@@ -679,11 +679,6 @@ export function merge(parts: Part[]): Part[] {
     else if (!('text' in part && part.text === '')) out.push(part);
   }
   return out;
-}
-
-function startOf(node: unknown): number {
-  const start = (node as { start?: unknown } | null)?.start;
-  return typeof start === 'number' ? start : Number.POSITIVE_INFINITY;
 }
 
 /** A template's text with `${…}` for each hole (for tests and messages). */
