@@ -2,14 +2,13 @@
 // Like one-resolver.test.ts, this reads every source file of transforms/ and src/ (src/ast/ excepted) and
 // fails on a second flow model: reading a promise chain's links by name (`.then`, `.catch`, `.finally`),
 // building a continuation by hand, or building the try/catch a failure policy flattens into.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const root = path.resolve(import.meta.dirname, '..');
+import { guardedFiles, root, violations as matching, type Forbidden } from './support/source-guard.js';
 
 const LINK = String.raw`(['"])(?:then|catch|finally)\1`;
-const FORBIDDEN: ReadonlyArray<{ what: string; pattern: RegExp }> = [
+const FORBIDDEN: readonly Forbidden[] = [
   { what: 'a chain link compared by name', pattern: /(?:===|!==|==|!=)\s*(['"])(?:then|catch|finally)\1|(['"])(?:then|catch|finally)\2\s*(?:===|!==|==|!=)/ },
   { what: "a chain link read from a member's property", pattern: new RegExp(String.raw`\bproperty\b[^;]*${LINK}`) },
   { what: 'a list of chain links', pattern: /\[\s*(['"])(?:then|catch|finally)\1\s*,[^\]]*\]/ },
@@ -20,21 +19,9 @@ const FORBIDDEN: ReadonlyArray<{ what: string; pattern: RegExp }> = [
 /** Files still on a flow model of their own, with the reason; every listed file must still match. */
 const NOT_YET_MOVED: Record<string, string> = {};
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
-    const relative = path.posix.join(dir, entry.name);
-    if (entry.isDirectory()) return relative === 'src/ast' ? [] : sourceFiles(relative);
-    return /\.(ts|mjs|js)$/.test(entry.name) ? [relative] : [];
-  });
-}
+const violations = (source: string) => matching(source, FORBIDDEN);
 
-function violations(source: string): string[] {
-  return source.split('\n').flatMap((line, i) =>
-    FORBIDDEN.filter(({ pattern }) => pattern.test(line)).map(({ what }) => `line ${i + 1}: ${what}: ${line.trim()}`),
-  );
-}
-
-const files = [...sourceFiles('transforms'), ...sourceFiles('src')];
+const files = guardedFiles();
 
 describe('one flow model (src/ast/flow.ts)', () => {
   it('finds the source files of the transforms that flatten', () => {

@@ -2,13 +2,12 @@
 // rule files, this reads every source file of transforms/ and src/ (src/ast/ excepted) and fails on a
 // second resolver: ast-types' NodePath scope (no block scopes: it hoists `let`/`const` to the function),
 // Babel's binding API, or a hand walk collecting declared names.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { guardedFiles, root, violations as matching, type Forbidden } from './support/source-guard.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-
-const FORBIDDEN: ReadonlyArray<{ what: string; pattern: RegExp }> = [
+const FORBIDDEN: readonly Forbidden[] = [
   { what: 'a NodePath scope (path.scope)', pattern: /\b\w*[pP]ath\??\.scope\b(?!s)/ },
   {
     what: 'an ast-types Scope method',
@@ -25,21 +24,9 @@ const FORBIDDEN: ReadonlyArray<{ what: string; pattern: RegExp }> = [
 // Every file has moved (issue 11); a file that cannot move yet is listed here with the reason.
 const NOT_YET_MOVED: Record<string, string> = {};
 
-function sourceFiles(dir: string): string[] {
-  return readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((entry) => {
-    const relative = path.posix.join(dir, entry.name);
-    if (entry.isDirectory()) return relative === 'src/ast' ? [] : sourceFiles(relative);
-    return /\.(ts|mjs|js)$/.test(entry.name) ? [relative] : [];
-  });
-}
+const violations = (source: string) => matching(source, FORBIDDEN);
 
-function violations(source: string): string[] {
-  return source.split('\n').flatMap((line, i) =>
-    FORBIDDEN.filter(({ pattern }) => pattern.test(line)).map(({ what }) => `line ${i + 1}: ${what}: ${line.trim()}`),
-  );
-}
-
-const files = [...sourceFiles('transforms'), ...sourceFiles('src')];
+const files = guardedFiles();
 
 describe('one name resolver (src/ast/scope.ts)', () => {
   it('finds the source files', () => {
