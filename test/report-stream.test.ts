@@ -72,3 +72,37 @@ describe('createSpool', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 });
+
+describe('migrate writes stdout as the reader takes it', () => {
+  it('waits for stdout to drain whenever a write was queued, and prints the same text', async () => {
+    const { main } = await import('../src/cli/main.js');
+    const args = ['migrate', path.resolve(import.meta.dirname, '../fixtures/demo-tenant')];
+    let plain = '';
+    expect(await main(args, { stdout: (t) => void (plain += t), stderr: () => {}, isTTY: false })).toBe(0);
+
+    // A pipe whose buffer is always full: every write queues, and nothing may be written until it drains.
+    let slow = '';
+    let writes = 0;
+    let waits = 0;
+    let full = false;
+    const io = {
+      stdout: (t: string) => {
+        expect(full, 'written while stdout had not drained').toBe(false);
+        slow += t;
+        writes++;
+        full = true;
+        return false;
+      },
+      drained: () => {
+        waits++;
+        return new Promise<void>((resolve) => setImmediate(() => ((full = false), resolve())));
+      },
+      stderr: () => {},
+      isTTY: false,
+    };
+    expect(await main(args, io)).toBe(0);
+    expect(slow).toBe(plain);
+    expect(writes).toBeGreaterThan(1);
+    expect(waits).toBe(writes);
+  });
+});

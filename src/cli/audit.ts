@@ -68,7 +68,10 @@ async function migrateInMemory(tenants: Tenant[], flags: AuditFlags, io: Io): Pr
 }
 
 async function deliver(text: string, report: AuditReport, flags: AuditFlags, io: Io): Promise<void> {
-  if (!flags.output) return io.stdout(text);
+  if (!flags.output) {
+    io.stdout(text);
+    return;
+  }
   try {
     await writeFileAtomic(flags.output, text);
   } catch (error) {

@@ -17,7 +17,10 @@ import { verifyCommand } from './verify.js';
 export const version: string = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
 
 export interface Io {
-  stdout: (text: string) => void;
+  /** Writes to stdout; `false` when the text was queued in memory (a pipe read slower than we write). */
+  stdout: (text: string) => boolean | void;
+  /** Resolves when stdout takes more: long outputs wait for it instead of queueing in memory. */
+  drained?: () => Promise<void>;
   stderr: (text: string) => void;
   /** Colours and other terminal niceties. */
   isTTY: boolean;
@@ -29,6 +32,14 @@ export interface Io {
 
 const processIo: Io = {
   stdout: (text) => process.stdout.write(text),
+  drained: () =>
+    new Promise((resolve) => {
+      const done = () => {
+        process.stdout.off('drain', done).off('close', done);
+        resolve();
+      };
+      process.stdout.on('drain', done).on('close', done);
+    }),
   stderr: (text) => process.stderr.write(text),
   isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
   stderrIsTTY: Boolean(process.stderr.isTTY),

@@ -363,7 +363,8 @@ function* formatOutput(plan: MigratePlan, reports: Reports, run: MigrationRun, c
 /** To stdout, or to the --output file (atomically). */
 async function deliver(output: Iterable<string>, file: string | undefined, io: Io): Promise<void> {
   if (!file) {
-    for (const chunk of output) io.stdout(chunk);
+    // A report of 50k rules is ~70 MB of text: written as the reader takes it, not queued (issue 16).
+    for (const chunk of output) if (io.stdout(chunk) === false) await io.drained?.();
     return;
   }
   try {

@@ -388,7 +388,10 @@ function formatVerifyOutput(plan: VerifyPlan, results: RuleVerification[], summa
 }
 
 async function deliver(text: string, file: string | undefined, io: Io): Promise<void> {
-  if (!file) return io.stdout(text);
+  if (!file) {
+    io.stdout(text);
+    return;
+  }
   try {
     await writeFileAtomic(file, text);
   } catch (error) {
