@@ -29,7 +29,7 @@ import type { Io } from './main.js';
 import { createGrowingProgress, createProgress } from './progress.js';
 import { readStdin, STDIN, STDIN_SOURCE } from './stdio.js';
 import { collectTenants, reportOnly, streamTenants, writeTenantTo, type RuleEntry, type TenantDone, type TenantHeldBack, type TenantStep } from './stream.js';
-import { verifyRuns } from './verify.js';
+import { isVerifiable, verifiedRuns } from './verify.js';
 
 export type Format = 'text' | 'json' | 'markdown' | 'sarif';
 
@@ -247,18 +247,18 @@ async function streamRun(plan: MigratePlan, inputs: Inputs, io: Io, tick: (run: 
   return record.finish();
 }
 
-/** --verify: each Action run against its rule; a copy of the runs, with verify's verdicts and findings. */
+/** --verify: each Action run against its rule; new runs, with verify's verdicts and findings. */
 async function verifyStep(groups: TenantRuns[], plan: MigratePlan, io: Io): Promise<TenantRuns[]> {
-  const copies = groups.map((g) => ({ ...g, runs: g.runs.map((run) => ({ ...run, report: { ...run.report, findings: [...run.report.findings] } })) }));
-  const runs = copies.flatMap((g) => g.runs);
-  const verifying = createProgress(io.stderr, runs.filter((r) => r.report.status !== 'failed' && r.result.status === 'ok').length, {
+  const runs = groups.flatMap((g) => g.runs);
+  const verifying = createProgress(io.stderr, runs.filter(isVerifiable).length, {
     tty: Boolean(io.stderrIsTTY),
     threshold: 1,
     label: 'rules verified',
   });
-  await verifyRuns(runs, plan.flags.sdk, () => verifying.tick(null));
+  const verified = await verifiedRuns(runs, plan.flags.sdk, () => verifying.tick(null));
   verifying.done();
-  return copies;
+  let next = 0;
+  return groups.map((g) => ({ ...g, runs: g.runs.map(() => verified[next++]) }));
 }
 
 /** --verify: every run is held and verified, then each tenant finished as in a streamed run. */

@@ -188,13 +188,16 @@ export function targetFromRun(run: RuleRun, sdk: SdkMajor, action?: { file: stri
   return { ...migrated, action: run.result.code, actionSource: 'migrated' };
 }
 
+/** A run verify pairs with its Action: migrated, with an Action to run. */
+export const isVerifiable = (run: RuleRun): boolean => run.report.status !== 'failed' && run.result.status === 'ok';
+
 /**
  * `migrate --verify`: each migrated rule's report entry with its `verification`; a rule whose Action
  * differs, fails the type check or could not run becomes `review`, with a finding saying why. New runs
  * and reports; the ones given are left as they are.
  */
 export async function verifiedRuns(runs: RuleRun[], sdk: SdkMajor, onTargetDone?: () => void): Promise<RuleRun[]> {
-  const candidates = runs.filter((r) => r.report.status !== 'failed' && r.result.status === 'ok');
+  const candidates = runs.filter(isVerifiable);
   const results = await verifyTargets(candidates.map((r) => targetFromRun(r, sdk)), { onTargetDone });
   const verified = new Map(candidates.map((run, i) => [run, { ...run, report: reportWithVerification(run.report, results[i], sdk) }]));
   return runs.map((run) => verified.get(run) ?? run);
@@ -222,13 +225,6 @@ function reportWithVerification(report: RuleReport, v: RuleVerification, sdk: Sd
   return { ...report, verification, findings: [...report.findings, ...added], status: report.status === 'migrated' ? 'review' : report.status };
 }
 
-/** verifiedRuns for a caller that hands over copies to fill in (src/cli/migrate.ts's verifyStep): their reports are replaced. */
-export async function verifyRuns(runs: RuleRun[], sdk: SdkMajor, onTargetDone?: () => void): Promise<void> {
-  const verified = await verifiedRuns(runs, sdk, onTargetDone);
-  runs.forEach((run, i) => {
-    run.report = verified[i].report;
-  });
-}
 
 function verifyFinding(code: string, message: string): Finding {
   return { code, transform: 'verify', severity: 'warning', message, line: 1, column: 1 };

@@ -120,7 +120,7 @@ export function matchCallbackChecks(body: Statement[], error: string | undefined
   if (onStatus && (hasOwnMessage(onStatus) || !onError)) handler = onStatus;
   else handler = onError ?? onStatus;
   if (handler) {
-    handler = handler.map((s) => clone(s));
+    handler = handler.map((s) => cloneNode(s));
     const unsafe = substituteFailure(handler, errorName, response, data);
     if (unsafe) return { unsafe };
   }
@@ -172,11 +172,6 @@ export function substituteFailure(statements: Statement[], error: string, respon
     },
   });
   return problem;
-}
-
-export function clone<T>(node: T): T {
-  // Fresh nodes (no original positions): recast prints them from scratch.
-  return cloneNode(node);
 }
 
 /** `JSON.parse(data)` → data (the SDK returns parsed data). */
@@ -376,7 +371,7 @@ function flattenFetch(op: Operation, call: K.CallExpression, data: boolean, desc
   const { statement, reading } = fetchShape(op)!;
   const read = reading && !('unsafe' in reading) ? reading : null;
   const response = op.params.response;
-  const handler = read?.handler ? read.handler.map((h) => clone(h)) : null;
+  const handler = read?.handler ? read.handler.map((h) => cloneNode(h)) : null;
   if (handler) substituteFailure(handler, 'err', response, undefined);
   const json = read?.json?.declarations[0] as K.VariableDeclarator | undefined;
   const target = json && n.Identifier.check(json.id) ? json.id.name : null;
