@@ -4,7 +4,7 @@ import { ruleScopes, statementDeclaredNames, type RuleScopes } from '../src/ast/
 import { cloneNode } from '../src/nodes.js';
 import type { Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
-import { someNode } from '../src/walk.js';
+import { pathsWhere, someNode, walk } from '../src/walk.js';
 
 type Pass = 'execute' | 'continue';
 const CONTINUE_PROTOCOL = 'redirect-callback';
@@ -145,14 +145,7 @@ function matchRedirect(scopes: RuleScopes, statement: unknown): { url: Expressio
 }
 
 function findRedirects(scopes: RuleScopes, body: K.BlockStatement): NodePath[] {
-  const found: NodePath[] = [];
-  visit(body, {
-    visitExpressionStatement(path) {
-      if (matchRedirect(scopes, path.node)) found.push(path);
-      this.traverse(path);
-    },
-  }, (node) => matchRedirect(scopes, node) !== null);
-  return found;
+  return pathsWhere(body as never, (node) => matchRedirect(scopes, node) !== null);
 }
 
 function convertRedirects(ctx: TransformContext, scopes: RuleScopes) {
@@ -195,17 +188,10 @@ function protocolComparison(scopes: RuleScopes, node: unknown): { value: string;
 
 function findProtocolTests(scopes: RuleScopes, body: K.BlockStatement): ProtocolTests {
   const tests: ProtocolTests = { continueTests: [], otherTests: [] };
-  visit(body, {
-    visitBinaryExpression(path) {
-      const comparison = protocolComparison(scopes, path.node);
-      if (comparison?.value === CONTINUE_PROTOCOL) {
-        tests.continueTests.push(path.node);
-      } else if (comparison) {
-        tests.otherTests.push(path.node);
-      }
-      this.traverse(path);
-    },
-  }, (node) => protocolComparison(scopes, node) !== null);
+  walk(body, (node) => {
+    const comparison = protocolComparison(scopes, node);
+    if (comparison) (comparison.value === CONTINUE_PROTOCOL ? tests.continueTests : tests.otherTests).push(node as unknown as K.BinaryExpression);
+  });
   return tests;
 }
 
