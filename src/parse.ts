@@ -1,7 +1,6 @@
 import * as babelParser from '@babel/parser';
 import * as recast from 'recast';
 import type { File } from './types.js';
-import { walk } from './walk.js';
 
 const babelOptions: babelParser.ParserOptions = {
   sourceType: 'script',
@@ -64,8 +63,73 @@ export function parse(source: string): File {
 }
 
 export function print(ast: File, lineTerminator: string): string {
-  forgetForeignCommentLocations(ast);
-  return recast.print(ast, { lineTerminator, quote: 'single', reuseWhitespace: true }).code;
+  const swaps = unchangedSubtrees(ast);
+  for (const swap of swaps) swap.holder[swap.key] = swap.node.original;
+  try {
+    return recast.print(ast, { lineTerminator, quote: 'single', reuseWhitespace: true }).code;
+  } finally {
+    for (let i = swaps.length - 1; i >= 0; i--) swaps[i].holder[swaps[i].key] = swaps[i].node;
+  }
+}
+
+type Copy = { [key: string]: unknown; original?: Copy | null };
+interface Swap {
+  holder: Record<string | number, unknown>;
+  key: string | number;
+  node: Copy;
+}
+
+/**
+ * recast finds what to reprint by comparing the whole tree with the parsed one, field by field
+ * through ast-types, again under every node it reprints: about half of a rule's print. The same
+ * answer is found here once, with plain property reads: every largest subtree equal to what was
+ * parsed is put back as the parsed node itself, where recast's comparison stops at `===` and the
+ * printer copies its text. The tree is restored after printing.
+ */
+function unchangedSubtrees(ast: File): Swap[] {
+  const swaps: Swap[] = [];
+  sameAsOriginal(ast as unknown as Copy, swaps);
+  return swaps;
+}
+
+function sameAsOriginal(node: Copy, swaps: Swap[]): boolean {
+  forgetForeignCommentLocations(node as Located);
+  const original = node.original;
+  const mark = swaps.length;
+  const keys = Object.keys(node);
+  let same = !!original && keys.length === Object.keys(original).length;
+  for (const key of keys) {
+    const value = node[key];
+    const before = original?.[key];
+    if (value === null || typeof value !== 'object' || key === 'loc' || key === 'tokens') {
+      if (value !== before) same = false;
+    } else if (Array.isArray(value)) {
+      if (!sameItems(value, before, swaps)) same = false;
+    } else if (!sameChild(node, key, before, swaps)) same = false;
+  }
+  // An equal node is swapped whole by its parent: what was found under it is not needed.
+  if (same) swaps.length = mark;
+  return same;
+}
+
+function sameItems(items: unknown[], before: unknown, swaps: Swap[]): boolean {
+  let same = Array.isArray(before) && before.length === items.length;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (item === null || typeof item !== 'object') {
+      if (!same || item !== (before as unknown[])[i]) same = false;
+    } else if (!sameChild(items as unknown as Record<number, unknown>, i, same ? (before as unknown[])[i] : undefined, swaps)) same = false;
+  }
+  return same;
+}
+
+function sameChild(holder: Record<string | number, unknown>, key: string | number, before: unknown, swaps: Swap[]): boolean {
+  const child = holder[key] as Copy;
+  if (!sameAsOriginal(child, swaps)) return false;
+  // Every parsed node under a swap too: recast prints a node whose place needs new parentheses generically, its children from their text.
+  setOwnOriginal(child.original as Copy);
+  swaps.push({ holder, key, node: child });
+  return child.original === before;
 }
 
 interface Located {
@@ -78,13 +142,16 @@ interface Located {
  * rule's text: recast would measure it against the template's lines and crash. Such a comment is
  * printed as a new one.
  */
-function forgetForeignCommentLocations(ast: File): void {
-  walk(ast.program, (node) => {
-    const { loc, comments } = node as Located;
-    for (const comment of comments ?? []) {
-      if (comment.loc && loc?.lines && comment.loc.lines !== loc.lines) comment.loc = null;
-    }
-  });
+function forgetForeignCommentLocations({ loc, comments }: Located): void {
+  if (!comments || !loc?.lines) return;
+  for (const comment of comments) {
+    if (comment.loc && comment.loc.lines !== loc.lines) comment.loc = null;
+  }
+}
+
+/** A parsed node printed in place of its copy reprints from its own text (recast reads `original`). */
+function setOwnOriginal(node: Copy): void {
+  if (node.original !== node) Object.defineProperty(node, 'original', { value: node, enumerable: false, writable: true, configurable: true });
 }
 
 export interface SyntaxProblem {
