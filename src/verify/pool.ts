@@ -3,9 +3,10 @@
  * or Action changed (intrinsics, globals, the packages it loaded and their module-level state, the
  * require cache, the environment, timers, the process's error handlers) can reach another pair
  * (test/hostile/verify-isolation.test.ts fails on a child kept between pairs). Measured per pair: the
- * start (Node, the runner, the emulator) about 80 ms of CPU; loading request about 0.1 s and auth0 v7
- * about 0.3 s, most of it evaluation (a V8 code cache saved a tenth), so only shared package instances
- * would remove it, and sharing them is what leaks. At most `size` children run at once, because run
+ * start (Node, the runner's builtins, the emulator) about 70 ms of CPU; loading request about 0.1 s and
+ * auth0 v7 about 0.2 s (681 files: mostly resolving and compiling them; a resolution cache and a V8 code
+ * cache together cut a third of it), so only shared package instances would remove it, and sharing them
+ * is what leaks. At most `size` children run at once, because run
  * time limits are wall-clock. Up to `size` more are started ahead, each given the pair it will run: they
  * start Node, the runner and the emulator and load the pair's packages (child.ts) while the others run,
  * and wait for their turn. No child is ever given a second pair.
