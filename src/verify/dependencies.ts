@@ -3,36 +3,19 @@
 // and the verdict becomes `not verified`: checking against another version (axios 0.27 for a rule
 // written for 0.19, uuid 11 for uuid 3) or a missing package says nothing about the Action.
 import { existsSync, readFileSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { Dependency } from '../types.js';
+import { requiredPackages } from './modules.js';
+
+export { packageOf, requiredPackages } from './modules.js';
 
 /** Where verify finds packages (the type check and the child's require): the rules2actions install, then the current folder. */
 export const RESOLVE_FROM = [path.join(PACKAGE_ROOT, 'package.json'), path.join(process.cwd(), 'package.json')];
 
-const BUILTINS = new Set(builtinModules);
 /** The tool brings each SDK major it verifies against (auth0-v7, auth0-v4, auth0-v2). */
 const PROVIDED = new Set(['auth0']);
-
-/** `@scope/pkg/sub` → `@scope/pkg`; null for relative paths and core modules. */
-export function packageOf(specifier: string): string | null {
-  if (/^[./]/.test(specifier) || specifier.startsWith('node:')) return null;
-  const parts = specifier.split('/');
-  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
-  const bare = name.replace(/(.)@[^@/]*$/, '$1');
-  return BUILTINS.has(bare) ? null : bare;
-}
-
-/** Literal `require('x')` specifiers of the code, by package. */
-export function requiredPackages(code: string): string[] {
-  const found = new Set<string>();
-  for (const match of code.matchAll(/\brequire\s*\(\s*(['"`])([^'"`\n]+)\1\s*\)/g)) {
-    const name = packageOf(match[2]);
-    if (name) found.add(name);
-  }
-  return [...found].sort();
-}
 
 /** The installed version of `name` as seen from `from` (files or folders), or null. */
 export function installedVersion(name: string, from: string[]): string | null {

@@ -16,6 +16,25 @@ export function stripVersion(specifier: string): string {
   return parts.join('/');
 }
 
+/** `@scope/pkg/sub` → `@scope/pkg`; null for relative paths and core modules. */
+export function packageOf(specifier: string): string | null {
+  if (/^[./]/.test(specifier) || specifier.startsWith('node:')) return null;
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  const bare = name.replace(/(.)@[^@/]*$/, '$1');
+  return BUILTINS.has(bare) ? null : bare;
+}
+
+/** Literal `require('x')` specifiers of the code, by package. */
+export function requiredPackages(code: string): string[] {
+  const found = new Set<string>();
+  for (const match of code.matchAll(/\brequire\s*\(\s*(['"`])([^'"`\n]+)\1\s*\)/g)) {
+    const name = packageOf(match[2]);
+    if (name) found.add(name);
+  }
+  return [...found].sort();
+}
+
 export interface ModuleLoaderOptions {
   /** Files or directories whose node_modules resolution is tried in order. */
   resolveFrom: string[];

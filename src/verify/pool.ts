@@ -3,10 +3,13 @@
  * or Action changed (intrinsics, globals, the packages it loaded and their module-level state, the
  * require cache, the environment, timers, the process's error handlers) can reach another pair
  * (test/hostile/verify-isolation.test.ts fails on a child kept between pairs). Measured per pair: the
- * start (Node, the runner, the emulator) about 80 ms of CPU; loading request about 0.1 s and auth0 v7
- * about 0.3 s, most of it evaluation (a V8 code cache saved a tenth), so only shared package instances
- * would remove it, and sharing them is what leaks. At most `size` children run at once, because run
- * time limits are wall-clock; a child that times out or dies is replaced on demand.
+ * start (Node, the runner's builtins, the emulator) about 70 ms of CPU; loading request about 0.1 s and
+ * auth0 v7 about 0.2 s (681 files: mostly resolving and compiling them; a resolution cache and a V8 code
+ * cache together cut a third of it), so only shared package instances would remove it, and sharing them
+ * is what leaks. At most `size` children run at once, because run
+ * time limits are wall-clock. Up to `size` more are started ahead, each given the pair it will run: they
+ * start Node, the runner and the emulator and load the pair's packages (child.ts) while the others run,
+ * and wait for their turn. No child is ever given a second pair.
  *
  * Each child is a sandbox (README, "Security"): Node's permission model (reads limited to the runner and
  * the packages it loads, writes to its own temporary folder, no child processes, no workers), an
@@ -17,7 +20,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { ChildMessage, ChildJob, ChildResult } from './child.js';
+import type { ChildMessage, ChildJob, ChildResult, ParentMessage } from './child.js';
 
 /** Where and how long a child stopped before finishing its pair. */
 export interface PairStop {
@@ -57,8 +60,9 @@ export interface ChildPool {
 interface Worker {
   child: ChildProcess;
   stderr: string;
-  busy: boolean;
   temp: string;
+  /** Sends `go`: the pair may run. */
+  go?: () => void;
 }
 
 interface Task {
@@ -150,6 +154,9 @@ function residentMb(pid: number | undefined): number | null {
 export function createChildPool(script: string, size: number, options: SandboxOptions): ChildPool {
   const workers = new Set<Worker>();
   const queue: Task[] = [];
+  /** Children given their pair, waiting for `go`, oldest first. */
+  const waiting: Worker[] = [];
+  let running = 0;
   let closed = false;
 
   const spawn = (): Worker => {
@@ -160,7 +167,7 @@ export function createChildPool(script: string, size: number, options: SandboxOp
       cwd: temp,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    const worker: Worker = { child, stderr: '', busy: false, temp };
+    const worker: Worker = { child, stderr: '', temp };
     child.stderr?.on('data', (chunk: Buffer) => {
       worker.stderr = (worker.stderr + chunk.toString('utf8')).slice(-4000);
     });
@@ -176,36 +183,37 @@ export function createChildPool(script: string, size: number, options: SandboxOp
     return worker;
   };
 
+  // At most `size` pairs running; as many children started ahead, each with the pair it will run.
   const dispatch = () => {
-    while (!closed && queue.length > 0) {
-      let worker = [...workers].find((w) => !w.busy && w.child.connected);
-      if (!worker && workers.size < size) worker = spawn();
-      if (!worker) return;
-      start(worker, queue.shift()!);
+    while (!closed) {
+      if (running < size && waiting.length > 0) waiting.shift()!.go!();
+      else if (queue.length > 0 && waiting.length < size) waiting.push(assign(spawn(), queue.shift()!));
+      else return;
     }
   };
 
-  const start = (worker: Worker, task: Task) => {
-    worker.busy = true;
-    worker.stderr = '';
+  const assign = (worker: Worker, task: Task): Worker => {
     const { child } = worker;
     const results: ChildResult[] = [];
     let current: { scenario: string; side: 'rule' | 'action' } | undefined;
     let settled = false;
+    let started = false;
     let timer: NodeJS.Timeout | undefined;
+    const send = (message: ParentMessage) => child.send(message);
 
-    const finish = (outcome: { stopped?: PairStop; error?: Error }, discard = false) => {
+    const finish = (outcome: { stopped?: PairStop; error?: Error }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       clearInterval(memoryWatch);
       child.off('message', onMessage);
       child.off('exit', onExit);
-      if (discard) {
-        workers.delete(worker);
-        child.kill('SIGKILL');
-      }
-      worker.busy = false;
+      // One pair per child: async work a pair left behind (a late request, a stray rejection) dies with its
+      // process instead of landing in the next pair's run, where the runners would blame that pair's rule.
+      workers.delete(worker);
+      child.kill('SIGKILL');
+      if (started) running--;
+      else if (waiting.includes(worker)) waiting.splice(waiting.indexOf(worker), 1);
       if (outcome.error) task.reject(outcome.error);
       else task.resolve({ results, ...(outcome.stopped ? { stopped: outcome.stopped } : {}) });
       dispatch();
@@ -214,55 +222,58 @@ export function createChildPool(script: string, size: number, options: SandboxOp
       clearTimeout(timer);
       timer = setTimeout(() => {
         const where = current ? `scenario ${current.scenario}: the ${current.side}` : 'the verify child';
-        finish(
-          {
-            stopped: {
-              reason: 'timeout',
-              ...current,
-              message: `${where} did not finish within ${ms} ms (an endless loop or a blocked event loop); its process was stopped`,
-            },
+        finish({
+          stopped: {
+            reason: 'timeout',
+            ...current,
+            message: `${where} did not finish within ${ms} ms (an endless loop or a blocked event loop); its process was stopped`,
           },
-          true,
-        );
+        });
       }, ms);
     };
     const onMessage = (message: ChildMessage) => {
-      if (message.kind === 'start') {
+      if (message.kind === 'ready') {
+        // Waiting for its turn runs nothing: only a pair that runs is watched.
+        if (!started) clearTimeout(timer);
+      } else if (message.kind === 'start') {
         current = { scenario: message.scenario, side: message.side };
         watch(task.budget.sideMs);
       } else if (message.kind === 'scenario') {
         results.push(message.result);
       } else if (message.kind === 'done') {
-        // One pair per child: async work a pair left behind (a late request, a stray rejection) dies with its
-        // process instead of landing in the next pair's run, where the runners would blame that pair's rule.
-        finish({}, true);
+        finish({});
       } else {
-        finish({ error: new Error(`verify child failed: ${message.error}\n${worker.stderr}`) }, true);
+        finish({ error: new Error(`verify child failed: ${message.error}\n${worker.stderr}`) });
       }
     };
     const onExit = (code: number | null, signal: string | null) => {
       const memory = /heap limit|out of memory|Allocation failed/i.test(worker.stderr);
       const where = current ? `scenario ${current.scenario}: the ${current.side}` : 'the verify child';
-      finish(
-        {
-          stopped: memory
-            ? { reason: 'memory', ...current, message: `${where} ran out of memory (heap limit ${options.heapMb} MB); its process was stopped` }
-            : { reason: 'crashed', ...current, message: `${where} ended the verify child (${signal ?? `exit code ${code}`}) before answering` },
-        },
-        true,
-      );
+      finish({
+        stopped: memory
+          ? { reason: 'memory', ...current, message: `${where} ran out of memory (heap limit ${options.heapMb} MB); its process was stopped` }
+          : { reason: 'crashed', ...current, message: `${where} ended the verify child (${signal ?? `exit code ${code}`}) before answering` },
+      });
     };
     const memoryWatch = setInterval(() => {
       const mb = residentMb(child.pid);
       if (mb === null || mb <= options.rssMb) return;
       const where = current ? `scenario ${current.scenario}: the ${current.side}` : 'the verify child';
-      finish({ stopped: { reason: 'memory', ...current, message: `${where} used ${Math.round(mb)} MB of memory (limit ${options.rssMb} MB); its process was stopped` } }, true);
+      finish({ stopped: { reason: 'memory', ...current, message: `${where} used ${Math.round(mb)} MB of memory (limit ${options.rssMb} MB); its process was stopped` } });
     }, 250);
     memoryWatch.unref();
+    worker.go = () => {
+      started = true;
+      running++;
+      // Start-up left (the child may still be preparing), then one side at a time.
+      watch(task.budget.startMs);
+      send({ kind: 'go' });
+    };
     watch(task.budget.startMs);
     child.on('message', onMessage);
     child.once('exit', onExit);
-    child.send(task.job);
+    send({ kind: 'pair', job: task.job });
+    return worker;
   };
 
   return {
@@ -276,12 +287,8 @@ export function createChildPool(script: string, size: number, options: SandboxOp
     close() {
       closed = true;
       for (const task of queue.splice(0)) task.reject(new Error('the verifier was closed'));
-      for (const worker of workers) {
-        // A child exits once its IPC channel closes; one stuck in a loop does not, so it is killed.
-        if (worker.child.connected) worker.child.disconnect();
-        if (worker.busy) worker.child.kill('SIGKILL');
-        else setTimeout(() => worker.child.kill('SIGKILL'), 2000).unref();
-      }
+      // Every child holds a pair; its task ends through 'exit'.
+      for (const worker of workers) worker.child.kill('SIGKILL');
       workers.clear();
     },
   };

@@ -174,6 +174,11 @@ export function freeGlobalNames(source: string): string[] {
   return Object.keys(FREE_GLOBALS).filter((name) => new RegExp(`(?<![\\w$])${name}(?![\\w$])`).test(source));
 }
 
+/** The packages behind the free globals a rule's text names. */
+export function freeGlobalPackages(source: string): string[] {
+  return freeGlobalNames(source).map((name) => FREE_GLOBALS[name]);
+}
+
 function freeGlobals(require: RequireFunction, source: string): Record<string, unknown> {
   const found: Record<string, unknown> = {};
   for (const name of freeGlobalNames(source)) {
