@@ -2,6 +2,7 @@
 // threads still alive (V8's platform threads: concurrent GC marking, sweeping, scavenging, JIT; libuv's pool).
 // The pool's worker threads have exited by then: theirs is the process total less these.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 
 const ticks = 100; // USER_HZ: /proc reports CPU time in 1/100 s on Linux
 
@@ -11,7 +12,8 @@ function threadCpu(tid) {
   return (Number(fields[11]) + Number(fields[12])) / ticks;
 }
 
-process.on('exit', () => {
+// Workers inherit the preload: only the main thread reports.
+if (isMainThread) process.on('exit', () => {
   let main = 0;
   let helpers = 0;
   for (const tid of readdirSync('/proc/self/task')) {
