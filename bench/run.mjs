@@ -50,18 +50,24 @@ const load = () => `load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 const log = (line = '') => process.stdout.write(line + '\n');
 
 /** Runs a command; wall time measured here, peak RSS and CPU time from GNU time (else from the child itself). */
-function measure(command, commandArgs, { stdout } = {}) {
+function measure(command, commandArgs, { stdout, threads } = {}) {
   const usage = path.join(work, 'usage.txt');
+  const threadUsage = path.join(work, 'threads.json');
   rmSync(usage, { force: true });
+  rmSync(threadUsage, { force: true });
   const env = { ...process.env, NO_COLOR: '1' };
   let file = command;
   let argv = commandArgs;
+  if (threads && command === process.execPath && existsSync('/proc/self/task')) {
+    argv = ['--import', new URL('./thread-usage.mjs', import.meta.url).href, ...argv];
+    env.R2A_BENCH_THREADS = threadUsage;
+  }
   if (hasGnuTime) {
     file = GNU_TIME;
-    argv = ['-o', usage, '-f', '%M %U %S', command, ...commandArgs];
+    argv = ['-o', usage, '-f', '%M %U %S', command, ...argv];
   } else if (command === process.execPath) {
     // No GNU time: the node child reports its own resource usage when it exits.
-    argv = ['--import', new URL('./report-usage.mjs', import.meta.url).href, ...commandArgs];
+    argv = ['--import', new URL('./report-usage.mjs', import.meta.url).href, ...argv];
     env.R2A_BENCH_USAGE = usage;
   }
   const started = performance.now();
@@ -75,7 +81,13 @@ function measure(command, commandArgs, { stdout } = {}) {
     rssMb = kb / 1024;
     cpu = (user + system) * 1000;
   }
-  return { wall, cpu, rssMb, status: child.status, stdout: child.stdout?.toString() ?? '', stderr: child.stderr.toString() };
+  // Per thread (Linux): main, the pool's workers (the rest of the total) and V8's/libuv's helper threads.
+  let byThread = null;
+  if (cpu !== null && existsSync(threadUsage)) {
+    const { main, helpers } = JSON.parse(readFileSync(threadUsage, 'utf8'));
+    byThread = { main, workers: Math.max(cpu - main - helpers, 0), helpers };
+  }
+  return { wall, cpu, rssMb, byThread, status: child.status, stdout: child.stdout?.toString() ?? '', stderr: child.stderr.toString() };
 }
 
 function cpuTimed(fn) {
@@ -127,7 +139,7 @@ function measureLibrary(files) {
 
 function runMigrate(corpus, size) {
   const out = path.join(work, `out-${size}`);
-  const run = measure(process.execPath, [bin, 'migrate', corpus, '--out', out], { stdout: true });
+  const run = measure(process.execPath, [bin, 'migrate', corpus, '--out', out], { stdout: true, threads: true });
   const summary = /(\d+) rules: .*$/m.exec(run.stdout)?.[0] ?? '(no summary line)';
   if (run.status !== 0 && run.status !== 1) throw new Error(`migrate exited ${run.status}: ${run.stderr.slice(0, 2000)}`);
   rmSync(out, { recursive: true, force: true });
@@ -197,6 +209,10 @@ try {
         `${Math.round((size / ours.wall) * 1000)} rules/s, peak RSS ${ours.rssMb === null ? '?' : `${Math.round(ours.rssMb)} MB`}`,
     );
     log(`        ${ours.summary}`);
+    if (ours.byThread) {
+      const { main, workers, helpers } = ours.byThread;
+      log(`        cpu by thread: main ${fmt(main)} (read, tenant pass, write, report), pool workers ${fmt(workers)}, V8/libuv helper threads ${fmt(helpers)} (concurrent GC, JIT)`);
+    }
     log(
       `        ours / floor = ${(ours.wall / floor.recast.wall).toFixed(2)}× wall (target ≤ 0.75×)` +
         (ours.cpu === null ? '' : `; ${(ours.cpu / floor.recast.cpu).toFixed(2)}× in CPU time (all threads)`),

@@ -2,13 +2,8 @@
 // but the report) and summarise per tenant and overall.
 import { plural } from '../format/plural.js';
 import { Command, Option } from 'commander';
-import pc from 'picocolors';
-import { formatAuditCsv } from '../format/audit-csv.js';
-import { formatAuditHtml } from '../format/audit-html.js';
-import { formatAuditJson } from '../format/audit-json.js';
-import { formatAuditMarkdown } from '../format/audit-markdown.js';
+import type { AuditFormat } from '../format/audit.js';
 import { buildAudit, type AuditReport } from '../format/audit-model.js';
-import { formatAuditTable } from '../format/audit-table.js';
 import { readTenants } from '../inputs/index.js';
 import type { Tenant } from '../inputs/types.js';
 import { groupRuns, tenantRules, withTenantViews, type TenantRuns } from '../tenants.js';
@@ -20,8 +15,7 @@ import type { Io } from './main.js';
 import { runAll } from './pool.js';
 import { createProgress } from './progress.js';
 
-export const AUDIT_FORMATS = ['table', 'json', 'markdown', 'csv', 'html'] as const;
-export type AuditFormat = (typeof AUDIT_FORMATS)[number];
+const AUDIT_FORMATS: AuditFormat[] = ['table', 'json', 'markdown', 'csv', 'html'];
 
 interface AuditFlags {
   format: AuditFormat;
@@ -29,21 +23,6 @@ interface AuditFlags {
   sdk: SdkMajor;
   fromTenant: string[];
   color?: boolean;
-}
-
-export function renderAudit(report: AuditReport, format: AuditFormat, colors = false): string {
-  switch (format) {
-    case 'json':
-      return formatAuditJson(report);
-    case 'markdown':
-      return formatAuditMarkdown(report);
-    case 'csv':
-      return formatAuditCsv(report);
-    case 'html':
-      return formatAuditHtml(report);
-    case 'table':
-      return formatAuditTable(report, pc.createColors(colors));
-  }
 }
 
 /** The tenants, read and viewed as their rules run (stages, rules-configs); their notes go to stderr. */
@@ -89,6 +68,7 @@ function exitCode(tenants: Tenant[]): number {
 export async function runAudit(paths: string[], flags: AuditFlags, io: Io, version: string): Promise<number> {
   const tenants = await readAuditTenants(paths, flags, io);
   const report = buildAudit(version, await migrateInMemory(tenants, flags, io), reportDate());
+  const { renderAudit } = await import('../format/audit.js');
   await deliver(renderAudit(report, flags.format, !flags.output && io.isTTY && flags.color !== false), report, flags, io);
   return exitCode(tenants);
 }

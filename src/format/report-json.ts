@@ -29,8 +29,9 @@ export function* jsonChunks(report: ReportSource): Generator<string> {
   yield frame.slice(0, at);
   let first = true;
   for (const rule of report.rules) {
-    // Nested two levels deep: every line indented by four spaces (JSON strings hold no raw newline).
-    yield (first ? '\n    ' : ',\n    ') + JSON.stringify(rule, null, 2).replace(/\n/g, '\n    ');
+    // Nested two levels deep, as in the whole report: stringified inside two arrays, whose brackets are cut
+    // off ('[\n  [\n    ' and '\n  ]\n]'), rather than a second pass over 28 MB at 10k rules to indent it.
+    yield (first ? '\n    ' : ',\n    ') + JSON.stringify([[rule]], null, 2).slice(10, -6);
     first = false;
   }
   yield (first ? '' : '\n  ') + frame.slice(at) + '\n';

@@ -65,12 +65,12 @@ const isInside = (root: string, target: string) => {
  * ConfinementError otherwise (the target is named, never read).
  */
 export function confinedPath(root: string, file: string): string {
-  const realRoot = realpathSync(root);
+  const realRoot = realpathSync.native(root);
   const lexical = path.resolve(file);
   if (!isInside(path.resolve(root), lexical)) {
     throw new ConfinementError(file, `${file} is outside the export folder ${root}; not read.`);
   }
-  const real = realpathSync(file);
+  const real = realpathSync.native(file);
   if (!isInside(realRoot, real)) {
     throw new ConfinementError(file, `${file} is a symbolic link (or passes through one) to ${real}, outside the export folder ${root}; not read.`);
   }

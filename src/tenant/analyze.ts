@@ -2,11 +2,16 @@
 // holds, who reads it) and `context.X` / `user.X` written by one rule and read by a later one. Cheap: one
 // Babel parse and one walk per rule, no recast. The result is plain data (it crosses to worker threads):
 // each rule gets the view it needs as `MigrateOptions.tenant`.
-import * as babelParser from '@babel/parser';
+import type { ParserOptions } from '@babel/parser';
+import { createRequire } from 'node:module';
 import { makeParseable } from '../analyze.js';
 import { maskTokens } from '../tokens.js';
 import { walk, type AnyNode } from '../walk.js';
 import type { GlobalShare, RuleTenantView, SharedField } from './types.js';
+
+// required, not imported: Node's ESM loader scans a CommonJS module's whole source for its export names,
+// ~25 ms of every cold start for @babel/parser's 500 KB bundle.
+const babelParser: typeof import('@babel/parser') = createRequire(import.meta.url)('@babel/parser');
 
 export interface TenantRule {
   /** Names the rule in findings (its source path). */
@@ -54,7 +59,7 @@ export interface RuleFacts {
   reads: Record<Kind, Set<string>>;
 }
 
-const babelOptions: babelParser.ParserOptions = {
+const babelOptions: ParserOptions = {
   sourceType: 'script',
   allowReturnOutsideFunction: true,
   allowAwaitOutsideFunction: true,

@@ -1,0 +1,44 @@
+// What a small run loads: every module imported at start is paid by every run (the README's cold start).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const BIN = path.resolve(import.meta.dirname, '../bin/rules2actions.js');
+
+// A resolve hook that names every module the ESM loader resolves (require() calls do not go through it).
+const HOOKS = `export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  process.stderr.write('RESOLVED ' + resolved.url + '\\n');
+  return resolved;
+}`;
+const REGISTER = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(HOOKS)}`)});`;
+
+async function resolvedBy(args: string[]): Promise<string[]> {
+  const { stderr } = await promisify(execFile)(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(REGISTER)}`, BIN, ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+  }).catch((error: { stderr: string; code: number }) => (error.code === 1 ? error : Promise.reject(error)));
+  return stderr.split('\n').filter((line) => line.startsWith('RESOLVED ')).map((line) => line.slice('RESOLVED '.length));
+}
+
+describe('cold start', () => {
+  it('a one-rule migrate loads neither the audit formatters nor @babel/parser through the ESM loader', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'r2a-cold-'));
+    const rule = path.join(dir, 'rule.js');
+    writeFileSync(rule, 'function (user, context, callback) {\n  context.idToken.x = 1;\n  callback(null, user, context);\n}\n');
+    const urls = await resolvedBy(['migrate', rule]);
+    // The run did load the CLI and the library: the hook saw them.
+    expect(urls.some((url) => url.endsWith('/src/migrate.js'))).toBe(true);
+    // The ESM loader scans an imported CommonJS file for its export names (~20 ms for Babel's bundle): required instead.
+    expect(urls.filter((url) => url.includes('/@babel/parser/'))).toEqual([]);
+    // audit's formatters (cli-table3, the HTML page) load when audit runs.
+    expect(urls.filter((url) => /\/format\/audit-(table|html|csv|markdown|json)\.js$|cli-table3/.test(url))).toEqual([]);
+  });
+
+  it('audit still loads its formatters when it runs', async () => {
+    const urls = await resolvedBy(['audit', path.resolve(import.meta.dirname, '../fixtures/demo-tenant'), '--format', 'csv']);
+    expect(urls.some((url) => url.endsWith('/format/audit-csv.js'))).toBe(true);
+  });
+});
