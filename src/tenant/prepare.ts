@@ -290,7 +290,6 @@ type Fn = K.FunctionDeclaration | K.FunctionExpression | K.ArrowFunctionExpressi
 /** One pass: returns true when a parameter was aliased (the scopes are then stale: analyse again). */
 function aliasOnce(ctx: PrepareContext): boolean {
   const { rule } = ctx;
-  const scopes = ruleScopes(rule);
   const calls = new Map<unknown, K.CallExpression>();
   const functionOf = new Map<unknown, Fn>();
   walk(rule.fn, (node, ancestors) => {
@@ -299,6 +298,10 @@ function aliasOnce(ctx: PrepareContext): boolean {
     if (node.type === 'VariableDeclarator' && (n.FunctionExpression.check(node.init) || n.ArrowFunctionExpression.check(node.init))) functionOf.set(node.id, node.init as Fn);
     if (node.type === 'FunctionDeclaration' && node !== (rule.fn as unknown)) functionOf.set(node.id, node as unknown as Fn);
   });
+  // Only a local function called by its name can be a helper: most rules have none, and need no scope analysis.
+  const functionNames = new Set([...functionOf.keys()].map((id) => (id as { name?: unknown } | null)?.name));
+  if (![...calls.keys()].some((id) => functionNames.has((id as K.Identifier).name))) return false;
+  const scopes = ruleScopes(rule);
   for (const binding of scopes.bindings) {
     const fn = functionOf.get(binding.id);
     if (!fn || !n.BlockStatement.check(fn.body) || binding.writes.length > 0 || binding.references.length === 0) continue;
