@@ -6,9 +6,11 @@ import { isRuleParameter } from './ast/scope.js';
 import { parse } from './parse.js';
 import type { RuleShape } from './types.js';
 import { visit } from './visit.js';
+import { namedTypes } from './walk.js';
 
 export const b = recast.types.builders;
-export const n = recast.types.namedTypes;
+// Shallow checks by type name (ast-types' own check was a few percent of a migration, spread over every helper).
+export const n = namedTypes;
 export type NodePath = recast.types.NodePath;
 
 /** True when the identifier at `path` refers to the rule's own parameter `name` (not a shadowing one). */

@@ -19,6 +19,21 @@ export function fastCheck<T>(type: recast.types.Type<T>): (node: unknown) => nod
     typeof node === 'object' && node !== null && names.has((node as { type?: unknown }).type as string);
 }
 
+/**
+ * `namedTypes` whose `check` is `fastCheck`'s Set lookup (the same answer for every node: a shallow
+ * check only compares the type name with the type's subtypes). Each set is built on first use, so
+ * loading stays cheap. Only `check` is kept: that is all the transforms call.
+ */
+export const namedTypes: typeof n = (() => {
+  const fast: Record<string, { check(node: unknown): boolean }> = {};
+  for (const name of Object.keys(n)) {
+    const type = (n as unknown as Record<string, recast.types.Type<unknown>>)[name];
+    let test: ((node: unknown) => boolean) | undefined;
+    fast[name] = { check: (node) => (test ??= fastCheck(type))(node) };
+  }
+  return fast as unknown as typeof n;
+})();
+
 /** The same test on a type name (`node.type`), for any of `types`. */
 export function typeNameCheck(...types: Array<recast.types.Type<unknown>>): (name: unknown) => boolean {
   const names = typeNames(types);

@@ -16,9 +16,9 @@ import * as recast from 'recast';
 import type { namedTypes as K } from 'ast-types';
 import type { NodePath } from '../ast.js';
 import type { Expression, Node, RuleShape } from '../types.js';
-import { fastCheck, someNode, typeNameCheck, walk, type AnyNode, type Key } from '../walk.js';
+import { fastCheck, someNode, typeNameCheck, namedTypes, walk, type AnyNode, type Key } from '../walk.js';
 
-const n = recast.types.namedTypes;
+const n = namedTypes;
 
 const is = {
   Function: fastCheck(n.Function),
