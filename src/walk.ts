@@ -53,7 +53,8 @@ interface TypeInfo {
  * type admits only primitives (`type`, `name`, `operator`, `computed`…: a third of all fields) holds no
  * node: skipping it is the same walk with fewer property reads.
  */
-const infoByType = new Map<string, TypeInfo>();
+// A null-prototype object, not a Map: the lookup runs once per object of every walk, and measured faster.
+const infoByType: Record<string, TypeInfo | undefined> = Object.create(null);
 
 /**
  * Fields that never hold a node in what src/parse.ts parses (@babel/parser without plugins: no Flow,
@@ -62,15 +63,15 @@ const infoByType = new Map<string, TypeInfo>();
  */
 const NEVER_NODES = new Set(['extra', 'typeAnnotation', 'typeParameters', 'typeArguments', 'returnType', 'predicate', 'superTypeParameters', 'implements', 'decorators']);
 function typeInfo(type: string, value: object): TypeInfo {
-  let info = infoByType.get(type);
-  if (!info) {
+  let info = infoByType[type];
+  if (info === undefined) {
     // Only a known type is looked up: Type.def would register a name it does not know.
     const def = Object.hasOwn(n, type) ? (Type.def(type) as unknown as { finalized?: boolean; allFields?: Record<string, { type: FieldType }> }) : undefined;
     const declared = def?.finalized ? def.allFields : undefined;
     const fields = getFieldNames(value).filter(
       (field) => field !== 'type' && !NEVER_NODES.has(field) && !(type === 'TemplateElement' && field === 'value') && !(declared?.[field] && onlyPrimitives(declared[field].type)),
     );
-    infoByType.set(type, (info = { fields, node: isNodeType(type) }));
+    infoByType[type] = info = { fields, node: isNodeType(type) };
   }
   return info;
 }
