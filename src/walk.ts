@@ -28,8 +28,9 @@ export const namedTypes: typeof n = (() => {
   const fast: Record<string, { check(node: unknown): boolean }> = {};
   for (const name of Object.keys(n)) {
     const type = (n as unknown as Record<string, recast.types.Type<unknown>>)[name];
-    let test: ((node: unknown) => boolean) | undefined;
-    fast[name] = { check: (node) => (test ??= fastCheck(type))(node) };
+    // The first call puts the real test in place of itself.
+    const entry = { check: (node: unknown): boolean => (entry.check = fastCheck(type))(node) };
+    fast[name] = entry;
   }
   return fast as unknown as typeof n;
 })();
