@@ -15,6 +15,11 @@ function typeNames(types: ReadonlyArray<recast.types.Type<unknown>>): Set<string
 /** `type.check(node)` as a Set lookup on `node.type`. */
 export function fastCheck<T>(type: recast.types.Type<T>): (node: unknown) => node is T {
   const names = typeNames([type]);
+  // Most types have no subtype (Identifier, CallExpression…): one comparison, no hashing.
+  if (names.size === 1) {
+    const [only] = names;
+    return (node: unknown): node is T => typeof node === 'object' && node !== null && (node as { type?: unknown }).type === only;
+  }
   return (node: unknown): node is T =>
     typeof node === 'object' && node !== null && names.has((node as { type?: unknown }).type as string);
 }
