@@ -296,20 +296,24 @@ function replaceKeepingShorthand(path: NodePath, replacement: recast.types.named
 }
 
 /**
- * Declarators seen without NodePaths: whether any may alias `user` or `context` (collectAliases has
- * work), and the variables holding one of the user's identities.
+ * By name only, as a cheap filter: whether the body may hold aliases of user/context (collectAliases
+ * has work), and whether it reads `x.identities` and an upstream token (`y.access_token`): only then
+ * can a variable holding one of the user's identities have its token read (flagUpstreamTokens).
  */
-/** By name only, as a cheap filter: whether the body may hold aliases of user/context or read `x.identities`. */
 function scanDeclarators(ctx: TransformContext, body: BlockStatement) {
   const { user, context } = ctx.rule;
   let aliasCandidates = false;
-  let identities = false;
+  let identitiesRead = false;
+  let tokenRead = false;
   someNode(body, (node) => {
-    if (isMember(node) && !node.computed && isIdentifier(node.property) && node.property.name === 'identities') identities = true;
+    if (isMember(node) && !node.computed && isIdentifier(node.property)) {
+      if (node.property.name === 'identities') identitiesRead = true;
+      else if (UPSTREAM_TOKENS.has(node.property.name)) tokenRead = true;
+    }
     if (isDeclarator(node) && isIdentifier(node.init) && (node.init.name === user || node.init.name === context)) aliasCandidates = true;
     return false;
   });
-  return { aliasCandidates, identities };
+  return { aliasCandidates, identities: identitiesRead && tokenRead };
 }
 
 /** Variables initialised from the rule's `user.identities` (`const fb = user.identities.find(…)`). */
