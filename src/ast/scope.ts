@@ -727,6 +727,8 @@ export function liveReferenceCounts(root: Node | readonly Node[]): { counts: Map
 }
 
 export function countReferences(root: Node | readonly Node[], name: string): number {
+  // Most questions are about a name that is not there at all: a plain scan answers them without the analysis.
+  if (!someNode(root, (node) => is.Identifier(node) && node.name === name)) return 0;
   return referenceCounts(root, name).get(name) ?? 0;
 }
 
