@@ -11,6 +11,7 @@ import { hasTokens } from './urls.js';
 import { visit } from '../../src/visit.js';
 import { containsAny, findPath, isIdentifierType } from './tree.js';
 import { walk } from '../../src/walk.js';
+import { containsIdentifier } from '../../src/nodes.js';
 
 /**
  * The legacy client's own name when the converted calls were its only uses (its declaration goes);
@@ -37,6 +38,8 @@ export function chooseClientName(ctx: TransformContext, scan: RuleScan): string 
 }
 
 function freeName(body: Node, base: string): string {
+  // A name no identifier has is free without the analysis (the usual case).
+  if (!containsIdentifier(body, [base])) return base;
   // One analysis for the three candidates.
   const counts = referenceCounts(body);
   for (const name of [base, `${base}Api`, `${base}Client`]) if (!counts.has(name)) return name;
