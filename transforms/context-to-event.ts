@@ -1,5 +1,5 @@
 import * as recast from 'recast';
-import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, statements, type NodePath } from '../src/ast.js';
+import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, type NodePath } from '../src/ast.js';
 import { assignmentAt, chainAbove, freshStatements, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import { ruleScopes, type Binding, type RuleScopes } from '../src/ast/scope.js';
@@ -8,6 +8,7 @@ import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, T
 import type { SharedField } from '../src/tenant/types.js';
 
 import { keyNeverUsed, onlyTested } from '../src/value-use.js';
+import { template } from '../src/nodes.js';
 import { visit } from '../src/visit.js';
 import { fastCheck, someNode } from '../src/walk.js';
 
@@ -431,8 +432,8 @@ let rulesContextSource: string | undefined;
 
 function addRulesContext(ctx: TransformContext) {
   if (moduleDeclares(ctx.module, RULES_CONTEXT)) return;
-  // Parsed with its positions: it prints as written here.
-  ctx.module.prelude.push(...statements((rulesContextSource ??= rulesContextCode())));
+  // Parsed once with its positions (a copy per rule): it prints as written here.
+  ctx.module.prelude.push(...template((rulesContextSource ??= rulesContextCode())));
 }
 
 /** `context = …` or `({ context } = …)`: the name itself is reassigned. */
