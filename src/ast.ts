@@ -6,9 +6,45 @@ import { isRuleParameter } from './ast/scope.js';
 import { parse } from './parse.js';
 import type { RuleShape } from './types.js';
 import { visit } from './visit.js';
+import { namedTypes } from './walk.js';
 
-export const b = recast.types.builders;
-export const n = recast.types.namedTypes;
+export const b = uncheckedBuilders(recast.types.builders);
+
+/**
+ * ast-types' builders without their field checks: the same node (same prototype, fields in the same
+ * order, defaults from the same functions), as each builder's first call makes and checks it. The
+ * checks were a few percent of a migration (a builder checks every field of the node, defaults too),
+ * and a node that would fail one still fails the output's syntax check (src/migrate.ts).
+ */
+function uncheckedBuilders(builders: typeof recast.types.builders): typeof recast.types.builders {
+  type Field = { defaultFn?: (this: object) => unknown };
+  type Def = { buildParams: string[]; allFields: Record<string, Field> };
+  const fast: Record<string, (...args: unknown[]) => unknown> = {};
+  for (const [name, checked] of Object.entries(builders as unknown as Record<string, (...args: unknown[]) => { type: string }>)) {
+    let build: ((args: unknown[]) => object) | undefined;
+    fast[name] = (...args) => {
+      if (build) return build(args);
+      const node = checked(...args);
+      const prototype = Object.getPrototypeOf(node) as object;
+      const def = recast.types.Type.def(node.type) as unknown as Def;
+      const params = def.buildParams;
+      const fields = Object.keys(def.allFields).map((field) => [field, def.allFields[field]] as const);
+      build = (values) => {
+        const built: Record<string, unknown> = Object.create(prototype);
+        for (let i = 0; i < params.length; i++) {
+          const param = params[i];
+          if (!Object.hasOwn(built, param)) built[param] = i < values.length ? values[i] : def.allFields[param].defaultFn!.call(built);
+        }
+        for (const [field, { defaultFn }] of fields) if (!Object.hasOwn(built, field)) built[field] = defaultFn!.call(built);
+        return built;
+      };
+      return node;
+    };
+  }
+  return fast as unknown as typeof recast.types.builders;
+}
+// Shallow checks by type name (ast-types' own check was a few percent of a migration, spread over every helper).
+export const n = namedTypes;
 export type NodePath = recast.types.NodePath;
 
 /** True when the identifier at `path` refers to the rule's own parameter `name` (not a shadowing one). */

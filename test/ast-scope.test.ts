@@ -235,10 +235,16 @@ describe('declared names', () => {
 });
 
 describe('reference helpers', () => {
-  it('counts uses of declared and free names, not of parameters that share the name', () => {
-    const body = parse('a;\nfunction f(a) { a; }\ntry {} catch (a) { a; }\n{ let b = 1; b; }\na.b;').program.body as unknown as Node[];
-    expect(countReferences(body, 'a')).toBe(2);
-    expect(countReferences(body, 'b')).toBe(1);
+  // Uses of declared and free names, not of parameters that share the name, nor member or key names.
+  const counted: Array<{ name: string; count: number }> = [
+    { name: 'a', count: 2 },
+    { name: 'b', count: 1 },
+    { name: 'c', count: 0 },
+    { name: 'absent', count: 0 },
+  ];
+  it.each(counted)('countReferences: $name → $count', ({ name, count }) => {
+    const body = parse('a;\nfunction f(a) { a; }\ntry {} catch (a) { a; }\n{ let b = 1; b; }\na.b;\no.c = { c: 1 };').program.body as unknown as Node[];
+    expect(countReferences(body, name)).toBe(count);
   });
 
   // Declarations taken out one after another: the kept counts equal a new count of what is left.

@@ -128,9 +128,16 @@ function callbackUses(ctx: TransformContext, handlerBody: BlockStatement, helper
   const { rule } = ctx;
   const uses = pathsWhere(handlerBody, (node) => isIdentifier(node) && node.name === rule.callback).filter((path) => isRuleParam(path, rule, rule.callback));
   // A function declared and never called (a copy the redirect split left behind) cannot call back.
+  // Counted once per name: the uses of one helper share it.
+  const counts = new Map<string, number>();
+  const referenced = (name: string) => {
+    let count = counts.get(name);
+    if (count === undefined) counts.set(name, (count = countReferences(handlerBody, name)));
+    return count > 0;
+  };
   const live = (path: NodePath) => {
     for (let p: NodePath | null = path.parent; p; p = p.parent) {
-      if (n.FunctionDeclaration.check(p.node) && n.Identifier.check(p.node.id) && countReferences(handlerBody, p.node.id.name) === 0) return false;
+      if (n.FunctionDeclaration.check(p.node) && n.Identifier.check(p.node.id) && !referenced(p.node.id.name)) return false;
     }
     return true;
   };

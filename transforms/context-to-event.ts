@@ -1,5 +1,5 @@
 import * as recast from 'recast';
-import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, statements, type NodePath } from '../src/ast.js';
+import { b, enclosingStatement, expression, isRuleParam, memberExpression, n, removeDeclarator, type NodePath } from '../src/ast.js';
 import { assignmentAt, chainAbove, freshStatements, isDeleteOrUpdate } from '../src/context-writes.js';
 import { contextFields, eventUserFields, lookupField, userFields, type FieldMapping } from '../src/mapping.js';
 import { ruleScopes, type Binding, type RuleScopes } from '../src/ast/scope.js';
@@ -8,6 +8,7 @@ import type { BlockStatement, Expression, RuleShape, StatementPath, Transform, T
 import type { SharedField } from '../src/tenant/types.js';
 
 import { keyNeverUsed, onlyTested } from '../src/value-use.js';
+import { template } from '../src/nodes.js';
 import { visit } from '../src/visit.js';
 import { fastCheck, someNode } from '../src/walk.js';
 
@@ -296,20 +297,24 @@ function replaceKeepingShorthand(path: NodePath, replacement: recast.types.named
 }
 
 /**
- * Declarators seen without NodePaths: whether any may alias `user` or `context` (collectAliases has
- * work), and the variables holding one of the user's identities.
+ * By name only, as a cheap filter: whether the body may hold aliases of user/context (collectAliases
+ * has work), and whether it reads `x.identities` and an upstream token (`y.access_token`): only then
+ * can a variable holding one of the user's identities have its token read (flagUpstreamTokens).
  */
-/** By name only, as a cheap filter: whether the body may hold aliases of user/context or read `x.identities`. */
 function scanDeclarators(ctx: TransformContext, body: BlockStatement) {
   const { user, context } = ctx.rule;
   let aliasCandidates = false;
-  let identities = false;
+  let identitiesRead = false;
+  let tokenRead = false;
   someNode(body, (node) => {
-    if (isMember(node) && !node.computed && isIdentifier(node.property) && node.property.name === 'identities') identities = true;
+    if (isMember(node) && !node.computed && isIdentifier(node.property)) {
+      if (node.property.name === 'identities') identitiesRead = true;
+      else if (UPSTREAM_TOKENS.has(node.property.name)) tokenRead = true;
+    }
     if (isDeclarator(node) && isIdentifier(node.init) && (node.init.name === user || node.init.name === context)) aliasCandidates = true;
     return false;
   });
-  return { aliasCandidates, identities };
+  return { aliasCandidates, identities: identitiesRead && tokenRead };
 }
 
 /** Variables initialised from the rule's `user.identities` (`const fb = user.identities.find(…)`). */
@@ -427,8 +432,8 @@ let rulesContextSource: string | undefined;
 
 function addRulesContext(ctx: TransformContext) {
   if (moduleDeclares(ctx.module, RULES_CONTEXT)) return;
-  // Parsed with its positions: it prints as written here.
-  ctx.module.prelude.push(...statements((rulesContextSource ??= rulesContextCode())));
+  // Parsed once with its positions (a copy per rule): it prints as written here.
+  ctx.module.prelude.push(...template((rulesContextSource ??= rulesContextCode())));
 }
 
 /** `context = …` or `({ context } = …)`: the name itself is reassigned. */

@@ -79,8 +79,18 @@ function userFieldUses(ctx: TransformContext): Map<string, FieldUse[]> {
   const uses = new Map<string, FieldUse[]>();
   const unsafe = new Set<string>();
   // Only rules that assign a user field (through the name, or an alias: a declarator `x = user`) need the scope analysis.
-  const aliased = someNode(rule.body, (node) => n.VariableDeclarator.check(node) && n.Identifier.check(node.init) && node.init.name === rule.user);
-  if (!someNode(rule.body, (node) => isFieldWrite(node, aliased ? undefined : rule.user))) return uses;
+  // One scan for both questions; a write through the name answers it whatever the aliases.
+  let aliased = false;
+  let writesAny = false;
+  const writesUser = someNode(rule.body, (node) => {
+    if (n.VariableDeclarator.check(node) && n.Identifier.check(node.init) && node.init.name === rule.user) aliased = true;
+    if (isFieldWrite(node, undefined)) {
+      writesAny = true;
+      if (isFieldWrite(node, rule.user)) return true;
+    }
+    return aliased && writesAny;
+  });
+  if (!writesUser && !(aliased && writesAny)) return uses;
   const scopes = ruleScopes(rule);
   if (!scopes.params.user) return uses;
   visit(rule.body, {

@@ -6,7 +6,8 @@ import { addModuleRequire, moduleDeclares } from '../src/module-requires.js';
 import { isConcreteVersion, pinnedVersion } from '../src/pins.js';
 import { freshStatements } from '../src/context-writes.js';
 import { identifiersIn } from '../src/nodes.js';
-import type { Node, Statement, Transform, TransformContext } from '../src/types.js';
+import type { Node, RuleShape, Statement, Transform, TransformContext } from '../src/types.js';
+import type { namedTypes as K } from 'ast-types';
 import { visit } from '../src/visit.js';
 import { someNode } from '../src/walk.js';
 
@@ -65,7 +66,7 @@ export const requireDependencies: Transform = {
     const names = () => (scopes ??= ruleScopes(ctx.rule));
     for (const found of requires) {
       const target = resolveRequire(ctx, found, pinned);
-      if (target && found.topLevel && !hoisted.has(found.topLevel) && isHoistable(found.topLevel, names)) hoisted.add(found.topLevel);
+      if (target && found.topLevel && !hoisted.has(found.topLevel) && isHoistable(found.topLevel, ctx.rule, names)) hoisted.add(found.topLevel);
     }
     hoistStatements(ctx, hoisted);
     if (Object.keys(SANDBOX_MODULES).some((name) => present.has(name))) requireSandboxGlobals(ctx);
@@ -176,7 +177,7 @@ function resolveRequire(ctx: TransformContext, { call, argument }: FoundRequire,
  * declaration whose initializers use nothing of the rule (no local variable, no rule global) and
  * whose names are never reassigned.
  */
-function isHoistable(statement: Statement, names: () => RuleScopes): boolean {
+function isHoistable(statement: Statement, rule: RuleShape, names: () => RuleScopes): boolean {
   if (n.ExpressionStatement.check(statement)) return isRequireCall(statement.expression);
   if (!n.VariableDeclaration.check(statement)) return false;
   if (!statement.declarations.every((d) => n.VariableDeclarator.check(d) && d.init && containsRequire(d.init))) return false;
@@ -211,7 +212,23 @@ function isHoistable(statement: Statement, names: () => RuleScopes): boolean {
   // At module level these would be hidden by the handler's own parameters.
   if (declared.some((id) => id.name === 'event' || id.name === 'api')) return false;
   // A module-level binding is shared by every execution: one that the rule reassigns stays local.
+  if (!mayBeWritten(rule.fn, new Set(declared.map((id) => id.name)), statement)) return true;
   return !declared.some((id) => (names().declared(id)?.writes.length ?? 0) > 0);
+}
+
+/**
+ * False when nothing under `root` can write one of `names`: no assignment, update or for-in/of head
+ * holding the name, no other declarator of it (src/ast/scope.ts counts both as writes). Spares the
+ * analysis for the usual `const x = require('x')`.
+ */
+function mayBeWritten(root: Node, names: ReadonlySet<string>, own: K.VariableDeclaration): boolean {
+  const holds = (target: unknown) => someNode(target, (node) => n.Identifier.check(node) && names.has(node.name));
+  return someNode(root, (node) =>
+    (n.AssignmentExpression.check(node) && holds(node.left)) ||
+    (n.UpdateExpression.check(node) && holds(node.argument)) ||
+    ((n.ForInStatement.check(node) || n.ForOfStatement.check(node)) && holds(node.left)) ||
+    (n.VariableDeclarator.check(node) && !own.declarations.includes(node) && holds(node.id)),
+  );
 }
 
 function isInsideDeclaratorId(path: NodePath): boolean {

@@ -336,7 +336,8 @@ function flattenChains(ctx: TransformContext, failed: Set<unknown>) {
         changed = true;
         return false;
       },
-    });
+      // The method only traverses other statements: no NodePath for them.
+    }, (node) => changed || failed.has(node) || node.type === 'ExpressionStatement' || node.type === 'ReturnStatement');
   }
 }
 

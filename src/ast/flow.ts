@@ -9,7 +9,7 @@ import { b, n, type NodePath } from '../ast.js';
 import { countReferences, declarationNames, patternNames } from './scope.js';
 import type { Expression, Node, Statement } from '../types.js';
 import { visit } from '../visit.js';
-import { fastCheck, someNode } from '../walk.js';
+import { fastCheck, someNode, walk } from '../walk.js';
 
 type Fn = K.FunctionExpression | K.ArrowFunctionExpression | K.FunctionDeclaration;
 
@@ -1073,7 +1073,9 @@ export function flattenFlows(body: K.BlockStatement, options: FlowOptions): Flow
         changed = true;
         return false;
       },
-    });
+      // Only a statement that can hold a call (or one to skip) and a function (not entered) need their
+      // method: the others it only traverses, and their NodePaths were most of the cost.
+    }, (node) => changed || node.type === 'ExpressionStatement' || node.type === 'ReturnStatement' || is.Function(node));
   }
   return result;
 }
@@ -1165,14 +1167,12 @@ export function resolveTailHelpers(body: K.BlockStatement, options: FlowOptions)
 
 function helperCandidates(body: K.BlockStatement, options: FlowOptions): TailHelper[] {
   const found: TailHelper[] = [];
-  visit(body as unknown as Node, {
-    visitFunctionDeclaration(path) {
-      const fn = path.node;
-      if (n.Identifier.check(fn.id) && !fn.generator && mentions(fn.body, options.callback)) found.push({ name: fn.id.name, fn });
-      this.traverse(path);
-    },
-    visitVariableDeclarator(path) {
-      const { id, init } = path.node;
+  // A plain walk: nothing here needs a NodePath.
+  walk(body, (node) => {
+    if (n.FunctionDeclaration.check(node)) {
+      if (n.Identifier.check(node.id) && !node.generator && mentions(node.body, options.callback)) found.push({ name: node.id.name, fn: node });
+    } else if (n.VariableDeclarator.check(node)) {
+      const { id, init } = node;
       if (
         n.Identifier.check(id) &&
         (n.FunctionExpression.check(init) || n.ArrowFunctionExpression.check(init)) &&
@@ -1182,8 +1182,7 @@ function helperCandidates(body: K.BlockStatement, options: FlowOptions): TailHel
       ) {
         found.push({ name: id.name, fn: init });
       }
-      this.traverse(path);
-    },
+    }
   });
   // One declaration per name (a name declared twice is left alone).
   return found.filter((c) => found.filter((d) => d.name === c.name).length === 1);

@@ -14,12 +14,12 @@
 import * as recast from 'recast';
 import type { namedTypes as K } from 'ast-types';
 import type { Expression, Node } from '../types.js';
+import { b } from '../ast.js';
 import { cloneNode, startOf } from '../nodes.js';
-import { walk, type AnyNode } from '../walk.js';
+import { namedTypes, walk, type AnyNode } from '../walk.js';
 import { analyzeScopes, type Binding, type ScopeAnalysis } from './scope.js';
 
-const n = recast.types.namedTypes;
-const b = recast.types.builders;
+const n = namedTypes;
 
 /** Masked keyword tokens (src/tokens.ts): `$<n>$___$`, as long as the token. */
 export const TOKEN_PLACEHOLDER = /\$[0-9a-z]+\$_*\$?/g;

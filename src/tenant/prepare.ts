@@ -290,15 +290,23 @@ type Fn = K.FunctionDeclaration | K.FunctionExpression | K.ArrowFunctionExpressi
 /** One pass: returns true when a parameter was aliased (the scopes are then stale: analyse again). */
 function aliasOnce(ctx: PrepareContext): boolean {
   const { rule } = ctx;
-  const scopes = ruleScopes(rule);
   const calls = new Map<unknown, K.CallExpression>();
   const functionOf = new Map<unknown, Fn>();
+  // The names that may stand for a rule parameter: the parameters', and any variable initialised with a name (a possible alias).
+  const roleNames = new Set<unknown>([rule.user, rule.context, rule.callback]);
   walk(rule.fn, (node, ancestors) => {
     const parent = ancestors[ancestors.length - 1];
     if (node.type === 'Identifier' && parent?.type === 'CallExpression' && parent.callee === node) calls.set(node, parent as unknown as K.CallExpression);
     if (node.type === 'VariableDeclarator' && (n.FunctionExpression.check(node.init) || n.ArrowFunctionExpression.check(node.init))) functionOf.set(node.id, node.init as Fn);
+    if (node.type === 'VariableDeclarator' && n.Identifier.check(node.init) && n.Identifier.check(node.id)) roleNames.add(node.id.name);
     if (node.type === 'FunctionDeclaration' && node !== (rule.fn as unknown)) functionOf.set(node.id, node as unknown as Fn);
   });
+  // Only a local function called by its name with a rule parameter (or a possible alias) can be a
+  // helper: most rules have none, and need no scope analysis.
+  const functionNames = new Set([...functionOf.keys()].map((id) => (id as { name?: unknown } | null)?.name));
+  const passesParameter = (call: K.CallExpression) => call.arguments.some((argument) => n.Identifier.check(argument) && roleNames.has(argument.name));
+  if (![...calls].some(([id, call]) => functionNames.has((id as K.Identifier).name) && passesParameter(call))) return false;
+  const scopes = ruleScopes(rule);
   for (const binding of scopes.bindings) {
     const fn = functionOf.get(binding.id);
     if (!fn || !n.BlockStatement.check(fn.body) || binding.writes.length > 0 || binding.references.length === 0) continue;

@@ -5,13 +5,13 @@ import * as recast from 'recast';
 import { callsBackAndGoesOn, codeRunsFirst, escapesCatch, flattenThrowing, holdingStatement, insideLoop, uniqueName } from '../../src/ast/flow.js';
 import { b, enclosingStatement, memberChain, n, type NodePath } from '../../src/ast.js';
 import type { Node, RuleShape, SdkMajor, Statement } from '../../src/types.js';
-import { countReferences, renameReferences } from './bindings.js';
+import { countReferences, referenceCounts, renameReferences } from './bindings.js';
 import { awaited, sdkCall } from './emit.js';
 import type { Operation } from './operations.js';
 
 import type { namedTypes as K } from 'ast-types';
 import { visit } from '../../src/visit.js';
-import { cloneNode } from '../../src/nodes.js';
+import { cloneNode, identifiersIn } from '../../src/nodes.js';
 
 export interface CallbackChecks {
   /** The continuation once the checks are gone. */
@@ -124,10 +124,13 @@ export function matchCallbackChecks(body: Statement[], error: string | undefined
     const unsafe = substituteFailure(handler, errorName, response, data);
     if (unsafe) return { unsafe };
   }
-  if (response && countReferences(rest as unknown as Node, response) > 0) {
+  // One analysis for both names, none when neither is there.
+  const asked = [response, error].filter((name): name is string => Boolean(name));
+  const counts = asked.length > 0 && identifiersIn(rest, asked).size > 0 ? referenceCounts(rest as unknown as Node) : new Map<string, number>();
+  if (response && (counts.get(response) ?? 0) > 0) {
     return { unsafe: `it reads the HTTP response (\`${response}\`) beyond its status, which the SDK does not return` };
   }
-  if (error && countReferences(rest as unknown as Node, error) > 0) {
+  if (error && (counts.get(error) ?? 0) > 0) {
     return { unsafe: `it reads \`${error}\` outside its error check` };
   }
   return { rest, handler, errorName, comments, statusChecked: onStatus !== null };

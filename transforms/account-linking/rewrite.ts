@@ -9,8 +9,9 @@ import { CLIENT_FACTORY, clientDeclaration, preludeStatements, requireStatement,
 import { matchRequire, type Operation, type RuleScan } from './operations.js';
 import { hasTokens } from './urls.js';
 import { visit } from '../../src/visit.js';
-import { containsAny, findPath, isIdentifierType } from './tree.js';
+import { containsAny, findPath, isAssignmentType, isCallType, isIdentifierType } from './tree.js';
 import { walk } from '../../src/walk.js';
+import { containsIdentifier } from '../../src/nodes.js';
 
 /**
  * The legacy client's own name when the converted calls were its only uses (its declaration goes);
@@ -37,6 +38,8 @@ export function chooseClientName(ctx: TransformContext, scan: RuleScan): string 
 }
 
 function freeName(body: Node, base: string): string {
+  // A name no identifier has is free without the analysis (the usual case).
+  if (!containsIdentifier(body, [base])) return base;
   // One analysis for the three candidates.
   const counts = referenceCounts(body);
   for (const name of [base, `${base}Api`, `${base}Client`]) if (!counts.has(name)) return name;
@@ -80,18 +83,20 @@ export function convertPrimaryUser(ctx: TransformContext, linkAnchors: Set<Node>
       path.replace(call);
       return false;
     },
+    // The method only traverses other statements: a NodePath only for `x.primaryUser = …`.
+  }, (node) => {
+    const expr = node.expression as { type?: string; operator?: string; left?: unknown } | undefined;
+    return expr?.type === 'AssignmentExpression' && expr.operator === '=' && memberChain(expr.left)?.[1] === 'primaryUser';
   });
 }
 
 /** Whether the rule says who the primary is through `context.primaryUser` or `user.user_id`. */
 function signalsPrimary(rule: TransformContext['rule']): boolean {
   let found = false;
-  visit(rule.body, {
-    visitAssignmentExpression(path) {
-      const chain = memberChain(path.node.left);
-      if (chain?.length === 2 && ((chain[0] === rule.context && chain[1] === 'primaryUser') || (chain[0] === rule.user && chain[1] === 'user_id'))) found = true;
-      this.traverse(path);
-    },
+  walk(rule.body, (node) => {
+    if (!isAssignmentType(node.type)) return;
+    const chain = memberChain(node.left);
+    if (chain?.length === 2 && ((chain[0] === rule.context && chain[1] === 'primaryUser') || (chain[0] === rule.user && chain[1] === 'user_id'))) found = true;
   });
   return found;
 }
@@ -225,7 +230,11 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
         }
         this.traverse(path);
       },
-    });
+      // A declaration with no declarator whose names are all unused is only traversed: no NodePath for it.
+    }, (node) => (node.declarations as K.VariableDeclarator[]).some((declarator) => {
+      const names = declaratorNames(declarator);
+      return names.length > 0 && !names.some((name) => counts.has(name));
+    }));
     if (!removed) break;
   }
   // A require already hoisted by require-dependencies, and its dependency.
@@ -240,12 +249,9 @@ export function removeUnused(ctx: TransformContext, scan: RuleScan) {
     return keep;
   }));
   const stillRequired = new Set<string>();
-  visit([...ctx.module.requires, ...rule.body.body], {
-    visitCallExpression(path) {
-      const required = matchRequire(path.node);
-      if (required) stillRequired.add(required.module);
-      this.traverse(path);
-    },
+  walk([...ctx.module.requires, ...rule.body.body], (node) => {
+    const required = isCallType(node.type) ? matchRequire(node) : null;
+    if (required) stillRequired.add(required.module);
   });
   for (const module of ['request', 'axios', 'node-fetch']) {
     if (!stillRequired.has(module)) {
@@ -271,17 +277,22 @@ function identifierNames(node: unknown): string[] {
   return names;
 }
 
+/** `x` or `{ a, b: c }` → the names a declarator declares that removeUnused can count. */
+function declaratorNames(declarator: K.VariableDeclarator): string[] {
+  return n.Identifier.check(declarator.id)
+    ? [declarator.id.name]
+    : n.ObjectPattern.check(declarator.id)
+      ? declarator.id.properties.flatMap((p) => ((n.ObjectProperty.check(p) || n.Property.check(p)) && n.Identifier.check(p.value) ? [p.value.name] : []))
+      : [];
+}
+
 function classifyDeclarator(
   declarator: K.VariableDeclarator,
   scan: RuleScan,
   candidates: Set<string>,
   counts: Map<string, number>,
 ): { code: string; data: Record<string, string> } | null {
-  const names = n.Identifier.check(declarator.id)
-    ? [declarator.id.name]
-    : n.ObjectPattern.check(declarator.id)
-      ? declarator.id.properties.flatMap((p) => ((n.ObjectProperty.check(p) || n.Property.check(p)) && n.Identifier.check(p.value) ? [p.value.name] : []))
-      : [];
+  const names = declaratorNames(declarator);
   if (names.length === 0 || names.some((name) => counts.has(name))) return null;
   const name = names.join(', ');
   const required = matchRequire(declarator.init);
