@@ -150,18 +150,26 @@ describe('verify sandbox', () => {
   }, 120_000);
 
   it('no key material on disk: the certificate is made in memory and the children leave no temporary folder', async () => {
-    const before = new Set(readdirSync(tmpdir()));
-    const v = await createVerifier({ concurrency: 1 });
-    const during = readdirSync(tmpdir()).filter((f) => !before.has(f));
-    await v.verifyPair({ rule: 'function (u, c, cb) { cb(null, u, c); }', action: 'exports.onExecutePostLogin = async () => {};', sdk: 7, scenarios: scenario() });
-    // Other test files may run verify children at the same time: look only at folders new since `before`.
-    const children = readdirSync(tmpdir()).filter((f) => !before.has(f) && f.startsWith('rules2actions-verify-child-'));
-    expect(children.length).toBeGreaterThanOrEqual(1);
-    for (const f of children) expect(readdirSync(path.join(tmpdir(), f)).filter((n) => /\.pem$|key|cert/i.test(n))).toEqual([]);
-    expect(during.filter((f) => f.startsWith('rules2actions-tls-'))).toEqual([]);
-    await v.close();
-    await new Promise((resolve) => setTimeout(resolve, 2500));
-    const left = new Set(readdirSync(tmpdir()));
-    expect(children.filter((f) => left.has(f))).toEqual([]);
+    // A temporary folder of its own: other verify runs on the machine (other test files, other checkouts) also make child folders.
+    const privateTmp = mkdtempSync(path.join(tmpdir(), 'rules2actions-sandbox-test-'));
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = privateTmp;
+    try {
+      const v = await createVerifier({ concurrency: 1 });
+      const during = readdirSync(privateTmp);
+      await v.verifyPair({ rule: 'function (u, c, cb) { cb(null, u, c); }', action: 'exports.onExecutePostLogin = async () => {};', sdk: 7, scenarios: scenario() });
+      const children = readdirSync(privateTmp).filter((f) => f.startsWith('rules2actions-verify-child-'));
+      expect(children.length).toBeGreaterThanOrEqual(1);
+      for (const f of children) expect(readdirSync(path.join(privateTmp, f)).filter((n) => /\.pem$|key|cert/i.test(n))).toEqual([]);
+      expect(during.filter((f) => f.startsWith('rules2actions-tls-'))).toEqual([]);
+      await v.close();
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      // (what is left is the child script transpiled from source for vitest, a cache keyed by its content)
+      expect(readdirSync(privateTmp).filter((f) => f.startsWith('rules2actions-verify-child-'))).toEqual([]);
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+      rmSync(privateTmp, { recursive: true, force: true });
+    }
   }, 60_000);
 });
