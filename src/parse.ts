@@ -1,11 +1,7 @@
 import type { ParserOptions } from '@babel/parser';
-import { createRequire } from 'node:module';
+import { babelParser } from './babel-parser.js';
 import * as recast from 'recast';
 import type { File } from './types.js';
-
-// required, not imported: Node's ESM loader scans a CommonJS module's whole source for its export names,
-// ~25 ms of every cold start for @babel/parser's 500 KB bundle.
-const babelParser: typeof import('@babel/parser') = createRequire(import.meta.url)('@babel/parser');
 
 const babelOptions: ParserOptions = {
   sourceType: 'script',

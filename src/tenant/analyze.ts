@@ -3,15 +3,11 @@
 // Babel parse and one walk per rule, no recast. The result is plain data (it crosses to worker threads):
 // each rule gets the view it needs as `MigrateOptions.tenant`.
 import type { ParserOptions } from '@babel/parser';
-import { createRequire } from 'node:module';
+import { babelParser } from '../babel-parser.js';
 import { makeParseable } from '../analyze.js';
 import { maskTokens } from '../tokens.js';
 import { walk, type AnyNode } from '../walk.js';
 import type { GlobalShare, RuleTenantView, SharedField } from './types.js';
-
-// required, not imported: Node's ESM loader scans a CommonJS module's whole source for its export names,
-// ~25 ms of every cold start for @babel/parser's 500 KB bundle.
-const babelParser: typeof import('@babel/parser') = createRequire(import.meta.url)('@babel/parser');
 
 export interface TenantRule {
   /** Names the rule in findings (its source path). */
