@@ -2,7 +2,6 @@
 import type { NodePath } from './ast.js';
 import { n, statements } from './ast.js';
 import type { Node, Statement } from './types.js';
-import { fastCheck, someNode } from './walk.js';
 
 /**
  * A deep copy of an AST node. `loc` and recast's `original` are shared, so findings raised on the copy
@@ -68,25 +67,6 @@ export function hasTodo(node: unknown): boolean {
   return comments.some((c) => typeof c.value === 'string' && c.value.includes('TODO(rules2actions)'));
 }
 
-// user-metadata.ts still imports it from here until the flow helper moves it onto src/ast/scope.ts.
+// Plain scans for names live with the walk (src/ast/scope.ts asks them too); re-exported for the transforms.
+export { containsIdentifier, identifiersIn } from './walk.js';
 
-/**
- * True when an identifier named one of `names` is under `root`: the test before a visit that looks
- * for those names, which costs much more than this plain scan when it finds nothing. (The rule's
- * text is no substitute: earlier transforms add and remove code.)
- */
-export function containsIdentifier(root: unknown, names: readonly string[]): boolean {
-  return someNode(root, (node) => isIdentifier(node) && names.includes(node.name));
-}
-
-/** Which of `names` are identifiers under `root`, from the same plain scan. */
-export function identifiersIn(root: unknown, names: readonly string[]): Set<string> {
-  const found = new Set<string>();
-  someNode(root, (node) => {
-    if (isIdentifier(node) && names.includes(node.name)) found.add(node.name);
-    return found.size === names.length;
-  });
-  return found;
-}
-
-const isIdentifier = fastCheck(n.Identifier);

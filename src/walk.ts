@@ -205,3 +205,24 @@ export function pathsWhere(root: Node, test: (node: Node) => boolean): NodePath[
   });
   return found;
 }
+
+/**
+ * True when an identifier named one of `names` is under `root`: the test before a visit that looks
+ * for those names, which costs much more than this plain scan when it finds nothing. (The rule's
+ * text is no substitute: earlier transforms add and remove code.)
+ */
+export function containsIdentifier(root: unknown, names: readonly string[]): boolean {
+  return someNode(root, (node) => isIdentifierNode(node) && names.includes(node.name));
+}
+
+/** Which of `names` are identifiers under `root`, from the same plain scan. */
+export function identifiersIn(root: unknown, names: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  someNode(root, (node) => {
+    if (isIdentifierNode(node) && names.includes(node.name)) found.add(node.name);
+    return found.size === names.length;
+  });
+  return found;
+}
+
+const isIdentifierNode = fastCheck(n.Identifier);

@@ -16,7 +16,7 @@ import * as recast from 'recast';
 import type { namedTypes as K } from 'ast-types';
 import type { NodePath } from '../ast.js';
 import type { Expression, Node, RuleShape } from '../types.js';
-import { fastCheck, someNode, typeNameCheck, namedTypes, walk, type AnyNode, type Key } from '../walk.js';
+import { containsIdentifier, fastCheck, someNode, typeNameCheck, namedTypes, walk, type AnyNode, type Key } from '../walk.js';
 
 const n = namedTypes;
 
@@ -728,7 +728,7 @@ export function liveReferenceCounts(root: Node | readonly Node[]): { counts: Map
 
 export function countReferences(root: Node | readonly Node[], name: string): number {
   // Most questions are about a name that is not there at all: a plain scan answers them without the analysis.
-  if (!someNode(root, (node) => is.Identifier(node) && node.name === name)) return 0;
+  if (!containsIdentifier(root, [name])) return 0;
   return referenceCounts(root, name).get(name) ?? 0;
 }
 
