@@ -215,6 +215,11 @@ export function containsIdentifier(root: unknown, names: readonly string[]): boo
   return someNode(root, (node) => isIdentifierNode(node) && names.includes(node.name));
 }
 
+/** Whether one of `targets` is `root` or sits under it. */
+export function containsAny(root: unknown, targets: ReadonlySet<unknown>): boolean {
+  return someNode(root, (node) => targets.has(node));
+}
+
 /** Which of `names` are identifiers under `root`, from the same plain scan. */
 export function identifiersIn(root: unknown, names: readonly string[]): Set<string> {
   const found = new Set<string>();

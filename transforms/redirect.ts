@@ -4,7 +4,7 @@ import { ruleScopes, statementDeclaredNames, type RuleScopes } from '../src/ast/
 import { cloneNode } from '../src/nodes.js';
 import type { Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
-import { pathsWhere, someNode, walk } from '../src/walk.js';
+import { containsAny, pathsWhere, someNode, walk } from '../src/walk.js';
 
 type Pass = 'execute' | 'continue';
 const CONTINUE_PROTOCOL = 'redirect-callback';
@@ -79,7 +79,8 @@ export const redirect: Transform = {
 
     const body = ctx.rule.body.body;
     // Statements holding the protocol test differ between the passes; the others run on both as written.
-    const splitting = new Set(body.filter((statement) => containsAny(statement, tests.continueTests)));
+    const continueTests = new Set<unknown>(tests.continueTests);
+    const splitting = new Set(body.filter((statement) => containsAny(statement, continueTests)));
     const copies = body.map((statement) => cloneNode(statement));
     const origin = new Map<unknown, Statement>(copies.map((copy, i) => [copy, body[i]]));
 
@@ -376,10 +377,6 @@ function isHarmless(scopes: RuleScopes, statement: Statement): boolean {
     },
   });
   return harmless;
-}
-
-function containsAny(root: Statement, nodes: unknown[]): boolean {
-  return someNode(root, (node) => nodes.includes(node));
 }
 
 /** `if (test) {}` left after the redirect was taken out of the continue copy. */

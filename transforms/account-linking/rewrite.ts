@@ -9,8 +9,8 @@ import { CLIENT_FACTORY, clientDeclaration, preludeStatements, requireStatement,
 import { matchRequire, type Operation, type RuleScan } from './operations.js';
 import { hasTokens } from './urls.js';
 import { visit } from '../../src/visit.js';
-import { containsAny, findPath, isAssignmentType, isCallType, isIdentifierType } from './tree.js';
-import { walk } from '../../src/walk.js';
+import { findPath, isAssignmentType, isCallType, isIdentifierType } from './tree.js';
+import { containsAny, walk } from '../../src/walk.js';
 import { containsIdentifier } from '../../src/nodes.js';
 
 /**

@@ -12,15 +12,6 @@ export const isNewType = typeNameCheck(n.NewExpression);
 export const isDeclaratorType = typeNameCheck(n.VariableDeclarator);
 export const isAssignmentType = typeNameCheck(n.AssignmentExpression);
 
-/** Whether one of `targets` is `root` or sits under it. */
-export function containsAny(root: unknown, targets: ReadonlySet<unknown>): boolean {
-  let found = false;
-  walk(root, (node) => {
-    if (targets.has(node)) found = true;
-    return !found;
-  });
-  return found;
-}
 
 /** The NodePath of `target` under `root`, or null. */
 export function findPath(root: unknown, target: Node): NodePath | null {
