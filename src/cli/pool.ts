@@ -21,9 +21,7 @@ const BATCH_SIZE = 16;
  * Measured on 10,000 generated rules, migrate --out: peak RSS 373 → 296 MB at the same CPU time
  * (50.8 / 52.2 s, load 5–6). Capping the old generation instead (64 MB: 289 MB) cost 10–20% more CPU
  * even when the cap was far above what a run needs (256 MB), and would have failed a 900 KB rule.
- * Not enough at 50k rules (peak RSS 530 MB, load 5-9): and replacing a worker whose heap in use passed
- * 150 MB (tinypool's maxMemoryLimitBeforeRecycle) did not lower it (566 MB), so the growth left is not
- * the workers' live heap: measure each isolate and malloc at 50k before the next lever.
+ * The rest of the 50k peak was stdout queued in memory behind a slow reader (migrate now awaits its drain).
  */
 const WORKER_YOUNG_MB = 12;
 
