@@ -1,7 +1,8 @@
 // auth0-deploy-cli YAML layout: tenant.yaml with `actions:` and `triggers:`, code beside it in
 // actions/<name>/code.js. An existing tenant.yaml in the output folder is edited, not replaced.
-import { Document, isMap, type Document as YamlDocument } from 'yaml';
+import type { Document as YamlDocument } from 'yaml';
 import { parseYaml, unmaskText } from '../inputs/data.js';
+import { yamlLibrary } from '../yaml-library.js';
 import { isRecord, triggerMap } from '../inputs/records.js';
 import { deployedField } from './directory.js';
 import { actionCode, MODULE_FOLDER } from './module.js';
@@ -26,6 +27,7 @@ export function emitYaml(plan: TenantPlan, existing: { text: string; file: strin
     };
   });
 
+  const { Document, isMap } = yamlLibrary();
   let document: YamlDocument;
   let tokens: string[] = [];
   if (existing) {

@@ -4,7 +4,7 @@
 // src/tokens.ts yields identifiers, which bare JSON cannot hold; here a bare token becomes a quoted
 // string placeholder of the same length (positions in errors stay exact), and every parsed string
 // gets its original token bytes back.
-import { parseDocument } from 'yaml';
+import { yamlLibrary } from '../yaml-library.js';
 
 const TOKEN = /@@[A-Za-z0-9_]+@@|##[A-Za-z0-9_]+##/g;
 // Private-use characters: printable in YAML, legal unescaped inside JSON strings.
@@ -117,7 +117,7 @@ export function parseJson(source: string, file: string): unknown {
  */
 export function parseYaml(source: string, file: string) {
   const { text, tokens } = maskYaml(source.replace(/^\uFEFF/, ''));
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: false });
+  const document = yamlLibrary().parseDocument(text, { prettyErrors: false, uniqueKeys: false });
   const problem = document.errors[0];
   if (problem) {
     const offset = problem.pos?.[0] ?? 0;
