@@ -242,7 +242,7 @@ export function createChildPool(script: string, size: number, options: SandboxOp
         results.push(message.result);
       } else if (message.kind === 'done') {
         finish({});
-      } else {
+      } else if (message.kind === 'failed') {
         finish({ error: new Error(`verify child failed: ${message.error}\n${worker.stderr}`) });
       }
     };

@@ -1,0 +1,138 @@
+/**
+ * The load cache (load-cache.ts) on disk, on the CLI's side. It is written only here, from a warm-up child
+ * that is sent no tenant code (child.ts, `warm`), into a folder of the user's own (mode 0700) that verify
+ * children may read but not write (their only writable folder is their temporary one): a rule or Action can
+ * neither write nor replace it. It is rebuilt when Node, the child's flags, the packages' node_modules
+ * folders (npm rewrites `.package-lock.json` on every change) or any recorded file changed; when it cannot
+ * be built or kept, children load as before.
+ */
+import { fork } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { basename, dirname, join, sep } from 'node:path';
+import type { ChildMessage, ParentMessage } from './child.js';
+import { readLoadCacheHeader } from './load-cache.js';
+import { sandboxArgs, sandboxEnv, type SandboxOptions } from './pool.js';
+
+/** `$XDG_CACHE_HOME/rules2actions`, else `~/.cache/rules2actions`. */
+export function defaultLoadCacheFolder(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'rules2actions');
+}
+
+const stamp = (path: string) => {
+  try {
+    const s = statSync(path);
+    return `${s.size}:${s.mtimeMs}`;
+  } catch {
+    return '-';
+  }
+};
+
+/** A folder only this user can write, or null. */
+function ownFolder(folder: string): string | null {
+  try {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const s = lstatSync(folder);
+    const mine = typeof process.getuid !== 'function' || s.uid === process.getuid();
+    return s.isDirectory() && mine && (s.mode & 0o022) === 0 ? folder : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every recorded file still has its recorded size and modification time. */
+function fresh(file: string): boolean {
+  try {
+    const { header } = readLoadCacheHeader(readHeaderBytes(file));
+    return header.files.every((f) => {
+      const s = statSync(f.filename);
+      return s.size === f.size && s.mtimeMs === f.mtimeMs;
+    });
+  } catch {
+    return false;
+  }
+}
+
+function readHeaderBytes(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const size = Buffer.alloc(4);
+    readSync(fd, size, 0, 4, 0);
+    const blob = Buffer.alloc(4 + size.readUInt32LE(0));
+    readSync(fd, blob, 0, blob.length, 0);
+    return blob;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The load cache for children started as `createChildPool(script, …, options)` would start them, with
+ * `resolveFrom` as their first place to resolve from; built now when missing or stale. Null when none.
+ */
+export async function loadCacheFor(script: string, options: SandboxOptions, resolveFrom: string, folder: string): Promise<string | null> {
+  const own = ownFolder(folder);
+  if (!own) return null;
+  const flags = sandboxArgs(script, '', { ...options, readPaths: [] }).filter((a) => !a.startsWith('--allow-fs'));
+  const install = createHash('sha256').update(resolveFrom).digest('hex').slice(0, 12);
+  // The node_modules folders resolving from the installation can reach (not the current folder's).
+  const modules = options.readPaths.filter((p) => basename(p) === 'node_modules' && resolveFrom.startsWith(dirname(p) + sep));
+  const key = createHash('sha256')
+    .update(JSON.stringify([process.version, process.arch, flags, script, stamp(script)]))
+    .update(JSON.stringify(modules.map((p) => [p, stamp(p), stamp(join(p, '.package-lock.json'))])))
+    .digest('hex')
+    .slice(0, 16);
+  const file = join(own, `verify-load-${install}-${key}.bin`);
+  if (fresh(file)) return file;
+  const built = await warmUp(script, options, resolveFrom);
+  if (!built) return null;
+  try {
+    const staging = `${file}.${process.pid}.tmp`;
+    writeFileSync(staging, built, { mode: 0o600 });
+    renameSync(staging, file);
+    // This installation's older caches.
+    for (const name of readdirSync(own)) {
+      if (name.startsWith(`verify-load-${install}-`) && name !== basename(file)) rmSync(join(own, name), { force: true });
+    }
+    return file;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs the warm-up child (the pairs' sandbox, no pair) and returns what it recorded, or null. */
+function warmUp(script: string, options: SandboxOptions, resolveFrom: string): Promise<Buffer | null> {
+  const temp = mkdtempSync(join(tmpdir(), 'rules2actions-verify-child-'));
+  const child = fork(script, [], {
+    env: sandboxEnv(temp),
+    execArgv: sandboxArgs(script, temp, options),
+    cwd: temp,
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+  });
+  return new Promise<Buffer | null>((resolve) => {
+    const timer = setTimeout(() => end(null), 20_000);
+    let ended = false;
+    const end = (result: Buffer | null) => {
+      if (ended) return;
+      ended = true;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.kill('SIGKILL');
+      rmSync(temp, { recursive: true, force: true });
+      resolve(result);
+    };
+    const onMessage = (message: ChildMessage) => {
+      if (message.kind !== 'warmed') return end(null);
+      try {
+        end(readFileSync(join(temp, 'load-cache.bin')));
+      } catch {
+        end(null);
+      }
+    };
+    child.on('message', onMessage);
+    child.once('exit', () => end(null));
+    child.on('error', () => end(null));
+    child.send({ kind: 'warm', resolveFrom: [resolveFrom] } satisfies ParentMessage);
+  });
+}
