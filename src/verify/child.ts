@@ -44,7 +44,7 @@ export interface ChildResult {
 
 /**
  * Parent → child: the pair, once; then `go` when the pair may run (the parent limits how many run at once).
- * Or, instead of a pair, `warm`: load every shipped package and write the load cache (load-cache-store.ts).
+ * Or, instead of a pair, `warm`: load every shipped package and write the load cache (child-caches.ts).
  */
 export type ParentMessage = { kind: 'pair'; job: ChildJob } | { kind: 'go' } | { kind: 'warm'; resolveFrom: string[] };
 

@@ -15,7 +15,7 @@ import type { ChildJob } from './child.js';
 import { compareOutcomes } from './compare.js';
 import { createCertificate, type Certificate } from './emulator.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { defaultLoadCacheFolder, loadCacheFor } from './load-cache-store.js';
+import { defaultCacheFolder, loadCacheFor, startupSnapshotFor } from './child-caches.js';
 import { createChildPool, packageReadPaths, type ChildPool, type PairStop } from './pool.js';
 import { validateScenario } from './scenarios.js';
 import type { ScenarioVerdict, VerifyPairInput } from './types.js';
@@ -48,8 +48,8 @@ export interface VerifierOptions {
   heapMb?: number;
   /** Resident memory at which a child is stopped, in MB (default 1024; Linux only). */
   rssMb?: number;
-  /** Folder of the shipped packages' load cache (load-cache-store.ts; default ~/.cache/rules2actions), or false for none. */
-  loadCache?: string | false;
+  /** Folder of the children's startup snapshot and load cache (child-caches.ts; default ~/.cache/rules2actions), or false for none. */
+  cacheFolder?: string | false;
 }
 
 /** A pair whose child had to be stopped (a loop that never yields, too much memory) or died: nothing it did counts. */
@@ -63,9 +63,16 @@ export class VerifyStopped extends Error {
 /** One certificate and a pool of children for many pairs; pairs may be verified concurrently. */
 export async function createVerifier(options: VerifierOptions = {}): Promise<Verifier> {
   const [certificate, script] = await Promise.all([createCertificate(), childScript()]);
-  const sandbox = { readPaths: packageReadPaths(PACKAGE_ROOT, process.cwd()), heapMb: options.heapMb ?? 384, rssMb: options.rssMb ?? 1024 };
-  const loadCache =
-    options.loadCache === false ? null : await loadCacheFor(script, sandbox, RESOLVE_FROM, options.loadCache ?? defaultLoadCacheFolder());
+  const folder = options.cacheFolder === false ? null : (options.cacheFolder ?? defaultCacheFolder());
+  const heapMb = options.heapMb ?? 384;
+  const snapshotBlob = folder ? startupSnapshotFor({ heapMb }, folder) : null;
+  const sandbox = {
+    readPaths: packageReadPaths(PACKAGE_ROOT, process.cwd()),
+    heapMb,
+    rssMb: options.rssMb ?? 1024,
+    ...(snapshotBlob ? { snapshotBlob } : {}),
+  };
+  const loadCache = folder ? await loadCacheFor(script, sandbox, RESOLVE_FROM, folder) : null;
   // Timeouts in the child are wall-clock: more children than cores would make slow runs look like hangs.
   const pool = createChildPool(
     script,

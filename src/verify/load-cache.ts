@@ -3,7 +3,7 @@
  * without resolving and compiling their files again: about two thirds of each child's loading was Node
  * looking for files (stat, package.json scopes, `exports`) and V8 compiling them (pool.ts).
  *
- * A warm-up child that runs no tenant code (load-cache-store.ts) loads them with `recordLoads` and hands
+ * A warm-up child that runs no tenant code (child-caches.ts) loads them with `recordLoads` and hands
  * back a blob: where each `require` from each folder led, and V8's code cache of each file, taken after
  * the files ran so it holds the functions compiled during loading too. Each verify child installs it with
  * `useLoadCache` before it loads anything: a recorded resolution is answered from the table, a recorded

@@ -1,10 +1,11 @@
 /**
- * The shipped packages' load cache (src/verify/load-cache*.ts), seen from outside: a verifier given a cache
- * folder builds the cache there once, writable by this user only; a pair gets the same outcomes with it as
- * without it; the code being verified cannot write it; a cache whose recorded file has changed is rebuilt.
+ * The verify children's caches (src/verify/child-caches.ts: a startup snapshot and the shipped packages' load
+ * cache), seen from outside: a verifier given a cache folder builds them there once, writable by this user
+ * only; a pair gets the same outcomes with them as without; the code being verified cannot write them; a
+ * load cache whose recorded file has changed is rebuilt; a folder others can write is not used.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ const ACTION = readFileSync(join(FIXTURE, 'expected-action.js'), 'utf8');
 let folder: string;
 const cacheFiles = () => readdirSync(folder).filter((name) => name.startsWith('verify-load-'));
 const cacheFile = () => join(folder, cacheFiles()[0]);
+const snapshotFiles = () => readdirSync(folder).filter((name) => name.startsWith('verify-snapshot-'));
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 async function verify(rule: string, action: string, options: VerifierOptions): Promise<ScenarioVerdict[]> {
@@ -36,22 +38,25 @@ afterAll(() => {
   rmSync(join(folder, '..'), { recursive: true, force: true });
 });
 
-describe('verify load cache', () => {
+describe('verify child caches', () => {
   let withCache: ScenarioVerdict[];
 
-  it('is built on first use in a folder only this user can write, and used as it is afterwards', async () => {
-    withCache = await verify(RULE, ACTION, { loadCache: folder });
-    expect(cacheFiles()).toHaveLength(1);
+  it('are built on first use in a folder only this user can write, and used as they are afterwards', async () => {
+    withCache = await verify(RULE, ACTION, { cacheFolder: folder });
     expect(statSync(folder).mode & 0o777).toBe(0o700);
-    expect(statSync(cacheFile()).mode & 0o777).toBe(0o600);
-    const before = { sha: sha(cacheFile()), mtimeMs: statSync(cacheFile()).mtimeMs };
-    await (await createVerifier({ loadCache: folder })).close();
+    expect(readdirSync(folder).sort()).toEqual([...cacheFiles(), ...snapshotFiles()].sort());
+    const files = [cacheFile(), join(folder, snapshotFiles()[0])];
+    expect(files.map((file) => statSync(file).mode & 0o777)).toEqual([0o600, 0o600]);
+    const state = () => files.map((file) => ({ sha: sha(file), mtimeMs: statSync(file).mtimeMs }));
+    const before = state();
+    await (await createVerifier({ cacheFolder: folder })).close();
     expect(cacheFiles()).toHaveLength(1);
-    expect({ sha: sha(cacheFile()), mtimeMs: statSync(cacheFile()).mtimeMs }).toEqual(before);
+    expect(snapshotFiles()).toHaveLength(1);
+    expect(state()).toEqual(before);
   }, 60_000);
 
-  it('gives every scenario the same outcomes as loading the packages without it', async () => {
-    const without = await verify(RULE, ACTION, { loadCache: false });
+  it('give every scenario the same outcomes as starting and loading without them', async () => {
+    const without = await verify(RULE, ACTION, { cacheFolder: false });
     expect(withCache.map((v) => v.equal)).toEqual(linkingScenarios().map(() => true));
     // Each child's emulator listens on a port of its own.
     const portless = (verdicts: ScenarioVerdict[]) => JSON.parse(JSON.stringify(verdicts).replace(/localhost:\d+/g, 'localhost:PORT'));
@@ -59,29 +64,40 @@ describe('verify load cache', () => {
   }, 60_000);
 
   it('cannot be written by the rule or Action being verified', async () => {
-    const file = cacheFile();
-    const before = sha(file);
-    const write = `(() => { try { require('fs').writeFileSync(${JSON.stringify(file)}, 'tampered'); return 'written'; } catch (e) { return e.code; } })()`;
+    const files = [cacheFile(), join(folder, snapshotFiles()[0])];
+    const before = files.map(sha);
+    const write = files
+      .map((file) => `(() => { try { require('fs').writeFileSync(${JSON.stringify(file)}, 'tampered'); return 'written'; } catch (e) { return e.code; } })()`)
+      .join(` + ' ' + `);
     const [verdict] = await verify(
       `function (user, context, callback) { require('request'); context.idToken['https://probe/write'] = ${write}; callback(null, user, context); }`,
       `exports.onExecutePostLogin = async (event, api) => { require('auth0'); api.idToken.setCustomClaim('https://probe/write', ${write}); };`,
-      { loadCache: folder },
+      { cacheFolder: folder },
     );
-    expect(verdict.rule.idTokenClaims['https://probe/write']).toBe('ERR_ACCESS_DENIED');
-    expect(verdict.action.idTokenClaims['https://probe/write']).toBe('ERR_ACCESS_DENIED');
-    expect(sha(file)).toBe(before);
+    expect(verdict.rule.idTokenClaims['https://probe/write']).toBe('ERR_ACCESS_DENIED ERR_ACCESS_DENIED');
+    expect(verdict.action.idTokenClaims['https://probe/write']).toBe('ERR_ACCESS_DENIED ERR_ACCESS_DENIED');
+    expect(files.map(sha)).toEqual(before);
   }, 60_000);
 
-  it('is rebuilt when a file it recorded has changed since', async () => {
+  it('a load cache is rebuilt when a file it recorded has changed since', async () => {
     const { header, caches } = readLoadCacheHeader(readFileSync(cacheFile()));
     const changed = { ...header, files: header.files.map((f, i) => (i === 0 ? { ...f, mtimeMs: f.mtimeMs - 1000 } : f)) };
     const json = Buffer.from(JSON.stringify(changed));
     const size = Buffer.alloc(4);
     size.writeUInt32LE(json.length);
     writeFileSync(cacheFile(), Buffer.concat([size, json, caches]));
-    await (await createVerifier({ loadCache: folder })).close();
+    await (await createVerifier({ cacheFolder: folder })).close();
     const rebuilt = readLoadCacheHeader(readFileSync(cacheFile())).header;
     expect(rebuilt.files[0]).toMatchObject({ filename: header.files[0].filename, mtimeMs: statSync(header.files[0].filename).mtimeMs });
     expect(rebuilt.files.length).toBe(header.files.length);
+  }, 60_000);
+
+  it('are neither built nor used in a folder others can write; verify runs as without them', async () => {
+    const open = join(folder, '..', 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o777);
+    const verdicts = await verify(RULE, ACTION, { cacheFolder: open });
+    expect(readdirSync(open)).toEqual([]);
+    expect(verdicts.map((v) => v.equal)).toEqual(linkingScenarios().map(() => true));
   }, 60_000);
 });

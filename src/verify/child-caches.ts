@@ -1,22 +1,25 @@
 /**
- * The load cache (load-cache.ts) on disk, on the CLI's side. It is written only here, from a warm-up child
- * that is sent no tenant code (child.ts, `warm`), into a folder of the user's own (mode 0700) that verify
- * children may read but not write (their only writable folder is their temporary one): a rule or Action can
- * neither write nor replace it. It is rebuilt when Node, the child's flags, the packages' node_modules
- * folders (npm rewrites `.package-lock.json` on every change) or any recorded file changed; when it cannot
- * be built or kept, children load as before.
+ * What makes a verify child start faster, kept on disk by the CLI: a startup snapshot (pool.ts, `v8Flags`)
+ * and the shipped packages' load cache (load-cache.ts). Both are written only here, into a folder of the
+ * user's own (mode 0700) that verify children may read but not write (their only writable folder is their
+ * temporary one): a rule or Action can neither write nor replace them. The snapshot is Node's own start
+ * (no package and no code of ours: Node 20 cannot snapshot http, https or tls, which the runner, the
+ * emulator and every SDK load); the load cache comes from a warm-up child that is sent no tenant code
+ * (child.ts, `warm`). Each is rebuilt when what it was made from changed (Node, the child's flags, the
+ * packages' node_modules folders — npm rewrites `.package-lock.json` on every change — or a recorded
+ * file); when one cannot be built or kept, children start as before.
  */
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, sep } from 'node:path';
 import type { ChildMessage, ParentMessage } from './child.js';
 import { readLoadCacheHeader } from './load-cache.js';
-import { sandboxArgs, sandboxEnv, type SandboxOptions } from './pool.js';
+import { sandboxArgs, sandboxEnv, v8Flags, type SandboxOptions } from './pool.js';
 
 /** `$XDG_CACHE_HOME/rules2actions`, else `~/.cache/rules2actions`. */
-export function defaultLoadCacheFolder(): string {
+export function defaultCacheFolder(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'rules2actions');
 }
 
@@ -64,6 +67,37 @@ function readHeaderBytes(file: string): Buffer {
     return blob;
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * A startup snapshot of a bare Node built with the children's V8 flags, checked by starting from it; null
+ * when it cannot be built (children then start without one).
+ */
+export function startupSnapshotFor(options: Pick<SandboxOptions, 'heapMb'>, folder: string): string | null {
+  const own = ownFolder(folder);
+  if (!own) return null;
+  const flags = v8Flags(options);
+  const key = createHash('sha256')
+    .update(JSON.stringify([process.version, process.arch, process.execPath, stamp(process.execPath), flags]))
+    .digest('hex')
+    .slice(0, 16);
+  const file = join(own, `verify-snapshot-${key}.blob`);
+  if (stamp(file) !== '-') return file;
+  const entry = join(own, `verify-snapshot-entry.${process.pid}.js`);
+  const staging = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(entry, '// Node alone: its code cache is what a verify child needs (pool.ts, v8Flags).\n', { mode: 0o600 });
+    const run = (args: string[]) => spawnSync(process.execPath, [...flags, ...args], { stdio: 'ignore', env: {}, timeout: 60_000 }).status === 0;
+    if (!run([`--snapshot-blob=${staging}`, '--build-snapshot', entry]) || !run([`--snapshot-blob=${staging}`, '-e', '0'])) return null;
+    chmodSync(staging, 0o600);
+    renameSync(staging, file);
+    return file;
+  } catch {
+    return null;
+  } finally {
+    rmSync(entry, { force: true });
+    rmSync(staging, { force: true });
   }
 }
 
