@@ -2,11 +2,12 @@
  * Verify children, one pair each: a child is stopped once its pair is done, so nothing a tenant's rule
  * or Action changed (intrinsics, globals, the packages it loaded and their module-level state, the
  * require cache, the environment, timers, the process's error handlers) can reach another pair
- * (test/hostile/verify-isolation.test.ts fails on a child kept between pairs). Measured per pair: the
- * start (Node, the runner's builtins, the emulator) about 70 ms of CPU; loading request about 0.1 s and
- * auth0 v7 about 0.2 s (681 files: mostly resolving and compiling them; a resolution cache and a V8 code
- * cache together cut a third of it), so only shared package instances would remove it, and sharing them
- * is what leaks. At most `size` children run at once, because run
+ * (test/hostile/verify-isolation.test.ts fails on a child kept between pairs). What a fresh process costs
+ * is cut where it can be without sharing anything a pair could change (child-caches.ts): children start from
+ * a startup snapshot that gives Node back its own code cache, and load the shipped packages from a
+ * resolution table and V8 code cache (request + auth0 v2 + v7: 0.43 s -> 0.24 s of CPU); what is left is
+ * running those packages' files, which only shared package instances would avoid, and sharing them is what
+ * leaks. At most `size` children run at once, because run
  * time limits are wall-clock. Up to `size` more are started ahead, each given the pair it will run: they
  * start Node, the runner and the emulator and load the pair's packages (child.ts) while the others run,
  * and wait for their turn. No child is ever given a second pair.
