@@ -13,14 +13,21 @@ import { fork, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { basename, dirname, join, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import type { ChildMessage, ParentMessage } from './child.js';
 import { readLoadCacheHeader } from './load-cache.js';
 import { sandboxArgs, sandboxEnv, v8Flags, type SandboxOptions } from './pool.js';
 
-/** `$XDG_CACHE_HOME/rules2actions`, else `~/.cache/rules2actions`. */
-export function defaultCacheFolder(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'rules2actions');
+/** `$XDG_CACHE_HOME/rules2actions` (when absolute, as the XDG spec requires), else `~/.cache/rules2actions`; false without a home. */
+export function defaultCacheFolder(): string | false {
+  const xdg = process.env.XDG_CACHE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'rules2actions');
+  try {
+    const home = homedir();
+    return home ? join(home, '.cache', 'rules2actions') : false;
+  } catch {
+    return false;
+  }
 }
 
 const stamp = (path: string) => {

@@ -63,7 +63,7 @@ export class VerifyStopped extends Error {
 /** One certificate and a pool of children for many pairs; pairs may be verified concurrently. */
 export async function createVerifier(options: VerifierOptions = {}): Promise<Verifier> {
   const [certificate, script] = await Promise.all([createCertificate(), childScript()]);
-  const folder = options.cacheFolder === false ? null : (options.cacheFolder ?? defaultCacheFolder());
+  const folder = options.cacheFolder ?? defaultCacheFolder();
   const heapMb = options.heapMb ?? 384;
   const snapshotBlob = folder ? startupSnapshotFor({ heapMb }, folder) : null;
   const sandbox = {
