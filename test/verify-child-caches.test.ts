@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, linkingScenarios, type ScenarioVerdict, type VerifierOptions } from '../src/verify/index.js';
 import { readLoadCacheHeader } from '../src/verify/load-cache.js';
+import { typeCheckOffThread, type TypeCheckInput } from '../src/typecheck.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'account-linking', 'current-user-primary');
 const RULE = readFileSync(join(FIXTURE, 'rule.js'), 'utf8');
@@ -100,4 +101,24 @@ describe('verify child caches', () => {
     expect(readdirSync(open)).toEqual([]);
     expect(verdicts.map((v) => v.equal)).toEqual(linkingScenarios().map(() => true));
   }, 60_000);
+
+  it("the type check records ts-morph's load cache on first use and checks the same from it", async () => {
+    const inputs: TypeCheckInput[] = [
+      { file: 'migrated.js', code: ACTION, sdk: 7, rule: RULE },
+      { file: 'wrong.js', code: `exports.onExecutePostLogin = async (event, api) => { api.idToken.setCustomClaim(1); event.user.nope.x = 1; };`, sdk: 7 },
+    ];
+    const typeCheckFiles = () => readdirSync(folder).filter((name) => name.startsWith('typecheck-load-'));
+    const without = await typeCheckOffThread(inputs, false);
+    expect(without.get('wrong.js')?.errors.length).toBeGreaterThan(0);
+    expect(typeCheckFiles()).toEqual([]);
+    const recording = await typeCheckOffThread(inputs, folder);
+    expect(typeCheckFiles()).toHaveLength(1);
+    const file = join(folder, typeCheckFiles()[0]);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const recorded = { sha: sha(file), mtimeMs: statSync(file).mtimeMs };
+    const fromCache = await typeCheckOffThread(inputs, folder);
+    expect({ sha: sha(file), mtimeMs: statSync(file).mtimeMs }).toEqual(recorded);
+    expect(recording).toEqual(without);
+    expect(fromCache).toEqual(without);
+  }, 120_000);
 });
