@@ -91,8 +91,10 @@ export function startupSnapshotFor(options: Pick<SandboxOptions, 'heapMb'>, fold
     .slice(0, 16);
   const file = join(own, `verify-snapshot-${key}.blob`);
   if (stamp(file) !== '-') return file;
-  const entry = join(own, `verify-snapshot-entry.${process.pid}.js`);
-  const staging = `${file}.${process.pid}.tmp`;
+  // Per process and thread: test runners build from several at once.
+  const unique = `${process.pid}.${Math.random().toString(36).slice(2)}`;
+  const entry = join(own, `verify-snapshot-entry.${unique}.js`);
+  const staging = `${file}.${unique}.tmp`;
   try {
     writeFileSync(entry, '// Node alone: its code cache is what a verify child needs (pool.ts, v8Flags).\n', { mode: 0o600 });
     const run = (args: string[]) => spawnSync(process.execPath, [...flags, ...args], { stdio: 'ignore', env: {}, timeout: 60_000 }).status === 0;
