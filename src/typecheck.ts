@@ -72,11 +72,15 @@ function checkableRule(rule: string): string {
   return `${checkableText(makeParseable(rule).text)}\nmodule.exports = {};\n`;
 }
 
-/** typeCheckDetailed on a worker thread (verify): this thread stays free to answer the verify children. */
-export async function typeCheckOffThread(inputs: TypeCheckInput[]): Promise<Map<string, TypeCheckResult>> {
-  const { Worker } = await import('node:worker_threads');
+/**
+ * typeCheckDetailed on a worker thread (verify): this thread stays free to answer the verify children. The
+ * thread loads ts-morph from a code cache in `cacheFolder` (default ~/.cache/rules2actions; false: none).
+ */
+export async function typeCheckOffThread(inputs: TypeCheckInput[], cacheFolder?: string | false): Promise<Map<string, TypeCheckResult>> {
+  const [{ Worker }, { defaultCacheFolder, typeCheckCacheFor }] = await Promise.all([import('node:worker_threads'), import('./verify/child-caches.js')]);
+  const cache = typeCheckCacheFor(cacheFolder ?? defaultCacheFolder(), ROOT);
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerFile(), { workerData: inputs });
+    const worker = new Worker(workerFile(), { workerData: { inputs, cache } });
     worker.once('message', (message: { results?: Array<[string, TypeCheckResult]>; error?: string }) => {
       if (message.results) resolve(new Map(message.results));
       else reject(new Error(message.error));

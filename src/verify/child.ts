@@ -5,11 +5,14 @@
  * of time (`pair`): it starts the emulator and loads the packages the pair names while other children
  * run theirs, then waits for `go`. A second pair is refused.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAction } from './action-runner.js';
 import { installFrozenClock, setNow } from './clock.js';
 import { startEmulator, type Certificate, type Emulator } from './emulator.js';
 import { actionSecrets, currentUser, isRedirectCallback, postLoginEvent, requestedScopes, rulesContext } from './login.js';
+import { recordLoads, useLoadCache } from './load-cache.js';
 import { createModuleLoader, requiredPackages, type RequireFunction } from './modules.js';
 import { actionOutcome, ruleOutcome, type Observed } from './outcome.js';
 import { callWithTimeLimit, freeGlobalPackages, runRule } from './rule-runner.js';
@@ -27,6 +30,8 @@ export interface ChildJob {
   certificate: Certificate;
   /** Where `require` looks for packages (the rules2actions install first). */
   resolveFrom: string[];
+  /** The shipped packages' resolutions and code cache (load-cache.ts), when the parent has one. */
+  loadCache?: string;
 }
 
 export interface ChildResult {
@@ -37,8 +42,11 @@ export interface ChildResult {
   timedOut?: Array<'rule' | 'action'>;
 }
 
-/** Parent → child: the pair, once; then `go` when the pair may run (the parent limits how many run at once). */
-export type ParentMessage = { kind: 'pair'; job: ChildJob } | { kind: 'go' };
+/**
+ * Parent → child: the pair, once; then `go` when the pair may run (the parent limits how many run at once).
+ * Or, instead of a pair, `warm`: load every shipped package and write the load cache (child-caches.ts).
+ */
+export type ParentMessage = { kind: 'pair'; job: ChildJob } | { kind: 'go' } | { kind: 'warm'; resolveFrom: string[] };
 
 /** Child → parent, in order: `ready` once prepared, a `start` before each side, a `scenario` after each scenario, then `done` (or `failed`). */
 export type ChildMessage =
@@ -46,6 +54,7 @@ export type ChildMessage =
   | { kind: 'start'; scenario: string; side: 'rule' | 'action' }
   | { kind: 'scenario'; result: ChildResult }
   | { kind: 'done' }
+  | { kind: 'warmed'; file: string }
   | { kind: 'failed'; error: string };
 
 /** The limit for one callback a rule or Action scheduled (timers): a loop inside one is stopped there. */
@@ -62,12 +71,14 @@ interface Prepared {
 
 /**
  * Packages verify ships that a side names: each is loaded here, before the pair runs, instead of on its
- * first use in the first scenario (request, auth0 v2 and auth0 v7 take about 0.4 s of CPU together).
+ * first use in the first scenario (request, auth0 v2 and auth0 v7 take about 0.4 s of CPU together, 0.24 s from
+ * the load cache).
  * Only these: their loading has no side effect beyond the module cache; a package the rule names in a branch
  * it never takes is loaded for nothing but changes nothing. A rule's free globals are loaded before it runs
  * in any case (rule-runner.ts).
  */
 const PRELOADED = new Set(['auth0', 'request', 'lodash', 'async', 'jsonwebtoken']);
+const AUTH0_MAJORS: Record<'rule' | SdkMajor, string> = { rule: 'auth0-v2', 4: 'auth0-v4', 7: 'auth0-v7' };
 
 export function preloadedPackages(source: string, freeGlobals: string[] = []): string[] {
   const named = [...freeGlobals, ...requiredPackages(source)];
@@ -79,17 +90,16 @@ export async function preparePair(job: ChildJob): Promise<Prepared> {
   const emulator = await withListening(() => startEmulator(job.certificate));
   allowEmulator(emulator.port, job.certificate.cert);
   setRedirectTarget('localhost', emulator.port);
-  const ruleRequire = createModuleLoader({ resolveFrom: job.resolveFrom, aliases: { auth0: 'auth0-v2' } });
-  const actionRequire = createModuleLoader({
-    resolveFrom: job.resolveFrom,
-    aliases: { auth0: job.sdk === 4 ? 'auth0-v4' : 'auth0-v7' },
-  });
+  const ruleRequire = createModuleLoader({ resolveFrom: job.resolveFrom, aliases: { auth0: AUTH0_MAJORS.rule } });
+  const actionRequire = createModuleLoader({ resolveFrom: job.resolveFrom, aliases: { auth0: AUTH0_MAJORS[job.sdk] } });
   // The clock the first scenario would have loaded them under.
   setNow(job.scenarios[0]?.login?.now);
   const loads: Array<[RequireFunction, string[]]> = [
     [ruleRequire, preloadedPackages(job.rule, freeGlobalPackages(job.rule))],
     [actionRequire, preloadedPackages(job.action)],
   ];
+  // Reading the cache (a few MB) only pays when a shipped package is loaded.
+  if (job.loadCache && loads.some(([, names]) => names.length > 0)) useLoadCache(job.loadCache);
   for (const [load, names] of loads) {
     for (const name of names) {
       try {
@@ -100,6 +110,24 @@ export async function preparePair(job: ChildJob): Promise<Prepared> {
     }
   }
   return { emulator, ruleRequire, actionRequire };
+}
+
+/** The warm-up child: every shipped package of every side loaded once, recorded into `load-cache.bin` in its own folder. */
+function warm(resolveFrom: string[]): string {
+  const done = recordLoads();
+  for (const auth0 of Object.values(AUTH0_MAJORS)) {
+    const load = createModuleLoader({ resolveFrom, aliases: { auth0 } });
+    for (const name of PRELOADED) {
+      try {
+        load(name);
+      } catch {
+        // Not installed: its pairs take Node's path.
+      }
+    }
+  }
+  const file = join(process.cwd(), 'load-cache.bin');
+  writeFileSync(file, done());
+  return file;
 }
 
 export async function runJob(job: ChildJob, prepared: Prepared, notify: (message: ChildMessage) => void = () => undefined): Promise<ChildResult[]> {
@@ -226,6 +254,13 @@ function main(): void {
       const prepared = preparePair(message.job);
       pair = { job: message.job, prepared };
       prepared.then(() => reply({ kind: 'ready' }), failed);
+    } else if (message.kind === 'warm') {
+      if (pair) return failed(new Error('a verify child that runs a pair does not warm up'));
+      try {
+        reply({ kind: 'warmed', file: warm(message.resolveFrom) });
+      } catch (err) {
+        failed(err);
+      }
     } else if (message.kind === 'go' && pair) {
       const { job, prepared } = pair;
       prepared.then((p) => runJob(job, p, reply)).then(() => reply({ kind: 'done' }), failed);

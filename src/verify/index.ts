@@ -15,6 +15,7 @@ import type { ChildJob } from './child.js';
 import { compareOutcomes } from './compare.js';
 import { createCertificate, type Certificate } from './emulator.js';
 import { PACKAGE_ROOT } from '../paths.js';
+import { defaultCacheFolder, loadCacheFor, startupSnapshotFor } from './child-caches.js';
 import { createChildPool, packageReadPaths, type ChildPool, type PairStop } from './pool.js';
 import { validateScenario } from './scenarios.js';
 import type { ScenarioVerdict, VerifyPairInput } from './types.js';
@@ -47,6 +48,8 @@ export interface VerifierOptions {
   heapMb?: number;
   /** Resident memory at which a child is stopped, in MB (default 1024; Linux only). */
   rssMb?: number;
+  /** Folder of the children's startup snapshot and load cache (child-caches.ts; default ~/.cache/rules2actions), or false for none. */
+  cacheFolder?: string | false;
 }
 
 /** A pair whose child had to be stopped (a loop that never yields, too much memory) or died: nothing it did counts. */
@@ -60,14 +63,24 @@ export class VerifyStopped extends Error {
 /** One certificate and a pool of children for many pairs; pairs may be verified concurrently. */
 export async function createVerifier(options: VerifierOptions = {}): Promise<Verifier> {
   const [certificate, script] = await Promise.all([createCertificate(), childScript()]);
-  // Timeouts in the child are wall-clock: more children than cores would make slow runs look like hangs.
-  const pool = createChildPool(script, Math.max(1, options.concurrency ?? availableParallelism()), {
+  const folder = options.cacheFolder ?? defaultCacheFolder();
+  const heapMb = options.heapMb ?? 384;
+  const snapshotBlob = folder ? startupSnapshotFor({ heapMb }, folder) : null;
+  const sandbox = {
     readPaths: packageReadPaths(PACKAGE_ROOT, process.cwd()),
-    heapMb: options.heapMb ?? 384,
+    heapMb,
     rssMb: options.rssMb ?? 1024,
-  });
+    ...(snapshotBlob ? { snapshotBlob } : {}),
+  };
+  const loadCache = folder ? await loadCacheFor(script, sandbox, RESOLVE_FROM, folder) : null;
+  // Timeouts in the child are wall-clock: more children than cores would make slow runs look like hangs.
+  const pool = createChildPool(
+    script,
+    Math.max(1, options.concurrency ?? availableParallelism()),
+    loadCache ? { ...sandbox, readPaths: [...sandbox.readPaths, loadCache] } : sandbox,
+  );
   return {
-    verifyPair: (input) => runPair(input, pool, certificate),
+    verifyPair: (input) => runPair(input, pool, certificate, loadCache),
     close: async () => pool.close(),
   };
 }
@@ -82,7 +95,10 @@ export async function verifyPair(input: VerifyPairInput): Promise<ScenarioVerdic
   }
 }
 
-async function runPair(input: VerifyPairInput, pool: ChildPool, certificate: Certificate): Promise<ScenarioVerdict[]> {
+/** Where a child resolves the shipped packages from first: this installation. */
+const RESOLVE_FROM = fileURLToPath(import.meta.url);
+
+async function runPair(input: VerifyPairInput, pool: ChildPool, certificate: Certificate, loadCache: string | null): Promise<ScenarioVerdict[]> {
   const scenarios = input.scenarios.map((s, i) => validateScenario(s, `scenario ${i}`));
   const names = new Set<string>();
   for (const s of scenarios) {
@@ -98,7 +114,8 @@ async function runPair(input: VerifyPairInput, pool: ChildPool, certificate: Cer
     secrets: input.secrets ?? {},
     timeoutMs,
     certificate,
-    resolveFrom: [fileURLToPath(import.meta.url), join(process.cwd(), 'package.json')],
+    resolveFrom: [RESOLVE_FROM, join(process.cwd(), 'package.json')],
+    ...(loadCache ? { loadCache } : {}),
   };
   // The child's own timers end a side after timeoutMs; this watchdog is for a loop that never lets them run.
   const run = await pool.run(job, { sideMs: timeoutMs + 5000, startMs: 20000 });
