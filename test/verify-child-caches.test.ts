@@ -6,10 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, linkingScenarios, type ScenarioVerdict, type VerifierOptions } from '../src/verify/index.js';
+import { defaultCacheFolder } from '../src/verify/child-caches.js';
 import { readLoadCacheHeader } from '../src/verify/load-cache.js';
 import { typeCheckOffThread, type TypeCheckInput } from '../src/typecheck.js';
 
@@ -121,4 +122,17 @@ describe('verify child caches', () => {
     expect(recording).toEqual(without);
     expect(fromCache).toEqual(without);
   }, 120_000);
+});
+
+describe('the cache folder', () => {
+  it.each([
+    [{ RULES2ACTIONS_CACHE: '/srv/cache', XDG_CACHE_HOME: '/xdg', HOME: '/home/u' }, '/srv/cache'],
+    [{ RULES2ACTIONS_CACHE: 'off', XDG_CACHE_HOME: '/xdg', HOME: '/home/u' }, false],
+    // A relative folder would depend on where the command runs: none rather than a surprise.
+    [{ RULES2ACTIONS_CACHE: 'cache', HOME: '/home/u' }, false],
+    [{ RULES2ACTIONS_CACHE: '', XDG_CACHE_HOME: '/xdg', HOME: '/home/u' }, '/xdg/rules2actions'],
+    [{ XDG_CACHE_HOME: 'relative', HOME: '/home/u' }, join(homedir(), '.cache', 'rules2actions')],
+  ])('%o → %s', (env, expected) => {
+    expect(defaultCacheFolder(env)).toBe(expected);
+  });
 });

@@ -281,6 +281,11 @@ its declared version (or the same major): install it to verify; the type check t
 any, never another version. Type errors the rule's own code already had are notes. Counts are per
 rule (--sdk both: one rule, equal only when both majors are).
 
+Start-up caches: the first run records how the shipped packages load (and a start-up snapshot of
+Node) in ~/.cache/rules2actions ($XDG_CACHE_HOME/rules2actions), a folder only you can write; the
+code being verified can read them, never write them. RULES2ACTIONS_CACHE=<absolute folder> puts
+them elsewhere, RULES2ACTIONS_CACHE=off keeps none (every child then loads the packages afresh).
+
 Exit codes: 0 every scenario of every rule is equal and every Action type-checks; 1 a difference,
 a type error or a rule that could not be verified; 2 usage or fatal error.`,
     )

@@ -18,9 +18,14 @@ import type { ChildMessage, ParentMessage } from './child.js';
 import { readLoadCacheHeader } from './load-cache.js';
 import { sandboxArgs, sandboxEnv, v8Flags, type SandboxOptions } from './pool.js';
 
-/** `$XDG_CACHE_HOME/rules2actions` (when absolute, as the XDG spec requires), else `~/.cache/rules2actions`; false without a home. */
-export function defaultCacheFolder(): string | false {
-  const xdg = process.env.XDG_CACHE_HOME;
+/**
+ * RULES2ACTIONS_CACHE (an absolute folder, or `off`), else `$XDG_CACHE_HOME/rules2actions` (when absolute, as
+ * the XDG spec requires), else `~/.cache/rules2actions`; false for none.
+ */
+export function defaultCacheFolder(env: NodeJS.ProcessEnv = process.env): string | false {
+  const chosen = env.RULES2ACTIONS_CACHE;
+  if (chosen !== undefined && chosen !== '') return chosen !== 'off' && isAbsolute(chosen) ? chosen : false;
+  const xdg = env.XDG_CACHE_HOME;
   if (xdg && isAbsolute(xdg)) return join(xdg, 'rules2actions');
   try {
     const home = homedir();
