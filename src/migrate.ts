@@ -31,6 +31,15 @@ const FAILING = new Set(registry.flatMap((t) => Object.entries(t.messages).filte
 
 /** Pure: source text in, Action text and findings out. Never throws on bad input. */
 export function migrate(source: string, options: MigrateOptions = {}): MigrationResult {
+  try {
+    return migrateRule(source, options);
+  } finally {
+    // The kept declared names hold this rule's nodes: dropped now, not when the next rule starts.
+    forgetDeclaredNames();
+  }
+}
+
+function migrateRule(source: string, options: MigrateOptions): MigrationResult {
   const resolved = resolveOptions(options);
   const findings: Finding[] = [];
   const needs: Requirements = { secrets: [], dependencies: [], scopes: [] };
