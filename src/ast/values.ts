@@ -645,10 +645,10 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
 
 /**
  * The scope analysis, built on the first question (most rules scanned never ask one). A getter of a
- * class, not one in the returned object literal: V8 makes a literal with a getter a dictionary-mode
- * object that, measured, kept what it references (here the whole rule) alive through young-generation
- * collections until a full one; every rule's tree then reached the old generation and a migration
- * spent twice as long in garbage collection.
+ * class, not one in the object literal createValues returns: V8 keeps an object's own getter in an
+ * accessor pair that young-generation collections did not free (measured), so the getter closure and
+ * the context it shares with createValues' other closures (the rule's whole tree) lasted until a full
+ * collection, and a migration spent twice as long in garbage collection.
  */
 class LazyScopes {
   constructor(
