@@ -31,6 +31,15 @@ const FAILING = new Set(registry.flatMap((t) => Object.entries(t.messages).filte
 
 /** Pure: source text in, Action text and findings out. Never throws on bad input. */
 export function migrate(source: string, options: MigrateOptions = {}): MigrationResult {
+  try {
+    return migrateRule(source, options);
+  } finally {
+    // The kept declared names hold this rule's nodes: dropped now, not when the next rule starts.
+    forgetDeclaredNames();
+  }
+}
+
+function migrateRule(source: string, options: MigrateOptions): MigrationResult {
   const resolved = resolveOptions(options);
   const findings: Finding[] = [];
   const needs: Requirements = { secrets: [], dependencies: [], scopes: [] };
@@ -248,22 +257,24 @@ export function migrate(source: string, options: MigrateOptions = {}): Migration
     ...(noAction ? { noAction } : {}),
     ...(shared ? { shared } : {}),
   };
-  if (resolved.diff && restored !== source) lazyDiff(result, () => unifiedDiff(resolved.filename, source, restored));
+  if (resolved.diff && restored !== source) lazyDiff(result, resolved.filename, source, restored);
   return result;
 }
 
 /**
  * `result.diff` computed when first read, then kept: the diff was a tenth of a migration and most
  * callers (the bench, a run that only writes Actions) never read it. An own enumerable property, so
- * spreading, JSON and the worker pool's structured clone read it as before.
+ * spreading, JSON and the worker pool's structured clone read it as before. Its closures are made here
+ * from the texts: the accessor keeps them past young-generation collections (see LazyScopes in
+ * src/ast/values.ts), and one made in migrate would share migrate's context, which holds the tree.
  */
-function lazyDiff(result: MigrationResult, compute: () => string): void {
+function lazyDiff(result: MigrationResult, filename: string, before: string, after: string): void {
   const settle = (value: string) => Object.defineProperty(result, 'diff', { value, writable: true, enumerable: true, configurable: true });
   Object.defineProperty(result, 'diff', {
     enumerable: true,
     configurable: true,
     get: () => {
-      const value = compute();
+      const value = unifiedDiff(filename, before, after);
       settle(value);
       return value;
     },

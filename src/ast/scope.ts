@@ -146,31 +146,33 @@ export function declares(node: Node, name: string): boolean {
 // Declared names, kept per scope node
 //
 // A kept set is used again while the node holds the same list of the same length and no edit that
-// may add, remove or rename a declaration happened since (`epoch`): the NodePath edits (replace,
-// insert, push, prune…) bump it when what they insert or remove holds a declaration, so do
-// `renameReferences` and `forgetDeclaredNames()` (called before each transform).
-
-let epoch = 0;
-
-/** Drops every kept set of declared names (the tree may have been edited outside NodePath). */
-export function forgetDeclaredNames(): void {
-  epoch++;
-}
+// may add, remove or rename a declaration happened since: the NodePath edits (replace, insert, push,
+// prune…) drop them all when what they insert or remove holds a declaration, so do
+// `renameReferences` and `forgetDeclaredNames()` (called before each transform and after the last).
+//
+// A Map dropped whole, not a WeakMap: V8's young-generation collections keep a WeakMap's values
+// alive after their keys died (measured), and a value reaching its own key (the function body lists)
+// kept its entry until a full collection: a rule's tree went to the old generation with them.
 
 interface Kept {
-  epoch: number;
   list: unknown;
   length: number;
   names: Set<string>;
 }
 
-const kept = new WeakMap<object, Kept>();
+let kept = new Map<object, Kept>();
 
-function declaredNames(node: object, list: readonly unknown[], read: (list: readonly unknown[]) => Set<string>): Set<string> {
+/** Drops every kept set of declared names (the tree may have been edited outside NodePath). */
+export function forgetDeclaredNames(): void {
+  if (kept.size) kept = new Map();
+}
+
+function declaredNames<L extends object>(node: object, list: L, read: (list: L) => Set<string>): Set<string> {
+  const length = Array.isArray(list) ? list.length : -1;
   const found = kept.get(node);
-  if (found && found.epoch === epoch && found.list === list && found.length === list.length) return found.names;
+  if (found && found.list === list && found.length === length) return found.names;
   const names = read(list);
-  kept.set(node, { epoch, list, length: list.length, names });
+  kept.set(node, { list, length, names });
   return names;
 }
 
@@ -189,9 +191,9 @@ function switchNames(cases: readonly unknown[]): Set<string> {
 }
 
 /** The names `var`s declare anywhere in a function's body, nested functions excluded. */
-function varNames(body: readonly unknown[]): Set<string> {
+function varNames(body: object): Set<string> {
   const names = new Set<string>();
-  forEachVar(body[0], (declaration) => {
+  forEachVar(body, (declaration) => {
     for (const name of declarationNames(declaration)) names.add(name);
   });
   return names;
@@ -258,7 +260,7 @@ function holdsDeclaration(value: unknown): boolean {
     if (typeof original !== 'function' || (original as { declaredNamesHook?: true }).declaredNamesHook) continue;
     const hooked = function (this: { value: unknown }, ...args: unknown[]) {
       const removes = method === 'replace' || method === 'pop' || method === 'shift';
-      if (args.some(holdsDeclaration) || (removes && holdsDeclaration(this.value))) epoch++;
+      if (args.some(holdsDeclaration) || (removes && holdsDeclaration(this.value))) forgetDeclaredNames();
       return original.apply(this, args);
     };
     (hooked as { declaredNamesHook?: true }).declaredNamesHook = true;
@@ -290,14 +292,9 @@ function patternDeclares(pattern: unknown, name: string): boolean {
 
 /** True when a `var` anywhere in the function's body, nested functions excluded, declares `name`. */
 function functionDeclaresVar(fn: Node, name: string): boolean {
-  const body = (fn as { body: Node }).body;
-  // A one-item list stands for the body, so a body replaced by another one is read again.
-  let list = bodyLists.get(body);
-  if (!list) bodyLists.set(body, (list = [body]));
-  return declaredNames(fn, list, varNames).has(name);
+  // Kept with the body itself, so a body replaced by another one is read again.
+  return declaredNames(fn, (fn as { body: Node }).body, varNames).has(name);
 }
-
-const bodyLists = new WeakMap<object, unknown[]>();
 
 /** The names one statement declares in the scope it sits in (`const { a, b } = require('x')` → a, b). */
 export function statementDeclaredNames(statement: unknown): string[] {

@@ -79,11 +79,10 @@ export interface Values {
  * sandbox's (`auth0`, `configuration`); `scopes` may be passed when already computed.
  */
 export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis): Values {
-  // Built on the first question: most rules scanned never ask one.
-  let analysis = given ?? null;
+  const lazy = new LazyScopes(root, given ?? null);
   const scopes = {
-    resolve: (id: unknown) => (analysis ??= analyzeScopes(root)).resolve(id),
-    declared: (id: unknown) => (analysis ??= analyzeScopes(root)).declared(id),
+    resolve: (id: unknown) => lazy.scopes.resolve(id),
+    declared: (id: unknown) => lazy.scopes.declared(id),
   };
   let parents: Map<unknown, AnyNode> | null = null;
   const parentOf = (node: unknown): AnyNode | undefined => {
@@ -625,10 +624,7 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
     return UNKNOWN;
   }
 
-  return {
-    get scopes() {
-      return (analysis ??= analyzeScopes(root));
-    },
+  return Object.assign(lazy, {
     evaluate,
     string: (expr) => stringParts(expr, null, 0),
     object: (expr) => objectValue(expr, null, 0),
@@ -644,7 +640,25 @@ export function createValues(root: Node | readonly Node[], given?: ScopeAnalysis
     known,
     valueAt,
     functionOf,
-  };
+  } satisfies Omit<Values, 'scopes'>);
+}
+
+/**
+ * The scope analysis, built on the first question (most rules scanned never ask one). A getter of a
+ * class, not one in the object literal createValues returns: V8 keeps an object's own getter in an
+ * accessor pair that young-generation collections did not free (measured), so the getter closure and
+ * the context it shares with createValues' other closures (the rule's whole tree) lasted until a full
+ * collection, and a migration spent twice as long in garbage collection.
+ */
+class LazyScopes {
+  constructor(
+    private readonly root: Node | readonly Node[],
+    private analysis: ScopeAnalysis | null,
+  ) {}
+
+  get scopes(): ScopeAnalysis {
+    return (this.analysis ??= analyzeScopes(this.root));
+  }
 }
 
 const isLoop = (node: unknown) =>
