@@ -8,7 +8,7 @@ import type { Operation } from './operations.js';
 import type { namedTypes as K } from 'ast-types';
 import { visit } from '../../src/visit.js';
 import { isCallType, isDeclaratorType } from './tree.js';
-import { typeNameCheck, walk } from '../../src/walk.js';
+import { someNode, typeNameCheck, walk } from '../../src/walk.js';
 
 const isMemberType = typeNameCheck(n.MemberExpression);
 const isObjectPatternType = typeNameCheck(n.ObjectPattern);
@@ -51,7 +51,7 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
     walk(rule.body, (node) => {
       if (!isDeclaratorType(node.type)) return;
       const { id, init } = node as unknown as K.VariableDeclarator;
-      if (n.Identifier.check(id) && init && /auth0\.accessToken|Bearer/.test(recast.print(init).code)) names.add(id.name);
+      if (n.Identifier.check(id) && init && mayPrintToken(init) && /auth0\.accessToken|Bearer/.test(recast.print(init).code)) names.add(id.name);
     });
     return [...names];
   };
@@ -117,6 +117,28 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
     signals.excludesCurrentUser = true;
   }
   return signals;
+}
+
+const TOKEN_TEXT = /Bearer|accessToken/;
+
+/**
+ * False when the printed `node` cannot hold `auth0.accessToken` or `Bearer`: no name, literal or
+ * template under it has either text, and no comment is attached (not looked into). recast prints a
+ * node from these and punctuation only, so most initialisers need no print.
+ */
+function mayPrintToken(node: unknown): boolean {
+  return someNode(node, (value) => {
+    const record = value as unknown as Record<string, unknown>;
+    if (record.comments) return true;
+    for (const key in record) {
+      const field = record[key];
+      if (typeof field === 'string' && TOKEN_TEXT.test(field)) return true;
+    }
+    const raw = (record.extra as { raw?: unknown } | undefined)?.raw;
+    if (typeof raw === 'string' && TOKEN_TEXT.test(raw)) return true;
+    const text = record.type === 'TemplateElement' ? (record.value as { raw?: unknown; cooked?: unknown } | undefined) : undefined;
+    return Boolean(text) && (TOKEN_TEXT.test(String(text!.raw)) || TOKEN_TEXT.test(String(text!.cooked)));
+  });
 }
 
 /** `node` sits in the test of an if or `?:` of the rule's own flow (`ancestors`: nearest last). */
