@@ -205,7 +205,8 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
       for (const helper of tail.helpers) ctx.report({ node: helper.fn as never, code: 'tail-helper', data: { name: helper.name } });
       for (const node of flow.inlined) ctx.report({ node: node as never, code: 'handler-inlined' });
       for (const node of flow.tailCalls) ctx.report({ node: node as never, code: 'tail-call' });
-      ({ uses, bridged } = callbackUses(ctx, handlerBody, helpers));
+      // The trial's uses are the handler's now (its very list), found with the same helpers: not walked again.
+      ({ uses, bridged } = after);
     }
     kept = flow.kept;
   }
