@@ -51,7 +51,7 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
     walk(rule.body, (node) => {
       if (!isDeclaratorType(node.type)) return;
       const { id, init } = node as unknown as K.VariableDeclarator;
-      if (n.Identifier.check(id) && init && mayPrintToken(init) && /auth0\.accessToken|Bearer/.test(recast.print(init).code)) names.add(id.name);
+      if (n.Identifier.check(id) && init && mayPrint(init, /Bearer|accessToken/) && /auth0\.accessToken|Bearer/.test(recast.print(init).code)) names.add(id.name);
     });
     return [...names];
   };
@@ -104,8 +104,9 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
       const node = value as unknown as K.CallExpression;
       const chain = memberChain(node.callee);
       if (chain?.[0] === 'console') {
-        const printed = node.arguments.map((a) => recast.print(a as K.Node).code).join(' ');
         const names = (tokenNames ??= findTokenNames());
+        // With no token variable only the token texts can match: printed when an argument may hold one.
+        const printed = names.length > 0 || node.arguments.some((a) => mayPrint(a, /accessToken|access_token/)) ? node.arguments.map((a) => recast.print(a as K.Node).code).join(' ') : '';
         if (/auth0\.accessToken|access_token/.test(printed) || names.some((name) => new RegExp(`\\b${name}\\b`).test(printed))) {
           signals.tokenLogs.push(node);
         }
@@ -113,31 +114,29 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
     }
   });
   // The candidates come back without the current user only when the search excludes it.
-  if (operations.some((op) => op.endpoint.kind === 'search' && op.endpoint.q && /user_id/.test(recast.print(op.endpoint.q).code))) {
+  if (operations.some((op) => op.endpoint.kind === 'search' && op.endpoint.q && mayPrint(op.endpoint.q, /user_id/) && /user_id/.test(recast.print(op.endpoint.q).code))) {
     signals.excludesCurrentUser = true;
   }
   return signals;
 }
 
-const TOKEN_TEXT = /Bearer|accessToken/;
-
 /**
- * False when the printed `node` cannot hold `auth0.accessToken` or `Bearer`: no name, literal or
- * template under it has either text, and no comment is attached (not looked into). recast prints a
- * node from these and punctuation only, so most initialisers need no print.
+ * False when the printed `node` cannot match `text` (which must not span two tokens, nor match what
+ * recast prints from node types alone): no name, operator, literal or template under it matches, and
+ * no comment is attached (not looked into). Most nodes then need no print.
  */
-function mayPrintToken(node: unknown): boolean {
+function mayPrint(node: unknown, text: RegExp): boolean {
   return someNode(node, (value) => {
     const record = value as unknown as Record<string, unknown>;
     if (record.comments) return true;
     for (const key in record) {
       const field = record[key];
-      if (typeof field === 'string' && TOKEN_TEXT.test(field)) return true;
+      if (typeof field === 'string' && text.test(field)) return true;
     }
     const raw = (record.extra as { raw?: unknown } | undefined)?.raw;
-    if (typeof raw === 'string' && TOKEN_TEXT.test(raw)) return true;
-    const text = record.type === 'TemplateElement' ? (record.value as { raw?: unknown; cooked?: unknown } | undefined) : undefined;
-    return Boolean(text) && (TOKEN_TEXT.test(String(text!.raw)) || TOKEN_TEXT.test(String(text!.cooked)));
+    if (typeof raw === 'string' && text.test(raw)) return true;
+    const template = record.type === 'TemplateElement' ? (record.value as { raw?: unknown; cooked?: unknown } | undefined) : undefined;
+    return Boolean(template) && (text.test(String(template!.raw)) || text.test(String(template!.cooked)));
   });
 }
 
