@@ -61,10 +61,11 @@ export function chainAbove(path: NodePath): MemberChain {
   const keys: Array<string | null> = [];
   const levels: NodePath[] = [path];
   let current = path;
-  while (n.MemberExpression.check(current.parent?.node) && current.name === 'object') {
-    const member = current.parent.node as recast.types.namedTypes.MemberExpression;
-    keys.push(staticKey(member));
-    current = current.parent;
+  // An `object` is a field of its member expression, whose path is the parentPath (the same NodePath#parent
+  // gives, without its ast-types check of the ancestors).
+  while (current.name === 'object' && n.MemberExpression.check(current.parentPath?.value)) {
+    current = current.parentPath;
+    keys.push(staticKey(current.value as recast.types.namedTypes.MemberExpression));
     levels.push(current);
   }
   return { keys, levels };
@@ -88,7 +89,8 @@ export function keyExpression(member: recast.types.namedTypes.MemberExpression) 
 
 /** How an assignment `left = right` at `path` (the assignment) is used. */
 export function assignmentAt(path: NodePath): recast.types.namedTypes.AssignmentExpression | null {
-  const parent = path.parent?.node;
+  // A `left` is a field of its node: parentPath holds it (NodePath#parent tests each ancestor with ast-types' own check).
+  const parent = path.parentPath?.value;
   return n.AssignmentExpression.check(parent) && path.name === 'left' ? parent : null;
 }
 
@@ -168,7 +170,8 @@ function indentText(text: string, pad: string): string {
 const MUTATORS = new Set(['push', 'pop', 'shift', 'unshift', 'splice', 'sort', 'reverse', 'fill', 'copyWithin']);
 
 export function isDeleteOrUpdate(path: NodePath): boolean {
-  const parent = path.parent?.node;
+  // An operand is its node's `argument` field: parentPath holds the node (a list there is no operator).
+  const parent = path.parentPath?.value;
   return n.UpdateExpression.check(parent) || (n.UnaryExpression.check(parent) && parent.operator === 'delete');
 }
 

@@ -3,7 +3,7 @@ import { b, insideNestedFunction, isRuleParam, memberExpression, n, removeDeclar
 
 import { flattenFlows, keptFlow, moveEarlyCallbacks, resolveTailHelpers } from '../src/ast/flow.js';
 import { bindingOwner, countReferences, ruleScopes, type RuleScopes } from '../src/ast/scope.js';
-import { cloneNode, enclosingFunction, endOf, isWithin, startOf, template } from '../src/nodes.js';
+import { cloneNode, endOf, isWithin, startOf, template } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 import { fastCheck, pathsWhere, someNode, walk } from '../src/walk.js';
@@ -12,6 +12,7 @@ type Call = recast.types.namedTypes.CallExpression;
 
 const isIdentifier = fastCheck(n.Identifier);
 const isFunction = fastCheck(n.Function);
+const isFunctionDeclaration = fastCheck(n.FunctionDeclaration);
 
 /**
  * The rule's callback becomes the handler's return: success → `return;`, an error →
@@ -135,23 +136,32 @@ function callbackUses(ctx: TransformContext, handlerBody: BlockStatement, helper
     if (count === undefined) counts.set(name, (count = countReferences(handlerBody, name)));
     return count > 0;
   };
+  // Up through parentPath values (lists fail the checks): NodePath's `parent` getter tests every
+  // ancestor with ast-types' own check, which showed in profiles.
   const live = (path: NodePath) => {
-    for (let p: NodePath | null = path.parent; p; p = p.parent) {
-      if (n.FunctionDeclaration.check(p.node) && n.Identifier.check(p.node.id) && !referenced(p.node.id.name)) return false;
+    for (let p: NodePath | null = path.parentPath; p; p = p.parentPath) {
+      const value = p.value as { id?: unknown };
+      if (isFunctionDeclaration(value) && n.Identifier.check(value.id) && !referenced(value.id.name)) return false;
     }
     return true;
   };
   // A call directly in a tail helper (src/ast/flow.ts) is that helper's return.
   const nested = (path: NodePath) => {
-    const fn = enclosingFunction(path);
+    const fn = functionAround(path);
     return fn !== null && fn !== rule.fn && !helpers.has(fn);
   };
   return { uses, bridged: uses.find((path) => (!isDirectCall(path) || nested(path)) && live(path)) };
 }
 
+/** enclosingFunction (src/nodes.ts) read from parentPath values: the innermost function around `path`, or null. */
+function functionAround(path: NodePath): unknown {
+  for (let p: NodePath | null = path.parentPath; p; p = p.parentPath) if (isFunction(p.value)) return p.value;
+  return null;
+}
+
 /** The body a callback call returns from: its tail helper's, else the handler's. */
 function returningBody(path: NodePath, handlerBody: BlockStatement, helpers: ReadonlySet<unknown>): BlockStatement {
-  const fn = enclosingFunction(path);
+  const fn = functionAround(path);
   return fn && helpers.has(fn) ? ((fn as unknown as { body: BlockStatement }).body) : handlerBody;
 }
 
@@ -195,7 +205,8 @@ function visitHandler(ctx: TransformContext, handlerBody: BlockStatement) {
       for (const helper of tail.helpers) ctx.report({ node: helper.fn as never, code: 'tail-helper', data: { name: helper.name } });
       for (const node of flow.inlined) ctx.report({ node: node as never, code: 'handler-inlined' });
       for (const node of flow.tailCalls) ctx.report({ node: node as never, code: 'tail-call' });
-      ({ uses, bridged } = callbackUses(ctx, handlerBody, helpers));
+      // The trial's uses are the handler's now (its very list), found with the same helpers: not walked again.
+      ({ uses, bridged } = after);
     }
     kept = flow.kept;
   }

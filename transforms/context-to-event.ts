@@ -213,7 +213,8 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
   if (n.CallExpression.check(parent) && n.Identifier.check(parent.callee) && parent.callee.name === ctx.rule.callback) return;
   const { props, levels } = propsAbove(path);
   const top = levels[levels.length - 1];
-  const statement = enclosingStatement(path) as unknown as StatementPath;
+  // Found only for a finding's marker: the walk up (NodePath parents) cost more than the rewrite itself.
+  const statement = () => enclosingStatement(path) as unknown as StatementPath;
   const from = [kind, ...props].join('.');
 
   const tenant = ctx.options.tenant;
@@ -222,7 +223,7 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
     const path = props.slice(0, written).join('.');
     const passes = tenant?.passes.find((f) => f.kind === kind && f.field === path);
     if (passes && toSetMetadata(ctx, levels[written], passes, `${kind}.${path}`)) return;
-    ctx.disable({ node: top.node, code: 'write-has-no-effect', data: { from }, statement });
+    ctx.disable({ node: top.node, code: 'write-has-no-effect', data: { from }, statement: statement() });
     return;
   }
   const readPath = props.join('.');
@@ -237,13 +238,13 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
   if (kind === 'user') {
     const identities = props.indexOf('identities');
     if (identities >= 0 && props.slice(identities).some((p) => UPSTREAM_TOKENS.has(p))) {
-      ctx.todo({ node: top.node, code: 'upstream-token', data: { from }, statement: statement.node });
+      ctx.todo({ node: top.node, code: 'upstream-token', data: { from }, statement: statement().node });
       top.replace(b.identifier('undefined'));
       return;
     }
     const target = userTarget(props);
     if (!target.replacement) {
-      ctx.todo({ node: top.node, code: 'no-equivalent', data: { from, why: target.mapping.why ?? '' }, statement: statement.node });
+      ctx.todo({ node: top.node, code: 'no-equivalent', data: { from, why: target.mapping.why ?? '' }, statement: statement().node });
       top.replace(b.identifier('undefined'));
       return;
     }
@@ -262,18 +263,18 @@ function rewriteReference(ctx: TransformContext, path: NodePath, kind: Kind) {
     return;
   }
   if (props.length === 0 || props[0] === '*') {
-    ctx.disable({ node: path.node, code: 'whole-object', data: { name }, statement });
+    ctx.disable({ node: path.node, code: 'whole-object', data: { name }, statement: statement() });
     return;
   }
   const target = contextTarget(props);
   if (!target) {
-    ctx.todo({ node: top.node, code: 'unknown-field', data: { from }, statement: statement.node });
+    ctx.todo({ node: top.node, code: 'unknown-field', data: { from }, statement: statement().node });
     top.replace(b.identifier('undefined'));
     return;
   }
   if (!target.replacement) {
     // The whole chain goes: reading further into undefined would throw.
-    ctx.todo({ node: top.node, code: 'no-equivalent', data: { from, why: target.mapping.why ?? '' }, statement: statement.node });
+    ctx.todo({ node: top.node, code: 'no-equivalent', data: { from, why: target.mapping.why ?? '' }, statement: statement().node });
     top.replace(b.identifier('undefined'));
     return;
   }

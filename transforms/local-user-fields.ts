@@ -45,7 +45,8 @@ export const localUserFields: Transform = {
   apply(ctx) {
     const fields = userFieldUses(ctx);
     if (fields.size === 0) return;
-    const taken = identifierNames(ctx.ast);
+    // Taken names are gathered (a walk of the whole module) only for a field that needs a variable, before any change.
+    let taken: Set<string> | undefined;
     const declarations = [];
     for (const [field, uses] of fields) {
       const writes = uses.filter((use) => use.write);
@@ -53,7 +54,7 @@ export const localUserFields: Transform = {
       const first = Math.min(...writes.map((use) => startOf(use.path.node)));
       // Read back: a read after the first change (the change's own right-hand side included).
       if (!uses.some((use) => !use.write && startOf(use.path.node) > first)) continue;
-      const name = freeName(taken, `user${field[0].toUpperCase()}${field.slice(1).replace(/_(\w)/g, (_m, c: string) => c.toUpperCase())}`);
+      const name = freeName((taken ??= identifierNames(ctx.ast)), `user${field[0].toUpperCase()}${field.slice(1).replace(/_(\w)/g, (_m, c: string) => c.toUpperCase())}`);
       const firstWrite = writes.find((use) => startOf(use.path.node) === first)!;
       const from = `${ctx.rule.user}.${field}`;
       if (PROFILE_CLAIMS.has(field)) ctx.report({ node: firstWrite.path.parent.node, code: 'local-variable-claim', data: { from, name, field } });

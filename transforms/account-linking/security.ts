@@ -8,7 +8,7 @@ import type { Operation } from './operations.js';
 import type { namedTypes as K } from 'ast-types';
 import { visit } from '../../src/visit.js';
 import { isCallType, isDeclaratorType } from './tree.js';
-import { typeNameCheck, walk } from '../../src/walk.js';
+import { someNode, typeNameCheck, walk } from '../../src/walk.js';
 
 const isMemberType = typeNameCheck(n.MemberExpression);
 const isObjectPatternType = typeNameCheck(n.ObjectPattern);
@@ -51,7 +51,7 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
     walk(rule.body, (node) => {
       if (!isDeclaratorType(node.type)) return;
       const { id, init } = node as unknown as K.VariableDeclarator;
-      if (n.Identifier.check(id) && init && /auth0\.accessToken|Bearer/.test(recast.print(init).code)) names.add(id.name);
+      if (n.Identifier.check(id) && init && mayPrint(init, /Bearer|accessToken/) && /auth0\.accessToken|Bearer/.test(recast.print(init).code)) names.add(id.name);
     });
     return [...names];
   };
@@ -104,8 +104,9 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
       const node = value as unknown as K.CallExpression;
       const chain = memberChain(node.callee);
       if (chain?.[0] === 'console') {
-        const printed = node.arguments.map((a) => recast.print(a as K.Node).code).join(' ');
         const names = (tokenNames ??= findTokenNames());
+        // With no token variable only the token texts can match: printed when an argument may hold one.
+        const printed = names.length > 0 || node.arguments.some((a) => mayPrint(a, /accessToken|access_token/)) ? node.arguments.map((a) => recast.print(a as K.Node).code).join(' ') : '';
         if (/auth0\.accessToken|access_token/.test(printed) || names.some((name) => new RegExp(`\\b${name}\\b`).test(printed))) {
           signals.tokenLogs.push(node);
         }
@@ -113,10 +114,30 @@ export function securitySignals(rule: RuleShape, operations: Operation[]): Secur
     }
   });
   // The candidates come back without the current user only when the search excludes it.
-  if (operations.some((op) => op.endpoint.kind === 'search' && op.endpoint.q && /user_id/.test(recast.print(op.endpoint.q).code))) {
+  if (operations.some((op) => op.endpoint.kind === 'search' && op.endpoint.q && mayPrint(op.endpoint.q, /user_id/) && /user_id/.test(recast.print(op.endpoint.q).code))) {
     signals.excludesCurrentUser = true;
   }
   return signals;
+}
+
+/**
+ * False when the printed `node` cannot match `text` (which must not span two tokens, nor match what
+ * recast prints from node types alone): no name, operator, literal or template under it matches, and
+ * no comment is attached (not looked into). Most nodes then need no print.
+ */
+function mayPrint(node: unknown, text: RegExp): boolean {
+  return someNode(node, (value) => {
+    const record = value as unknown as Record<string, unknown>;
+    if (record.comments) return true;
+    for (const key in record) {
+      const field = record[key];
+      if (typeof field === 'string' && text.test(field)) return true;
+    }
+    const raw = (record.extra as { raw?: unknown } | undefined)?.raw;
+    if (typeof raw === 'string' && text.test(raw)) return true;
+    const template = record.type === 'TemplateElement' ? (record.value as { raw?: unknown; cooked?: unknown } | undefined) : undefined;
+    return Boolean(template) && (text.test(String(template!.raw)) || text.test(String(template!.cooked)));
+  });
 }
 
 /** `node` sits in the test of an if or `?:` of the rule's own flow (`ancestors`: nearest last). */
