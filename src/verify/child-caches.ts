@@ -9,14 +9,14 @@
  * packages' node_modules folders — npm rewrites `.package-lock.json` on every change — or a recorded
  * file); when one cannot be built or kept, children start as before.
  */
-import { fork, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import type { ChildMessage, ParentMessage } from './child.js';
 import { readLoadCacheHeader } from './load-cache.js';
-import { sandboxArgs, sandboxEnv, v8Flags, type SandboxOptions } from './pool.js';
+import { forkSandboxed, sandboxArgs, v8Flags, type SandboxOptions } from './pool.js';
 
 /**
  * RULES2ACTIONS_CACHE (an absolute folder, or `off`), else `$XDG_CACHE_HOME/rules2actions` (when absolute, as
@@ -176,13 +176,7 @@ export function typeCheckCacheFor(folder: string | false, packageRoot: string): 
 
 /** Runs the warm-up child (the pairs' sandbox, no pair) and returns what it recorded, or null. */
 function warmUp(script: string, options: SandboxOptions, resolveFrom: string): Promise<Buffer | null> {
-  const temp = mkdtempSync(join(tmpdir(), 'rules2actions-verify-child-'));
-  const child = fork(script, [], {
-    env: sandboxEnv(temp),
-    execArgv: sandboxArgs(script, temp, options),
-    cwd: temp,
-    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
-  });
+  const { child, temp } = forkSandboxed(script, options, ['ignore', 'ignore', 'ignore', 'ipc']);
   return new Promise<Buffer | null>((resolve) => {
     const timer = setTimeout(() => end(null), 20_000);
     let ended = false;

@@ -17,7 +17,7 @@
  * environment with nothing of the caller's, a capped heap, a watchdog per scenario side, and network
  * rules inside the child (sandbox.ts). Children die with this process, whatever ends it but SIGKILL.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -149,6 +149,13 @@ export function sandboxArgs(script: string, temp: string, options: SandboxOption
   ];
 }
 
+/** A child started in the sandbox, in a temporary folder of its own (its only writable one). */
+export function forkSandboxed(script: string, options: SandboxOptions, stdio: StdioOptions): { child: ChildProcess; temp: string } {
+  const temp = mkdtempSync(join(tmpdir(), 'rules2actions-verify-child-'));
+  const child = fork(script, [], { env: sandboxEnv(temp), execArgv: sandboxArgs(script, temp, options), cwd: temp, stdio });
+  return { child, temp };
+}
+
 /** Nothing of the caller's environment (client secrets, tokens, NODE_OPTIONS) but the time zone. */
 export function sandboxEnv(temp: string): NodeJS.ProcessEnv {
   return { TMPDIR: temp, TMP: temp, TEMP: temp, ...(process.env.TZ ? { TZ: process.env.TZ } : {}) };
@@ -173,13 +180,7 @@ export function createChildPool(script: string, size: number, options: SandboxOp
   let closed = false;
 
   const spawn = (): Worker => {
-    const temp = mkdtempSync(join(tmpdir(), 'rules2actions-verify-child-'));
-    const child = fork(script, [], {
-      env: sandboxEnv(temp),
-      execArgv: sandboxArgs(script, temp, options),
-      cwd: temp,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
+    const { child, temp } = forkSandboxed(script, options, ['ignore', 'pipe', 'pipe', 'ipc']);
     const worker: Worker = { child, stderr: '', temp };
     child.stderr?.on('data', (chunk: Buffer) => {
       worker.stderr = (worker.stderr + chunk.toString('utf8')).slice(-4000);
