@@ -1,6 +1,8 @@
 // A progress bar with an ETA on stderr for long runs (cli-progress); silent when stderr is not a
 // terminal or the run is short.
-import { createRequire } from 'node:module';
+import { lazyModule } from '../lazy-module.js';
+
+const cliProgressLibrary = lazyModule<typeof import('cli-progress')>('cli-progress');
 
 export const PROGRESS_THRESHOLD = 50;
 
@@ -64,8 +66,7 @@ export function createProgress(
 }
 
 function startBar(write: (text: string) => void, total: number, options: { width?: number; label?: string }): Progress & { setTotal(total: number): void } {
-  // Required when a bar starts: most runs draw none, and importing it cost every start ~7 ms.
-  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress');
+  const cliProgress = cliProgressLibrary();
   const bar = new cliProgress.SingleBar({
     stream: terminal(write) as unknown as NodeJS.WritableStream,
     format: `[{bar}] {value}/{total} ${options.label ?? 'rules'} | {percentage}% | ETA {eta_formatted}`,

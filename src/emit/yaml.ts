@@ -2,13 +2,14 @@
 // actions/<name>/code.js. An existing tenant.yaml in the output folder is edited, not replaced.
 import type { Document as YamlDocument } from 'yaml';
 import { parseYaml, unmaskText } from '../inputs/data.js';
-import { yamlLibrary } from '../yaml-library.js';
+import { lazyModule } from '../lazy-module.js';
 import { isRecord, triggerMap } from '../inputs/records.js';
 import { deployedField } from './directory.js';
 import { actionCode, MODULE_FOLDER } from './module.js';
 import { ACTION_RUNTIME, currentPostLogin, dependenciesOf, moduleRefs, POST_LOGIN, secretsOf, triggersToWrite, type TenantPlan } from './plan.js';
 
 export const YAML_FILE = 'tenant.yaml';
+const yamlLibrary = lazyModule<typeof import('yaml')>('yaml');
 
 /** Files by path relative to the tenant's output folder; `existing` is the tenant.yaml already there. */
 export function emitYaml(plan: TenantPlan, existing: { text: string; file: string } | null): Map<string, string> {

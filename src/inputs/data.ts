@@ -4,7 +4,9 @@
 // src/tokens.ts yields identifiers, which bare JSON cannot hold; here a bare token becomes a quoted
 // string placeholder of the same length (positions in errors stay exact), and every parsed string
 // gets its original token bytes back.
-import { yamlLibrary } from '../yaml-library.js';
+import { lazyModule } from '../lazy-module.js';
+
+const yamlLibrary = lazyModule<typeof import('yaml')>('yaml');
 
 const TOKEN = /@@[A-Za-z0-9_]+@@|##[A-Za-z0-9_]+##/g;
 // Private-use characters: printable in YAML, legal unescaped inside JSON strings.

@@ -6,9 +6,8 @@
 //   folder whose subfolders are exports    → one tenant per export (a consultant's portfolio)
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { glob, isDynamicPattern } from 'tinyglobby';
 import { describeMissing, UsageError } from '../io/errors.js';
-import { expandPaths, sanitizeName } from '../io/paths.js';
+import { expandPaths, globLibrary, sanitizeName } from '../io/paths.js';
 import { readApiDump } from './api-dump.js';
 import { readDirectoryExport } from './directory.js';
 import { readLiveTenant, type LiveOptions } from './live.js';
@@ -117,8 +116,8 @@ async function unitsFor(given: string): Promise<Unit[]> {
   if (found?.isDirectory()) return folderUnits(given);
   // A file, or a pipe or device named directly: reading it reports what it is.
   if (found) return [fileUnit(given)];
-  if (isDynamicPattern(given)) {
-    const files = (await glob(given, { ignore: IGNORE, followSymbolicLinks: false })).sort();
+  if (globLibrary().isDynamicPattern(given)) {
+    const files = (await globLibrary().glob(given, { ignore: IGNORE, followSymbolicLinks: false })).sort();
     if (files.length === 0) throw new UsageError(`No files match ${given}`);
     const units = files.map(fileUnit);
     const plain = units.filter((u) => u.kind === 'plain').flatMap((u) => (u.kind === 'plain' ? u.files : []));

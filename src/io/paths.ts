@@ -1,10 +1,12 @@
 // Which files a run reads: paths, folders and globs as given, and confinement to an export folder.
 import { promises as fs, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { glob, isDynamicPattern } from 'tinyglobby';
+import { lazyModule } from '../lazy-module.js';
 import { ConfinementError, describeMissing, UsageError } from './errors.js';
 
 const IGNORE = ['**/node_modules/**', '**/.git/**'];
+/** tinyglobby: only a path that does not exist can be a glob. */
+export const globLibrary = lazyModule<typeof import('tinyglobby')>('tinyglobby');
 
 /**
  * Every `*.js` below `dir` that is not a folder: files, and also symbolic links, pipes and devices,
@@ -44,8 +46,8 @@ export async function expandPaths(paths: string[]): Promise<string[]> {
     } else if (stat) {
       // A pipe or a device: reading it reports it (not-a-file) without blocking.
       files.push(given);
-    } else if (isDynamicPattern(given)) {
-      const found = await glob(given, { ignore: IGNORE, followSymbolicLinks: false });
+    } else if (globLibrary().isDynamicPattern(given)) {
+      const found = await globLibrary().glob(given, { ignore: IGNORE, followSymbolicLinks: false });
       if (found.length === 0) throw new UsageError(`No files match ${given}`);
       files.push(...found.sort());
     } else {
