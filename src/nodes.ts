@@ -47,10 +47,14 @@ export function endOf(node: unknown): number {
   return typeof end === 'number' ? end : Number.POSITIVE_INFINITY;
 }
 
-/** The innermost function around `path`, or null when it is directly in the visited root. */
+/**
+ * The innermost function around `path`, or null when it is directly in the visited root. Read up through
+ * parentPath values (lists fail the check): NodePath's `parent` tests every ancestor with ast-types' own
+ * check, which showed in profiles.
+ */
 export function enclosingFunction(path: NodePath): Node | null {
-  for (let current = path.parent; current; current = current.parent) {
-    if (n.Function.check(current.node)) return current.node as Node;
+  for (let current: NodePath | null = path.parentPath; current; current = current.parentPath) {
+    if (n.Function.check(current.value)) return current.value as Node;
   }
   return null;
 }

@@ -3,7 +3,7 @@ import { b, insideNestedFunction, isRuleParam, memberExpression, n, removeDeclar
 
 import { flattenFlows, keptFlow, moveEarlyCallbacks, resolveTailHelpers } from '../src/ast/flow.js';
 import { bindingOwner, countReferences, ruleScopes, type RuleScopes } from '../src/ast/scope.js';
-import { cloneNode, endOf, isWithin, startOf, template } from '../src/nodes.js';
+import { cloneNode, enclosingFunction, endOf, isWithin, startOf, template } from '../src/nodes.js';
 import type { BlockStatement, Expression, Statement, Transform, TransformContext } from '../src/types.js';
 import { visit } from '../src/visit.js';
 import { fastCheck, pathsWhere, someNode, walk } from '../src/walk.js';
@@ -147,21 +147,15 @@ function callbackUses(ctx: TransformContext, handlerBody: BlockStatement, helper
   };
   // A call directly in a tail helper (src/ast/flow.ts) is that helper's return.
   const nested = (path: NodePath) => {
-    const fn = functionAround(path);
+    const fn = enclosingFunction(path);
     return fn !== null && fn !== rule.fn && !helpers.has(fn);
   };
   return { uses, bridged: uses.find((path) => (!isDirectCall(path) || nested(path)) && live(path)) };
 }
 
-/** enclosingFunction (src/nodes.ts) read from parentPath values: the innermost function around `path`, or null. */
-function functionAround(path: NodePath): unknown {
-  for (let p: NodePath | null = path.parentPath; p; p = p.parentPath) if (isFunction(p.value)) return p.value;
-  return null;
-}
-
 /** The body a callback call returns from: its tail helper's, else the handler's. */
 function returningBody(path: NodePath, handlerBody: BlockStatement, helpers: ReadonlySet<unknown>): BlockStatement {
-  const fn = functionAround(path);
+  const fn = enclosingFunction(path);
   return fn && helpers.has(fn) ? ((fn as unknown as { body: BlockStatement }).body) : handlerBody;
 }
 
