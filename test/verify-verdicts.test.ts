@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { main, type Io } from '../src/cli/main.js';
 import type { VerifyReport } from '../src/format/verify-json.js';
 import { typeCheckDetailed } from '../src/typecheck.js';
-import { checkAvailability, compatible, packageOf, RESOLVE_FROM } from '../src/verify/dependencies.js';
+import { checkAvailability, compatible, RESOLVE_FROM } from '../src/verify/dependencies.js';
+import { packageOf } from '../src/verify/modules.js';
 
 async function cli(args: string[]) {
   let stdout = '';

@@ -9,8 +9,6 @@ import { PACKAGE_ROOT } from '../paths.js';
 import type { Dependency } from '../types.js';
 import { requiredPackages } from './modules.js';
 
-export { packageOf, requiredPackages } from './modules.js';
-
 /** Where verify finds packages (the type check and the child's require): the rules2actions install, then the current folder. */
 export const RESOLVE_FROM = [path.join(PACKAGE_ROOT, 'package.json'), path.join(process.cwd(), 'package.json')];
 
