@@ -44,6 +44,9 @@ const stamp = (path: string) => {
   }
 };
 
+/** A temporary name's part unique per process and thread: test runners build from several at once. */
+const uniqueSuffix = () => `${process.pid}.${Math.random().toString(36).slice(2)}`;
+
 /** A folder only this user can write, or null. */
 function ownFolder(folder: string): string | null {
   try {
@@ -96,8 +99,7 @@ export function startupSnapshotFor(options: Pick<SandboxOptions, 'heapMb'>, fold
     .slice(0, 16);
   const file = join(own, `verify-snapshot-${key}.blob`);
   if (stamp(file) !== '-') return file;
-  // Per process and thread: test runners build from several at once.
-  const unique = `${process.pid}.${Math.random().toString(36).slice(2)}`;
+  const unique = uniqueSuffix();
   const entry = join(own, `verify-snapshot-entry.${unique}.js`);
   const staging = `${file}.${unique}.tmp`;
   try {
@@ -149,7 +151,7 @@ export async function loadCacheFor(script: string, options: SandboxOptions, reso
 
 /** Written whole or not at all: a reader never sees part of a file. */
 export function writeCacheFile(file: string, data: Buffer): void {
-  const staging = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const staging = `${file}.${uniqueSuffix()}.tmp`;
   try {
     writeFileSync(staging, data, { mode: 0o600 });
     renameSync(staging, file);
