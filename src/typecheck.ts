@@ -77,7 +77,11 @@ function checkableRule(rule: string): string {
  * thread loads ts-morph from a code cache in `cacheFolder` (default ~/.cache/rules2actions; false: none).
  */
 export async function typeCheckOffThread(inputs: TypeCheckInput[], cacheFolder?: string | false): Promise<Map<string, TypeCheckResult>> {
-  const [{ Worker }, { defaultCacheFolder, typeCheckCacheFor }] = await Promise.all([import('node:worker_threads'), import('./verify/child-caches.js')]);
+  const [{ Worker }, { typeCheckCacheFor }, { defaultCacheFolder }] = await Promise.all([
+    import('node:worker_threads'),
+    import('./verify/child-caches.js'),
+    import('./verify/cache-folder.js'),
+  ]);
   const cache = typeCheckCacheFor(cacheFolder ?? defaultCacheFolder(), ROOT);
   return new Promise((resolve, reject) => {
     const worker = new Worker(workerFile(), { workerData: { inputs, cache } });

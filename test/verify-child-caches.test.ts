@@ -5,12 +5,13 @@
  * load cache whose recorded file has changed is rebuilt; a folder others can write is not used.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createVerifier, linkingScenarios, type ScenarioVerdict, type VerifierOptions } from '../src/verify/index.js';
-import { defaultCacheFolder } from '../src/verify/child-caches.js';
+import { cacheSettingWarning, defaultCacheFolder } from '../src/verify/cache-folder.js';
+import { pruneCaches } from '../src/verify/child-caches.js';
 import { readLoadCacheHeader } from '../src/verify/load-cache.js';
 import { typeCheckOffThread, type TypeCheckInput } from '../src/typecheck.js';
 
@@ -49,12 +50,16 @@ describe('verify child caches', () => {
     expect(readdirSync(folder).sort()).toEqual([...cacheFiles(), ...snapshotFiles()].sort());
     const files = [cacheFile(), join(folder, snapshotFiles()[0])];
     expect(files.map((file) => statSync(file).mode & 0o777)).toEqual([0o600, 0o600]);
-    const state = () => files.map((file) => ({ sha: sha(file), mtimeMs: statSync(file).mtimeMs }));
+    // Not rewritten (a rewrite renames a new file into place: another inode); used, so its time is now.
+    const state = () => files.map((file) => ({ sha: sha(file), ino: statSync(file).ino }));
+    const old = new Date(Date.now() - 10 * 24 * 3600 * 1000);
+    for (const file of files) utimesSync(file, old, old);
     const before = state();
     await (await createVerifier({ cacheFolder: folder })).close();
     expect(cacheFiles()).toHaveLength(1);
     expect(snapshotFiles()).toHaveLength(1);
     expect(state()).toEqual(before);
+    for (const file of files) expect(Date.now() - statSync(file).mtimeMs).toBeLessThan(3600 * 1000);
   }, 60_000);
 
   it('give every scenario the same outcomes as starting and loading without them', async () => {
@@ -116,9 +121,9 @@ describe('verify child caches', () => {
     expect(typeCheckFiles()).toHaveLength(1);
     const file = join(folder, typeCheckFiles()[0]);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    const recorded = { sha: sha(file), mtimeMs: statSync(file).mtimeMs };
+    const recorded = { sha: sha(file), ino: statSync(file).ino };
     const fromCache = await typeCheckOffThread(inputs, folder);
-    expect({ sha: sha(file), mtimeMs: statSync(file).mtimeMs }).toEqual(recorded);
+    expect({ sha: sha(file), ino: statSync(file).ino }).toEqual(recorded);
     expect(recording).toEqual(without);
     expect(fromCache).toEqual(without);
   }, 120_000);
@@ -134,5 +139,58 @@ describe('the cache folder', () => {
     [{ XDG_CACHE_HOME: 'relative', HOME: '/home/u' }, join(homedir(), '.cache', 'rules2actions')],
   ])('%o → %s', (env, expected) => {
     expect(defaultCacheFolder(env)).toBe(expected);
+  });
+
+  it.each([
+    [{ RULES2ACTIONS_CACHE: 'cache' }, true],
+    [{ RULES2ACTIONS_CACHE: './cache' }, true],
+    [{ RULES2ACTIONS_CACHE: '/srv/cache' }, false],
+    [{ RULES2ACTIONS_CACHE: 'off' }, false],
+    [{ RULES2ACTIONS_CACHE: '' }, false],
+    [{}, false],
+  ])('%o: warned %s', (env, warned) => {
+    expect(cacheSettingWarning(env) !== null).toBe(warned);
+  });
+});
+
+describe('pruning the cache folder', () => {
+  const DAY = 24 * 3600 * 1000;
+  it.each([
+    // [name, age in days, removed]
+    ['verify-load-aaaa-bbbb.bin', 40, true],
+    ['verify-load-aaaa-cccc.bin', 10, false],
+    ['typecheck-load-dddd.bin', 31, true],
+    ['verify-snapshot-eeee.blob', 29, false],
+    ['verify-snapshot-eeee.blob.123.x1.tmp', 2, true],
+    ['verify-load-aaaa-bbbb.bin.123.x2.tmp', 0.5, false],
+    ['verify-snapshot-entry.123.x3.js', 2, true],
+    // Not ours: never touched, however old.
+    ['notes.txt', 400, false],
+    ['verify-load.bin', 400, false],
+  ])('%s, %d days old: removed %s', (name, days, removed) => {
+    const folder = mkdtempSync(join(tmpdir(), 'r2a-prune-'));
+    chmodSync(folder, 0o700);
+    const file = join(folder, name);
+    writeFileSync(file, 'x');
+    const when = new Date(Date.now() - days * DAY);
+    utimesSync(file, when, when);
+    expect(pruneCaches(folder)).toEqual(removed ? [file] : []);
+    expect(readdirSync(folder)).toEqual(removed ? [] : [name]);
+  });
+
+  it('leaves a link with a cache name, and a folder others can write, alone', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'r2a-prune-'));
+    chmodSync(folder, 0o700);
+    const target = join(mkdtempSync(join(tmpdir(), 'r2a-prune-target-')), 'kept');
+    writeFileSync(target, 'x');
+    symlinkSync(target, join(folder, 'verify-load-aaaa-bbbb.bin'));
+    const old = new Date(Date.now() - 100 * DAY);
+    expect(pruneCaches(folder, Date.now() + 100 * DAY)).toEqual([]);
+    const shared = mkdtempSync(join(tmpdir(), 'r2a-prune-shared-'));
+    writeFileSync(join(shared, 'typecheck-load-dddd.bin'), 'x');
+    utimesSync(join(shared, 'typecheck-load-dddd.bin'), old, old);
+    chmodSync(shared, 0o777);
+    expect(pruneCaches(shared)).toEqual([]);
+    expect(readdirSync(shared)).toEqual(['typecheck-load-dddd.bin']);
   });
 });

@@ -146,6 +146,24 @@ describe('rules2actions verify', () => {
     expect(piped.stdout).toBe(onTerminal.stdout);
   }, 120_000);
 
+  it('says once on stderr that a relative RULES2ACTIONS_CACHE is not used, and verifies all the same', async () => {
+    const rule = `function (user, context, callback) {\n  context.idToken['https://example.com/a'] = 1;\n  callback(null, user, context);\n}\n`;
+    const dir = workspace({ 'a.js': rule });
+    const before = process.env.RULES2ACTIONS_CACHE;
+    process.env.RULES2ACTIONS_CACHE = 'relative/cache';
+    try {
+      for (const args of [['verify', dir, '--no-typecheck'], ['migrate', dir, '--verify']]) {
+        const run = await cli(args);
+        expect(run.stderr).toBe('rules2actions: RULES2ACTIONS_CACHE="relative/cache" is not an absolute folder: verify runs without its start-up caches (give an absolute folder, or off).\n');
+        expect(run.code).toBe(0);
+      }
+      expect(existsSync('relative')).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env.RULES2ACTIONS_CACHE;
+      else process.env.RULES2ACTIONS_CACHE = before;
+    }
+  }, 120_000);
+
   const wrong = wrongActions();
 
   it('finds the wrong Actions the issue names', () => {

@@ -29,7 +29,7 @@ import type { Io } from './main.js';
 import { createGrowingProgress, createProgress } from './progress.js';
 import { readStdin, STDIN, STDIN_SOURCE } from './stdio.js';
 import { collectTenants, reportOnly, streamTenants, writeTenantTo, type RuleEntry, type TenantDone, type TenantHeldBack, type TenantStep } from './stream.js';
-import { isVerifiable, verifiedRuns } from './verify.js';
+import { isVerifiable, verifiedRuns, warnAboutCacheSetting } from './verify.js';
 
 export type Format = 'text' | 'json' | 'markdown' | 'sarif';
 
@@ -249,6 +249,7 @@ async function streamRun(plan: MigratePlan, inputs: Inputs, io: Io, tick: (run: 
 
 /** --verify: each Action run against its rule; new runs, with verify's verdicts and findings. */
 async function verifyStep(groups: TenantRuns[], plan: MigratePlan, io: Io): Promise<TenantRuns[]> {
+  warnAboutCacheSetting(io);
   const runs = groups.flatMap((g) => g.runs);
   const verifying = createProgress(io.stderr, runs.filter(isVerifiable).length, {
     tty: Boolean(io.stderrIsTTY),

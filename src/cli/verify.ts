@@ -13,6 +13,7 @@ import { runRule, type RuleInput, type RuleReport, type RuleRun } from '../run.j
 import { groupRuns, tenantRules } from '../tenants.js';
 import type { TypeCheckResult } from '../typecheck.js';
 import type { Dependency, Finding, SdkMajor } from '../types.js';
+import { cacheSettingWarning } from '../verify/cache-folder.js';
 import { checkAvailability, RESOLVE_FROM } from '../verify/dependencies.js';
 import type { KeywordValues, Scenario } from '../verify/index.js';
 import { describeFsError, UsageError, type InputProblem } from '../io/errors.js';
@@ -284,7 +285,8 @@ rule (--sdk both: one rule, equal only when both majors are).
 Start-up caches: the first run records how the shipped packages load (and a start-up snapshot of
 Node) in ~/.cache/rules2actions ($XDG_CACHE_HOME/rules2actions), a folder only you can write; the
 code being verified can read them, never write them. RULES2ACTIONS_CACHE=<absolute folder> puts
-them elsewhere, RULES2ACTIONS_CACHE=off keeps none (every child then loads the packages afresh).
+them elsewhere, RULES2ACTIONS_CACHE=off keeps none (every child then loads the packages afresh);
+a relative folder is not used (stderr says so).
 
 Exit codes: 0 every scenario of every rule is equal and every Action type-checks; 1 a difference,
 a type error or a rule that could not be verified; 2 usage or fatal error.`,
@@ -400,9 +402,16 @@ async function deliver(text: string, file: string | undefined, io: Io): Promise<
   }
 }
 
+/** A setting verify cannot use is said once, on stderr; the run goes on without the caches. */
+export function warnAboutCacheSetting(io: Io, env: NodeJS.ProcessEnv = process.env): void {
+  const warning = cacheSettingWarning(env);
+  if (warning) io.stderr(`rules2actions: ${warning}\n`);
+}
+
 /** plan → read the files → read and migrate the rules → verify → add unreadable inputs → summarise → format → deliver → exit code. */
 async function runVerifyCommand(paths: string[], flags: VerifyFlags, io: Io, version: string): Promise<number> {
   const plan = planVerify(paths, flags);
+  warnAboutCacheSetting(io);
   const files = await readVerifyFiles(plan);
   const { targets, problems } = await readTargets(plan, files, io);
   const results = withProblems(plan, files, await verifyWithProgress(plan, files, targets, io), problems);

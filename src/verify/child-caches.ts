@@ -11,29 +11,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join, sep } from 'node:path';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, sep } from 'node:path';
 import type { ChildMessage, ParentMessage } from './child.js';
 import { readLoadCacheHeader } from './load-cache.js';
 import { forkSandboxed, sandboxArgs, v8Flags, type SandboxOptions } from './pool.js';
-
-/**
- * RULES2ACTIONS_CACHE (an absolute folder, or `off`), else `$XDG_CACHE_HOME/rules2actions` (when absolute, as
- * the XDG spec requires), else `~/.cache/rules2actions`; false for none.
- */
-export function defaultCacheFolder(env: NodeJS.ProcessEnv = process.env): string | false {
-  const chosen = env.RULES2ACTIONS_CACHE;
-  if (chosen !== undefined && chosen !== '') return chosen !== 'off' && isAbsolute(chosen) ? chosen : false;
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'rules2actions');
-  try {
-    const home = homedir();
-    return home ? join(home, '.cache', 'rules2actions') : false;
-  } catch {
-    return false;
-  }
-}
 
 const stamp = (path: string) => {
   try {
@@ -57,6 +39,43 @@ function ownFolder(folder: string): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A cache file's modification time is when it was last used (its freshness is decided by what it records):
+ * one unused for 30 days was made for a Node or an installation that is gone, and is removed.
+ */
+const UNUSED_FOR_MS = 30 * 24 * 3600 * 1000;
+const CACHE_FILE = /^(verify-snapshot-.+\.blob|verify-load-.+\.bin|typecheck-load-.+\.bin)$/;
+/** A staging file left by a process that was killed mid-write. */
+const STAGING_FILE = /^(verify-snapshot-.+\.blob|verify-load-.+\.bin|typecheck-load-.+\.bin|verify-snapshot-entry)\..+\.(tmp|js)$/;
+
+function usedNow(file: string): string {
+  try {
+    const now = new Date();
+    utimesSync(file, now, now);
+  } catch {
+    // Still usable; it will only be pruned sooner.
+  }
+  return file;
+}
+
+/** Removes our cache files unused for 30 days and staging files a day old; nothing else in the folder. */
+export function pruneCaches(folder: string, now: number = Date.now()): string[] {
+  const own = ownFolder(folder);
+  if (!own) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(own)) {
+    const age = STAGING_FILE.test(name) ? 24 * 3600 * 1000 : CACHE_FILE.test(name) ? UNUSED_FOR_MS : null;
+    if (age === null) continue;
+    const file = join(own, name);
+    const s = lstatSync(file, { throwIfNoEntry: false });
+    if (s?.isFile() && now - s.mtimeMs > age) {
+      rmSync(file, { force: true });
+      removed.push(file);
+    }
+  }
+  return removed;
 }
 
 /** Every recorded file still has its recorded size and modification time. */
@@ -98,7 +117,7 @@ export function startupSnapshotFor(options: Pick<SandboxOptions, 'heapMb'>, fold
     .digest('hex')
     .slice(0, 16);
   const file = join(own, `verify-snapshot-${key}.blob`);
-  if (stamp(file) !== '-') return file;
+  if (stamp(file) !== '-') return usedNow(file);
   const unique = uniqueSuffix();
   const entry = join(own, `verify-snapshot-entry.${unique}.js`);
   const staging = `${file}.${unique}.tmp`;
@@ -134,7 +153,7 @@ export async function loadCacheFor(script: string, options: SandboxOptions, reso
     .digest('hex')
     .slice(0, 16);
   const file = join(own, `verify-load-${install}-${key}.bin`);
-  if (fresh(file)) return file;
+  if (fresh(file)) return usedNow(file);
   const built = await warmUp(script, options, resolveFrom);
   if (!built) return null;
   try {
@@ -173,7 +192,7 @@ export function typeCheckCacheFor(folder: string | false, packageRoot: string): 
     .digest('hex')
     .slice(0, 16);
   const file = join(own, `typecheck-load-${key}.bin`);
-  return { file, fresh: fresh(file) };
+  return fresh(file) ? { file: usedNow(file), fresh: true } : { file, fresh: false };
 }
 
 /** Runs the warm-up child (the pairs' sandbox, no pair) and returns what it recorded, or null. */

@@ -15,7 +15,8 @@ import type { ChildJob } from './child.js';
 import { compareOutcomes } from './compare.js';
 import { createCertificate, type Certificate } from './emulator.js';
 import { PACKAGE_ROOT } from '../paths.js';
-import { defaultCacheFolder, loadCacheFor, startupSnapshotFor } from './child-caches.js';
+import { defaultCacheFolder } from './cache-folder.js';
+import { loadCacheFor, pruneCaches, startupSnapshotFor } from './child-caches.js';
 import { createChildPool, packageReadPaths, type ChildPool, type PairStop } from './pool.js';
 import { validateScenario } from './scenarios.js';
 import type { ScenarioVerdict, VerifyPairInput } from './types.js';
@@ -65,6 +66,7 @@ export async function createVerifier(options: VerifierOptions = {}): Promise<Ver
   const [certificate, script] = await Promise.all([createCertificate(), childScript()]);
   const folder = options.cacheFolder ?? defaultCacheFolder();
   const heapMb = options.heapMb ?? 384;
+  if (folder) pruneCaches(folder);
   const snapshotBlob = folder ? startupSnapshotFor({ heapMb }, folder) : null;
   const sandbox = {
     readPaths: packageReadPaths(PACKAGE_ROOT, process.cwd()),
