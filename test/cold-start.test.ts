@@ -54,6 +54,9 @@ describe('cold start', () => {
     expect(loaded.filter((url) => /\/node_modules\/(yaml|cli-progress|tinyglobby|picomatch)\//.test(url))).toEqual([]);
     // audit's formatters (cli-table3, the HTML page) load when audit runs.
     expect(urls.filter((url) => /\/format\/audit-(table|html|csv|markdown|json)\.js$|cli-table3/.test(url))).toEqual([]);
+    // Nor what only other commands and flags use: the verifier (verify, --verify), the audit, the writers
+    // (--out, --write), and the readers of YAML exports, rules dumps and live tenants (node:http).
+    expect(urls.filter((url) => /\/cli\/(verify|audit)\.js$|\/verify\/(index|pool|dependencies|modules|child-caches)\.js$|\/emit\/index\.js$|\/inputs\/(live|api-dump|yaml-export)\.js$/.test(url))).toEqual([]);
   });
 
   it('audit still loads its formatters when it runs', async () => {

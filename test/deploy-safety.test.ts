@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main, type Io } from '../src/cli/main.js';
-import { EMITS, type Emit } from '../src/emit/index.js';
+import { EMITS, type Emit } from '../src/emit/layouts.js';
 import { printBlock } from '../src/emit/terraform.js';
 import { holdBackReason, planTenant, postLoginBindings } from '../src/emit/plan.js';
 import { runRule } from '../src/run.js';

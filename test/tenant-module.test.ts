@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { EMITS } from '../src/emit/index.js';
+import { EMITS } from '../src/emit/layouts.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
 import { verifyPipeline } from '../src/tenant/verify.js';
 import { createModuleLoader } from '../src/verify/modules.js';

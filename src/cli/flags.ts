@@ -16,3 +16,17 @@ export function parseSize(value: string): number {
   const unit = match[2]?.toLowerCase().startsWith('m') ? 1024 * 1024 : match[2] ? 1024 : 1;
   return Math.floor(Number(match[1]) * unit);
 }
+
+/** `--sdk 7|4|both`, as verify takes it. */
+export function parseSdkChoice(value: string): SdkMajor | 'both' {
+  if (value === 'both') return 'both';
+  if (value !== '7' && value !== '4') throw new InvalidArgumentError('use 7, 4 or both');
+  return Number(value) as SdkMajor;
+}
+
+/** `--timeout <ms>`: a positive whole number of milliseconds. */
+export function parseTimeout(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms <= 0) throw new InvalidArgumentError('give a number of milliseconds');
+  return ms;
+}

@@ -4,15 +4,15 @@ import { Command, CommanderError, Option } from 'commander';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { SdkMajor } from '../types.js';
 import { transforms } from '../../transforms/index.js';
-import { EMITS } from '../emit/index.js';
+import { EMITS } from '../emit/layouts.js';
 import { UsageError } from '../io/errors.js';
 import { DEFAULT_MAX_SIZE } from '../io/read.js';
-import { auditCommand } from './audit.js';
+import { auditCommand } from './audit-command.js';
 import { parseSdk, parseSize } from './flags.js';
 import { gatingOptions } from './gating.js';
 import { migrateCommand, type MigrateFlags } from './migrate.js';
 import { checkOutputFile } from './stdio.js';
-import { verifyCommand } from './verify.js';
+import { verifyCommand } from './verify-command.js';
 
 export const version: string = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
 

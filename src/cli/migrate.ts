@@ -4,13 +4,13 @@
 // The report entries go to a spool file as they come (src/io/spool.ts): the run holds counts, not rules.
 import path from 'node:path';
 import pc from 'picocolors';
-import { heldBackSummary, type Emit } from '../emit/index.js';
+import type { Emit } from '../emit/layouts.js';
 import type { BindingsMode, PlanOptions } from '../emit/plan.js';
 import { markdownChunks } from '../format/markdown.js';
 import { plural } from '../format/plural.js';
 import { buildReport, jsonChunks, type ReportSource } from '../format/report-json.js';
 import { sarifChunks } from '../format/sarif.js';
-import { formatRun, formatSummary } from '../format/text.js';
+import { formatRun, formatSummary, heldBackSummary } from '../format/text.js';
 import { dumpSources, planInputs, plansNoRules, readInputs } from '../inputs/index.js';
 import type { Tenant } from '../inputs/types.js';
 import { encodeText } from '../io/encoding.js';
@@ -29,7 +29,6 @@ import type { Io } from './main.js';
 import { createGrowingProgress, createProgress } from './progress.js';
 import { readStdin, STDIN, STDIN_SOURCE } from './stdio.js';
 import { collectTenants, reportOnly, streamTenants, writeTenantTo, type RuleEntry, type TenantDone, type TenantHeldBack, type TenantStep } from './stream.js';
-import { isVerifiable, verifiedRuns, warnAboutCacheSetting } from './verify.js';
 
 export type Format = 'text' | 'json' | 'markdown' | 'sarif';
 
@@ -249,6 +248,7 @@ async function streamRun(plan: MigratePlan, inputs: Inputs, io: Io, tick: (run: 
 
 /** --verify: each Action run against its rule; new runs, with verify's verdicts and findings. */
 async function verifyStep(groups: TenantRuns[], plan: MigratePlan, io: Io): Promise<TenantRuns[]> {
+  const { isVerifiable, verifiedRuns, warnAboutCacheSetting } = await import('./verify.js');
   warnAboutCacheSetting(io);
   const runs = groups.flatMap((g) => g.runs);
   const verifying = createProgress(io.stderr, runs.filter(isVerifiable).length, {

@@ -4,7 +4,7 @@
 import type { Tenant } from '../inputs/types.js';
 import type { RuleInput, RuleReport, RuleRun } from '../run.js';
 import type { MigrateOptions } from '../types.js';
-import { writeTenant, type Emit } from '../emit/index.js';
+import type { Emit } from '../emit/layouts.js';
 import type { HeldBack, PlanOptions } from '../emit/plan.js';
 import { groupRuns, withTenantViews, type TenantRuns } from '../tenants.js';
 import { describeFsError, UsageError } from '../io/errors.js';
@@ -48,6 +48,8 @@ export const reportOnly: TenantStep = async (group) => ({ entries: group.runs.ma
 /** Writes the tenant's Actions into `root/sub` (--out, or an export with --write), in `emit`'s layout (default: the input's). */
 export async function writeTenantTo(root: string, sub: string, group: TenantRuns, emit: Emit | undefined, plan: PlanOptions | undefined): Promise<TenantDone> {
   try {
+    // The writers load with the first tenant to write: a dry run never needs them.
+    const { writeTenant } = await import('../emit/index.js');
     const written = await writeTenant(root, group, sub, emit, plan);
     return {
       entries: group.runs.map((run, i) => ruleEntry(run, written.reports[i])),

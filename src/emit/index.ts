@@ -5,19 +5,14 @@ import { describeFsError, UsageError } from '../io/errors.js';
 import { assertWritable, holdingSignals, UnsafeWriteError, writeFilesAtomic } from '../io/write.js';
 import { DataError, parseJson } from '../inputs/data.js';
 import { triggerMap } from '../inputs/records.js';
-import type { TenantFormat } from '../inputs/types.js';
 import type { TenantRuns } from '../tenants.js';
 import type { RuleReport } from '../run.js';
 import { emitDirectory, TRIGGERS_FILE } from './directory.js';
+import { defaultEmit, type Emit } from './layouts.js';
 import { bindingNotes, planTenant, withActions, type ActionPlan, type PlanOptions, type TenantPlan } from './plan.js';
 import { emitTerraform, TERRAFORM_FILE } from './terraform.js';
 import { emitYaml, YAML_FILE } from './yaml.js';
 
-export type Emit = 'directory' | 'yaml' | 'terraform';
-export const EMITS: Emit[] = ['directory', 'yaml', 'terraform'];
-
-/** The input's own format; dumps and plain rules become a deploy-cli directory. */
-export const defaultEmit = (format: TenantFormat): Emit => (format === 'yaml' ? 'yaml' : 'directory');
 
 /**
  * A file already in the output folder. A symbolic link on the way (the file, or a folder below
@@ -129,14 +124,4 @@ function filesByAction(files: Map<string, string>, actions: ActionPlan[]): Map<A
     if (action) owned.set(action, [...(owned.get(action) ?? []), entry]);
   }
   return owned;
-}
-
-/** The summary lines for Actions held back (not deployed, not bound) and rules that gave none. */
-export function heldBackSummary(plans: Array<Pick<TenantPlan, 'heldBack'> & { tenant: { name: string } }>): string[] {
-  const held = plans.flatMap((p) => p.heldBack.map((h) => ({ ...h, tenant: plans.length > 1 ? `${p.tenant.name}: ` : '' })));
-  if (held.length === 0) return [];
-  return [
-    `Held back (not deployed, not bound): ${held.length}`,
-    ...held.map((h) => `  ${h.tenant}${h.name}: ${h.reason}`),
-  ];
 }

@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import type { TenantPlan } from '../emit/plan.js';
 import type { RuleReport, Summary } from '../run.js';
 import { needReview, plural } from './plural.js';
 
@@ -47,4 +48,14 @@ export function formatSummary(summary: Summary, c: Colors): string {
     `${c.yellow(needReview(summary.review))}, ${c.red(`${summary.failed} failed`)}; ` +
     `${plural(summary.errors, 'error')}, ${plural(summary.warnings, 'warning')}\n`
   );
+}
+
+/** The summary lines for Actions held back (not deployed, not bound) and rules that gave none. */
+export function heldBackSummary(plans: Array<Pick<TenantPlan, 'heldBack'> & { tenant: { name: string } }>): string[] {
+  const held = plans.flatMap((p) => p.heldBack.map((h) => ({ ...h, tenant: plans.length > 1 ? `${p.tenant.name}: ` : '' })));
+  if (held.length === 0) return [];
+  return [
+    `Held back (not deployed, not bound): ${held.length}`,
+    ...held.map((h) => `  ${h.tenant}${h.name}: ${h.reason}`),
+  ];
 }

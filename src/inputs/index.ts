@@ -8,12 +8,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describeMissing, UsageError } from '../io/errors.js';
 import { expandPaths, globLibrary, sanitizeName } from '../io/paths.js';
-import { readApiDump } from './api-dump.js';
 import { readDirectoryExport } from './directory.js';
-import { readLiveTenant, type LiveOptions } from './live.js';
+import type { LiveOptions } from './live.js';
 import { problemFrom, readScript } from './records.js';
 import type { Tenant } from './types.js';
-import { readYamlExport } from './yaml-export.js';
 
 export type { Tenant, TenantFormat, TriggerBinding, Triggers } from './types.js';
 export { LOGIN_STAGE } from './types.js';
@@ -139,16 +137,17 @@ async function readPlain(unit: Extract<Unit, { kind: 'plain' }>): Promise<Tenant
   return tenant;
 }
 
-function readUnit(unit: Exclude<Unit, { kind: 'live' }>): Promise<Tenant> {
+// The readers of YAML exports, rules dumps and live tenants load when an input needs them (cold start).
+async function readUnit(unit: Exclude<Unit, { kind: 'live' }>): Promise<Tenant> {
   switch (unit.kind) {
     case 'plain':
       return readPlain(unit);
     case 'directory':
       return readDirectoryExport(unit.root, unit.name);
     case 'yaml':
-      return readYamlExport(unit.file, unit.name);
+      return (await import('./yaml-export.js')).readYamlExport(unit.file, unit.name);
     case 'api':
-      return readApiDump(unit.file, unit.name);
+      return (await import('./api-dump.js')).readApiDump(unit.file, unit.name);
   }
 }
 
@@ -191,7 +190,7 @@ export async function* readInputs(plan: InputPlan): AsyncGenerator<Tenant> {
   const taken = new Set<string>();
   // Live tenants first (small, and a missing credential must stop the run before anything is written); yielded in their place.
   const live = new Map<Unit, Tenant>();
-  for (const unit of plan.units) if (unit.kind === 'live') live.set(unit, await readLiveTenant(unit.domain, plan.options));
+  for (const unit of plan.units) if (unit.kind === 'live') live.set(unit, await (await import('./live.js')).readLiveTenant(unit.domain, plan.options));
   for (const unit of plan.units) {
     const tenant = unit.kind === 'live' ? live.get(unit)! : await readUnit(unit);
     live.delete(unit);
