@@ -86,8 +86,12 @@ export function sortFindings(findings: Finding[]): Finding[] {
       seen.add(key);
       return true;
     })
-    .sort((a, b) => a.line - b.line || a.column - b.column || severityRank[a.severity] - severityRank[b.severity] || a.code.localeCompare(b.code));
+    .sort((a, b) => a.line - b.line || a.column - b.column || severityRank[a.severity] - severityRank[b.severity] || byCodeUnits(a.code, b.code));
 }
+
+// Finding codes are lowercase kebab-case, where code-unit order is localeCompare's; the first
+// localeCompare of a process builds ICU's collator (6-22 ms of a one-rule run).
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const DISABLED = '__rules2actions_disabled_';
 

@@ -36,4 +36,9 @@ describe('transform registry', () => {
       for (const f of c.expectedReport.findings) expect(declared.has(f.code), `${c.id}: ${f.code}`).toBe(true);
     }
   });
+
+  it('declares lowercase kebab-case codes only (findings on one position sort by code in code-unit order: report.ts)', () => {
+    const declared = [pipelineTransform, tenantTransform, ...transforms].flatMap((t) => Object.keys(t.messages));
+    expect(declared.filter((code) => !/^[a-z0-9]+(-[a-z0-9]+)*$/.test(code))).toEqual([]);
+  });
 });
