@@ -58,6 +58,19 @@ const edits: Record<string, Edit> = {
       },
     });
   },
+  // lists that change length (a statement added to each block, a call losing its last argument): recast prints their holder generically
+  'statements added and arguments dropped': (ast) => {
+    recast.visit(ast, {
+      visitBlockStatement(path) {
+        this.traverse(path);
+        path.node.body.unshift(b.expressionStatement(b.identifier('added')));
+      },
+      visitCallExpression(path) {
+        this.traverse(path);
+        if (path.node.arguments.length > 1) path.node.arguments.pop();
+      },
+    });
+  },
   // a node's field changed in place, deep inside an otherwise unchanged function
   'identifiers renamed in place': (ast) => {
     recast.visit(ast, {
