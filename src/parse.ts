@@ -4,8 +4,6 @@ import { withPrintShortcuts } from './print-shortcuts.js';
 import * as recast from 'recast';
 import type { File } from './types.js';
 
-const { Statement } = recast.types.namedTypes;
-
 const babelOptions: ParserOptions = {
   sourceType: 'script',
   allowReturnOutsideFunction: true,
@@ -106,43 +104,7 @@ interface Swap {
 function unchangedSubtrees(ast: File): Swap[] {
   const swaps: Swap[] = [];
   sameAsOriginal(ast as unknown as Copy, swaps);
-  for (const { node } of swaps) reprintsFromOwnText(node.original as Copy);
   return swaps;
-}
-
-/**
- * recast reprints a parsed node from its text only if the node is its own `original`. It reaches a
- * swapped node through print, and its leading and trailing comments. A statement is then copied as
- * text, nothing under it printed; any other node may need parentheses it did not have (printed
- * generically, its children from their text) or sit where a parent's generic print reaches past it
- * (a method's `value.body`): everything under it is marked too.
- */
-function reprintsFromOwnText(node: Copy): void {
-  setOwnOriginal(node);
-  if (!Statement.check(node)) {
-    markSubtree(node);
-    return;
-  }
-  const comments = node.comments as Copy[] | undefined;
-  if (Array.isArray(comments)) for (const comment of comments) setOwnOriginal(comment);
-}
-
-function markSubtree(node: Copy): void {
-  for (const key of Object.keys(node)) {
-    const value = node[key];
-    if (value === null || typeof value !== 'object' || key === 'loc' || key === 'tokens') continue;
-    if (Array.isArray(value)) {
-      for (const item of value) {
-        if (item !== null && typeof item === 'object') {
-          setOwnOriginal(item as Copy);
-          markSubtree(item as Copy);
-        }
-      }
-    } else {
-      setOwnOriginal(value as Copy);
-      markSubtree(value as Copy);
-    }
-  }
 }
 
 function sameAsOriginal(node: Copy, swaps: Swap[]): boolean {
@@ -179,6 +141,8 @@ function sameItems(items: unknown[], before: unknown, swaps: Swap[]): boolean {
 function sameChild(holder: Record<string | number, unknown>, key: string | number, before: unknown, swaps: Swap[]): boolean {
   const child = holder[key] as Copy;
   if (!sameAsOriginal(child, swaps)) return false;
+  // Every parsed node under a swap too: recast prints a node whose place needs new parentheses generically, its children from their text.
+  setOwnOriginal(child.original as Copy);
   swaps.push({ holder, key, node: child });
   return child.original === before;
 }
