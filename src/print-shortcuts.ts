@@ -3,8 +3,9 @@ import * as recast from 'recast';
 
 /**
  * recast asks `getReprinter` (recast/lib/patcher) of every node it prints whether the node's text
- * can be reused; its printer reads the function from the module's exports at each call. Two
- * answers are known without its comparison, which walks the node's fields through ast-types:
+ * can be reused; its printer reads the function from the module's exports at each call (recast is
+ * pinned: these internal modules are 0.23.21's). Three answers are known without its comparison,
+ * which walks the node's fields through ast-types:
  * - a parsed node printed in place of its copy (src/parse.ts swaps them) is equal to itself: its
  *   text, with parentheses if its place needs them; printed generically if it needs parentheses it
  *   did not have, as recast does;
