@@ -1,5 +1,6 @@
 import type { ParserOptions } from '@babel/parser';
 import { babelParser } from './babel-parser.js';
+import { withPrintShortcuts } from './print-shortcuts.js';
 import * as recast from 'recast';
 import type { File } from './types.js';
 
@@ -80,7 +81,7 @@ export function print(ast: File, lineTerminator: string): string {
   const swaps = unchangedSubtrees(ast);
   for (const swap of swaps) swap.holder[swap.key] = swap.node.original;
   try {
-    return recast.print(ast, { lineTerminator, quote: 'single', reuseWhitespace: true }).code;
+    return withPrintShortcuts(() => recast.print(ast, { lineTerminator, quote: 'single', reuseWhitespace: true }).code);
   } finally {
     for (let i = swaps.length - 1; i >= 0; i--) swaps[i].holder[swaps[i].key] = swaps[i].node;
   }

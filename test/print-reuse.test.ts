@@ -1,9 +1,10 @@
 /**
  * src/parse.ts `print` puts parsed nodes back in place of unchanged subtrees before recast prints, so
- * that recast's comparison stops early. That must never change a byte: on every fixture's rule, after
+ * that recast's comparison stops early, and answers some of recast's questions itself (src/print-shortcuts.ts). That must never change a byte: on every fixture's rule, after
  * edits of the kinds the transforms make, our print gives exactly what recast prints from the same tree,
  * and the tree holds the same node objects afterwards as before.
  */
+import { createRequire } from 'node:module';
 import * as recast from 'recast';
 import { describe, expect, it } from 'vitest';
 import { makeParseable } from '../src/analyze.js';
@@ -14,6 +15,10 @@ import type { File } from '../src/types.js';
 import { discoverFixtures } from './support/fixtures.js';
 
 type AnyNode = { type: string; [key: string]: unknown };
+
+// Taken before any print: the comparisons below are with recast's own function.
+const patcher = createRequire(import.meta.url)('recast/lib/patcher.js') as { getReprinter: unknown };
+const recastGetReprinter = patcher.getReprinter;
 type Edit = (ast: File) => void;
 
 const isCallTo = (node: AnyNode | null | undefined, name: string) =>
@@ -50,6 +55,19 @@ const edits: Record<string, Edit> = {
         path.node.arguments = path.node.arguments.map((arg) =>
           arg.type === 'LogicalExpression' || arg.type === 'BinaryExpression' || arg.type === 'ConditionalExpression' ? b.unaryExpression('!', arg) : arg,
         );
+      },
+    });
+  },
+  // lists that change length (a statement added to each block, a call losing its last argument): recast prints their holder generically
+  'statements added and arguments dropped': (ast) => {
+    recast.visit(ast, {
+      visitBlockStatement(path) {
+        this.traverse(path);
+        path.node.body.unshift(b.expressionStatement(b.identifier('added')));
+      },
+      visitCallExpression(path) {
+        this.traverse(path);
+        if (path.node.arguments.length > 1) path.node.arguments.pop();
       },
     });
   },
@@ -98,6 +116,43 @@ describe('print reuses parsed subtrees without changing a byte', () => {
     const call = (ast.program.body[0] as AnyNode).expression as { arguments: AnyNode[] };
     call.arguments = call.arguments.map((arg) => b.memberExpression(arg as never, b.identifier('length')) as never);
     expect(print(ast, '\n')).toBe(expected);
+  });
+
+  // src/print-shortcuts.ts prints a new identifier as its name: only where recast's generic printer would
+  const typed = () => Object.assign(b.identifier('typed'), { typeAnnotation: b.typeAnnotation(b.stringTypeAnnotation()) });
+  it.each([
+    ['plain', () => b.identifier('plain')],
+    ['optional', () => Object.assign(b.identifier('maybe'), { optional: true })],
+    ['type-annotated', typed],
+    ['holding a tab', () => b.identifier('tab\there')],
+    ['holding a line break', () => b.identifier('line\nbreak')],
+    ['empty', () => b.identifier('')],
+  ])('a new identifier, %s, prints as recast prints it', (_, identifier) => {
+    const ast = parse('call(x,\n  y);');
+    const call = (ast.program.body[0] as AnyNode).expression as { arguments: AnyNode[] };
+    call.arguments = [identifier() as never, ...call.arguments];
+    const theirs = recast.print(ast, { lineTerminator: '\n', quote: 'single', reuseWhitespace: true }).code;
+    expect(print(ast, '\n')).toBe(theirs);
+    expect(theirs).not.toBe('call(x,\n  y);');
+  });
+
+  // an unchanged node whose new place needs parentheses it did not have is printed generically, with odd spacing normalized
+  it.each(['call(a  ||  "b");', 'call(x  ?  "a"  :  [1,  2]);', 'call(async  ()  =>  x);', 'call(typeof   x);'])('moved under a member, compared with recast: %s', (rule) => {
+    const ast = parse(rule);
+    const call = (ast.program.body[0] as AnyNode).expression as { arguments: AnyNode[] };
+    call.arguments = call.arguments.map((arg) => b.memberExpression(arg as never, b.identifier('length')) as never);
+    const theirs = recast.print(ast, { lineTerminator: '\n', quote: 'single', reuseWhitespace: true }).code;
+    expect(print(ast, '\n')).toBe(theirs);
+    expect(theirs).toContain('.length');
+  });
+
+  it('leaves recast as it was, also when printing fails', () => {
+    const ast = parse('call(x);');
+    print(ast, '\n');
+    expect(patcher.getReprinter).toBe(recastGetReprinter);
+    ((ast.program.body[0] as AnyNode).expression as { arguments: unknown[] }).arguments = [{ type: 'NotANode' }];
+    expect(() => print(ast, '\n')).toThrow();
+    expect(patcher.getReprinter).toBe(recastGetReprinter);
   });
 
   it('has fixtures to compare', () => expect(cases.length).toBeGreaterThan(50));
