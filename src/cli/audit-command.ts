@@ -9,6 +9,7 @@ import type { Io } from './main.js';
 
 const AUDIT_FORMATS: AuditFormat[] = ['table', 'json', 'markdown', 'csv', 'html'];
 
+/** The `audit` subcommand; `setExit` receives its exit code. */
 export function auditCommand(io: Io, setExit: (code: number) => void, version = '0.0.0'): Command {
   return new Command('audit')
     .description('Audit tenants: per tenant and overall, rules, account linking, statuses, findings, secrets, scopes and effort.')

@@ -74,5 +74,3 @@ function reportDate(): Date {
   const epoch = process.env.SOURCE_DATE_EPOCH;
   return epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : new Date();
 }
-
-/** The `audit` subcommand; `setExit` receives its exit code. */

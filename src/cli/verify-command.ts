@@ -5,6 +5,7 @@ import { parseSdkChoice, parseTimeout } from './flags.js';
 import type { Io } from './main.js';
 import type { VerifyFlags } from './verify.js';
 
+/** The `verify` subcommand; `setExitCode` receives its exit code. */
 export function verifyCommand(io: Io, version: string, setExitCode: (code: number) => void): Command {
   return new Command('verify')
     .description(

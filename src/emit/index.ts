@@ -13,7 +13,6 @@ import { bindingNotes, planTenant, withActions, type ActionPlan, type PlanOption
 import { emitTerraform, TERRAFORM_FILE } from './terraform.js';
 import { emitYaml, YAML_FILE } from './yaml.js';
 
-
 /**
  * A file already in the output folder. A symbolic link on the way (the file, or a folder below
  * `folder`) is refused, never read: it could name any file.

@@ -46,9 +46,10 @@ function ownFolder(folder: string): string | null {
  * one unused for 30 days was made for a Node or an installation that is gone, and is removed.
  */
 const UNUSED_FOR_MS = 30 * 24 * 3600 * 1000;
-const CACHE_FILE = /^(verify-snapshot-.+\.blob|verify-load-.+\.bin|typecheck-load-.+\.bin)$/;
-/** A staging file left by a process that was killed mid-write. */
-const STAGING_FILE = /^(verify-snapshot-.+\.blob|verify-load-.+\.bin|typecheck-load-.+\.bin|verify-snapshot-entry)\..+\.(tmp|js)$/;
+const CACHE_NAMES = 'verify-snapshot-.+\\.blob|verify-load-.+\\.bin|typecheck-load-.+\\.bin';
+const CACHE_FILE = new RegExp(`^(${CACHE_NAMES})$`);
+/** A staging file left by a process that was killed mid-write (writeCacheFile, startupSnapshotFor). */
+const STAGING_FILE = new RegExp(`^(${CACHE_NAMES}|verify-snapshot-entry)\\..+\\.(tmp|js)$`);
 
 function usedNow(file: string): string {
   try {
